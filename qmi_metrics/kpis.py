@@ -1,0 +1,554 @@
+"""The KPI registry: every indicator of the dashboard, declared once.
+
+Each KPI's SQL returns one row with three columns:
+  value    the figure (NULL when nothing backs it),
+  covered  how many rows the value rests on,
+  total    how many rows there are (NULL when unknown).
+It reads the filters as bound parameters $edition, $commune, $theme (NULL = all)
+and, for a family (theme_share:<slug>...), the member's key as $key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from . import db
+from .filters import Filters
+
+UNITS = ("count", "ratio", "months", "people", "index", "score_10", "inhabitants")
+FILTER_NAMES = ("edition", "commune", "theme")
+
+
+@dataclass(frozen=True)
+class FigureRef:
+    """A published figure a KPI reproduces, under the filters it was published for."""
+
+    figure_id: str
+    commune: str | None = None  # INSEE code when the figure is about one commune
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    label_fr: str
+    label_en: str
+    unit: str
+    definition_fr: str
+    definition_en: str
+    sql: str
+    filters: tuple[str, ...] = FILTER_NAMES  # the filters that apply; others are ignored
+    figures: tuple[FigureRef, ...] = ()
+    # A family expands into one KPI per key: keys_sql returns key, label_fr, label_en.
+    keys_sql: str | None = None
+    figures_by_key: dict = field(default_factory=dict)
+    key: str | None = None
+    # For counts of a list, a list shorter than the total it announces is itself a finding.
+    partial_is_finding: bool = False
+    # Extra context for a disagreement: SQL returning one text, {detail} in note_fr/note_en.
+    detail_sql: str | None = None
+    note_fr: str | None = None
+    note_en: str | None = None
+
+    @property
+    def is_family(self) -> bool:
+        return self.keys_sql is not None and self.key is None
+
+    def label(self, lang: str = "fr") -> str:
+        return self.label_en if lang == "en" else self.label_fr
+
+    def definition(self, lang: str = "fr") -> str:
+        return self.definition_en if lang == "en" else self.definition_fr
+
+
+def _figs(*ids: str) -> tuple[FigureRef, ...]:
+    return tuple(FigureRef(i) for i in ids)
+
+
+PROJECTS = "f_projects($edition, $commune, $theme)"
+
+REGISTRY: tuple[Kpi, ...] = (
+    Kpi(
+        id="communes_count",
+        label_fr="Communes lauréates", label_en="Laureate communes", unit="count",
+        definition_fr="Nombre de communes lauréates de l'édition (toutes éditions : sans doublon).",
+        definition_en="Number of laureate communes of the edition (all editions: without duplicates).",
+        sql="SELECT count(DISTINCT insee) AS value, count(DISTINCT insee) AS covered, count(DISTINCT insee) AS total"
+            " FROM f_laureate_communes($edition, $commune)",
+        filters=("edition", "commune"),
+        figures=_figs("rapport_communes_laureates", "cp_communes_e1", "rapport_ami_laureates", "mgp_e2_communes_laureates"),
+    ),
+    Kpi(
+        id="network_communes_count",
+        label_fr="Communes du réseau QMI", label_en="Communes in the QMI network", unit="count",
+        definition_fr="Nombre de communes ayant été lauréates d'au moins une édition.",
+        definition_en="Number of communes that were laureates of at least one edition.",
+        sql="SELECT count(DISTINCT insee) AS value, count(DISTINCT insee) AS covered, count(DISTINCT insee) AS total"
+            " FROM f_laureate_communes(NULL, $commune)",
+        filters=("commune",),
+        figures=_figs("rapport_reseau_villes"),
+    ),
+    Kpi(
+        id="departements_count",
+        label_fr="Départements représentés", label_en="Départements represented", unit="count",
+        definition_fr="Nombre de départements des communes lauréates.",
+        definition_en="Number of départements of the laureate communes.",
+        sql="SELECT count(DISTINCT departement) AS value, count(*) AS covered, count(*) AS total"
+            " FROM f_laureate_communes($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_departements"),
+        detail_sql="SELECT string_agg(name || ' (' || departement || ')', ', ' ORDER BY name)"
+                   " FROM f_laureate_communes($edition, NULL)",
+        note_fr="Communes lauréates : {detail}.", note_en="Laureate communes: {detail}.",
+    ),
+    Kpi(
+        id="ept_count",
+        label_fr="Établissements publics territoriaux représentés", label_en="Territorial public bodies (EPT) represented",
+        unit="count",
+        definition_fr="Nombre d'EPT des communes lauréates, d'après la liste officielle des communes de la Métropole.",
+        definition_en="Number of EPTs of the laureate communes, from the official list of the Métropole's communes.",
+        sql="SELECT count(DISTINCT ept_name) AS value, count(ept_name) AS covered, count(*) AS total"
+            " FROM f_laureate_communes($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_ept"),
+        detail_sql="SELECT string_agg(name || ' (' || coalesce(ept_name, 'EPT non renseigné') || ')', ', ' ORDER BY name)"
+                   " FROM f_laureate_communes($edition, NULL)",
+        note_fr="D'après la liste officielle (INSEE / découpage administratif) : {detail}.",
+        note_en="According to the official list (INSEE / découpage administratif): {detail}.",
+    ),
+    Kpi(
+        id="commune_population_min",
+        label_fr="Population de la plus petite commune lauréate", label_en="Population of the smallest laureate commune",
+        unit="inhabitants",
+        definition_fr="Plus petite population municipale (INSEE) parmi les communes lauréates.",
+        definition_en="Smallest municipal population (INSEE) among the laureate communes.",
+        sql="SELECT min(population) AS value, count(population) AS covered, count(*) AS total"
+            " FROM f_laureate_communes($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_population_min"),
+    ),
+    Kpi(
+        id="commune_population_max",
+        label_fr="Population de la plus grande commune lauréate", label_en="Population of the largest laureate commune",
+        unit="inhabitants",
+        definition_fr="Plus grande population municipale (INSEE) parmi les communes lauréates.",
+        definition_en="Largest municipal population (INSEE) among the laureate communes.",
+        sql="SELECT max(population) AS value, count(population) AS covered, count(*) AS total"
+            " FROM f_laureate_communes($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_population_max"),
+        detail_sql="SELECT string_agg(name || ' : ' || population, ', ' ORDER BY population DESC)"
+                   " FROM f_laureate_communes($edition, NULL)",
+        note_fr="Population municipale INSEE de la liste de référence : {detail}.",
+        note_en="INSEE municipal population in the reference list: {detail}.",
+    ),
+    Kpi(
+        id="commune_applications_count",
+        label_fr="Candidatures de communes", label_en="Applications from communes", unit="count",
+        definition_fr="Candidatures de communes à l'appel à manifestation d'intérêt (lignes connues).",
+        definition_en="Applications from communes to the call for expressions of interest (known rows).",
+        sql="SELECT count(*) AS value, count(*) AS covered,"
+            " CASE WHEN $commune IS NULL THEN greatest(count(*), published_call_total($edition, 'communes', 'applications')) END AS total"
+            " FROM f_candidatures($edition, $commune, NULL, 'communes')",
+        filters=("edition", "commune"),
+        figures=_figs("rapport_ami_candidatures", "mgp_e2_ami_candidatures"),
+    ),
+    Kpi(
+        id="candidatures_count",
+        label_fr="Candidatures de projets", label_en="Project applications", unit="count",
+        definition_fr="Candidatures reçues à l'appel à projets (lignes connues).",
+        definition_en="Applications received by the call for projects (known rows).",
+        sql="SELECT count(*) AS value, count(*) AS covered,"
+            " CASE WHEN $commune IS NULL AND $theme IS NULL"
+            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) END AS total"
+            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+        figures=_figs("rapport_candidatures_aap", "cp_candidatures_aap"),
+    ),
+    Kpi(
+        id="projects_selected_count",
+        label_fr="Projets sélectionnés", label_en="Selected projects", unit="count",
+        definition_fr="Projets d'expérimentation sélectionnés (liste des projets).",
+        definition_en="Experimentation projects selected (list of projects).",
+        sql=f"SELECT count(*) AS value, count(*) AS covered,"
+            f" CASE WHEN $commune IS NULL AND $theme IS NULL"
+            f" THEN greatest(count(*), published_call_total($edition, 'projects', 'selected')) END AS total"
+            f" FROM {PROJECTS}",
+        figures=_figs("rapport_projets_selectionnes", "cp_solutions_e1", "mgp_e2_projets_phase1"),
+        partial_is_finding=True,
+        note_fr="La liste des projets du rapport en nomme {value} ; le total annoncé est {total}.",
+        note_en="The report's list of projects names {value}; the announced total is {total}.",
+    ),
+    Kpi(
+        id="projects_per_commune_min",
+        label_fr="Projets par commune (minimum)", label_en="Projects per commune (minimum)", unit="count",
+        definition_fr="Plus petit nombre de projets accueillis par une commune lauréate.",
+        definition_en="Smallest number of projects hosted by a laureate commune.",
+        sql="SELECT min(n) AS value, count(*) AS covered, count(*) AS total FROM ("
+            " SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
+            " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee) GROUP BY c.insee HAVING count(p.project_id) > 0)",
+        filters=("edition",),
+        figures=_figs("rapport_solutions_par_quartier_min"),
+    ),
+    Kpi(
+        id="projects_per_commune_max",
+        label_fr="Projets par commune (maximum)", label_en="Projects per commune (maximum)", unit="count",
+        definition_fr="Plus grand nombre de projets accueillis par une commune lauréate.",
+        definition_en="Largest number of projects hosted by a laureate commune.",
+        sql="SELECT max(n) AS value, count(*) AS covered, count(*) AS total FROM ("
+            " SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
+            " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee) GROUP BY c.insee HAVING count(p.project_id) > 0)",
+        filters=("edition",),
+        figures=_figs("rapport_solutions_par_quartier_max"),
+    ),
+    Kpi(
+        id="selection_rate",
+        label_fr="Taux de sélection", label_en="Selection rate", unit="ratio",
+        definition_fr="Part des candidatures à l'appel à projets retenues (lignes connues).",
+        definition_en="Share of project applications selected (known rows).",
+        sql="SELECT avg(CASE WHEN status = 'lauréate' THEN 1.0 ELSE 0.0 END) AS value, count(*) AS covered,"
+            " CASE WHEN $commune IS NULL AND $theme IS NULL"
+            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) END AS total"
+            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+    ),
+    Kpi(
+        id="deployment_rate",
+        label_fr="Taux de déploiement", label_en="Deployment rate", unit="ratio",
+        definition_fr="Part des projets déployés parmi ceux dont l'issue (déployé ou arrêté) est connue.",
+        definition_en="Share of projects deployed among those whose outcome (deployed or stopped) is known.",
+        sql=f"SELECT avg(CASE WHEN is_deployed THEN 1.0 ELSE 0.0 END) FILTER (WHERE outcome_known) AS value,"
+            f" count(*) FILTER (WHERE outcome_known) AS covered, count(*) AS total FROM {PROJECTS}",
+        figures=_figs("rapport_taux_deploiement_moyen", "rapport_taux_deploiement_global"),
+    ),
+    Kpi(
+        id="mean_deployment_months",
+        label_fr="Délai moyen de déploiement", label_en="Mean time to deployment", unit="months",
+        definition_fr="Mois entre le début de l'accompagnement et le déploiement, en moyenne sur les projets datés au mois près.",
+        definition_en="Months from the start of support to deployment, averaged over projects dated to the month.",
+        sql=f"SELECT avg(deployment_months) AS value, count(deployment_months) AS covered,"
+            f" count(*) FILTER (WHERE is_deployed) AS total FROM {PROJECTS}",
+        figures=_figs("rapport_deploiement_mois"),
+    ),
+    Kpi(
+        id="theme_share",
+        label_fr="Part des projets du défi « {label} »", label_en="Share of projects in “{label}”", unit="ratio",
+        definition_fr="Part des projets rattachés à ce défi parmi les projets dont le défi est connu.",
+        definition_en="Share of projects in this challenge among projects whose challenge is known.",
+        sql="SELECT avg(CASE WHEN theme_slug = $key THEN 1.0 ELSE 0.0 END) FILTER (WHERE theme_slug IS NOT NULL) AS value,"
+            " count(theme_slug) AS covered, count(*) AS total FROM f_projects($edition, $commune, NULL)",
+        filters=("edition", "commune"),
+        keys_sql="SELECT theme_slug AS key, label_fr, label_en FROM themes ORDER BY rank",
+        figures_by_key={
+            "economie-circulaire": _figs("rapport_theme_economie_circulaire"),
+            "flux-mobilites": _figs("rapport_theme_flux_mobilites"),
+            "renouvellement-urbain": _figs("rapport_theme_renouvellement_urbain"),
+            "adaptation-climat": _figs("rapport_theme_adaptation_climat"),
+            "espaces-publics": _figs("rapport_theme_espaces_publics"),
+        },
+    ),
+    Kpi(
+        id="international_share",
+        label_fr="Part de candidats internationaux", label_en="Share of international applicants", unit="ratio",
+        definition_fr="Part des candidatures à l'appel à projets venant de l'étranger (lignes où c'est connu).",
+        definition_en="Share of project applications from abroad (rows where it is known).",
+        sql="SELECT avg(CASE WHEN is_international THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_international IS NOT NULL) AS value,"
+            " count(is_international) AS covered,"
+            " CASE WHEN $commune IS NULL AND $theme IS NULL"
+            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) ELSE count(*) END AS total"
+            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+        figures=_figs("cp_part_internationaux"),
+    ),
+    Kpi(
+        id="digital_share",
+        label_fr="Part de solutions numériques", label_en="Share of digital solutions", unit="ratio",
+        definition_fr="Part des projets de type NUMÉRIQUE parmi les projets dont le type est connu.",
+        definition_en="Share of DIGITAL-type projects among projects whose type is known.",
+        sql=f"SELECT avg(CASE WHEN is_digital THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_digital IS NOT NULL) AS value,"
+            f" count(is_digital) AS covered, count(*) AS total FROM {PROJECTS}",
+        figures=_figs("rapport_part_numerique"),
+        detail_sql=f"SELECT string_agg(name, ', ' ORDER BY name) FROM {PROJECTS} WHERE is_digital",
+        note_fr="Projets de type NUMÉRIQUE dans la liste : {detail}. Le rapport parle de solutions qui « intègrent pleinement"
+                " des solutions numériques avancées », notion qui peut inclure des capteurs connectés (type ÉQUIPEMENT).",
+        note_en="DIGITAL-type projects in the list: {detail}. The report speaks of solutions that 'fully integrate advanced"
+                " digital solutions', which may include connected sensors (EQUIPMENT type).",
+    ),
+    Kpi(
+        id="community_events_count",
+        label_fr="Rencontres de la Communauté", label_en="Community meetings", unit="count",
+        definition_fr="Nombre de rencontres de la Communauté des Expérimentateurs.",
+        definition_en="Number of meetings of the Community of Experimenters.",
+        sql="SELECT count(*) AS value, count(*) AS covered, count(*) AS total FROM f_community_events($edition, $commune)",
+        filters=("edition", "commune"),
+    ),
+    Kpi(
+        id="community_participants_total",
+        label_fr="Participants aux rencontres de la Communauté", label_en="Participants in community meetings",
+        unit="people",
+        definition_fr="Somme des participants des rencontres de la Communauté des Expérimentateurs.",
+        definition_en="Sum of the participants of the Community of Experimenters' meetings.",
+        sql="SELECT sum(participants) AS value, count(participants) AS covered, count(*) AS total"
+            " FROM f_community_events($edition, $commune)",
+        filters=("edition", "commune"),
+        figures=(FigureRef("rapport_communaute_personnes"),
+                 FigureRef("rapport_communaute_aulnay", commune="93005"),
+                 FigureRef("rapport_communaute_meudon", commune="92048"),
+                 FigureRef("rapport_communaute_noisy", commune="93051"),
+                 FigureRef("rapport_communaute_sceaux", commune="92071")),
+        partial_is_finding=True,
+        detail_sql="SELECT string_agg(coalesce(c.name, 'commune non renseignée') || ' ' || coalesce(e.participants::VARCHAR, '?'),"
+                   " ' + ' ORDER BY e.date_start) FROM f_community_events($edition, $commune) e LEFT JOIN communes c USING (insee)",
+        note_fr="Rencontres listées : {detail}.", note_en="Meetings listed: {detail}.",
+    ),
+    Kpi(
+        id="community_participants_min",
+        label_fr="Participants par rencontre (minimum)", label_en="Participants per meeting (minimum)", unit="people",
+        definition_fr="Plus petite affluence d'une rencontre de la Communauté.",
+        definition_en="Smallest attendance of a community meeting.",
+        sql="SELECT min(participants) AS value, count(participants) AS covered, count(*) AS total"
+            " FROM f_community_events($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_communaute_participants_min"),
+    ),
+    Kpi(
+        id="community_participants_max",
+        label_fr="Participants par rencontre (maximum)", label_en="Participants per meeting (maximum)", unit="people",
+        definition_fr="Plus forte affluence d'une rencontre de la Communauté.",
+        definition_en="Largest attendance of a community meeting.",
+        sql="SELECT max(participants) AS value, count(participants) AS covered, count(*) AS total"
+            " FROM f_community_events($edition, NULL)",
+        filters=("edition",),
+        figures=_figs("rapport_communaute_participants_max"),
+    ),
+    Kpi(
+        id="diagnostics_people_total",
+        label_fr="Personnes mobilisées par les diagnostics", label_en="People reached by the diagnostics", unit="people",
+        definition_fr="Somme des participants aux marches, entretiens et ateliers des diagnostics territoriaux.",
+        definition_en="Sum of participants in the walks, interviews and workshops of the territorial diagnostics.",
+        sql="SELECT sum(participants) AS value, count(participants) AS covered, count(*) AS total"
+            " FROM f_diagnostics($edition, $commune)",
+        filters=("edition", "commune"),
+        figures=_figs("rapport_diagnostics_personnes"),
+    ),
+    Kpi(
+        id="diagnostic_mean_participants",
+        label_fr="Participants moyens par {label}", label_en="Mean participants per {label}", unit="people",
+        definition_fr="Participants moyens par commune pour ce format de diagnostic.",
+        definition_en="Mean participants per commune for this diagnostic format.",
+        sql="SELECT avg(participants) AS value, count(participants) AS covered, count(*) AS total"
+            " FROM f_diagnostics($edition, $commune) WHERE kind = $key",
+        filters=("edition", "commune"),
+        keys_sql="SELECT DISTINCT kind AS key, kind AS label_fr, kind AS label_en FROM diagnostics"
+                 " WHERE kind IN ('marche sensible', 'entretiens', 'atelier carte sur table') ORDER BY kind",
+        figures_by_key={
+            "marche sensible": _figs("rapport_marche_sensible_moyenne"),
+            "entretiens": _figs("rapport_entretiens_moyenne"),
+            "atelier carte sur table": _figs("rapport_ateliers_moyenne"),
+        },
+    ),
+    Kpi(
+        id="indicators_count",
+        label_fr="Indicateurs dans la bibliothèque", label_en="Indicators in the library", unit="count",
+        definition_fr="Nombre d'indicateurs d'évaluation de la bibliothèque livrée avec le tableau de bord.",
+        definition_en="Number of evaluation indicators in the library shipped with the dashboard.",
+        sql="SELECT count(*) AS value, count(*) AS covered, count(*) AS total FROM indicators",
+        filters=(),
+        figures=_figs("rapport_indicateurs_bibliotheque"),
+        note_fr="La bibliothèque complète n'est pas publique : celle-ci ne contient que les indicateurs tirés des mesures"
+                " que le rapport cite.",
+        note_en="The full library is not public: this one holds only the indicators drawn from measures the report names.",
+    ),
+    Kpi(
+        id="evaluation_sheets_count",
+        label_fr="Fiches évaluation produites", label_en="Evaluation sheets produced", unit="count",
+        definition_fr="Nombre de projets évalués (fiche évaluation produite).",
+        definition_en="Number of projects evaluated (evaluation sheet produced).",
+        sql=f"SELECT count(*) FILTER (WHERE is_evaluated) AS value, count(*) FILTER (WHERE is_evaluated) AS covered,"
+            f" count(*) AS total FROM {PROJECTS}",
+        figures=_figs("rapport_fiches_evaluation"),
+    ),
+    Kpi(
+        id="replicability_index",
+        label_fr="Indice de répliquabilité — {label}", label_en="Replicability index — {label}", unit="index",
+        definition_fr="Moyenne des cinq critères de répliquabilité (notés de 0 à 5), ramenée entre 0 et 1.",
+        definition_en="Mean of the five replicability criteria (scored 0 to 5), scaled to 0–1.",
+        sql="SELECT index_ratio AS value, criteria_scored AS covered, criteria_total AS total"
+            " FROM replicability_index WHERE project_id = $key",
+        filters=(),
+        keys_sql="SELECT p.project_id AS key, p.name AS label_fr, p.name AS label_en"
+                 " FROM projects p WHERE p.project_id IN (SELECT project_id FROM replicability_scores) ORDER BY p.project_id",
+    ),
+    Kpi(
+        id="replicability_index_mean",
+        label_fr="Indice de répliquabilité moyen", label_en="Mean replicability index", unit="index",
+        definition_fr="Moyenne des indices de répliquabilité des projets notés.",
+        definition_en="Mean replicability index of the scored projects.",
+        sql=f"SELECT avg(r.index_ratio) AS value, count(r.project_id) AS covered, count(*) AS total"
+            f" FROM {PROJECTS} p LEFT JOIN replicability_index r USING (project_id)",
+    ),
+    Kpi(
+        id="financing_brake_score",
+        label_fr="Frein du financement (note des porteurs)", label_en="Financing as a brake (project holders' score)",
+        unit="score_10",
+        definition_fr="Note moyenne, sur 10, donnée par les porteurs de projet au frein que représente le financement.",
+        definition_en="Mean score out of 10 given by project holders to financing as a brake on deployment.",
+        sql="SELECT avg(value) AS value, count(*) AS covered, count(*) AS total FROM surveys"
+            " WHERE topic = 'frein' AND unit = 'score_10' AND ($edition IS NULL OR edition_id = $edition)",
+        filters=("edition",),
+        figures=_figs("rapport_frein_financement"),
+        note_fr="Repris de l'agrégat publié : les réponses individuelles ne sont pas publiques.",
+        note_en="Taken from the published aggregate: individual answers are not public.",
+    ),
+)
+
+BY_ID = {kpi.id: kpi for kpi in REGISTRY}
+
+
+def expand(con, kpis=REGISTRY) -> list[Kpi]:
+    """The registry with each family replaced by one KPI per key present in the database."""
+    expanded = []
+    for kpi in kpis:
+        if not kpi.is_family:
+            expanded.append(kpi)
+            continue
+        for row in db.fetch_rows(con, kpi.keys_sql):
+            expanded.append(replace(
+                kpi,
+                id=f"{kpi.id}:{row['key']}",
+                key=row["key"],
+                label_fr=kpi.label_fr.format(label=row["label_fr"]),
+                label_en=kpi.label_en.format(label=row["label_en"]),
+                figures=kpi.figures_by_key.get(row["key"], kpi.figures),
+            ))
+    return expanded
+
+
+def get(con, kpi_id: str) -> Kpi:
+    """One KPI by id, family members included (theme_share:economie-circulaire)."""
+    for kpi in expand(con, [BY_ID[kpi_id.split(":", 1)[0]]] if kpi_id.split(":", 1)[0] in BY_ID else []):
+        if kpi.id == kpi_id:
+            return kpi
+    raise KeyError(kpi_id)
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    figure_id: str
+    edition_id: int | None
+    value: float
+    unit: str
+    qualifier: str | None
+    rounding_step: float | None
+    label_fr: str
+    document: str
+    section: str
+    quote: str
+    note: str | None
+
+    @property
+    def source(self) -> str:
+        return f"{self.document} — {self.section}"
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi: Kpi
+    filters: Filters
+    value: float | None
+    covered: int | None
+    total: int | None
+    published: tuple[PublishedFigure, ...]  # the figures published for exactly this view
+
+    @property
+    def id(self) -> str:
+        return self.kpi.id
+
+    @property
+    def unit(self) -> str:
+        return self.kpi.unit
+
+    @property
+    def is_complete(self) -> bool:
+        """True when the value rests on every row there is."""
+        return self.covered is not None and self.total is not None and self.covered >= self.total
+
+    @property
+    def ignored_filters(self) -> tuple[str, ...]:
+        return tuple(n for n in FILTER_NAMES if getattr(self.filters, n) is not None and n not in self.kpi.filters)
+
+    @property
+    def published_value(self) -> float | None:
+        return self.published[0].value if self.published else None
+
+    @property
+    def source(self) -> str | None:
+        return self.published[0].source if self.published else None
+
+    def as_dict(self, lang: str = "fr") -> dict:
+        return {
+            "id": self.id,
+            "label": self.kpi.label(lang),
+            "value": self.value,
+            "unit": self.unit,
+            "coverage": {"covered": self.covered, "total": self.total, "complete": self.is_complete},
+            "published_value": self.published_value,
+            "source": self.source,
+            "published": [
+                {"figure_id": f.figure_id, "value": f.value, "qualifier": f.qualifier, "source": f.source, "quote": f.quote}
+                for f in self.published
+            ],
+            "ignored_filters": list(self.ignored_filters),
+        }
+
+
+def published_figures(con) -> dict[str, PublishedFigure]:
+    rows = db.fetch_rows(con, """
+        SELECT figure_id, edition_id, value, unit, qualifier, rounding_step, label_fr, document, section, quote, note
+        FROM published_figures ORDER BY figure_id""")
+    return {row["figure_id"]: PublishedFigure(**row) for row in rows}
+
+
+def effective_filters(kpi: Kpi, filters: Filters) -> Filters:
+    """The filters with those that do not apply to the KPI dropped."""
+    return Filters(**{n: (getattr(filters, n) if n in kpi.filters else None) for n in FILTER_NAMES})
+
+
+def matching_figures(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFigure]) -> tuple[PublishedFigure, ...]:
+    """The published figures that speak of exactly this view of the data."""
+    applied = effective_filters(kpi, filters)
+    if applied.theme is not None:
+        return ()
+    found = []
+    for ref in kpi.figures:
+        figure = figures.get(ref.figure_id)
+        if figure is None or ref.commune != applied.commune:
+            continue
+        # A programme-wide figure (no edition) speaks of the all-editions view.
+        if "edition" in kpi.filters and figure.edition_id != applied.edition:
+            continue
+        found.append(figure)
+    return tuple(found)
+
+
+def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = None) -> KpiResult:
+    """Compute one KPI for a view. Any filter string is safe: values are bound, never formatted."""
+    applied = effective_filters(kpi, filters)
+    row = db.fetch_one(con, kpi.sql, {**applied.params(), "key": kpi.key}) or {}
+    figures = published_figures(con) if figures is None else figures
+    value = row.get("value")
+    return KpiResult(
+        kpi=kpi,
+        filters=filters,
+        value=None if value is None else float(value),
+        covered=None if row.get("covered") is None else int(row["covered"]),
+        total=None if row.get("total") is None else int(row["total"]),
+        published=matching_figures(kpi, filters, figures),
+    )
+
+
+def compute_all(con, filters: Filters = Filters(), kpis=None) -> list[KpiResult]:
+    figures = published_figures(con)
+    return [compute(con, kpi, filters, figures) for kpi in (kpis if kpis is not None else expand(con))]
+
+
+def detail(con, kpi: Kpi, filters: Filters) -> str | None:
+    if not kpi.detail_sql:
+        return None
+    return db.fetch_value(con, kpi.detail_sql, {**effective_filters(kpi, filters).params(), "key": kpi.key})

@@ -1,0 +1,313 @@
+-- Schema of the QMI database. Tables are created in dependency order and loaded
+-- from data/<table>.csv in the same order (see loader.TABLES).
+-- Every row carries source_id: where the fact comes from. Unknown stays NULL.
+
+CREATE TABLE sources (
+    source_id      VARCHAR PRIMARY KEY,
+    kind           VARCHAR NOT NULL CHECK (kind IN ('document', 'reference', 'web', 'computed', 'general_knowledge', 'synthetic', 'import')),
+    title          VARCHAR NOT NULL,
+    publisher      VARCHAR,
+    published_on   VARCHAR,            -- as precise as the source gives it (YYYY, YYYY-MM or YYYY-MM-DD)
+    file           VARCHAR,            -- path under ../shared/ for documents and reference files
+    note           VARCHAR
+);
+
+CREATE TABLE editions (
+    edition_id     INTEGER PRIMARY KEY CHECK (edition_id >= 1),
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    first_year     INTEGER,
+    last_year      INTEGER,
+    status         VARCHAR NOT NULL CHECK (status IN ('terminée', 'en cours', 'à venir')),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    CHECK (last_year IS NULL OR first_year IS NULL OR last_year >= first_year)
+);
+
+-- Calendar milestones; date_start is the first day of the period the source names.
+CREATE TABLE milestones (
+    milestone_id   VARCHAR PRIMARY KEY,
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    kind           VARCHAR NOT NULL CHECK (kind IN ('programme', 'call_communes', 'communes_announced', 'diagnostic',
+                                                    'call_projects', 'experimenters_announced', 'experimentation',
+                                                    'community', 'evaluation', 'closing', 'information')),
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    date_start     DATE,
+    date_end       DATE,
+    date_precision VARCHAR CHECK (date_precision IN ('day', 'month', 'season', 'year')),
+    planned        BOOLEAN NOT NULL DEFAULT false,   -- announced ahead (a calendar), not observed
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    CHECK (date_end IS NULL OR date_end >= date_start)
+);
+
+-- The 8 "défis urbains prioritaires".
+CREATE TABLE themes (
+    theme_slug     VARCHAR PRIMARY KEY,
+    label_fr       VARCHAR NOT NULL UNIQUE,
+    label_en       VARCHAR NOT NULL,
+    rank           INTEGER NOT NULL,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR
+);
+
+-- The report's project families (its list of projects is grouped by them).
+CREATE TABLE project_families (
+    family_slug    VARCHAR PRIMARY KEY,
+    label_fr       VARCHAR NOT NULL UNIQUE,
+    label_en       VARCHAR NOT NULL,
+    rank           INTEGER NOT NULL,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR
+);
+
+-- Solution types as the report prints them in capitals (NUMÉRIQUE, VÉHICULE...).
+CREATE TABLE solution_types (
+    type_slug      VARCHAR PRIMARY KEY,
+    label_fr       VARCHAR NOT NULL UNIQUE,
+    label_en       VARCHAR NOT NULL,
+    is_digital     BOOLEAN NOT NULL,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR
+);
+
+-- All communes of the Métropole du Grand Paris.
+CREATE TABLE communes (
+    insee          VARCHAR PRIMARY KEY CHECK (length(insee) = 5),
+    name           VARCHAR NOT NULL UNIQUE,
+    departement    VARCHAR NOT NULL,
+    ept_siren      VARCHAR,
+    ept_name       VARCHAR,
+    population     INTEGER CHECK (population IS NULL OR population > 0),
+    postcodes      VARCHAR,
+    siren          VARCHAR,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+);
+
+-- Named places with coordinates (WGS84): commune centroids, quartiers, experimentation sites.
+CREATE TABLE sites (
+    site_id        VARCHAR PRIMARY KEY,
+    insee          VARCHAR NOT NULL REFERENCES communes (insee),
+    name           VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL CHECK (kind IN ('commune_centroid', 'quartier', 'experimentation_site', 'landmark')),
+    lat            DOUBLE CHECK (lat BETWEEN 48.0 AND 49.5),
+    lon            DOUBLE CHECK (lon BETWEEN 1.5 AND 3.5),
+    precision      VARCHAR NOT NULL CHECK (precision IN ('computed', 'landmark', 'approximate', 'unknown')),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    note           VARCHAR
+);
+
+-- Which commune took part in which edition, with its quartier and défi.
+CREATE TABLE commune_editions (
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    insee          VARCHAR NOT NULL REFERENCES communes (insee),
+    role           VARCHAR NOT NULL CHECK (role IN ('lauréate', 'candidate', 'intéressée')),
+    phase          INTEGER CHECK (phase IS NULL OR phase >= 1),
+    quartier_name  VARCHAR,
+    quartier_site_id VARCHAR REFERENCES sites (site_id),
+    quartier_source_id VARCHAR REFERENCES sources (source_id),
+    theme_slug     VARCHAR REFERENCES themes (theme_slug),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    PRIMARY KEY (edition_id, insee)
+);
+
+-- Calls: the call to communes (AMI) and the call for projects (AAP) of each edition.
+CREATE TABLE calls (
+    call_id        VARCHAR PRIMARY KEY,
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    kind           VARCHAR NOT NULL CHECK (kind IN ('communes', 'projects')),
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    phase          INTEGER,
+    opens_on       DATE,
+    closes_on      DATE,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on)
+);
+
+-- The published figures: every number the documents print, with the sentence it stands in.
+CREATE TABLE published_figures (
+    figure_id      VARCHAR PRIMARY KEY,
+    edition_id     INTEGER REFERENCES editions (edition_id),
+    value          DOUBLE NOT NULL,
+    unit           VARCHAR NOT NULL CHECK (unit IN ('count', 'ratio', 'months', 'years', 'people', 'score_10', 'euros', 'kg', 'm3', 'inhabitants')),
+    qualifier      VARCHAR CHECK (qualifier IN ('plus de', 'près de', 'environ', 'en moyenne', 'au moins', 'jusqu''à', 'minimum', 'maximum')),
+    rounding_step  DOUBLE,              -- the precision the figure is printed with (0.01 for "70 %")
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    document       VARCHAR NOT NULL,    -- file name under ../shared/
+    section        VARCHAR NOT NULL,    -- the heading it stands under
+    quote          VARCHAR NOT NULL,    -- the sentence it stands in, verbatim
+    note           VARCHAR,             -- why it cannot be recomputed, when that is known
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+);
+
+-- Aggregates of a call as published (row-level candidatures are rarely public).
+CREATE TABLE call_figures (
+    call_id        VARCHAR NOT NULL REFERENCES calls (call_id),
+    measure        VARCHAR NOT NULL CHECK (measure IN ('marks_of_interest', 'applications', 'selected', 'international_share', 'increase_vs_paris_calls')),
+    value          DOUBLE NOT NULL,
+    figure_id      VARCHAR REFERENCES published_figures (figure_id),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    PRIMARY KEY (call_id, measure, source_id)
+);
+
+CREATE TABLE projects (
+    project_id     VARCHAR PRIMARY KEY,         -- slug
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    name           VARCHAR NOT NULL,
+    operator       VARCHAR,
+    insee          VARCHAR REFERENCES communes (insee),
+    family_slug    VARCHAR REFERENCES project_families (family_slug),
+    type_slug      VARCHAR REFERENCES solution_types (type_slug),
+    subtype_fr     VARCHAR,                     -- the second label printed after the type (CITOYENNETÉ...)
+    theme_slug     VARCHAR REFERENCES themes (theme_slug),
+    description_fr VARCHAR,
+    lessons_fr     VARCHAR,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR
+);
+
+CREATE TABLE project_sites (
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    site_id        VARCHAR NOT NULL REFERENCES sites (site_id),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_quote   VARCHAR,
+    PRIMARY KEY (project_id, site_id)
+);
+
+-- Candidatures, row level where known (a commune to the AMI, a project to the AAP).
+CREATE TABLE candidatures (
+    candidature_id VARCHAR PRIMARY KEY,
+    call_id        VARCHAR NOT NULL REFERENCES calls (call_id),
+    applicant      VARCHAR NOT NULL,
+    insee          VARCHAR REFERENCES communes (insee),
+    project_id     VARCHAR REFERENCES projects (project_id),
+    theme_slug     VARCHAR REFERENCES themes (theme_slug),
+    is_international BOOLEAN,
+    status         VARCHAR NOT NULL CHECK (status IN ('déposée', 'lauréate', 'non retenue')),
+    submitted_on   DATE,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR
+);
+
+-- Status history of a project. A dated event keeps the precision its source gives.
+CREATE TABLE project_events (
+    event_id       VARCHAR PRIMARY KEY,
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    kind           VARCHAR NOT NULL CHECK (kind IN ('selected', 'started', 'agreement_signed', 'deployed', 'tested',
+                                                    'evaluated', 'continued', 'stopped')),
+    date_start     DATE,
+    date_end       DATE,
+    date_precision VARCHAR CHECK (date_precision IN ('day', 'month', 'season', 'year')),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    CHECK ((date_start IS NULL) = (date_precision IS NULL))
+);
+
+-- The evaluation indicator library.
+CREATE TABLE indicators (
+    indicator_id   VARCHAR PRIMARY KEY,
+    label_fr       VARCHAR NOT NULL UNIQUE,
+    label_en       VARCHAR NOT NULL,
+    domain         VARCHAR NOT NULL CHECK (domain IN ('environnemental', 'social', 'économique', 'retours usagers', 'efficacité')),
+    unit           VARCHAR NOT NULL,
+    direction      VARCHAR NOT NULL CHECK (direction IN ('hausse', 'baisse', 'neutre')),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_quote   VARCHAR
+);
+
+-- Which project follows which indicator.
+CREATE TABLE project_indicators (
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    indicator_id   VARCHAR NOT NULL REFERENCES indicators (indicator_id),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_quote   VARCHAR,
+    PRIMARY KEY (project_id, indicator_id)
+);
+
+CREATE TABLE indicator_values (
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    indicator_id   VARCHAR NOT NULL REFERENCES indicators (indicator_id),
+    measured_on    DATE NOT NULL,
+    value          DOUBLE NOT NULL,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    PRIMARY KEY (project_id, indicator_id, measured_on)
+);
+
+-- The five criteria of the replicability index.
+CREATE TABLE replicability_criteria (
+    criterion_id   VARCHAR PRIMARY KEY,
+    label_fr       VARCHAR NOT NULL UNIQUE,
+    label_en       VARCHAR NOT NULL,
+    rank           INTEGER NOT NULL,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_quote   VARCHAR
+);
+
+-- Scores from 0 (none) to 5 (strong); the index is their mean over 5.
+CREATE TABLE replicability_scores (
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    criterion_id   VARCHAR NOT NULL REFERENCES replicability_criteria (criterion_id),
+    score          DOUBLE NOT NULL CHECK (score BETWEEN 0 AND 5),
+    scored_on      DATE,
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    PRIMARY KEY (project_id, criterion_id)
+);
+
+-- Rencontres de la Communauté des Expérimentateurs.
+CREATE TABLE community_events (
+    event_id       VARCHAR PRIMARY KEY,
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    insee          VARCHAR REFERENCES communes (insee),
+    date_start     DATE,
+    date_precision VARCHAR CHECK (date_precision IN ('day', 'month', 'season', 'year')),
+    format_fr      VARCHAR,
+    format_en      VARCHAR,
+    participants   INTEGER CHECK (participants IS NULL OR participants >= 0),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR
+);
+
+-- Territorial diagnostics by the Institut Paris Région.
+CREATE TABLE diagnostics (
+    diagnostic_id  VARCHAR PRIMARY KEY,
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    insee          VARCHAR REFERENCES communes (insee),
+    kind           VARCHAR NOT NULL CHECK (kind IN ('marche sensible', 'balade urbaine', 'entretiens', 'atelier carte sur table')),
+    held_on        DATE,
+    date_precision VARCHAR CHECK (date_precision IN ('day', 'month', 'season', 'year')),
+    participants   INTEGER CHECK (participants IS NULL OR participants >= 0),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR
+);
+
+-- Questionnaire results (aggregates as published).
+CREATE TABLE surveys (
+    result_id      VARCHAR PRIMARY KEY,
+    edition_id     INTEGER NOT NULL REFERENCES editions (edition_id),
+    respondents    VARCHAR NOT NULL CHECK (respondents IN ('communes', 'porteurs de projet')),
+    topic          VARCHAR NOT NULL CHECK (topic IN ('motif', 'frein', 'compétences', 'perspectives')),
+    rank           INTEGER,
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    value          DOUBLE NOT NULL,
+    unit           VARCHAR NOT NULL CHECK (unit IN ('ratio', 'score_10', 'people')),
+    figure_id      VARCHAR REFERENCES published_figures (figure_id),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+);
+
+-- Facts about the database itself: synthetic or reference, scale, seed, data version.
+CREATE TABLE meta (
+    key            VARCHAR PRIMARY KEY,
+    value          VARCHAR NOT NULL
+);

@@ -1,0 +1,90 @@
+-- Derived views and filtered table macros shared by the KPI registry.
+-- A NULL filter argument means "no filter".
+
+-- One row per project: where it stands, and when it was deployed.
+CREATE VIEW project_status AS
+WITH ranked AS (
+    SELECT project_id, kind, date_start, date_precision,
+           CASE kind WHEN 'selected' THEN 1 WHEN 'started' THEN 2 WHEN 'agreement_signed' THEN 3
+                     WHEN 'deployed' THEN 4 WHEN 'tested' THEN 4 WHEN 'evaluated' THEN 5
+                     WHEN 'continued' THEN 6 WHEN 'stopped' THEN 7 END AS stage_rank
+    FROM project_events
+), per_project AS (
+    SELECT project_id,
+           bool_or(kind IN ('deployed', 'tested', 'evaluated', 'continued')) AS is_deployed,
+           bool_or(kind = 'stopped') AS is_stopped,
+           bool_or(kind = 'evaluated') AS is_evaluated,
+           bool_or(kind = 'continued') AS is_continued,
+           -- Only day- or month-precise dates measure a delay in months.
+           min(date_start) FILTER (WHERE kind IN ('selected', 'started', 'agreement_signed')
+                                   AND date_precision IN ('day', 'month')) AS started_on,
+           min(date_start) FILTER (WHERE kind IN ('deployed', 'tested')
+                                   AND date_precision IN ('day', 'month')) AS deployed_on,
+           arg_max(kind, stage_rank) AS current_status
+    FROM ranked
+    GROUP BY project_id
+)
+SELECT p.project_id, p.edition_id, p.name, p.operator, p.insee, p.family_slug, p.type_slug,
+       p.theme_slug, t.is_digital,
+       coalesce(s.is_deployed, false) AS is_deployed,
+       coalesce(s.is_stopped, false) AS is_stopped,
+       coalesce(s.is_evaluated, false) AS is_evaluated,
+       coalesce(s.is_continued, false) AS is_continued,
+       coalesce(s.is_deployed, false) OR coalesce(s.is_stopped, false) AS outcome_known,
+       s.started_on, s.deployed_on,
+       CASE WHEN s.deployed_on >= s.started_on
+            THEN date_diff('day', s.started_on, s.deployed_on) / 30.4375 END AS deployment_months,
+       coalesce(s.current_status, 'selected') AS current_status
+FROM projects p
+LEFT JOIN per_project s USING (project_id)
+LEFT JOIN solution_types t USING (type_slug);
+
+CREATE MACRO f_projects(edition, commune, theme) AS TABLE
+    SELECT * FROM project_status
+    WHERE (edition IS NULL OR edition_id = edition)
+      AND (commune IS NULL OR insee = commune)
+      AND (theme IS NULL OR theme_slug = theme);
+
+-- Laureate communes of the editions, with their commune facts.
+CREATE MACRO f_laureate_communes(edition, commune) AS TABLE
+    SELECT ce.edition_id, ce.phase, ce.quartier_name, ce.theme_slug, c.*
+    FROM commune_editions ce JOIN communes c USING (insee)
+    WHERE ce.role = 'lauréate'
+      AND (edition IS NULL OR ce.edition_id = edition)
+      AND (commune IS NULL OR ce.insee = commune);
+
+CREATE MACRO f_candidatures(edition, commune, theme, call_kind) AS TABLE
+    SELECT cd.*, ca.edition_id, ca.kind AS call_kind
+    FROM candidatures cd JOIN calls ca USING (call_id)
+    WHERE ca.kind = call_kind
+      AND (edition IS NULL OR ca.edition_id = edition)
+      AND (commune IS NULL OR cd.insee = commune)
+      AND (theme IS NULL OR cd.theme_slug = theme);
+
+-- A call's published aggregate: the largest figure when documents disagree.
+CREATE MACRO published_call_total(edition, call_kind, what) AS (
+    SELECT sum(value) FROM (
+        SELECT max(cf.value) AS value
+        FROM call_figures cf JOIN calls ca USING (call_id)
+        WHERE ca.kind = call_kind AND cf.measure = what
+          AND (edition IS NULL OR ca.edition_id = edition)
+        GROUP BY cf.call_id
+    )
+);
+
+CREATE MACRO f_community_events(edition, commune) AS TABLE
+    SELECT * FROM community_events
+    WHERE (edition IS NULL OR edition_id = edition)
+      AND (commune IS NULL OR insee = commune);
+
+CREATE MACRO f_diagnostics(edition, commune) AS TABLE
+    SELECT * FROM diagnostics
+    WHERE (edition IS NULL OR edition_id = edition)
+      AND (commune IS NULL OR insee = commune);
+
+-- Replicability index of each scored project: mean score over 5, in [0, 1].
+CREATE VIEW replicability_index AS
+SELECT s.project_id, avg(s.score) / 5 AS index_ratio, count(*) AS criteria_scored,
+       (SELECT count(*) FROM replicability_criteria) AS criteria_total
+FROM replicability_scores s
+GROUP BY s.project_id;
