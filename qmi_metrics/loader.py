@@ -67,32 +67,40 @@ def data_version(data_dir: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _fresh_connection(db_path: Path) -> duckdb.DuckDBPyConnection:
+def _build_atomically(db_path: Path, fill) -> dict[str, int]:
+    """Create the schema in a temporary file, let `fill` load it, then rename it into place.
+
+    A reader never sees half a build, and a failed build leaves the previous file as it was.
+    """
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (db_path, db_path.with_name(db_path.name + ".wal")):
+    tmp_path = db_path.with_name(db_path.name + ".building")
+    for stale in (tmp_path, tmp_path.with_name(tmp_path.name + ".wal")):
         stale.unlink(missing_ok=True)
-    return duckdb.connect(str(db_path))
+    con = duckdb.connect(str(tmp_path))
+    try:
+        create_schema(con)
+        fill(con)
+        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        con.execute("CHECKPOINT")
+    except BaseException:
+        con.close()
+        tmp_path.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(tmp_path, db_path)
+    return counts
 
 
 def build(db_path: Path | None = None, data_dir: Path = DATA_DIR, tables=TABLES) -> dict[str, int]:
-    """(Re)build the reference database from data/; returns rows loaded per table.
+    """(Re)build the reference database from data/; returns rows per table."""
 
-    Writes to a temporary file then renames it, so a reader never sees half a build.
-    """
-    db_path = Path(db_path or default_db_path())
-    tmp_path = db_path.with_name(db_path.name + ".building")
-    con = _fresh_connection(tmp_path)
-    try:
-        create_schema(con)
-        counts = {}
+    def fill(con):
         for table in tables:
-            counts[table] = sum(load_csv(con, table, path) for path in table_files(data_dir, table))
+            for path in table_files(data_dir, table):
+                load_csv(con, table, path)
         set_meta(con, synthetic="false", data_version=data_version(data_dir))
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp_path, db_path)
-    return counts
+
+    return _build_atomically(Path(db_path or default_db_path()), fill)
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
@@ -108,26 +116,21 @@ def ensure_built(db_path: Path | None = None) -> Path:
     return db_path
 
 
-def build_synthetic(db_path: Path, scale: float, seed: int = 0) -> dict[str, int]:
+def build_synthetic(db_path: Path, scale, seed: int = 0) -> dict[str, int]:
     """Build a synthetic database: the reference vocabulary plus generated facts."""
     from . import synthetic
 
     db_path = Path(db_path)
     if db_path.resolve() == DEFAULT_DB_PATH.resolve():
         raise ValueError("refusing to write synthetic data over the reference database " + str(db_path))
-    tmp_path = db_path.with_name(db_path.name + ".building")
-    con = _fresh_connection(tmp_path)
-    try:
-        create_schema(con)
+    label = synthetic.scale_label(scale)
+
+    def fill(con):
         for table in DIMENSION_TABLES:
             for path in table_files(DATA_DIR, table):
                 load_csv(con, table, path)
         synthetic.generate(con, scale=scale, seed=seed)
-        set_meta(con, synthetic="true", scale=scale, seed=seed,
-                 data_version=f"synthetic-{scale}-{seed}-{data_version(DATA_DIR)}")
-        counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp_path, db_path)
-    return counts
+        set_meta(con, synthetic="true", scale=label, seed=seed,
+                 data_version=f"synthetic-{label}-{seed}-{data_version(DATA_DIR)}")
+
+    return _build_atomically(db_path, fill)

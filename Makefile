@@ -1,0 +1,32 @@
+# The two commands of the README: `make run` (set up, build the data, start the dashboard)
+# and `make test` (set up, run every test). Needs python3.11 with venv, and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-from-requirements
+DB := data/qmi.duckdb
+PORT ?= 8501
+
+.PHONY: run test build setup clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+$(DB): $(STAMP) $(wildcard data/*.csv) qmi_metrics/schema.sql qmi_metrics/views.sql qmi_metrics/loader.py
+	$(BIN)/python -m qmi_metrics build --db $(DB)
+
+build: $(DB)
+
+run: $(DB)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) $(DB) $(DB).wal .pytest_cache .hypothesis

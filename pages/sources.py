@@ -1,0 +1,34 @@
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from qmi_metrics import formatting
+
+common.sidebar()
+common.synthetic_banner()
+fr = common.lang() == "fr"
+st.title("Sources et écarts" if fr else "Sources and discrepancies")
+st.write("Chaque chiffre publié par les documents, confronté à ce que donnent les données."
+         if fr else "Every figure the documents publish, checked against what the data give.")
+
+report = common.reconciliation(common.data_version())
+STATUS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs"),
+          "not computable": ("non calculable", "not computable")}
+counts = {status: sum(r.status == status for r in report) for status in STATUS}
+for column, status in zip(st.columns(3), STATUS):
+    column.metric(STATUS[status][0 if fr else 1], formatting.number(counts[status]), border=True)
+
+table = pd.DataFrame([{
+    "figure": r.figure.figure_id,
+    "libellé" if fr else "label": r.figure.label_fr,
+    "publié" if fr else "published": formatting.value(r.figure.value, r.figure.unit, common.lang()),
+    "calculé" if fr else "computed": formatting.value(r.computed_value, r.figure.unit, common.lang()) if r.kpi_id else "—",
+    "statut" if fr else "status": STATUS[r.status][0 if fr else 1],
+    "explication" if fr else "explanation": r.explanation_fr if fr else r.explanation_en,
+    "document": r.figure.document,
+    "section": r.figure.section,
+    "citation" if fr else "quote": r.figure.quote,
+} for r in report])
+st.dataframe(table, hide_index=True, width="stretch")
+st.download_button("Télécharger (CSV)" if fr else "Download (CSV)", table.to_csv(index=False).encode("utf-8"),
+                   "qmi_sources_ecarts.csv", "text/csv")

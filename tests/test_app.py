@@ -1,0 +1,40 @@
+"""The app runs on the reference and on a synthetic database (AppTest, no browser)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture
+def app(monkeypatch):
+    def start(db_path):
+        monkeypatch.setenv("QMI_DB", str(db_path))
+        return AppTest.from_file("../app.py", default_timeout=60).run()
+    return start
+
+
+def test_overview_shows_the_headline_kpis_with_their_source(app, reference_db_path):
+    at = app(reference_db_path)
+    assert not at.exception
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Communes lauréates"] == "4"
+    # Deployment data is partial: the card shows the published 70 % and says so.
+    assert cards["Taux de déploiement"] == "70\u202f%"
+    assert any("publié · données partielles" in c.value and "7/28" in c.value for c in at.caption)
+    assert not at.warning  # the reference database carries no synthetic banner
+
+
+def test_synthetic_database_shows_the_banner(app, demo_db_path):
+    at = app(demo_db_path)
+    assert not at.exception
+    assert any("SYNTHÉTIQUES" in w.value for w in at.warning)
+
+
+def test_sources_page_lists_every_figure(app, reference_db_path):
+    at = app(reference_db_path)
+    at.switch_page("pages/sources.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert len(table) >= 80
+    assert "diffère" in set(table["statut"])

@@ -1,0 +1,104 @@
+"""The CLI contract: exit codes and output shapes, error paths included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "qmi_metrics", *map(str, args)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+def test_build_prints_what_it_loaded(tmp_path):
+    target = tmp_path / "built.duckdb"
+    done = run("build", "--db", target)
+    assert done.returncode == 0, done.stderr
+    assert target.exists()
+    assert "projects" in done.stdout and "28" in done.stdout and "communes" in done.stdout
+
+
+def test_kpis_json_shape(reference_db_path):
+    done = run("kpis", "--db", reference_db_path, "--edition", "1", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert {"id", "label", "value", "unit", "coverage", "published_value", "source"} <= set(results[0])
+    by_id = {r["id"]: r for r in results}
+    assert by_id["communes_count"]["value"] == 4
+    assert by_id["deployment_rate"]["published_value"] == 0.7
+    assert by_id["deployment_rate"]["coverage"] == {"covered": 7, "total": 28, "complete": False}
+
+
+def test_kpis_accept_a_commune_name_or_code(reference_db_path):
+    by_name = json.loads(run("kpis", "--db", reference_db_path, "--commune", "noisy le grand", "--format", "json").stdout)
+    by_code = json.loads(run("kpis", "--db", reference_db_path, "--commune", "93051", "--format", "json").stdout)
+    assert by_name == by_code
+    assert {r["id"]: r["value"] for r in by_name}["projects_selected_count"] == 8
+
+
+def test_kpis_table_is_french(reference_db_path):
+    done = run("kpis", "--db", reference_db_path, "--edition", "1")
+    assert done.returncode == 0
+    assert "Taux de déploiement" in done.stdout and "70\u202f%" in done.stdout
+
+
+@pytest.mark.parametrize("flag, value, listed", [
+    ("--commune", "Gotham", "Aulnay-sous-Bois"),
+    ("--theme", "aviation", "economie-circulaire"),
+    ("--edition", "9", "1, 2"),
+    ("--edition", "un", "1, 2"),
+    ("--commune", "'; DROP TABLE projects; --", "Sceaux"),
+])
+def test_unknown_filter_values_exit_non_zero_listing_valid_ones(reference_db_path, flag, value, listed):
+    done = run("kpis", "--db", reference_db_path, flag, value)
+    assert done.returncode == 2
+    assert listed in done.stderr and "inconnue" in done.stderr and "Unknown" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_reconcile_json_shape(reference_db_path):
+    done = run("reconcile", "--db", reference_db_path, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {"figure_id", "published_value", "computed_value", "status", "explanation", "source"} <= set(report[0])
+    assert {r["status"] for r in report} == {"agrees", "differs", "not computable"}
+    ept = next(r for r in report if r["figure_id"] == "rapport_ept")
+    assert ept["status"] == "differs" and "Paris Terres d'Envol" in ept["explanation"]
+
+
+def test_reconcile_table_ends_with_counts(reference_db_path):
+    done = run("reconcile", "--db", reference_db_path)
+    assert done.returncode == 0
+    assert "chiffres publiés" in done.stdout.splitlines()[-1]
+
+
+def test_demo_builds_a_marked_synthetic_database(tmp_path):
+    target = tmp_path / "demo.duckdb"
+    done = run("demo", "--scale", "1", "--seed", "3", "--db", target)
+    assert done.returncode == 0, done.stderr
+    assert "SYNTHÉTIQUE" in done.stdout
+    results = json.loads(run("kpis", "--db", target, "--format", "json").stdout)
+    assert {r["id"]: r["value"] for r in results}["projects_selected_count"] > 0
+
+
+def test_demo_refuses_the_reference_database():
+    done = run("demo", "--scale", "1", "--db", REPO / "data" / "qmi.duckdb")
+    assert done.returncode == 2 and "refusing" in done.stderr
+
+
+@pytest.mark.parametrize("scale", ["zero", "-1", "0"])
+def test_demo_rejects_a_bad_scale(tmp_path, scale):
+    done = run("demo", "--scale", scale, "--db", tmp_path / "x.duckdb")
+    assert done.returncode == 2 and "scale" in done.stderr
+
+
+def test_missing_database_is_a_clear_error(tmp_path):
+    done = run("kpis", "--db", tmp_path / "nowhere.duckdb")
+    assert done.returncode == 2 and "introuvable" in done.stderr

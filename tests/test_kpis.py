@@ -1,0 +1,204 @@
+"""The KPI registry: its declarations, and each KPI against a hand-computed expectation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from qmi_metrics import db, filters, kpis
+from qmi_metrics.filters import Filters
+
+REPO = Path(__file__).resolve().parent.parent
+
+AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
+# Months from June 2023 (solutions hosted since then, press release) to deployment:
+# Source Urbaine in May 2024 and Purple in November 2024 (report, "Les belles histoires").
+DEPLOYMENT_MONTHS = [(dt.date(2024, 5, 1) - dt.date(2023, 6, 1)).days / 30.4375,
+                     (dt.date(2024, 11, 1) - dt.date(2023, 6, 1)).days / 30.4375]
+
+# Edition 1 of the reference database, worked out by hand from the documents:
+# id -> (value, covered, total)
+EXPECTED_EDITION_1 = {
+    "communes_count": (4, 4, 4),
+    "network_communes_count": (10, 10, 10),            # 4 communes of edition 1 + 6 of edition 2
+    "departements_count": (2, 4, 4),                   # 92 and 93
+    "ept_count": (4, 4, 4),                            # one EPT per commune in the official list
+    "commune_population_min": (20884, 4, 4),           # Sceaux
+    "commune_population_max": (87599, 4, 4),           # Aulnay-sous-Bois
+    "commune_applications_count": (4, 4, 6),           # the 4 laureates known out of 6 applications
+    "candidatures_count": (28, 28, 170),               # 28 selected projects known; 170 (press) > 168 (report)
+    "projects_selected_count": (28, 28, 30),           # the report lists 28 of its 30
+    "projects_per_commune_min": (6, 4, 4),             # Sceaux
+    "projects_per_commune_max": (8, 4, 4),             # Noisy-le-Grand
+    "selection_rate": (1.0, 28, 170),                  # only laureates are known row by row
+    "deployment_rate": (1.0, 7, 28),                   # 7 projects said deployed or tested, none said stopped
+    "mean_deployment_months": (sum(DEPLOYMENT_MONTHS) / 2, 2, 7),
+    "theme_share:espaces-publics": (0.25, 4, 28),      # Purple (press release examples)
+    "theme_share:adaptation-climat": (0.25, 4, 28),    # Végétalisation 2nde vie
+    "theme_share:flux-mobilites": (0.25, 4, 28),       # Pelican
+    "theme_share:economie-circulaire": (0.25, 4, 28),  # Vytal
+    "theme_share:animation-commerces": (0.0, 4, 28),
+    "theme_share:renouvellement-urbain": (0.0, 4, 28),
+    "theme_share:habitat-usages": (0.0, 4, 28),
+    "theme_share:sport-en-ville": (0.0, 4, 28),
+    "international_share": (None, 0, 170),
+    "digital_share": (8 / 28, 28, 28),                 # 8 projects typed NUMÉRIQUE
+    "community_events_count": (4, 4, 4),
+    "community_participants_total": (80 + 60 + 90 + 50, 4, 4),
+    "community_participants_min": (50, 4, 4),
+    "community_participants_max": (90, 4, 4),
+    "diagnostics_people_total": (None, 0, 14),
+    "diagnostic_mean_participants:marche sensible": (None, 0, 5),
+    "diagnostic_mean_participants:entretiens": (None, 0, 4),
+    "diagnostic_mean_participants:atelier carte sur table": (None, 0, 4),
+    "indicators_count": (21, 21, 21),
+    "evaluation_sheets_count": (0, 0, 28),
+    "replicability_index_mean": (None, 0, 28),
+    "financing_brake_score": (6, 1, 1),
+}
+REQUIRED_IDS = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
+                "deployment_rate", "mean_deployment_months", "international_share", "digital_share",
+                "community_events_count", "community_participants_total", "indicators_count",
+                "evaluation_sheets_count")
+
+
+def test_registry_ids_labels_and_units_are_sound():
+    ids = [k.id for k in kpis.REGISTRY]
+    assert len(ids) == len(set(ids))
+    assert len({k.label_fr for k in kpis.REGISTRY}) == len(ids)
+    assert len({k.label_en for k in kpis.REGISTRY}) == len(ids)
+    for kpi in kpis.REGISTRY:
+        assert kpi.unit in kpis.UNITS, kpi.id
+        assert set(kpi.filters) <= set(kpis.FILTER_NAMES), kpi.id
+        assert kpi.definition_fr and kpi.definition_en, kpi.id
+        # Values reach SQL only as bound parameters.
+        assert set(re.findall(r"\$(\w+)", kpi.sql)) <= {"edition", "commune", "theme", "key"}, kpi.id
+        assert "{" not in kpi.sql and "%s" not in kpi.sql, kpi.id
+        assert ("$key" in kpi.sql) == (kpi.keys_sql is not None), kpi.id
+    for required in REQUIRED_IDS:
+        assert required in ids
+
+
+def test_every_declared_figure_exists(reference_con):
+    known = set(kpis.published_figures(reference_con))
+    for kpi in kpis.expand(reference_con):
+        for ref in kpi.figures:
+            assert ref.figure_id in known, (kpi.id, ref.figure_id)
+    for kpi in kpis.REGISTRY:
+        for refs in kpi.figures_by_key.values():
+            assert {r.figure_id for r in refs} <= known, kpi.id
+
+
+def test_every_kpi_is_documented_in_the_readme():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for kpi in kpis.REGISTRY:
+        assert f"`{kpi.id}`" in readme, kpi.id
+
+
+def test_qmi_metrics_does_not_import_streamlit():
+    for path in (REPO / "qmi_metrics").glob("*.py"):
+        assert not re.search(r"^\s*(import|from)\s+streamlit", path.read_text(encoding="utf-8"), re.M), path
+
+
+def test_expectations_cover_the_whole_registry(reference_con):
+    expanded = {k.id for k in kpis.expand(reference_con)}
+    assert expanded == set(EXPECTED_EDITION_1)
+    # The one family with no member here is checked on added scores below.
+    assert {k.id for k in kpis.REGISTRY if k.is_family} - {i.split(":")[0] for i in expanded} == {"replicability_index"}
+
+
+@pytest.mark.parametrize("kpi_id", sorted(EXPECTED_EDITION_1))
+def test_kpi_matches_hand_computed_value(reference_con, kpi_id):
+    value, covered, total = EXPECTED_EDITION_1[kpi_id]
+    result = kpis.compute(reference_con, kpis.get(reference_con, kpi_id), Filters(edition=1))
+    assert result.value == (None if value is None else pytest.approx(value))
+    assert (result.covered, result.total) == (covered, total)
+
+
+def test_replicability_index_of_a_scored_project(writable_reference):
+    con = writable_reference
+    for criterion, score in zip(["ampleur-deploiement", "facilite-operationnelle", "solidite-financiere",
+                                 "industrialisation", "traction-commerciale"], [3, 4, 5, 2, 1]):
+        con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023')", {"c": criterion, "s": score})
+    con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023')")
+    purple = kpis.compute(con, kpis.get(con, "replicability_index:purple"))
+    assert (purple.value, purple.covered, purple.total, purple.unit) == (pytest.approx(0.6), 5, 5, "index")
+    pelican = kpis.compute(con, kpis.get(con, "replicability_index:pelican"))
+    assert (pelican.value, purple.is_complete, pelican.is_complete) == (pytest.approx(1.0), True, False)
+    mean = kpis.compute(con, kpis.BY_ID["replicability_index_mean"], Filters(edition=1))
+    assert (mean.value, mean.covered) == (pytest.approx(0.8), 2)
+
+
+def test_deployment_kpis_follow_new_events(writable_reference):
+    con = writable_reference
+    con.execute("""INSERT INTO project_events VALUES
+        ('soy-pv-stopped', 'soy-pv', 'stopped', NULL, NULL, NULL, 'cp_2023', NULL, NULL),
+        ('faradae-deployed', 'faradae', 'deployed', DATE '2024-02-01', NULL, 'month', 'cp_2023', NULL, NULL),
+        ('faradae-evaluated', 'faradae', 'evaluated', NULL, NULL, NULL, 'cp_2023', NULL, NULL)""")
+    rate = kpis.compute(con, kpis.BY_ID["deployment_rate"], Filters(edition=1))
+    assert (rate.value, rate.covered) == (pytest.approx(8 / 9), 9)
+    months = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1))
+    faradae = (dt.date(2024, 2, 1) - dt.date(2023, 6, 1)).days / 30.4375
+    assert months.value == pytest.approx((sum(DEPLOYMENT_MONTHS) + faradae) / 3)
+    sheets = kpis.compute(con, kpis.BY_ID["evaluation_sheets_count"], Filters(edition=1, commune=MEUDON))
+    assert (sheets.value, sheets.total) == (1, 7)
+
+
+def test_commune_filter_narrows_project_kpis(reference_con):
+    by_commune = {insee: kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, commune=insee)).value
+                  for insee in (AULNAY, MEUDON, NOISY, SCEAUX)}
+    assert by_commune == {AULNAY: 7, MEUDON: 7, NOISY: 8, SCEAUX: 6}
+    sceaux = kpis.compute(reference_con, kpis.BY_ID["community_participants_total"], Filters(edition=1, commune=SCEAUX))
+    assert sceaux.value == 50
+    assert [f.figure_id for f in sceaux.published] == ["rapport_communaute_sceaux"]
+
+
+def test_theme_filter_applies_and_is_reported_when_ignored(reference_con):
+    circular = kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, theme="economie-circulaire"))
+    assert circular.value == 1  # Vytal: the only project whose défi the documents give as circular economy
+    assert circular.published == ()  # no published figure speaks of a défi-filtered view
+    communes = kpis.compute(reference_con, kpis.BY_ID["communes_count"], Filters(edition=1, theme="economie-circulaire"))
+    assert communes.ignored_filters == ("theme",) and communes.value == 4
+
+
+def test_published_value_and_source_travel_with_the_result(reference_con):
+    result = kpis.compute(reference_con, kpis.BY_ID["deployment_rate"], Filters(edition=1))
+    assert result.published_value == pytest.approx(0.7)
+    assert result.source.startswith("seeds/004_39930cb31348f1d2.txt — ")
+    assert "TAUX DE DÉPLOIEMENT" in result.published[0].quote
+    as_json = result.as_dict()
+    assert set(as_json) >= {"id", "label", "value", "unit", "coverage", "published_value", "source"}
+    assert as_json["coverage"] == {"covered": 7, "total": 28, "complete": False}
+
+
+def participating_views(con):
+    communes = [None] + [row["insee"] for row in filters.communes(con, participating_only=True)]
+    editions = [None] + [row["edition_id"] for row in filters.editions(con)]
+    return [Filters(edition=e, commune=c) for e in editions for c in communes]
+
+
+@pytest.mark.parametrize("which", ["reference", "demo"])
+def test_every_kpi_computes_for_every_edition_and_commune(which, reference_con, demo_con):
+    con = reference_con if which == "reference" else demo_con
+    registry = kpis.expand(con)
+    views = participating_views(con)
+    assert len(views) >= 15
+    for view in views:
+        for result in kpis.compute_all(con, view, registry):
+            if result.value is not None and result.unit in ("ratio", "index"):
+                assert 0 <= result.value <= 1, (result.id, view)
+            if result.covered is not None and result.total is not None:
+                assert 0 <= result.covered <= result.total, (result.id, view)
+
+
+def test_demo_database_has_every_family_member(demo_con):
+    ids = {k.id for k in kpis.expand(demo_con)}
+    assert any(i.startswith("replicability_index:") for i in ids)
+    assert db.is_synthetic(demo_con)
+    results = {r.id: r for r in kpis.compute_all(demo_con, Filters())}
+    assert results["projects_selected_count"].value > 28 * 2
+    assert results["mean_deployment_months"].value > 0
+    assert all(not r.published for r in results.values())  # nothing synthetic claims a published source
