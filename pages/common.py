@@ -1,64 +1,65 @@
-"""What every page shares: the one DuckDB connection, the filters, the banners, the KPI cards."""
+"""What every page shares: the one DuckDB connection, the filters (kept in the URL), language,
+banners, KPI cards, accessible charts and exports. Pages call these and qmi_metrics; no SQL here."""
 
 from __future__ import annotations
 
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from qmi_metrics import db, formatting, kpis, loader, reconcile
-from qmi_metrics.filters import Filters
+from qmi_metrics import db, filters, formatting, kpis, loader, queries, reconcile
+from qmi_metrics.filters import Filters, UnknownFilterValue
 
-TEXT = {
-    "fr": {"edition": "Édition", "all": "Toutes", "synthetic": "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés, aucun n'est réel.",
-           "published": "publié", "partial": "données partielles", "coverage": "Couverture", "source": "Source",
-           "computed": "calculé", "not_known": "non renseigné"},
-    "en": {"edition": "Edition", "all": "All", "synthetic": "SYNTHETIC DATA: these figures are generated, none is real.",
-           "published": "published", "partial": "partial data", "coverage": "Coverage", "source": "Source",
-           "computed": "computed", "not_known": "not available"},
-}
+# Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "●",
+                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
 
+
+@dataclass(frozen=True)
+class View:
+    """The filters of the sidebar: the KPI filters plus a project-status filter for project lists."""
+
+    filters: Filters
+    statuses: tuple[str, ...] = ()
+    notices: tuple[str, ...] = field(default=(), compare=False)
+
+
+# --- data -------------------------------------------------------------------------------------
 
 @st.cache_resource
 def _connect(db_path: str):
     return db.connect(loader.ensure_built(db_path))
 
 
+def database_path() -> str:
+    """$QMI_DB, else `qmi_db` in .streamlit/secrets.toml, else data/qmi.duckdb."""
+    import os
+
+    if os.environ.get("QMI_DB"):
+        return os.environ["QMI_DB"]
+    try:
+        configured = st.secrets.get("qmi_db")
+    except Exception:  # no secrets file
+        configured = None
+    return str(configured or loader.DEFAULT_DB_PATH)
+
+
 def connection():
     """One read-only connection per database for the whole server; queries take a cursor each."""
-    return _connect(str(loader.default_db_path()))
+    return _connect(database_path())
 
 
 def data_version() -> str:
     return db.meta(connection()).get("data_version", "")
 
 
-def lang() -> str:
-    return st.session_state.get("lang", "fr")
-
-
-def t(key: str) -> str:
-    return TEXT[lang()][key]
-
-
-def sidebar() -> Filters:
-    """The filters every page reads."""
-    con = connection()
-    editions = [row["edition_id"] for row in db.fetch_rows(con, "SELECT edition_id FROM editions ORDER BY edition_id")]
-    with st.sidebar:
-        st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
-                             format_func=lambda code: {"fr": "Français", "en": "English"}[code])
-        edition = st.selectbox(t("edition"), [None, *editions], index=1 if editions else 0, key="edition",
-                               format_func=lambda e: t("all") if e is None else f"{e}")
-    return Filters(edition=edition)
-
-
-def synthetic_banner() -> None:
-    if db.is_synthetic(connection()):
-        st.warning(t("synthetic"), icon="⚠️")
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def kpi_results(version: str, view: Filters) -> list[kpis.KpiResult]:
-    return kpis.compute_all(connection(), view)
+@st.cache_data(max_entries=512, show_spinner=False)
+def kpi_results(version: str, view: Filters) -> dict[str, kpis.KpiResult]:
+    return {r.id: r for r in kpis.compute_all(connection(), view)}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -66,17 +67,247 @@ def reconciliation(version: str) -> list[reconcile.Reconciliation]:
     return reconcile.reconcile(connection())
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def projects(version: str, view: Filters, statuses: tuple[str, ...] = ()) -> pd.DataFrame:
+    return queries.projects(connection(), view, statuses)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def choices(version: str) -> dict:
+    con = connection()
+    return {
+        "editions": filters.editions(con),
+        "communes": filters.communes(con, participating_only=True),
+        "all_communes": filters.communes(con),
+        "themes": filters.themes(con),
+    }
+
+
+# --- language ---------------------------------------------------------------------------------
+
+def lang() -> str:
+    return "en" if st.session_state.get("lang") == "en" else "fr"
+
+
+def tr(fr: str, en: str) -> str:
+    """The text in the reader's language."""
+    return en if lang() == "en" else fr
+
+
+def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
+    return formatting.value(value, unit, lang(), decimals)
+
+
+def fmt_date(day, precision: str | None = "day") -> str:
+    return formatting.date(day, precision, lang())
+
+
+def status_label(status: str | None) -> str:
+    if status is None:
+        return formatting.NOT_KNOWN[lang()]
+    return f"{STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
+
+
+def theme_label(slug: str | None) -> str:
+    for row in choices(data_version())["themes"]:
+        if row["theme_slug"] == slug:
+            return row["label_en"] if lang() == "en" else row["label_fr"]
+    return formatting.NOT_KNOWN[lang()]
+
+
+# --- filters, kept in the URL -----------------------------------------------------------------
+
+URL_KEYS = ("edition", "commune", "theme", "status", "lang")
+
+
+def _read_url(options: dict) -> tuple[dict, list[str]]:
+    """Filter values from the URL; unknown ones are dropped with a notice, never an exception."""
+    params = st.query_params
+    state, notices = {}, []
+    con = connection()
+    if "lang" in params:
+        state["lang"] = "en" if params.get("lang") == "en" else "fr"
+    if "edition" in params:
+        raw = params.get("edition")
+        if raw == "all":
+            state["f_edition"] = None
+        else:
+            try:
+                state["f_edition"] = filters.resolve_edition(con, raw)
+            except UnknownFilterValue:
+                notices.append(("Édition inconnue ignorée : « {v} »", "Unknown edition ignored: “{v}”", raw))
+    for key, resolver, state_key in (("commune", filters.resolve_commune, "f_communes"),
+                                     ("theme", filters.resolve_theme, "f_themes")):
+        if key in params:
+            values = []
+            for raw in params.get_all(key):
+                try:
+                    values.append(resolver(con, raw))
+                except UnknownFilterValue:
+                    fr, en = (("Commune inconnue ignorée : « {v} »", "Unknown commune ignored: “{v}”") if key == "commune"
+                              else ("Défi inconnu ignoré : « {v} »", "Unknown challenge ignored: “{v}”"))
+                    notices.append((fr, en, raw))
+            state[state_key] = [v for v in dict.fromkeys(values) if v in options[key]]
+    if "status" in params:
+        values = []
+        for raw in params.get_all("status"):
+            if raw in queries.STATUSES:
+                values.append(raw)
+            else:
+                notices.append(("Statut inconnu ignoré : « {v} »", "Unknown status ignored: “{v}”", raw))
+        state["f_statuses"] = list(dict.fromkeys(values))
+    return state, notices
+
+
+def _write_url(view: View) -> None:
+    names = {row["insee"]: row["name"] for row in choices(data_version())["all_communes"]}
+    wanted = {
+        "edition": "all" if view.filters.edition is None else str(view.filters.edition),
+        "commune": [names[c] for c in view.filters.communes],
+        "theme": list(view.filters.themes),
+        "status": list(view.statuses),
+    }
+    if lang() == "en":
+        wanted["lang"] = "en"
+    current = {key: st.query_params.get_all(key) for key in URL_KEYS}
+    normalised = {key: (value if isinstance(value, list) else [value]) for key, value in wanted.items()}
+    if any(current.get(key, []) != normalised.get(key, []) for key in URL_KEYS):
+        st.query_params.from_dict({k: v for k, v in wanted.items() if v not in ([], None)})
+
+
+def sidebar() -> View:
+    """The sidebar filters, shared by every page and written into the URL."""
+    options = choices(data_version())
+    communes = {row["insee"]: row["name"] for row in options["communes"]}
+    themes = {row["theme_slug"]: row for row in options["themes"]}
+    editions = [row["edition_id"] for row in options["editions"]]
+    # The URL wins on a page load; afterwards the widgets do.
+    if not st.session_state.get("_url_read"):
+        state, notices = _read_url({"commune": communes, "theme": themes})
+        for key, value in state.items():
+            st.session_state[key] = value
+        st.session_state["_url_notices"] = notices
+        st.session_state["_url_read"] = True
+    st.session_state.setdefault("f_edition", editions[0] if editions else None)
+    if st.session_state["f_edition"] not in [None, *editions]:
+        st.session_state["f_edition"] = None
+    with st.sidebar:
+        st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
+                             format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+        st.selectbox(tr("Édition", "Edition"), [None, *editions], key="f_edition",
+                     format_func=lambda e: tr("Toutes les éditions", "All editions") if e is None
+                     else next((r["label_en"] if lang() == "en" else r["label_fr"])
+                               for r in options["editions"] if r["edition_id"] == e))
+        st.multiselect(tr("Communes", "Communes"), list(communes), key="f_communes",
+                       format_func=communes.get, placeholder=tr("Toutes", "All"))
+        st.multiselect(tr("Défis", "Challenges"), list(themes), key="f_themes",
+                       format_func=lambda s: themes[s]["label_en" if lang() == "en" else "label_fr"],
+                       placeholder=tr("Tous", "All"))
+        st.multiselect(tr("Statut des projets", "Project status"), list(queries.STATUSES), key="f_statuses",
+                       format_func=status_label, placeholder=tr("Tous", "All"))
+        st.caption(tr("Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue.",
+                      "The filters are in the page address: copy it to share this view."))
+    view = View(
+        filters=Filters(edition=st.session_state["f_edition"],
+                        communes=tuple(st.session_state.get("f_communes") or ()),
+                        themes=tuple(st.session_state.get("f_themes") or ())),
+        statuses=tuple(st.session_state.get("f_statuses") or ()),
+        notices=tuple(st.session_state.get("_url_notices") or ()),
+    )
+    _write_url(view)
+    return view
+
+
+def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
+    """Start a page: filters, title, notices for bad URL values, and the synthetic-data banner."""
+    view = sidebar()
+    if db.is_synthetic(connection()):
+        st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
+                      "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
+    for fr, en, value in view.notices:
+        st.info(tr(fr, en).format(v=value), icon="ℹ️")
+    st.title(tr(title_fr, title_en))
+    if intro_fr:
+        st.write(tr(intro_fr, intro_en))
+    return view
+
+
+# --- KPI cards ----------------------------------------------------------------------------------
+
 def kpi_card(result: kpis.KpiResult) -> None:
     """A KPI as a card: the computed value when complete, else the published one, saying which."""
     language = lang()
-    shown, note = result.value, t("computed") if result.is_complete else f"{t('computed')} · {t('partial')}"
+    shown = result.value
+    note = tr("calculé", "computed") if result.is_complete else tr("calculé · données partielles", "computed · partial data")
     if not result.is_complete and result.published:
-        shown, note = result.published_value, f"{t('published')} · {t('partial')}"
+        shown, note = result.published_value, tr("publié · données partielles", "published · partial data")
+    elif not result.is_complete and result.value is not None and result.unit in ("ratio", "months", "index"):
+        shown, note = None, tr("non calculable · données partielles", "not computable · partial data")
     published = result.published[0] if result.published else None
     help_lines = [result.kpi.definition(language)]
     if published:
-        help_lines.append(f"{t('source')} : {published.source} — « {published.quote} »")
-    st.metric(result.kpi.label(language), formatting.value(shown, result.unit, language), border=True,
-              help="\n\n".join(help_lines))
-    coverage = f"{t('coverage')} : {result.covered}/{result.total if result.total is not None else '?'}"
-    st.caption(f"{note} · {coverage}" + (f" · {t('source')} : {published.document}" if published else ""))
+        help_lines.append(f"{tr('Source', 'Source')} : {published.source} — « {published.quote} »")
+    label = result.kpi.label(language)
+    if result.unit in ("people", "inhabitants", "months"):
+        value_text = formatting.number(shown, 0 if shown is None or float(shown).is_integer() else 1, language)
+        label = f"{label} ({formatting.UNIT_WORDS[language][result.unit][1]})"
+    else:
+        value_text = formatting.value(shown, result.unit, language)
+    st.metric(label, value_text, border=True, help="\n\n".join(help_lines))
+    total = result.total if result.total is not None else "?"
+    caption = f"{note} · {tr('couverture', 'coverage')} {result.covered}/{total}"
+    if published:
+        caption += f" · {tr('source', 'source')} : {reconcile.document_name(published.document, language)}"
+    if result.ignored_filters:
+        caption += " · " + tr("filtres non applicables : ", "filters not applicable: ") + ", ".join(result.ignored_filters)
+    st.caption(caption)
+
+
+def kpi_row(results: dict, ids: tuple[str, ...], columns: int = 4) -> None:
+    for start in range(0, len(ids), columns):
+        for column, kpi_id in zip(st.columns(columns), ids[start:start + columns]):
+            with column:
+                if kpi_id in results:
+                    kpi_card(results[kpi_id])
+
+
+# --- charts, tables, exports ----------------------------------------------------------------------
+
+def style(fig: go.Figure, height: int = 420) -> go.Figure:
+    fig.update_layout(height=height, colorway=PALETTE, font=dict(size=14), margin=dict(l=10, r=10, t=40, b=10),
+                      separators=", " if lang() == "fr" else ".,", legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str | None = None, height: int = 420):
+    """A chart with its one-sentence summary, its data as a table and its exports (RGAA spirit)."""
+    st.plotly_chart(style(fig, height), key=key, config={
+        "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
+    st.caption(summary)
+    with st.expander(tr("Données du graphique", "Chart data")):
+        table(data, name, key=f"{key or name}-data")
+
+
+def table(data: pd.DataFrame, name: str, key: str | None = None, **dataframe_args) -> None:
+    st.dataframe(data, hide_index=True, width="stretch", **dataframe_args)
+    exports(data, name, key=key)
+
+
+def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
+    buffer = io.BytesIO()
+    frame = data.copy()
+    for column in frame.columns:  # Excel has no time zones and no lists
+        if frame[column].map(lambda v: isinstance(v, (list, tuple, dict))).any():
+            frame[column] = frame[column].map(str)
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
+    left, right = st.columns(2)
+    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), data.to_csv(index=False).encode("utf-8-sig"),
+                         f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
+    right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), to_excel(data), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key or name}-xlsx", width="stretch")

@@ -4,12 +4,10 @@ import streamlit as st
 from pages import common
 from qmi_metrics import formatting
 
-common.sidebar()
-common.synthetic_banner()
+common.page("Sources et écarts", "Sources and discrepancies",
+            "Chaque chiffre publié par les documents, confronté à ce que donnent les données.",
+            "Every figure the documents publish, checked against what the data give.")
 fr = common.lang() == "fr"
-st.title("Sources et écarts" if fr else "Sources and discrepancies")
-st.write("Chaque chiffre publié par les documents, confronté à ce que donnent les données."
-         if fr else "Every figure the documents publish, checked against what the data give.")
 
 report = common.reconciliation(common.data_version())
 STATUS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs"),
@@ -29,6 +27,4 @@ table = pd.DataFrame([{
     "section": r.figure.section,
     "citation" if fr else "quote": r.figure.quote,
 } for r in report])
-st.dataframe(table, hide_index=True, width="stretch")
-st.download_button("Télécharger (CSV)" if fr else "Download (CSV)", table.to_csv(index=False).encode("utf-8"),
-                   "qmi_sources_ecarts.csv", "text/csv")
+common.table(table, "qmi_sources_ecarts")

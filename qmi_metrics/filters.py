@@ -13,14 +13,15 @@ class Filters:
     """A view of the data. None means "all"."""
 
     edition: int | None = None
-    commune: str | None = None  # INSEE code
-    theme: str | None = None  # défi slug
+    communes: tuple[str, ...] = ()  # INSEE codes; empty = all
+    themes: tuple[str, ...] = ()  # défi slugs; empty = all
 
     def params(self) -> dict:
-        return {"edition": self.edition, "commune": self.commune, "theme": self.theme}
+        """The SQL parameters: $edition, and $commune / $theme as lists (NULL when empty)."""
+        return {"edition": self.edition, "commune": list(self.communes) or None, "theme": list(self.themes) or None}
 
     def is_programme_wide(self) -> bool:
-        return self.commune is None and self.theme is None
+        return not self.communes and not self.themes
 
 
 class UnknownFilterValue(ValueError):
@@ -99,10 +100,18 @@ def resolve_theme(con, value) -> str | None:
     raise UnknownFilterValue("theme", value, [row["theme_slug"] for row in themes(con)])
 
 
+def _many(value) -> list:
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, (str, int)) else list(value)
+
+
 def resolve(con, edition=None, commune=None, theme=None) -> Filters:
-    """Filters from what a user typed; raises UnknownFilterValue with the valid values."""
+    """Filters from what a user typed (one value or several); raises UnknownFilterValue with the valid values."""
+    communes = [resolve_commune(con, value) for value in _many(commune)]
+    themes = [resolve_theme(con, value) for value in _many(theme)]
     return Filters(
         edition=resolve_edition(con, edition),
-        commune=resolve_commune(con, commune),
-        theme=resolve_theme(con, theme),
+        communes=tuple(dict.fromkeys(c for c in communes if c)),
+        themes=tuple(dict.fromkeys(t for t in themes if t)),
     )

@@ -4,7 +4,7 @@ Each KPI's SQL returns one row with three columns:
   value    the figure (NULL when nothing backs it),
   covered  how many rows the value rests on,
   total    how many rows there are (NULL when unknown).
-It reads the filters as bound parameters $edition, $commune, $theme (NULL = all)
+It reads the filters as bound parameters $edition, and $commune, $theme as lists (NULL = all)
 and, for a family (theme_share:<slug>...), the member's key as $key.
 """
 
@@ -17,6 +17,7 @@ from .filters import Filters
 
 UNITS = ("count", "ratio", "months", "people", "index", "score_10", "inhabitants")
 FILTER_NAMES = ("edition", "commune", "theme")
+FILTER_FIELDS = {"edition": "edition", "commune": "communes", "theme": "themes"}  # KPI filter -> Filters field
 
 
 @dataclass(frozen=True)
@@ -471,7 +472,8 @@ class KpiResult:
 
     @property
     def ignored_filters(self) -> tuple[str, ...]:
-        return tuple(n for n in FILTER_NAMES if getattr(self.filters, n) is not None and n not in self.kpi.filters)
+        return tuple(n for n in FILTER_NAMES if getattr(self.filters, FILTER_FIELDS[n]) not in (None, ())
+                     and n not in self.kpi.filters)
 
     @property
     def published_value(self) -> float | None:
@@ -507,18 +509,22 @@ def published_figures(con) -> dict[str, PublishedFigure]:
 
 def effective_filters(kpi: Kpi, filters: Filters) -> Filters:
     """The filters with those that do not apply to the KPI dropped."""
-    return Filters(**{n: (getattr(filters, n) if n in kpi.filters else None) for n in FILTER_NAMES})
+    return Filters(
+        edition=filters.edition if "edition" in kpi.filters else None,
+        communes=filters.communes if "commune" in kpi.filters else (),
+        themes=filters.themes if "theme" in kpi.filters else (),
+    )
 
 
 def matching_figures(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFigure]) -> tuple[PublishedFigure, ...]:
     """The published figures that speak of exactly this view of the data."""
     applied = effective_filters(kpi, filters)
-    if applied.theme is not None:
+    if applied.themes:
         return ()
     found = []
     for ref in kpi.figures:
         figure = figures.get(ref.figure_id)
-        if figure is None or ref.commune != applied.commune:
+        if figure is None or ((ref.commune,) if ref.commune else ()) != applied.communes:
             continue
         # A programme-wide figure (no edition) speaks of the all-editions view.
         if "edition" in kpi.filters and figure.edition_id != applied.edition:

@@ -130,7 +130,8 @@ def figure_to_kpis(con) -> dict[str, list[tuple[kpis.Kpi, Filters]]]:
             figure = figures.get(ref.figure_id)
             if figure is None:
                 continue
-            view = Filters(edition=figure.edition_id if "edition" in kpi.filters else None, commune=ref.commune)
+            view = Filters(edition=figure.edition_id if "edition" in kpi.filters else None,
+                           communes=(ref.commune,) if ref.commune else ())
             mapping.setdefault(ref.figure_id, []).append((kpi, view))
     return mapping
 

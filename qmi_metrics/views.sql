@@ -1,5 +1,5 @@
 -- Derived views and filtered table macros shared by the KPI registry.
--- A NULL filter argument means "no filter".
+-- A NULL filter argument means "no filter"; commune and theme are lists (any of).
 
 -- One row per project: where it stands, and when it was deployed.
 CREATE VIEW project_status AS
@@ -42,8 +42,8 @@ LEFT JOIN solution_types t USING (type_slug);
 CREATE MACRO f_projects(edition, commune, theme) AS TABLE
     SELECT * FROM project_status
     WHERE (edition IS NULL OR edition_id = edition)
-      AND (commune IS NULL OR insee = commune)
-      AND (theme IS NULL OR theme_slug = theme);
+      AND (commune IS NULL OR list_contains(commune, insee))
+      AND (theme IS NULL OR list_contains(theme, theme_slug));
 
 -- Laureate communes of the editions, with their commune facts.
 CREATE MACRO f_laureate_communes(edition, commune) AS TABLE
@@ -51,15 +51,15 @@ CREATE MACRO f_laureate_communes(edition, commune) AS TABLE
     FROM commune_editions ce JOIN communes c USING (insee)
     WHERE ce.role = 'lauréate'
       AND (edition IS NULL OR ce.edition_id = edition)
-      AND (commune IS NULL OR ce.insee = commune);
+      AND (commune IS NULL OR list_contains(commune, ce.insee));
 
 CREATE MACRO f_candidatures(edition, commune, theme, call_kind) AS TABLE
     SELECT cd.*, ca.edition_id, ca.kind AS call_kind
     FROM candidatures cd JOIN calls ca USING (call_id)
     WHERE ca.kind = call_kind
       AND (edition IS NULL OR ca.edition_id = edition)
-      AND (commune IS NULL OR cd.insee = commune)
-      AND (theme IS NULL OR cd.theme_slug = theme);
+      AND (commune IS NULL OR list_contains(commune, cd.insee))
+      AND (theme IS NULL OR list_contains(theme, cd.theme_slug));
 
 -- A call's published aggregate: the largest figure when documents disagree.
 CREATE MACRO published_call_total(edition, call_kind, what) AS (
@@ -75,12 +75,12 @@ CREATE MACRO published_call_total(edition, call_kind, what) AS (
 CREATE MACRO f_community_events(edition, commune) AS TABLE
     SELECT * FROM community_events
     WHERE (edition IS NULL OR edition_id = edition)
-      AND (commune IS NULL OR insee = commune);
+      AND (commune IS NULL OR list_contains(commune, insee));
 
 CREATE MACRO f_diagnostics(edition, commune) AS TABLE
     SELECT * FROM diagnostics
     WHERE (edition IS NULL OR edition_id = edition)
-      AND (commune IS NULL OR insee = commune);
+      AND (commune IS NULL OR list_contains(commune, insee));
 
 -- Replicability index of each scored project: mean score over 5, in [0, 1].
 CREATE VIEW replicability_index AS

@@ -143,24 +143,24 @@ def test_deployment_kpis_follow_new_events(writable_reference):
     months = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1))
     faradae = (dt.date(2024, 2, 1) - dt.date(2023, 6, 1)).days / 30.4375
     assert months.value == pytest.approx((sum(DEPLOYMENT_MONTHS) + faradae) / 3)
-    sheets = kpis.compute(con, kpis.BY_ID["evaluation_sheets_count"], Filters(edition=1, commune=MEUDON))
+    sheets = kpis.compute(con, kpis.BY_ID["evaluation_sheets_count"], Filters(edition=1, communes=(MEUDON,)))
     assert (sheets.value, sheets.total) == (1, 7)
 
 
 def test_commune_filter_narrows_project_kpis(reference_con):
-    by_commune = {insee: kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, commune=insee)).value
+    by_commune = {insee: kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, communes=(insee,))).value
                   for insee in (AULNAY, MEUDON, NOISY, SCEAUX)}
     assert by_commune == {AULNAY: 7, MEUDON: 7, NOISY: 8, SCEAUX: 6}
-    sceaux = kpis.compute(reference_con, kpis.BY_ID["community_participants_total"], Filters(edition=1, commune=SCEAUX))
+    sceaux = kpis.compute(reference_con, kpis.BY_ID["community_participants_total"], Filters(edition=1, communes=(SCEAUX,)))
     assert sceaux.value == 50
     assert [f.figure_id for f in sceaux.published] == ["rapport_communaute_sceaux"]
 
 
 def test_theme_filter_applies_and_is_reported_when_ignored(reference_con):
-    circular = kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, theme="economie-circulaire"))
+    circular = kpis.compute(reference_con, kpis.BY_ID["projects_selected_count"], Filters(edition=1, themes=("economie-circulaire",)))
     assert circular.value == 1  # Vytal: the only project whose défi the documents give as circular economy
     assert circular.published == ()  # no published figure speaks of a défi-filtered view
-    communes = kpis.compute(reference_con, kpis.BY_ID["communes_count"], Filters(edition=1, theme="economie-circulaire"))
+    communes = kpis.compute(reference_con, kpis.BY_ID["communes_count"], Filters(edition=1, themes=("economie-circulaire",)))
     assert communes.ignored_filters == ("theme",) and communes.value == 4
 
 
@@ -175,9 +175,9 @@ def test_published_value_and_source_travel_with_the_result(reference_con):
 
 
 def participating_views(con):
-    communes = [None] + [row["insee"] for row in filters.communes(con, participating_only=True)]
+    communes = [()] + [(row["insee"],) for row in filters.communes(con, participating_only=True)]
     editions = [None] + [row["edition_id"] for row in filters.editions(con)]
-    return [Filters(edition=e, commune=c) for e in editions for c in communes]
+    return [Filters(edition=e, communes=c) for e in editions for c in communes]
 
 
 @pytest.mark.parametrize("which", ["reference", "demo"])

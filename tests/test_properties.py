@@ -15,14 +15,15 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 @pytest.fixture
 def demo_views(demo_con):
     return ([None] + [r["edition_id"] for r in filters.editions(demo_con)],
-            [None] + [r["insee"] for r in filters.communes(demo_con, participating_only=True)])
+            [r["insee"] for r in filters.communes(demo_con, participating_only=True)])
 
 
 @SETTINGS
 @given(data=st.data())
 def test_theme_shares_of_a_partition_sum_to_one(demo_con, demo_views, data):
     editions, communes = demo_views
-    view = Filters(edition=data.draw(st.sampled_from(editions)), commune=data.draw(st.sampled_from(communes)))
+    view = Filters(edition=data.draw(st.sampled_from(editions)),
+                   communes=tuple(data.draw(st.lists(st.sampled_from(communes), max_size=3, unique=True))))
     shares = [r for r in kpis.compute_all(demo_con, view) if r.id.startswith("theme_share:")]
     assert len(shares) == 8
     if all(r.value is None for r in shares):
@@ -34,9 +35,10 @@ def test_theme_shares_of_a_partition_sum_to_one(demo_con, demo_views, data):
 @given(data=st.data())
 def test_rates_stay_between_zero_and_one(demo_con, demo_views, data):
     editions, communes = demo_views
-    themes = [None] + [t["theme_slug"] for t in filters.themes(demo_con)]
-    view = Filters(edition=data.draw(st.sampled_from(editions)), commune=data.draw(st.sampled_from(communes)),
-                   theme=data.draw(st.sampled_from(themes)))
+    themes = [t["theme_slug"] for t in filters.themes(demo_con)]
+    view = Filters(edition=data.draw(st.sampled_from(editions)),
+                   communes=tuple(data.draw(st.lists(st.sampled_from(communes), max_size=3, unique=True))),
+                   themes=tuple(data.draw(st.lists(st.sampled_from(themes), max_size=3, unique=True))))
     for result in kpis.compute_all(demo_con, view):
         if result.unit in ("ratio", "index") and result.value is not None:
             assert 0.0 <= result.value <= 1.0, result.id
@@ -46,7 +48,7 @@ def test_rates_stay_between_zero_and_one(demo_con, demo_views, data):
 @given(commune=st.text(), theme=st.text(), edition=st.one_of(st.none(), st.integers(-10**6, 10**6)))
 def test_filters_never_raise_on_any_string(reference_con, commune, theme, edition):
     # Bound, never formatted: any string is just a value that matches nothing.
-    results = kpis.compute_all(reference_con, Filters(edition=edition, commune=commune, theme=theme))
+    results = kpis.compute_all(reference_con, Filters(edition=edition, communes=(commune,), themes=(theme,)))
     assert len(results) > 20
     # Resolving what a user typed either succeeds or says which values are valid.
     try:

@@ -1,0 +1,102 @@
+"""Row-level reads the pages share (projects, calendar, communes), filters pushed into SQL."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import db
+from .filters import Filters
+
+STATUSES = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
+STATUS_LABELS = {
+    "fr": {"selected": "sélectionné", "started": "accompagné", "agreement_signed": "convention signée",
+           "deployed": "déployé", "tested": "testé", "evaluated": "évalué", "continued": "poursuivi",
+           "stopped": "arrêté"},
+    "en": {"selected": "selected", "started": "supported", "agreement_signed": "agreement signed",
+           "deployed": "deployed", "tested": "tested", "evaluated": "evaluated", "continued": "continued",
+           "stopped": "stopped"},
+}
+
+
+def projects(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per project of the view, with labels, status and deployment dates."""
+    return db.fetch_df(con, """
+        SELECT p.project_id, p.edition_id, p.name, p.operator, p.insee, c.name AS commune,
+               p.family_slug, f.label_fr AS family_fr, f.label_en AS family_en,
+               p.type_slug, ty.label_fr AS type_fr, ty.label_en AS type_en, pr.subtype_fr,
+               p.theme_slug, th.label_fr AS theme_fr, th.label_en AS theme_en,
+               p.is_digital, p.is_deployed, p.is_evaluated, p.is_continued, p.is_stopped, p.current_status,
+               p.started_on, p.deployed_on, p.deployment_months,
+               pr.description_fr, pr.source_id
+        FROM f_projects($edition, $commune, $theme) p
+        JOIN projects pr USING (project_id)
+        LEFT JOIN communes c ON c.insee = p.insee
+        LEFT JOIN project_families f ON f.family_slug = p.family_slug
+        LEFT JOIN solution_types ty ON ty.type_slug = p.type_slug
+        LEFT JOIN themes th ON th.theme_slug = p.theme_slug
+        WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
+        ORDER BY c.name, p.name
+    """, {**view.params(), "statuses": list(statuses) or None})
+
+
+def project(con, project_id: str) -> dict | None:
+    """Everything known about one project, for its detail view."""
+    return db.fetch_one(con, """
+        SELECT pr.*, c.name AS commune, f.label_fr AS family_fr, f.label_en AS family_en,
+               ty.label_fr AS type_fr, ty.label_en AS type_en, th.label_fr AS theme_fr, th.label_en AS theme_en,
+               ps.current_status, ps.is_deployed, ps.started_on, ps.deployed_on, ps.deployment_months,
+               s.title AS source_title, s.file AS source_file
+        FROM projects pr
+        JOIN project_status ps USING (project_id)
+        LEFT JOIN communes c ON c.insee = pr.insee
+        LEFT JOIN project_families f ON f.family_slug = pr.family_slug
+        LEFT JOIN solution_types ty ON ty.type_slug = pr.type_slug
+        LEFT JOIN themes th ON th.theme_slug = pr.theme_slug
+        LEFT JOIN sources s ON s.source_id = pr.source_id
+        WHERE pr.project_id = $project_id
+    """, {"project_id": project_id})
+
+
+def project_events(con, project_id: str) -> pd.DataFrame:
+    """A project's status history, oldest first; undated events last."""
+    return db.fetch_df(con, """
+        SELECT e.kind, e.date_start, e.date_end, e.date_precision, e.source_id, e.source_section, e.source_quote,
+               s.title AS source_title, s.file AS source_file
+        FROM project_events e LEFT JOIN sources s USING (source_id)
+        WHERE e.project_id = $project_id
+        ORDER BY e.date_start NULLS LAST,
+                 list_position(['selected', 'started', 'agreement_signed', 'deployed', 'tested', 'evaluated',
+                                'continued', 'stopped'], e.kind)
+    """, {"project_id": project_id})
+
+
+def milestones(con, edition: int | None = None) -> pd.DataFrame:
+    return db.fetch_df(con, """
+        SELECT m.*, s.title AS source_title, s.file AS source_file
+        FROM milestones m LEFT JOIN sources s USING (source_id)
+        WHERE $edition IS NULL OR m.edition_id = $edition
+        ORDER BY m.date_start NULLS LAST, m.milestone_id
+    """, {"edition": edition})
+
+
+def laureate_communes(con, view: Filters = Filters()) -> pd.DataFrame:
+    """The laureate communes of the view with their quartier and its coordinates."""
+    return db.fetch_df(con, """
+        SELECT lc.edition_id, lc.insee, lc.name, lc.departement, lc.ept_name, lc.population, lc.phase,
+               lc.quartier_name, ce.theme_slug, th.label_fr AS theme_fr, th.label_en AS theme_en,
+               q.name AS quartier_site, q.lat AS quartier_lat, q.lon AS quartier_lon, q.precision AS quartier_precision,
+               cc.lat AS centroid_lat, cc.lon AS centroid_lon
+        FROM f_laureate_communes($edition, $commune) lc
+        JOIN commune_editions ce ON ce.edition_id = lc.edition_id AND ce.insee = lc.insee
+        LEFT JOIN themes th ON th.theme_slug = ce.theme_slug
+        LEFT JOIN sites q ON q.site_id = ce.quartier_site_id
+        LEFT JOIN sites cc ON cc.insee = lc.insee AND cc.kind = 'commune_centroid'
+        ORDER BY lc.edition_id, lc.name
+    """, view.params())
+
+
+def source_label(con, source_id: str, lang: str = "fr") -> str:
+    row = db.fetch_one(con, "SELECT title, file FROM sources WHERE source_id = $id", {"id": source_id})
+    if row is None:
+        return source_id
+    return f"{row['title']} ({row['file']})" if row["file"] else row["title"]
