@@ -2,21 +2,21 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="QMI — tableau de bord", page_icon="🏙️", layout="wide")
+st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
 PAGES = {
     "Programme": [
-        st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon="🏠", url_path="vue-ensemble", default=True),
-        st.Page("pages/carte.py", title="Carte des quartiers", icon="🗺️", url_path="carte"),
-        st.Page("pages/projets.py", title="Projets", icon="🧪", url_path="projets"),
-        st.Page("pages/thematiques.py", title="Thématiques", icon="🏷️", url_path="thematiques"),
-        st.Page("pages/deploiement.py", title="Déploiement", icon="🚀", url_path="deploiement"),
-        st.Page("pages/evaluation.py", title="Évaluation", icon="📏", url_path="evaluation"),
-        st.Page("pages/communaute.py", title="Communauté", icon="🤝", url_path="communaute"),
+        st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True),
+        st.Page("pages/carte.py", title="Carte des quartiers", icon=":material/map:"),
+        st.Page("pages/projets.py", title="Projets", icon=":material/science:"),
+        st.Page("pages/thematiques.py", title="Thématiques", icon=":material/label:"),
+        st.Page("pages/deploiement.py", title="Déploiement", icon=":material/rocket_launch:"),
+        st.Page("pages/evaluation.py", title="Évaluation", icon=":material/straighten:"),
+        st.Page("pages/communaute.py", title="Communauté", icon=":material/groups:"),
     ],
     "Méthode": [
-        st.Page("pages/editions.py", title="Éditions", icon="📅", url_path="editions"),
-        st.Page("pages/sources.py", title="Sources et écarts", icon="🔎", url_path="sources"),
+        st.Page("pages/editions.py", title="Éditions", icon=":material/calendar_month:"),
+        st.Page("pages/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
     ],
 }
 st.navigation(PAGES).run()

@@ -13,6 +13,17 @@ import streamlit as st
 from qmi_metrics import db, filters, formatting, kpis, loader, queries, reconcile
 from qmi_metrics.filters import Filters, UnknownFilterValue
 
+# A deep link opened first after the server starts is run by Streamlit's pages/-directory
+# fallback, without app.py and its st.navigation. Switch the fallback off and run again:
+# each page's url_path is its file name, so the rerun lands on the same page, inside app.py.
+try:
+    from streamlit.runtime.pages_manager import PagesManager
+except ImportError:  # a Streamlit without the fallback
+    PagesManager = None
+if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "●",
@@ -118,6 +129,7 @@ def theme_label(slug: str | None) -> str:
 # --- filters, kept in the URL -----------------------------------------------------------------
 
 URL_KEYS = ("edition", "commune", "theme", "status", "lang")
+ALL = "all"  # the "all editions" choice (a selectbox shows None as "no choice")
 
 
 def _read_url(options: dict) -> tuple[dict, list[str]]:
@@ -130,7 +142,7 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
     if "edition" in params:
         raw = params.get("edition")
         if raw == "all":
-            state["f_edition"] = None
+            state["f_edition"] = ALL
         else:
             try:
                 state["f_edition"] = filters.resolve_edition(con, raw)
@@ -188,14 +200,14 @@ def sidebar() -> View:
             st.session_state[key] = value
         st.session_state["_url_notices"] = notices
         st.session_state["_url_read"] = True
-    st.session_state.setdefault("f_edition", editions[0] if editions else None)
-    if st.session_state["f_edition"] not in [None, *editions]:
-        st.session_state["f_edition"] = None
+    st.session_state.setdefault("f_edition", editions[0] if editions else ALL)
+    if st.session_state["f_edition"] not in [ALL, *editions]:
+        st.session_state["f_edition"] = ALL
     with st.sidebar:
         st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
                              format_func=lambda code: {"fr": "Français", "en": "English"}[code])
-        st.selectbox(tr("Édition", "Edition"), [None, *editions], key="f_edition",
-                     format_func=lambda e: tr("Toutes les éditions", "All editions") if e is None
+        st.selectbox(tr("Édition", "Edition"), [ALL, *editions], key="f_edition",
+                     format_func=lambda e: tr("Toutes les éditions", "All editions") if e == ALL
                      else next((r["label_en"] if lang() == "en" else r["label_fr"])
                                for r in options["editions"] if r["edition_id"] == e))
         st.multiselect(tr("Communes", "Communes"), list(communes), key="f_communes",
@@ -208,7 +220,7 @@ def sidebar() -> View:
         st.caption(tr("Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue.",
                       "The filters are in the page address: copy it to share this view."))
     view = View(
-        filters=Filters(edition=st.session_state["f_edition"],
+        filters=Filters(edition=None if st.session_state["f_edition"] == ALL else st.session_state["f_edition"],
                         communes=tuple(st.session_state.get("f_communes") or ()),
                         themes=tuple(st.session_state.get("f_themes") or ())),
         statuses=tuple(st.session_state.get("f_statuses") or ()),
@@ -226,10 +238,34 @@ def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -
                       "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
     for fr, en, value in view.notices:
         st.info(tr(fr, en).format(v=value), icon="ℹ️")
+    st.markdown(CSS, unsafe_allow_html=True)
     st.title(tr(title_fr, title_en))
     if intro_fr:
         st.write(tr(intro_fr, intro_en))
     return view
+
+
+# Card values must fit "non renseigné" and "280 personnes" in a quarter of the page.
+CSS = """<style>
+[data-testid="stMetricValue"] { font-size: 1.9rem; }
+[data-testid="stMetricLabel"] p { font-size: 0.95rem; }
+</style>"""
+
+
+def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
+    """Tick positions and French/English labels for a date axis (plotly's own labels are English)."""
+    import datetime as dt
+
+    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    year, month = first.year, 1 if first.month <= 6 else 7
+    values, labels = [], []
+    while dt.date(year, month, 1) <= last:
+        day = dt.date(year, month, 1)
+        values.append(day)
+        labels.append(formatting.date(day, "month", lang(), short=True))
+        month += every_months
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return values, labels
 
 
 # --- KPI cards ----------------------------------------------------------------------------------
@@ -247,13 +283,8 @@ def kpi_card(result: kpis.KpiResult) -> None:
     help_lines = [result.kpi.definition(language)]
     if published:
         help_lines.append(f"{tr('Source', 'Source')} : {published.source} — « {published.quote} »")
-    label = result.kpi.label(language)
-    if result.unit in ("people", "inhabitants", "months"):
-        value_text = formatting.number(shown, 0 if shown is None or float(shown).is_integer() else 1, language)
-        label = f"{label} ({formatting.UNIT_WORDS[language][result.unit][1]})"
-    else:
-        value_text = formatting.value(shown, result.unit, language)
-    st.metric(label, value_text, border=True, help="\n\n".join(help_lines))
+    st.metric(result.kpi.label(language), formatting.value(shown, result.unit, language), border=True,
+              help="\n\n".join(help_lines))
     total = result.total if result.total is not None else "?"
     caption = f"{note} · {tr('couverture', 'coverage')} {result.covered}/{total}"
     if published:

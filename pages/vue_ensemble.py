@@ -1,9 +1,85 @@
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from pages import common
+from qmi_metrics import queries
 
-view = common.page("Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts")
-results = common.kpi_results(common.data_version(), view.filters)
-common.kpi_row(results, ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
-                         "deployment_rate", "mean_deployment_months", "community_participants_total",
-                         "indicators_count"))
+HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
+            "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
+BASIS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
+         "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def funnel_stages(version, filters):
+    return queries.funnel(common.connection(), filters, common.kpi_results(version, filters))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def calendar(version, edition):
+    return queries.milestones(common.connection(), edition)
+
+
+view = common.page("Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts",
+                   "Les chiffres clés de l'édition, chacun avec sa source et sa couverture.",
+                   "The edition's key figures, each with its source and coverage.")
+version = common.data_version()
+results = common.kpi_results(version, view.filters)
+common.kpi_row(results, HEADLINE)
+
+st.header(common.tr("Entonnoir du programme", "Programme funnel"))
+stages = [s for s in funnel_stages(version, view.filters) if s["value"] is not None]
+if not stages:
+    st.write(common.tr("Aucune donnée d'entonnoir pour cette vue.", "No funnel data for this view."))
+else:
+    frame = pd.DataFrame([{
+        common.tr("étape", "stage"): common.tr(s["label_fr"], s["label_en"]),
+        common.tr("valeur", "value"): s["value"],
+        common.tr("nature", "basis"): common.tr(*BASIS[s["basis"]]),
+        common.tr("couverture", "coverage"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
+    } for s in stages])
+    labels = [f"{common.fmt(s['value'])} ({common.tr(*BASIS[s['basis']])})" for s in stages]
+    figure = go.Figure(go.Funnel(y=frame.iloc[:, 0], x=frame.iloc[:, 1], text=labels, textinfo="text",
+                                 marker={"color": [common.PALETTE[i % len(common.PALETTE)] for i in range(len(stages))]}))
+    summary = common.tr("De ", "From ") + ", ".join(f"{common.fmt(s['value'])} {common.tr(s['label_fr'], s['label_en']).lower()}"
+                                                    for s in stages) + "."
+    if any(s["basis"] == "partial" for s in stages):
+        summary += " " + common.tr("« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.",
+                                   "“partial”: the row-level data cover only part of the projects.")
+    common.chart(figure, frame, summary, "qmi_entonnoir", key="funnel", height=380)
+
+st.header(common.tr("Calendrier", "Calendar"))
+milestones = calendar(version, view.filters.edition)
+dated = milestones[milestones["date_start"].notna()]
+if dated.empty:
+    st.write(common.tr("Aucun jalon daté pour cette vue.", "No dated milestone for this view."))
+else:
+    label_column = "label_en" if common.lang() == "en" else "label_fr"
+    when = [common.fmt_date(row.date_start, row.date_precision) for row in dated.itertuples()]
+    figure = go.Figure()
+    for planned, symbol, name in ((False, "circle", common.tr("constaté", "observed")),
+                                  (True, "diamond-open", common.tr("prévu (calendrier annoncé)", "planned (announced calendar)"))):
+        part = dated[dated["planned"] == planned]
+        figure.add_trace(go.Scatter(
+            x=part["date_start"], y=[f"{common.tr('Édition', 'Edition')} {e}" for e in part["edition_id"]],
+            mode="markers", name=name, marker={"symbol": symbol, "size": 13},
+            customdata=[[label, when[i]] for i, label in zip(part.index.map(dated.index.get_loc), part[label_column])],
+            hovertemplate="%{customdata[1]} — %{customdata[0]}<extra></extra>"))
+    for row in dated[dated["date_end"].notna()].itertuples():
+        figure.add_shape(type="line", x0=row.date_start, x1=row.date_end,
+                         y0=f"{common.tr('Édition', 'Edition')} {row.edition_id}",
+                         y1=f"{common.tr('Édition', 'Edition')} {row.edition_id}", line={"width": 6, "color": "#999999"})
+    ticks, tick_labels = common.month_ticks(dated["date_start"].min(), dated[["date_start", "date_end"]].max().max())
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
+    table = pd.DataFrame({
+        common.tr("date", "date"): when,
+        common.tr("jalon", "milestone"): dated[label_column].values,
+        common.tr("édition", "edition"): dated["edition_id"].values,
+        common.tr("prévu", "planned"): [common.tr("oui", "yes") if p else common.tr("non", "no") for p in dated["planned"]],
+        "source": dated["source_title"].values,
+        common.tr("citation", "quote"): dated["source_quote"].values,
+    })
+    summary = common.tr(f"{len(dated)} jalons, entre {when[0]} et {when[-1]} ; les losanges sont des dates annoncées à l'avance.",
+                        f"{len(dated)} milestones, between {when[0]} and {when[-1]}; diamonds are dates announced ahead.")
+    common.chart(figure, table, summary, "qmi_calendrier", key="calendar", height=300)

@@ -179,6 +179,14 @@ REGISTRY: tuple[Kpi, ...] = (
         note_en="The report's list of projects names {value}; the announced total is {total}.",
     ),
     Kpi(
+        id="projects_deployed_count",
+        label_fr="Projets déployés", label_en="Deployed projects", unit="count",
+        definition_fr="Projets déployés ou testés sur le terrain (issue connue : déployé ou arrêté).",
+        definition_en="Projects deployed or tested in the field (known outcome: deployed or stopped).",
+        sql=f"SELECT count(*) FILTER (WHERE is_deployed) AS value, count(*) FILTER (WHERE outcome_known) AS covered,"
+            f" count(*) AS total FROM {PROJECTS}",
+    ),
+    Kpi(
         id="projects_per_commune_min",
         label_fr="Projets par commune (minimum)", label_en="Projects per commune (minimum)", unit="count",
         definition_fr="Plus petit nombre de projets accueillis par une commune lauréate.",

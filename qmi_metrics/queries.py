@@ -100,3 +100,48 @@ def source_label(con, source_id: str, lang: str = "fr") -> str:
     if row is None:
         return source_id
     return f"{row['title']} ({row['file']})" if row["file"] else row["title"]
+
+
+FUNNEL_STAGES = (
+    ("marks_of_interest", "Marques d'intérêt", "Expressions of interest"),
+    ("applications", "Candidatures", "Applications"),
+    ("selected", "Projets sélectionnés", "Selected projects"),
+    ("deployed", "Projets déployés", "Deployed projects"),
+    ("evaluated", "Projets évalués (fiches)", "Evaluated projects (sheets)"),
+)
+
+
+def funnel(con, view: Filters, results: dict) -> list[dict]:
+    """The programme funnel of the view. Each stage says whether it is computed from rows or published.
+
+    `results` are the view's KPI results (id -> KpiResult). A published figure is only used for a
+    programme-wide view of one edition, and only where the rows are incomplete.
+    """
+    marks = None
+    if view.is_programme_wide() and view.edition is not None:
+        marks = db.fetch_value(con, "SELECT published_call_total($edition, 'projects', 'marks_of_interest')",
+                               {"edition": view.edition})
+    by_stage = {
+        "applications": results.get("candidatures_count"),
+        "selected": results.get("projects_selected_count"),
+        "deployed": results.get("projects_deployed_count"),
+        "evaluated": results.get("evaluation_sheets_count"),
+    }
+    stages = []
+    for stage, label_fr, label_en in FUNNEL_STAGES:
+        result = by_stage.get(stage)
+        if stage == "marks_of_interest":
+            value, basis, covered, total = marks, ("published" if marks is not None else "unknown"), None, None
+        elif result is None:
+            continue
+        elif not result.is_complete and result.published:
+            value, basis, covered, total = result.published_value, "published", result.covered, result.total
+        else:
+            value = result.value
+            basis = "computed" if result.is_complete else ("partial" if result.covered else "unknown")
+            covered, total = result.covered, result.total
+        if basis == "unknown":
+            value = None  # a count of zero known rows is not a zero
+        stages.append({"stage": stage, "label_fr": label_fr, "label_en": label_en, "value": value,
+                       "basis": basis, "covered": covered, "total": total})
+    return stages

@@ -31,6 +31,7 @@ EXPECTED_EDITION_1 = {
     "commune_applications_count": (4, 4, 6),           # the 4 laureates known out of 6 applications
     "candidatures_count": (28, 28, 170),               # 28 selected projects known; 170 (press) > 168 (report)
     "projects_selected_count": (28, 28, 30),           # the report lists 28 of its 30
+    "projects_deployed_count": (7, 7, 28),              # Purple, Source Urbaine, Pelican, Wintics, EcoFlow, Evolukid, Kunagi
     "projects_per_commune_min": (6, 4, 4),             # Sceaux
     "projects_per_commune_max": (8, 4, 4),             # Noisy-le-Grand
     "selection_rate": (1.0, 28, 170),                  # only laureates are known row by row
