@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from pages import common
+
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
 PAGES = {
@@ -19,4 +21,6 @@ PAGES = {
         st.Page("pages/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
     ],
 }
-st.navigation(PAGES).run()
+navigation = st.navigation(PAGES)
+common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
+navigation.run()

@@ -181,14 +181,20 @@ def _write_url(view: View) -> None:
     }
     if lang() == "en":
         wanted["lang"] = "en"
-    current = {key: st.query_params.get_all(key) for key in URL_KEYS}
-    normalised = {key: (value if isinstance(value, list) else [value]) for key, value in wanted.items()}
-    if any(current.get(key, []) != normalised.get(key, []) for key in URL_KEYS):
-        st.query_params.from_dict({k: v for k, v in wanted.items() if v not in ([], None)})
+    # Only the filter keys: a page's own parameters (?projet=…) stay as they are.
+    for key in URL_KEYS:
+        value = wanted.get(key, [])
+        values = value if isinstance(value, list) else [value]
+        if st.query_params.get_all(key) != values:
+            if values:
+                st.query_params[key] = values if len(values) > 1 else values[0]
+            else:
+                del st.query_params[key]
 
 
 def sidebar() -> View:
-    """The sidebar filters, shared by every page and written into the URL."""
+    """The sidebar filters, drawn by app.py before the page so they are the same widgets on
+    every page (and keep their values across pages), and written into the URL."""
     options = choices(data_version())
     communes = {row["insee"]: row["name"] for row in options["communes"]}
     themes = {row["theme_slug"]: row for row in options["themes"]}
@@ -219,20 +225,26 @@ def sidebar() -> View:
                        format_func=status_label, placeholder=tr("Tous", "All"))
         st.caption(tr("Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue.",
                       "The filters are in the page address: copy it to share this view."))
-    view = View(
-        filters=Filters(edition=None if st.session_state["f_edition"] == ALL else st.session_state["f_edition"],
+    view = current_view()
+    _write_url(view)
+    return view
+
+
+def current_view() -> View:
+    """The view the sidebar's widgets describe."""
+    edition = st.session_state.get("f_edition", ALL)
+    return View(
+        filters=Filters(edition=None if edition == ALL else edition,
                         communes=tuple(st.session_state.get("f_communes") or ()),
                         themes=tuple(st.session_state.get("f_themes") or ())),
         statuses=tuple(st.session_state.get("f_statuses") or ()),
         notices=tuple(st.session_state.get("_url_notices") or ()),
     )
-    _write_url(view)
-    return view
 
 
 def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
-    """Start a page: filters, title, notices for bad URL values, and the synthetic-data banner."""
-    view = sidebar()
+    """Start a page: title, notices for bad URL values, and the synthetic-data banner."""
+    view = current_view()
     if db.is_synthetic(connection()):
         st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
                       "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")

@@ -1,0 +1,153 @@
+"""The app as a person sees it: every page in headless Chromium (Debian's package), screenshots kept
+under tests/screenshots/ (git-ignored) for a human to look at.
+
+Skips where /usr/bin/chromium is absent, unless QMI_BROWSER_TESTS=required (set by .ci/run)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "tests" / "screenshots"
+FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+
+# path, French title, a chart is drawn, the map is drawn
+PAGES = [
+    ("", "Quartiers Métropolitains d'Innovation", True, False),
+    ("carte", "Carte des quartiers", False, True),
+    ("projets", "Projets", False, False),
+    ("thematiques", "Thématiques", True, False),
+    ("deploiement", "Déploiement", True, False),
+    ("evaluation", "Évaluation", True, False),
+    ("communaute", "Communauté", True, False),
+    ("editions", "Éditions", False, False),
+    ("sources", "Sources et écarts", False, False),
+]
+
+if not CHROMIUM.exists():
+    if os.environ.get("QMI_BROWSER_TESTS") == "required":
+        raise RuntimeError("QMI_BROWSER_TESTS=required but /usr/bin/chromium is missing (apt-get install chromium)")
+    pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium): browser tests skipped",
+                allow_module_level=True)
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(reference_db_path):
+    port = free_port()
+    env = {**os.environ, "QMI_DB": str(reference_db_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("the Streamlit server did not answer /_stcore/health within 60 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600}, locale="fr-FR")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def open_and_wait(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(FINISHED, timeout=60_000)
+    page.wait_for_timeout(500)  # a rerun (URL written back) may follow the first run
+    page.wait_for_selector(FINISHED, timeout=60_000)
+
+
+@pytest.mark.parametrize("path, title, has_chart, has_map", PAGES, ids=[p[0] or "accueil" for p in PAGES])
+def test_every_page_renders(server, page, path, title, has_chart, has_map):
+    open_and_wait(page, f"{server}/{path}?edition=1")
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_role("heading", name=title).first.is_visible()
+    # The navigation is the app's own (French titles), not Streamlit's pages/ fallback.
+    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Sources et écarts").count() == 1
+    if has_chart:
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
+    if has_map:
+        page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{path or 'accueil'}.png"))
+
+
+def test_overview_cards_show_the_computed_values(server, page):
+    open_and_wait(page, f"{server}/?edition=1")
+    cards = page.locator('[data-testid="stMetric"]')
+    texts = [" ".join(cards.nth(i).inner_text().split()) for i in range(cards.count())]
+    assert "Communes lauréates 4" in texts, texts
+    assert any(t.startswith("Taux de déploiement") and t.endswith("70 %") for t in texts), texts
+
+
+def test_a_shared_link_reopens_the_same_view(server, page):
+    open_and_wait(page, f"{server}/sources?edition=2&commune=Meudon&commune=Sceaux&theme=economie-circulaire")
+    query = parse_qs(urlparse(page.url).query)
+    assert query["edition"] == ["2"]
+    assert query["commune"] == ["Meudon", "Sceaux"]
+    assert query["theme"] == ["economie-circulaire"]
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    edition_box = sidebar.locator('[data-testid="stSelectbox"]').first
+    assert "2e édition" in edition_box.inner_text() or edition_box.locator("input").input_value() == "2e édition"
+    chosen = sidebar.locator('[data-testid="stMultiSelect"]').first.inner_text()
+    assert "Meudon" in chosen and "Sceaux" in chosen
+    # The filters travel with the navigation to another page.
+    page.locator('[data-testid="stSidebarNav"]').get_by_text("Vue d'ensemble").click()
+    page.wait_for_selector(FINISHED, timeout=60_000)
+    page.wait_for_timeout(500)
+    query = parse_qs(urlparse(page.url).query)
+    assert query["edition"] == ["2"] and query["commune"] == ["Meudon", "Sceaux"]
+
+
+def test_an_unknown_commune_in_the_url_gives_a_notice(server, page):
+    open_and_wait(page, f"{server}/?edition=1&commune=Gotham&commune=Meudon")
+    assert page.get_by_text("Commune inconnue ignorée : « Gotham »").is_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert parse_qs(urlparse(page.url).query)["commune"] == ["Meudon"]
+
+
+def test_english_switch_changes_the_labels(server, page):
+    open_and_wait(page, f"{server}/?edition=1&lang=en")
+    assert page.get_by_role("heading", name="Metropolitan Innovation Districts").is_visible()
+    assert page.get_by_text("Laureate communes").first.is_visible()
