@@ -4,6 +4,8 @@ banners, KPI cards, accessible charts and exports. Pages call these and qmi_metr
 from __future__ import annotations
 
 import io
+import os
+import threading
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -42,14 +44,13 @@ class View:
 # --- data -------------------------------------------------------------------------------------
 
 @st.cache_resource
-def _connect(db_path: str):
-    return db.connect(loader.ensure_built(db_path))
+def _open_connections() -> dict:
+    """path -> (file identity, connection), shared by every session of the server."""
+    return {"lock": threading.Lock(), "by_path": {}}
 
 
 def database_path() -> str:
     """$QMI_DB, else `qmi_db` in .streamlit/secrets.toml, else data/qmi.duckdb."""
-    import os
-
     if os.environ.get("QMI_DB"):
         return os.environ["QMI_DB"]
     try:
@@ -60,8 +61,23 @@ def database_path() -> str:
 
 
 def connection():
-    """One read-only connection per database for the whole server; queries take a cursor each."""
-    return _connect(database_path())
+    """One read-only connection per database file for the whole server; queries take a cursor each.
+
+    Keyed on the file's identity: when an import publishes a new version (a new file renamed
+    over the old one), the next run opens it, without a restart."""
+    path = str(loader.ensure_built(database_path()))
+    stat = os.stat(path)
+    identity = (stat.st_ino, stat.st_mtime_ns)
+    registry = _open_connections()
+    with registry["lock"]:
+        known = registry["by_path"].get(path)
+        if known is None or known[0] != identity:
+            if known is not None:
+                # DuckDB shares one instance per path in a process: close the old file's
+                # connection, or the new one would still read the replaced file.
+                known[1].close()
+            registry["by_path"][path] = (identity, db.connect(path))
+        return registry["by_path"][path][1]
 
 
 def data_version() -> str:

@@ -38,3 +38,31 @@ def test_sources_page_lists_every_figure(app, reference_db_path):
     table = at.dataframe[0].value
     assert len(table) >= 80
     assert "diffère" in set(table["statut"])
+
+
+def test_the_app_serves_a_new_database_version_without_restart(app, tmp_path):
+    from qmi_metrics import loader
+
+    path = tmp_path / "live.duckdb"
+    loader.build(path)
+    at = app(path)
+    assert {m.label: m.value for m in at.metric}["Communes lauréates"] == "4"
+    # Publish a new version the way imports do: a new file renamed over the live one.
+    loader.build_synthetic(tmp_path / "next.duckdb", scale=2, seed=1)
+    (tmp_path / "next.duckdb").replace(path)
+    at.run()
+    assert not at.exception
+    assert any("SYNTHÉTIQUES" in w.value for w in at.warning)
+
+
+def test_bad_url_values_give_a_notice(app, reference_db_path, monkeypatch):
+    monkeypatch.setenv("QMI_DB", str(reference_db_path))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params["commune"] = ["Gotham", "Meudon"]
+    at.query_params["edition"] = "42"
+    at.query_params["theme"] = "'; DROP TABLE projects; --"
+    at.run()
+    assert not at.exception
+    notices = " ".join(i.value for i in at.info)
+    assert "Gotham" in notices and "42" in notices and "DROP TABLE" in notices
+    assert at.session_state["f_communes"] == ["92048"]
