@@ -365,8 +365,9 @@ def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
 
 def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
     left, right = st.columns(2)
-    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), data.to_csv(index=False).encode("utf-8-sig"),
+    # Files are made on click (deferred), not on every rerun of the page.
+    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), lambda: data.to_csv(index=False).encode("utf-8-sig"),
                          f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
-    right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), to_excel(data), f"{name}.xlsx",
+    right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key or name}-xlsx", width="stretch")

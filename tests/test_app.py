@@ -66,3 +66,17 @@ def test_bad_url_values_give_a_notice(app, reference_db_path, monkeypatch):
     notices = " ".join(i.value for i in at.info)
     assert "Gotham" in notices and "42" in notices and "DROP TABLE" in notices
     assert at.session_state["f_communes"] == ["92048"]
+
+
+def test_excel_export_reads_back_the_same_table():
+    import io
+
+    import pandas as pd
+
+    from pages import common
+
+    frame = pd.DataFrame({"commune": ["Sceaux", "Meudon"], "part": [0.25, 0.7], "liste": [["a"], ["b", "c"]]})
+    back = pd.read_excel(io.BytesIO(common.to_excel(frame)))
+    assert back["commune"].tolist() == ["Sceaux", "Meudon"]
+    assert back["part"].tolist() == [0.25, 0.7]
+    assert back["liste"].tolist() == ["['a']", "['b', 'c']"]
