@@ -1,0 +1,228 @@
+"""Évaluation: the qmi_metrics.programme functions behind it against hand counts of data/*.csv, and the
+page itself (AppTest) on the reference and synthetic databases for every edition and commune."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qmi_metrics import db, kpis, programme
+from qmi_metrics.filters import Filters
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
+NBSP = "\u202f"
+
+# data/indicators.csv, counted by hand: 21 indicators.
+PER_DOMAIN = {"environnemental": 10, "social": 3, "économique": 2, "retours usagers": 1, "efficacité": 5}
+TAB_LABELS = ["Environnemental (10)", "Social (3)", "Économique (2)", "Retours usagers (1)", "Efficacité (5)"]
+# data/project_indicators.csv: 26 links, 21 projects, 20 indicators (user satisfaction is followed by none).
+FOLLOWED_BY = {"energie-partagee": 2, "utilisateurs-actifs": 3, "recharges-realisees": 2, "flux-mobilite": 2,
+               "marchandises-transportees": 2, "rafraichissement": 1, "satisfaction-usagers": 0}
+
+
+def read_csv(name: str) -> list[dict]:
+    with open(DATA / name, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+# --- qmi_metrics.programme ----------------------------------------------------------------------
+
+def test_indicator_library_per_domain(reference_con):
+    frame = programme.indicators(reference_con)
+    assert len(frame) == 21
+    assert dict(Counter(frame["domain"])) == PER_DOMAIN
+    assert list(dict.fromkeys(frame["domain"])) == list(PER_DOMAIN)  # the order of programme.DOMAINS
+    assert Counter(row["domain"] for row in read_csv("indicators.csv")) == Counter(PER_DOMAIN)
+    assert frame["source_quote"].notna().all()
+
+
+def test_how_many_projects_follow_each_indicator(reference_con):
+    following = programme.indicators(reference_con, Filters(edition=1)).set_index("indicator_id")["projects_following"]
+    assert {key: following[key] for key in FOLLOWED_BY} == FOLLOWED_BY
+    assert following.sum() == 26
+    assert programme.indicators(reference_con, Filters(edition=2))["projects_following"].sum() == 0
+
+
+@pytest.mark.parametrize("insee", [AULNAY, MEUDON, NOISY, SCEAUX])
+def test_links_per_commune_match_the_csv(reference_con, insee):
+    in_commune = {row["project_id"] for row in read_csv("projects.csv") if row["insee"] == insee}
+    expected = {(row["project_id"], row["indicator_id"]) for row in read_csv("project_indicators.csv")
+                if row["project_id"] in in_commune}
+    links = programme.project_indicators(reference_con, Filters(edition=1, communes=(insee,)))
+    assert set(zip(links["project_id"], links["indicator_id"])) == expected
+
+
+def test_indicator_coverage_and_matrix(reference_con):
+    assert programme.indicator_coverage(reference_con, Filters(edition=1)) == {
+        "projects": 28, "following": 21, "values_count": 0}
+    links = programme.project_indicators(reference_con, Filters(edition=1))
+    matrix = programme.indicator_matrix(links)
+    assert matrix.shape == (21, 20)
+    assert (matrix == "✓").sum().sum() == 26
+    assert matrix.loc["Pelican", "Marchandises transportées à vélo"] == "✓"
+    assert matrix.loc["Purple", "Marchandises transportées à vélo"] == ""
+    # Columns follow the domains: the environmental indicators come first.
+    assert matrix.columns[0] in set(links.loc[links["domain"] == "environnemental", "indicator_fr"])
+    assert programme.indicator_matrix(links.iloc[0:0]).empty
+
+
+def test_status_filter_narrows_the_projects(reference_con):
+    evaluated = programme.indicator_coverage(reference_con, Filters(edition=1), ("evaluated",))
+    assert evaluated["projects"] == programme.projects_in_view(reference_con, Filters(edition=1), ("evaluated",))
+
+
+def test_replicability_criteria_and_no_scores_in_the_reference(reference_con):
+    criteria = programme.replicability_criteria(reference_con)
+    assert list(criteria["criterion_id"]) == ["ampleur-deploiement", "facilite-operationnelle", "solidite-financiere",
+                                              "industrialisation", "traction-commerciale"]
+    assert criteria["source_quote"].str.contains("traction commerciale").all()
+    assert programme.replicability_ranking(reference_con, Filters(edition=1)).empty
+
+
+def test_replicability_ranking_on_synthetic_data(demo_con):
+    frame = programme.replicability_ranking(demo_con, Filters(edition=1))
+    assert len(frame) > 0
+    assert list(frame["index_ratio"]) == sorted(frame["index_ratio"], reverse=True)
+    results = {r.id: r for r in kpis.compute_all(demo_con, Filters(edition=1))}
+    for _, row in frame.iterrows():
+        assert row["index_ratio"] == pytest.approx(sum(row["scores"].values()) / len(row["scores"]) / 5)
+        assert results[f"replicability_index:{row['project_id']}"].value == pytest.approx(row["index_ratio"])
+    scored = db.fetch_value(demo_con, "SELECT count(DISTINCT s.project_id) FROM replicability_scores s"
+                                      " JOIN projects p USING (project_id) WHERE p.edition_id = 1")
+    assert len(frame) == scored
+
+
+def test_survey_results_of_edition_1(reference_con):
+    frame = programme.survey_results(reference_con, 1)
+    assert list(frame["result_id"]) == [
+        "e1_motif_1_innovations_locales", "e1_motif_2_visibilite", "e1_motif_3_gratuite", "e1_frein_financement",
+        "e1_competences_startups", "e1_competences_juridique", "e1_perspectives_continuer"]
+    assert list(frame["value"]) == [0.8, 0.5, 0.5, 6, 1, 0.5, 1]
+    assert frame["quote"].notna().all()  # every published result carries its sentence
+    assert frame.loc[frame["topic"] == "frein", "quote"].iloc[0].startswith("6/10 La note attribuée")
+    assert programme.survey_results(reference_con, 2).empty
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def evaluation(monkeypatch):
+    def start(db_path, **url):
+        monkeypatch.setenv("QMI_DB", str(db_path))
+        at = AppTest.from_file("../app.py", default_timeout=60)
+        for key, value in url.items():
+            at.query_params[key] = value
+        at.run()
+        return at.switch_page("pages/evaluation.py").run()
+    return start
+
+
+def tables(at, column: str) -> list:
+    return [df.value for df in at.dataframe if column in df.value.columns]
+
+
+def chart_specs(at) -> list[str]:
+    return [json.dumps(json.loads(el.proto.spec), ensure_ascii=False) for el in at.get("plotly_chart")]
+
+
+def test_page_lists_the_library_per_domain(evaluation, reference_db_path):
+    at = evaluation(reference_db_path)
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "21"
+    assert any("La bibliothèque complète n'est pas publique" in m.value and "+60 INDICATEURS" in m.value
+               for m in at.markdown)
+    assert [tab.label for tab in at.tabs] == TAB_LABELS
+    for tab, expected in zip(at.tabs, PER_DOMAIN.values()):
+        assert len(tab.dataframe[0].value) == expected
+    social = at.tabs[1].dataframe[0].value.set_index("indicateur")
+    assert social.loc["Utilisateurs actifs de l'application", "projets qui le suivent (vue)"] == 3
+    assert social.loc["Utilisateurs actifs de l'application", "sens souhaité"] == "↑ hausse souhaitée"
+    assert at.tabs[0].dataframe[0].value.set_index("indicateur").loc[
+        "Qualité de l'air extérieur", "sens souhaité"] == "↓ baisse souhaitée"
+
+
+def test_page_shows_who_follows_what_and_the_surveys(evaluation, reference_db_path):
+    at = evaluation(reference_db_path)
+    assert any("21 projets sur 28 suivent au moins un indicateur" in m.value for m in at.markdown)
+    links = tables(at, "phrase du rapport")
+    assert any(len(df) == 26 and "projet" in df.columns for df in links)
+    assert any("✓" in spec and "Pelican" in spec for spec in chart_specs(at))
+    # Replicability: the criteria, no scores.
+    assert any("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes." in i.value
+               for i in at.info)
+    assert any("Traction commerciale" in m.value for m in at.markdown)
+    # Surveys: the 80 % top motive, 6/10, and skills and outlook 100 %, 50 %, 100 %, each with its quote.
+    assert any(f"« Porter des innovations locales » (80{NBSP}%)" in c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["Frein du financement (note des porteurs)"] == "6/10"
+    survey = [df for df in tables(at, "citation") if "résultat" in df.columns]
+    motives = next(df for df in survey if "Porter des innovations locales" in set(df["résultat"])).set_index("résultat")
+    assert motives.loc["Porter des innovations locales", "valeur"] == f"80{NBSP}%"
+    assert motives.loc["Porter des innovations locales", "citation"] == "« 1 Porter des innovations locales (80%) »"
+    brake = next(df for df in survey if (df["valeur"] == "6/10").any())
+    assert brake["citation"].iloc[0].startswith("« 6/10 La note attribuée")
+    later = next(df for df in survey if df["résultat"].str.contains("startups").any())
+    assert sorted(later["valeur"]) == sorted([f"100{NBSP}%", f"50{NBSP}%", f"100{NBSP}%"])
+    assert later["source"].str.contains("Retours d'expérimentations").all()
+
+
+def test_synthetic_database_draws_the_replicability_ranking(evaluation, demo_db_path):
+    at = evaluation(demo_db_path, edition="1")
+    assert not at.exception
+    assert any("critères" in spec and '"type": "bar"' in spec for spec in chart_specs(at))
+    ranking = next(df for df in tables(at, "critères notés"))
+    assert list(ranking["rang"]) == list(range(1, len(ranking) + 1))
+    assert not any("Aucun projet n'est encore noté" in i.value for i in at.info)
+
+
+def render_every_view(at, communes: list[str], check) -> None:
+    """All editions (the URL's edition=all), then editions 1 and 2, then each commune of edition 1.
+    (AppTest drops the sidebar after switch_page: the filters are set through their session keys.)"""
+    check("all editions")
+    for edition in (1, 2):
+        at.session_state["f_edition"] = edition
+        at.run()
+        check(f"edition {edition}")
+    at.session_state["f_edition"] = 1
+    for insee in communes:
+        at.session_state["f_communes"] = [insee]
+        at.run()
+        check(f"edition 1, commune {insee}")
+
+
+def first_edition_communes(path) -> list[str]:
+    con = db.connect(path)
+    try:
+        return [row["insee"] for row in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("database", ["reference", "synthetic"])
+def test_page_renders_for_every_edition_and_commune(evaluation, reference_db_path, demo_db_path, database):
+    path = reference_db_path if database == "reference" else demo_db_path
+    at = evaluation(path, edition="all")
+    # Every commune of the reference; the first four of the synthetic edition 1 (keeps the test under 30 s).
+    communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)[:4]
+
+    def check(name):
+        assert not at.exception, (database, name, at.exception)
+        assert at.title[0].value == "Évaluation"
+        assert [tab.label for tab in at.tabs] == TAB_LABELS, name  # the library does not depend on the view
+        if database == "synthetic" and name != "edition 2" and "commune" not in name:
+            assert any("critères" in spec for spec in chart_specs(at)), name
+
+    render_every_view(at, communes, check)
+
+
+def test_edition_2_of_the_reference_has_no_project_and_no_survey(evaluation, reference_db_path):
+    at = evaluation(reference_db_path, edition="2")
+    assert not at.exception
+    infos = " ".join(i.value for i in at.info)
+    assert "Aucun projet dans cette vue." in infos
+    assert "Aucun résultat de questionnaire pour cette vue." in infos
