@@ -1,6 +1,232 @@
+"""Déploiement: how many projects reach deployment, how fast, per commune and per défi, where each
+project stands, and how long deployments take — saying each time how much of the view the figures rest on."""
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
 from pages import common
+from qmi_metrics import formatting, projects
+from qmi_metrics.filters import Filters
 
-view = common.page("Déploiement", "Deployment")
-st.info(common.tr("Page en construction.", "Page under construction."))
+CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
+BOARD_TITLES = {
+    "selected": ("Sélectionnés, pas encore déployés", "Selected, not yet deployed"),
+    "deployed": ("Déployés ou testés", "Deployed or tested"),
+    "evaluated": ("Évalués", "Evaluated"),
+    "continued": ("Poursuivis", "Continued"),
+    "stopped": ("Arrêtés", "Stopped"),
+}
+GROUPINGS = {"commune": ("Par commune", "By commune", "commune", "commune"),
+             "theme": ("Par défi", "By challenge", "défi", "challenge")}
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def deployment_by(version: str, filters: Filters, by: str) -> pd.DataFrame:
+    return projects.deployment_by(common.connection(), filters, by)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def delays(version: str, filters: Filters) -> pd.DataFrame:
+    return projects.delays(common.connection(), filters)
+
+
+def not_known() -> str:
+    return formatting.NOT_KNOWN[common.lang()]
+
+
+def plural(n: int, singular: str, plural_form: str) -> str:
+    return singular if n < 2 else plural_form
+
+
+# --- per commune, per défi ---------------------------------------------------------------------------
+
+def group_labels(groups: pd.DataFrame, by: str) -> list[str]:
+    unknown = common.tr("Commune non renseignée", "Commune not available") if by == "commune" \
+        else common.tr("Défi non renseigné", "Challenge not available")
+    column = "label_en" if common.lang() == "en" else "label_fr"
+    return [unknown if key is None or pd.isna(key) else label for key, label in zip(groups["key"], groups[column])]
+
+
+def coverage_sentence(totals: dict) -> str:
+    n, known, deployed, measured = totals["projects"], totals["outcome_known"], totals["deployed"], totals["measured"]
+    sentence = common.tr(
+        f"Issue connue (déployé ou arrêté) pour {known} {plural(known, 'projet', 'projets')} sur {n}",
+        f"Outcome known (deployed or stopped) for {known} of {n} projects")
+    if totals["outcome_missing"]:
+        sentence += common.tr(f" : {totals['outcome_missing']} sans issue connue ne comptent pas dans les taux",
+                              f": {totals['outcome_missing']} without a known outcome are left out of the rates")
+    sentence += common.tr(
+        f". Délai mesurable (début et déploiement datés au mois près) pour {measured} des {deployed} projets déployés",
+        f". Time to deployment measurable (start and deployment dated to the month) for {measured} of the "
+        f"{deployed} deployed projects")
+    if totals["date_missing"]:
+        sentence += common.tr(f" : {totals['date_missing']} sans date assez précise",
+                              f": {totals['date_missing']} without a precise enough date")
+    return sentence + "."
+
+
+def rate_text(row) -> str:
+    value = common.fmt(row.rate, "ratio") if not pd.isna(row.rate) else not_known()
+    return value if row.outcome_known == row.projects else f"{value} · {row.outcome_known}/{row.projects}"
+
+
+def months_text(row) -> str:
+    if not row.deployed:
+        return common.tr("aucun déployé", "none deployed")
+    value = common.fmt(round(row.mean_months, 1), "months") if not pd.isna(row.mean_months) else not_known()
+    return value if row.measured == row.deployed and row.deployed else f"{value} · {row.measured}/{row.deployed}"
+
+
+def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        common.tr(GROUPINGS[by][2], GROUPINGS[by][3]): labels,
+        common.tr("projets", "projects"): groups["projects"],
+        common.tr("issue connue", "outcome known"): groups["outcome_known"],
+        common.tr("déployés", "deployed"): groups["deployed"],
+        common.tr("délai mesuré", "delay measured"): groups["measured"],
+        common.tr("taux de déploiement (%)", "deployment rate (%)"): (groups["rate"] * 100).round(1),
+        common.tr("délai moyen (mois)", "mean time (months)"): groups["mean_months"].round(1),
+    })
+
+
+def group_chart(groups: pd.DataFrame, labels: list[str], by: str) -> go.Figure:
+    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=[
+        common.tr("Taux de déploiement (n/N : issue connue / projets)", "Deployment rate (n/N: outcome known / projects)"),
+        common.tr("Délai moyen (n/N : datés / déployés)", "Mean time (n/N: dated / deployed)")])
+    rows = list(groups.itertuples())
+    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
+                            text=[rate_text(r) for r in rows], textposition="outside", cliponaxis=False,
+                            marker={"color": common.PALETTE[0]}, hoverinfo="text", showlegend=False), row=1, col=1)
+    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.mean_months) else r.mean_months for r in rows],
+                            orientation="h", text=[months_text(r) for r in rows], textposition="outside",
+                            cliponaxis=False, marker={"color": common.PALETTE[1], "pattern": {"shape": "/"}},
+                            hoverinfo="text", showlegend=False), row=1, col=2)
+    longest = groups["mean_months"].max()
+    figure.update_xaxes(range=[0, 1.7], tickvals=[0, 0.5, 1], tickformat=".0%", row=1, col=1)
+    figure.update_xaxes(range=[0, 1.8 * (longest if not pd.isna(longest) and longest > 0 else 12)],
+                        ticksuffix=common.tr(" mois", " mo."), row=1, col=2)
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    figure.update_annotations(font_size=13)
+    return figure
+
+
+def group_summary(groups: pd.DataFrame, labels: list[str]) -> str:
+    rated = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.rate)]
+    parts = [f"{label} {common.fmt(row.rate, 'ratio')} ({row.deployed}/{row.outcome_known})" for label, row in rated]
+    sentence = common.tr("Taux de déploiement parmi les issues connues : ", "Deployment rate among known outcomes: ")
+    sentence += common.tr(" ; ", "; ").join(parts) if parts else not_known()
+    timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
+    if timed:
+        sentence += common.tr(" ; délai moyen : ", "; mean time: ") + common.tr(" ; ", "; ").join(
+            f"{label} {common.fmt(round(row.mean_months, 1), 'months')} ({row.measured})" for label, row in timed)
+    return sentence + "."
+
+
+def render_grouping(version: str, filters: Filters, by: str) -> None:
+    groups = deployment_by(version, filters, by)
+    labels = group_labels(groups, by)
+    table = group_table(groups, labels, by)
+    percent = common.tr("taux de déploiement (%)", "deployment rate (%)")
+    months = common.tr("délai moyen (mois)", "mean time (months)")
+    config = {percent: st.column_config.NumberColumn(format="%.0f %%"),
+              months: st.column_config.NumberColumn(format="%.0f")}
+    common.table(table, f"qmi_deploiement_par_{by}", key=f"by-{by}-table", column_config=config,
+                 placeholder=not_known())
+    if groups["outcome_known"].sum() == 0:
+        st.write(common.tr("Aucune issue connue dans cette vue : pas de graphique.",
+                           "No known outcome in this view: no chart."))
+        return
+    common.chart(group_chart(groups, labels, by), table, group_summary(groups, labels), f"qmi_deploiement_par_{by}",
+                 key=f"by-{by}", height=160 + 48 * len(groups))
+
+
+# --- status board -------------------------------------------------------------------------------------
+
+def render_board(frame: pd.DataFrame) -> None:
+    st.header(common.tr("Où en sont les projets", "Where the projects stand"))
+    board = projects.board(frame)
+    for column, key in zip(st.columns(len(board)), board):
+        names = board[key]
+        with column:
+            st.markdown(f"**{common.STATUS_SYMBOLS[key]} "
+                        f"{common.tr(*BOARD_TITLES[key])} ({len(names)})**")
+            listing = "\n".join(f"- {name}" for name in names) if names else common.tr("_aucun_", "_none_")
+            (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
+    reached = projects.reached(frame)
+    st.caption(common.tr(
+        f"Chaque projet figure dans la colonne de l'étape la plus avancée qu'il a atteinte. Au total, "
+        f"{reached['deployed']} ont été déployés ou testés, {reached['evaluated']} évalués, "
+        f"{reached['continued']} poursuivis et {reached['stopped']} arrêtés.",
+        f"Each project sits in the column of the furthest stage it reached. In all, {reached['deployed']} were "
+        f"deployed or tested, {reached['evaluated']} evaluated, {reached['continued']} continued and "
+        f"{reached['stopped']} stopped."))
+
+
+# --- distribution of delays ---------------------------------------------------------------------------
+
+def render_delays(version: str, filters: Filters, total: int) -> None:
+    st.header(common.tr("Délais de déploiement", "Time to deployment"))
+    known = delays(version, filters)
+    n = len(known)
+    if n < projects.MIN_DELAYS_FOR_HISTOGRAM:
+        st.write(common.tr(f"Délais connus pour {n} {plural(n, 'projet', 'projets')} sur {total} : "
+                           "pas de distribution significative.",
+                           f"Time to deployment known for {n} of {total} projects: no meaningful distribution."))
+        if n:
+            st.markdown("\n".join(f"- {row.name} ({row.commune}){common.tr(' : ', ': ')}"
+                                  f"{common.fmt(round(row.deployment_months, 1), 'months')}"
+                                  f" — {common.fmt_date(row.started_on, 'month')} → {common.fmt_date(row.deployed_on, 'month')}"
+                                  for row in known.itertuples()))
+        return
+    bins = projects.delay_bins(known["deployment_months"])
+    labels = [common.tr(f"{start}–{end} mois", f"{start}–{end} months") for start, end in zip(bins["start"], bins["end"])]
+    figure = go.Figure(go.Bar(x=labels, y=bins["projects"], text=bins["projects"], textposition="outside",
+                              cliponaxis=False, marker={"color": common.PALETTE[0]}, showlegend=False))
+    figure.update_xaxes(title=common.tr("délai entre le début de l'accompagnement et le déploiement",
+                                        "time from the start of support to deployment"))
+    figure.update_yaxes(title=common.tr("projets", "projects"))
+    busiest = bins.loc[bins["projects"].idxmax()]
+    months = known["deployment_months"]
+    summary = common.tr(
+        f"{n} délais mesurés sur {total} projets, de {common.fmt(round(months.min(), 1), 'months')} à "
+        f"{common.fmt(round(months.max(), 1), 'months')} (médiane {common.fmt(round(months.median(), 1), 'months')}) ; "
+        f"classe la plus fréquente : {int(busiest['start'])}–{int(busiest['end'])} mois ({int(busiest['projects'])} projets).",
+        f"{n} measured delays out of {total} projects, from {common.fmt(round(months.min(), 1), 'months')} to "
+        f"{common.fmt(round(months.max(), 1), 'months')} (median {common.fmt(round(months.median(), 1), 'months')}); "
+        f"most frequent class: {int(busiest['start'])}–{int(busiest['end'])} months ({int(busiest['projects'])} projects).")
+    data = pd.DataFrame({common.tr("classe", "class"): labels, common.tr("projets", "projects"): bins["projects"]})
+    common.chart(figure, data, summary, "qmi_delais_deploiement", key="delays", height=380)
+    with st.expander(common.tr("Délai de chaque projet", "Each project's delay")):
+        common.table(pd.DataFrame({
+            common.tr("projet", "project"): known["name"], "commune": known["commune"],
+            common.tr("début", "start"): known["started_on"], common.tr("déploiement", "deployment"): known["deployed_on"],
+            common.tr("délai (mois)", "months"): known["deployment_months"].round(1)}),
+            "qmi_delais_par_projet", key="delays-per-project")
+
+
+# --- page -------------------------------------------------------------------------------------------
+
+view = common.page("Déploiement", "Deployment",
+                   "Combien de projets passent de l'expérimentation au déploiement, en combien de temps, et où.",
+                   "How many projects move from experimentation to deployment, how fast, and where.")
+version = common.data_version()
+common.kpi_row(common.kpi_results(version, view.filters), CARDS)
+
+frame = common.projects(version, view.filters)
+if view.statuses:  # a rate over the projects of one status would say nothing
+    st.caption(common.tr("Le filtre « Statut des projets » ne s'applique pas à cette page : elle porte sur tous les "
+                         "projets de la vue.", "The “Project status” filter does not apply to this page: it covers "
+                         "every project of the view."))
+if frame.empty:
+    st.info(common.tr("Aucun projet dans cette vue (édition, communes, défis choisis).",
+                      "No project in this view (chosen edition, communes, challenges)."))
+else:
+    st.header(common.tr("Déploiement par commune et par défi", "Deployment by commune and by challenge"))
+    st.write(coverage_sentence(projects.coverage(deployment_by(version, view.filters, "commune"))))
+    for by, tab in zip(GROUPINGS, st.tabs([common.tr(g[0], g[1]) for g in GROUPINGS.values()])):
+        with tab:
+            render_grouping(version, view.filters, by)
+    render_board(frame)
+    render_delays(version, view.filters, len(frame))

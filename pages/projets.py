@@ -1,6 +1,462 @@
+"""Projets: the list of the view's projects (search, sort, exports) and one project's detail view,
+opened from the list, the selectbox or the address (`?projet=<project_id>`)."""
+
+from urllib.parse import urlencode
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+from plotly.subplots import make_subplots
 
 from pages import common
+from qmi_metrics import formatting, projects, queries
+from qmi_metrics.filters import Filters
 
-view = common.page("Projets", "Projects")
-st.info(common.tr("Page en construction.", "Page under construction."))
+STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
+STAGE_SYMBOLS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
+                 "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
+SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
+              "quartier": ("quartier", "district"), "landmark": ("repère", "landmark"),
+              "commune_centroid": ("centre de la commune", "commune centre")}
+SITE_PRECISIONS = {"approximate": ("approximative (≈ 300 m)", "approximate (≈ 300 m)"),
+                   "landmark": ("repère", "landmark"), "computed": ("calculée", "computed"),
+                   "unknown": ("inconnue", "unknown")}
+DIRECTIONS = {"hausse": ("↑ hausse", "↑ up"), "baisse": ("↓ baisse", "↓ down"), "neutre": ("→ neutre", "→ neutral")}
+DOMAINS_EN = {"environnemental": "environmental", "social": "social", "économique": "economic",
+              "retours usagers": "user feedback", "efficacité": "effectiveness"}
+
+
+# --- data (cached per data version and view) -----------------------------------------------------
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def project_list(version: str, filters: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
+    dates = projects.deployment_dates(common.connection(), filters)
+    return projects.with_deployment_dates(common.projects(version, filters, statuses), dates)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def project_exists(version: str, project_id: str) -> bool:
+    return projects.exists(common.connection(), project_id)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def project_detail(version: str, project_id: str) -> dict:
+    con = common.connection()
+    return {
+        "project": queries.project(con, project_id),
+        "events": queries.project_events(con, project_id),
+        "deployment": projects.deployment_dates(con, Filters(), project_id),
+        "sites": projects.sites(con, project_id),
+        "indicators": projects.indicators(con, project_id),
+        "values": projects.indicator_values(con, project_id),
+        "replicability": projects.replicability(con, project_id),
+    }
+
+
+# --- small helpers -----------------------------------------------------------------------------------
+
+def not_known() -> str:
+    return formatting.NOT_KNOWN[common.lang()]
+
+
+def known(value) -> str:
+    """The value as text, « non renseigné » when NULL."""
+    return not_known() if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def localised(row, column: str):
+    """The English label when reading in English and one exists, else the French one."""
+    if common.lang() == "en" and row.get(f"{column}_en") is not None:
+        return row.get(f"{column}_en")
+    return row.get(f"{column}_fr")
+
+
+def md(text) -> str:
+    """Text safe inside Markdown: documents hold '*', '_' and '$' that Markdown would interpret."""
+    text = known(text)
+    for special in ("\\", "*", "_", "$", "#", "[", "]", "<", ">", "|"):
+        text = text.replace(special, "\\" + special)
+    return text
+
+
+def wrap(text: str, width: int = 22) -> str:
+    """Break a long axis label into lines (plotly does not wrap) so it is not cut at the chart's edge."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
+def colon() -> str:
+    """French puts a space before a colon, English does not."""
+    return common.tr(" : ", ": ")
+
+
+def plural(n: int, singular: str, plural_form: str) -> str:
+    return singular if n < 2 else plural_form
+
+
+def detail_link(project_id: str) -> str:
+    """A link to this page keeping the current filters and opening the project's detail view."""
+    params = {key: st.query_params.get_all(key) for key in st.query_params if key != "projet"}
+    params["projet"] = [project_id]
+    return "?" + urlencode(params, doseq=True)
+
+
+# --- project list --------------------------------------------------------------------------------------
+
+def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+    en = common.lang() == "en"
+    columns = {
+        common.tr("projet", "project"): frame["name"],
+        common.tr("fiche", "details"): [detail_link(pid) for pid in frame["project_id"]],
+        common.tr("porteur", "operator"): frame["operator"].map(known),
+        "commune": frame["commune"].map(known),
+        common.tr("famille", "family"): frame["family_en" if en else "family_fr"].map(known),
+        "type": frame["type_en" if en else "type_fr"].map(known),
+        common.tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(known),
+        common.tr("statut", "status"): frame["current_status"].map(common.status_label),
+        common.tr("déploiement", "deployment"): [common.fmt_date(day, precision) for day, precision
+                                                 in zip(frame["deployment_date"], frame["deployment_precision"])],
+        common.tr("délai (mois)", "months to deployment"): frame["deployment_months"].round(1),
+        common.tr("identifiant", "id"): frame["project_id"],
+    }
+    return pd.DataFrame(columns)
+
+
+def render_list(frame: pd.DataFrame) -> None:
+    st.header(common.tr("Liste des projets", "Project list"))
+    if frame.empty:
+        st.info(common.tr("Aucun projet dans cette vue (édition, communes, défis, statuts choisis).",
+                          "No project in this view (chosen edition, communes, challenges, statuses)."))
+        return
+    text = st.text_input(common.tr("Rechercher (nom, porteur, description)", "Search (name, operator, description)"),
+                         key="project_search", placeholder=common.tr("ex. : vélo, photovoltaïque", "e.g. vélo, photovoltaïque"))
+    shown = projects.search(frame, text)
+    measured = int(shown["deployment_months"].notna().sum())
+    st.caption(common.tr(
+        f"{len(shown)} {plural(len(shown), 'projet', 'projets')} sur {len(frame)} dans la vue ; "
+        f"délai de déploiement connu pour {measured}. Cliquez sur un en-tête pour trier.",
+        f"{len(shown)} of {len(frame)} projects in the view; time to deployment known for {measured}. "
+        "Click a header to sort."))
+    if shown.empty:
+        st.write(common.tr("Aucun projet ne correspond à cette recherche.", "No project matches this search."))
+        return
+    table = display_table(shown)
+    config = {
+        common.tr("projet", "project"): st.column_config.TextColumn(pinned=True),
+        common.tr("délai (mois)", "months to deployment"): st.column_config.NumberColumn(
+            format="%.0f", help=common.tr("Mois entre le début de l'accompagnement et le déploiement (dates au mois près).",
+                                          "Months from the start of support to deployment (month-precise dates).")),
+        common.tr("fiche", "details"): st.column_config.LinkColumn(
+            display_text=common.tr("ouvrir la fiche", "open details"),
+            help=common.tr("Ouvre la fiche du projet (nouvel onglet).", "Opens the project's details (new tab).")),
+        common.tr("déploiement", "deployment"): st.column_config.TextColumn(
+            help=common.tr("Date du déploiement à la précision de sa source (jour, mois, saison).",
+                           "Deployment date at its source's precision (day, month, season).")),
+    }
+    common.table(table, "qmi_projets", key="projects-table", column_config=config, placeholder=not_known())
+
+
+# --- project selection -----------------------------------------------------------------------------
+
+def _remember_choice() -> None:
+    """Keep the chosen project in the address, so the view can be shared."""
+    chosen = st.session_state.get("projet_choice")
+    if chosen:
+        st.query_params["projet"] = chosen
+    elif "projet" in st.query_params:
+        del st.query_params["projet"]
+
+
+def choose_project(frame: pd.DataFrame, version: str) -> str | None:
+    """The project of the detail view: the address's `?projet=` wins, then the selectbox."""
+    st.header(common.tr("Fiche projet", "Project details"))
+    requested = st.query_params.get("projet") or None
+    options = list(frame["project_id"])
+    names = dict(zip(frame["project_id"], frame["name"] + " — " + frame["commune"].map(known)))
+    outside_view = False
+    if requested:
+        if project_exists(version, requested):
+            if requested not in options:
+                detail = project_detail(version, requested)["project"]
+                options.append(requested)
+                names[requested] = f"{detail['name']} — {known(detail['commune'])}"
+                outside_view = True
+            if st.session_state.get("projet_choice") != requested:
+                st.session_state["projet_choice"] = requested
+        else:
+            st.warning(common.tr(f"Projet inconnu : « {md(requested)} ». Choisissez un projet dans la liste.",
+                                 f"Unknown project: “{md(requested)}”. Choose a project from the list."), icon="⚠️")
+    if st.session_state.get("projet_choice") not in options:
+        st.session_state.pop("projet_choice", None)
+    if not options:
+        st.write(common.tr("Aucun projet à afficher dans cette vue.", "No project to show in this view."))
+        return None
+    chosen = st.selectbox(common.tr("Projet", "Project"), options, index=None, key="projet_choice",
+                          format_func=lambda pid: names.get(pid, pid), on_change=_remember_choice,
+                          placeholder=common.tr("Choisir un projet", "Choose a project"))
+    if chosen:
+        st.query_params["projet"] = chosen  # the address always names the project shown
+        if outside_view and chosen == requested:
+            st.caption(common.tr("Ce projet est hors des filtres actuels (il est affiché car l'adresse le demande).",
+                                 "This project is outside the current filters (shown because the address asks for it)."))
+    return chosen
+
+
+# --- project detail -----------------------------------------------------------------------------------
+
+def deployment_text(project: dict, deployment: pd.DataFrame) -> str:
+    if deployment.empty:
+        if project["is_deployed"]:
+            return common.tr("déployé, date non renseignée", "deployed, date not available")
+        return not_known()
+    row = deployment.iloc[0]
+    text = common.fmt_date(row["deployment_date"], row["deployment_precision"])
+    months = project.get("deployment_months")
+    if months is not None and not pd.isna(months):
+        started = common.fmt_date(project["started_on"], "month")
+        text += common.tr(f" ({common.fmt(months, 'months')} après le début de l'accompagnement, {started})",
+                          f" ({common.fmt(months, 'months')} after support started, {started})")
+    return text
+
+
+def render_facts(project: dict, deployment: pd.DataFrame) -> None:
+    kind = localised(project, "type")
+    if kind is not None and project.get("subtype_fr"):
+        kind = f"{kind} ({project['subtype_fr']})"
+    facts = [
+        (common.tr("Porteur", "Operator"), project.get("operator")),
+        ("Commune", project.get("commune")),
+        (common.tr("Édition", "Edition"), project.get("edition_id")),
+        (common.tr("Famille", "Family"), localised(project, "family")),
+        ("Type", kind),
+        (common.tr("Défi", "Challenge"), localised(project, "theme")),
+        (common.tr("Statut actuel", "Current status"), common.status_label(project.get("current_status"))),
+        (common.tr("Déploiement", "Deployment"), deployment_text(project, deployment)),
+    ]
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown("\n".join(f"- **{label}**{colon()}{md(value)}" for label, value in facts))
+    with right:
+        st.markdown(f"**{common.tr('Description', 'Description (in French)')}**")
+        st.markdown(md(project.get("description_fr")))
+        source = " — ".join(str(part) for part in (project.get("source_title"), project.get("source_section")) if part)
+        st.caption(f"Source{colon()}{md(source or None)}")
+
+
+def event_when(row) -> str:
+    if row.date_start is None or pd.isna(row.date_start):
+        return common.tr("non daté", "undated")
+    end = row.date_end if row.date_end is not None and not pd.isna(row.date_end) else None
+    if end is None or row.date_precision == "season":  # a season already names its months
+        return common.fmt_date(row.date_start, row.date_precision)
+    if row.date_precision == "day":
+        return formatting.date_range(row.date_start, end, "day", common.lang())
+    return f"{common.fmt_date(row.date_start, row.date_precision)} – {common.fmt_date(end, row.date_precision)}"
+
+
+def render_timeline(project: dict, events: pd.DataFrame) -> None:
+    st.subheader(common.tr("Historique des statuts", "Status history"))
+    if events.empty:
+        st.write(common.tr("Aucun événement renseigné.", "No event recorded."))
+        return
+    dated = events[events["date_start"].notna()]
+    undated = events[events["date_start"].isna()]
+    if not dated.empty:
+        labels = [common.status_label(kind) for kind in dated["kind"]]
+        whens = [event_when(row) for row in dated.itertuples()]
+        figure = go.Figure(go.Scatter(
+            x=dated["date_start"], y=labels, mode="markers+text", text=whens, textposition="top center",
+            marker={"size": 16, "color": common.PALETTE[0],
+                    "symbol": [STAGE_SYMBOLS.get(kind, "circle") for kind in dated["kind"]]},
+            customdata=[[common.tr("précision", "precision"), row.date_precision] for row in dated.itertuples()],
+            hovertemplate="%{y} — %{text}<br>%{customdata[0]}" + colon() + "%{customdata[1]}<extra></extra>",
+            showlegend=False))
+        for row in dated[dated["date_end"].notna()].itertuples():  # a period (a season) drawn as a segment
+            label = common.status_label(row.kind)
+            figure.add_trace(go.Scatter(x=[row.date_start, row.date_end], y=[label, label], mode="lines",
+                                        line={"width": 6, "color": common.PALETTE[5]}, hoverinfo="skip",
+                                        showlegend=False))
+        order = [common.status_label(kind) for kind in STAGE_ORDER if kind in set(dated["kind"])]
+        # Room around the markers so the date labels above them are never cut.
+        figure.update_yaxes(categoryorder="array", categoryarray=order, title=None, range=[-0.6, len(order) - 0.2])
+        ends = dated["date_end"].dropna()
+        first = pd.Timestamp(dated["date_start"].min())
+        last = max(pd.Timestamp(dated["date_start"].max()), pd.Timestamp(ends.max()) if not ends.empty else first)
+        ticks, tick_labels = common.month_ticks(first, last, 3)
+        figure.update_xaxes(title=None, tickvals=ticks, ticktext=tick_labels,
+                            range=[first - pd.DateOffset(months=2), last + pd.DateOffset(months=2)])
+        table = pd.DataFrame({common.tr("statut", "status"): labels, "date": whens,
+                              common.tr("précision", "precision"): dated["date_precision"].values,
+                              "source": dated["source_title"].values})
+        summary = f"{project['name']}{colon()}" + common.tr(" ; ", "; ").join(
+            f"{label} ({when})" for label, when in zip(labels, whens)) + "."
+        common.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
+                     height=120 + 70 * len(order))
+    if not undated.empty:
+        names = ", ".join(common.status_label(kind) for kind in undated["kind"])
+        n = len(undated)
+        st.write(common.tr(f"{n} {plural(n, 'événement non daté', 'événements non datés')} : {names}.",
+                           f"{n} undated {plural(n, 'event', 'events')}: {names}."))
+    with st.expander(common.tr("Sources des événements", "Sources of the events")):
+        for row in events.itertuples():
+            where = " — ".join(md(part) for part in (row.source_title, row.source_section) if part)
+            quote = f"{colon()}« {md(row.source_quote)} »" if row.source_quote else ""
+            st.markdown(f"- **{md(common.status_label(row.kind))}** ({event_when(row)}) — {where}{quote}")
+
+
+def render_sites(sites: pd.DataFrame) -> None:
+    st.subheader(common.tr("Sites", "Sites"))
+    if sites.empty:
+        st.write(common.tr("Aucun site d'expérimentation renseigné.", "No experimentation site recorded."))
+        return
+    table = pd.DataFrame({
+        "site": sites["name"],
+        common.tr("nature", "kind"): [common.tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
+        "commune": sites["commune"].map(known),
+        common.tr("position", "position"): [common.tr(*SITE_PRECISIONS.get(p, (p, p))) for p in sites["precision"]],
+        "source": sites["source_title"].map(known),
+        common.tr("citation", "quote"): sites["source_quote"].map(known),
+    })
+    common.table(table, "qmi_projet_sites", key="sites")
+
+
+def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFrame) -> None:
+    st.subheader(common.tr("Indicateurs suivis", "Indicators followed"))
+    if indicators.empty:
+        st.write(common.tr("Aucun indicateur rattaché à ce projet.", "No indicator attached to this project."))
+        return
+    en = common.lang() == "en"
+    last = [common.tr("aucune mesure publiée", "no measurement published") if n == 0
+            else f"{common.fmt(v, decimals=None)} ({common.fmt_date(d, 'day')})"
+            for n, v, d in zip(indicators["values_count"], indicators["last_value"], indicators["last_measured_on"])]
+    table = pd.DataFrame({
+        common.tr("indicateur", "indicator"): indicators["label_en" if en else "label_fr"],
+        common.tr("domaine", "domain"): [DOMAINS_EN.get(d, d) if en else d for d in indicators["domain"]],
+        common.tr("unité", "unit"): indicators["unit"],
+        common.tr("sens souhaité", "desired direction"): [common.tr(*DIRECTIONS.get(d, (d, d))) for d in indicators["direction"]],
+        common.tr("mesures", "measurements"): indicators["values_count"],
+        common.tr("dernière valeur", "latest value"): last,
+        common.tr("citation", "quote"): indicators["source_quote"].map(known),
+    })
+    common.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
+    series = indicators[indicators["values_count"] >= 2]
+    if series.empty:
+        st.write(common.tr("Aucune série de mesures publiée pour ce projet : pas de courbe.",
+                           "No series of measurements published for this project: no chart."))
+        return
+    render_indicator_chart(project, series, values[values["indicator_id"].isin(series["indicator_id"])])
+
+
+def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataFrame) -> None:
+    en = common.lang() == "en"
+    titles = [f"{row.label_en if en else row.label_fr} ({row.unit}, {common.tr(*DIRECTIONS[row.direction])})"
+              for row in series.itertuples()]
+    figure = make_subplots(rows=len(series), cols=1, shared_xaxes=True, subplot_titles=titles, 
+                            vertical_spacing=70 / (230 * len(series)))  # about 70 px: room for each title
+    sentences = []
+    for i, row in enumerate(series.itertuples(), start=1):
+        points = values[values["indicator_id"] == row.indicator_id]
+        figure.add_trace(go.Scatter(x=points["measured_on"], y=points["value"], mode="lines+markers", name=titles[i - 1],
+                                    line={"color": common.PALETTE[(i - 1) % len(common.PALETTE)]},
+                                    marker={"symbol": i - 1}, showlegend=False), row=i, col=1)
+        first, final = points.iloc[0], points.iloc[-1]
+        sentences.append(common.tr(
+            f"{row.label_fr} : de {common.fmt(first['value'])} ({common.fmt_date(first['measured_on'], 'month')}) "
+            f"à {common.fmt(final['value'])} ({common.fmt_date(final['measured_on'], 'month')})",
+            f"{row.label_en}: from {common.fmt(first['value'])} ({common.fmt_date(first['measured_on'], 'month')}) "
+            f"to {common.fmt(final['value'])} ({common.fmt_date(final['measured_on'], 'month')})"))
+    data = pd.DataFrame({
+        common.tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
+        common.tr("unité", "unit"): values["unit"],
+        "date": values["measured_on"],
+        common.tr("valeur", "value"): values["value"],
+        "source": values["source_id"],
+    })
+    ticks, tick_labels = common.month_ticks(values["measured_on"].min(), values["measured_on"].max(), 3)
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)  # French month names (plotly's are English)
+    common.chart(figure, data, common.tr(" ; ", "; ").join(sentences) + ".", f"qmi_projet_{project['project_id']}_mesures",
+                 key="indicator-values", height=60 + 230 * len(series))
+
+
+def render_replicability(project: dict, scores: pd.DataFrame) -> None:
+    st.subheader(common.tr("Répliquabilité", "Replicability"))
+    scored = scores[scores["score"].notna()]
+    if scored.empty:
+        st.write(common.tr("Répliquabilité : non noté (aucune note publiée pour ce projet).",
+                           "Replicability: not scored (no score published for this project)."))
+        return
+    en = common.lang() == "en"
+    labels = [wrap(label) for label in scored["label_en" if en else "label_fr"]]
+    values = list(scored["score"])
+    missing = scores[scores["score"].isna()]
+    mean = sum(values) / len(values)
+    summary = common.tr(f"Note moyenne {common.fmt(mean, decimals=1)}/5 ({len(scored)} critères notés sur {len(scores)}",
+                        f"Mean score {common.fmt(mean, decimals=1)}/5 ({len(scored)} of {len(scores)} criteria scored")
+    if len(scored) == len(scores):
+        summary += common.tr(f", indice {common.fmt(mean / 5, 'index')}", f", index {common.fmt(mean / 5, 'index')}")
+    summary += ")"
+    best, worst = scored.loc[scored["score"].idxmax()], scored.loc[scored["score"].idxmin()]
+    summary += common.tr(
+        f" ; critère le plus fort : {best['label_fr']} ({common.fmt(best['score'])}/5), "
+        f"le plus faible : {worst['label_fr']} ({common.fmt(worst['score'])}/5).",
+        f"; strongest criterion: {best['label_en']} ({common.fmt(best['score'])}/5), "
+        f"weakest: {worst['label_en']} ({common.fmt(worst['score'])}/5).")
+    if not missing.empty:
+        summary += " " + common.tr("Non notés : ", "Not scored: ") + ", ".join(
+            missing["label_en" if en else "label_fr"]) + "."
+    data = pd.DataFrame({common.tr("critère", "criterion"): scores["label_en" if en else "label_fr"],
+                         common.tr("note (0 à 5)", "score (0 to 5)"): scores["score"],
+                         common.tr("noté le", "scored on"): scores["scored_on"], "source": scores["source_id"]})
+    if len(scored) < 3:  # a radar needs at least three axes to mean anything
+        st.write(summary)
+        common.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
+        return
+    text = [common.fmt(v) for v in values]
+    figure = go.Figure(go.Scatterpolar(
+        r=values + values[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers+text",
+        text=text + text[:1], textposition="top center", line={"color": common.PALETTE[2]},
+        hovertemplate="%{theta}" + colon() + "%{r}/5<extra></extra>", showlegend=False))
+    # A smaller disc leaves room for the wrapped criterion labels (common.style sets the margins).
+    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1},
+                                "domain": {"x": [0.15, 0.85], "y": [0.08, 0.88]}})
+    common.chart(figure, data, summary, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability",
+                 height=460)
+
+
+def render_lessons(project: dict) -> None:
+    st.subheader(common.tr("Enseignements", "Lessons (in French)"))
+    if project.get("lessons_fr"):
+        st.markdown(md(project["lessons_fr"]))
+    else:
+        st.write(common.tr("Enseignements : non renseigné.", "Lessons: not available."))
+
+
+def render_detail(version: str, project_id: str) -> None:
+    detail = project_detail(version, project_id)
+    project = detail["project"]
+    st.subheader(project["name"])
+    render_facts(project, detail["deployment"])
+    render_timeline(project, detail["events"])
+    render_sites(detail["sites"])
+    render_indicators(project, detail["indicators"], detail["values"])
+    render_replicability(project, detail["replicability"])
+    render_lessons(project)
+
+
+# --- page -------------------------------------------------------------------------------------------
+
+view = common.page("Projets", "Projects",
+                   "Les projets d'expérimentation de la vue : cherchez, triez, exportez, puis ouvrez la fiche d'un projet.",
+                   "The view's experimentation projects: search, sort, export, then open a project's details.")
+version = common.data_version()
+frame = project_list(version, view.filters, view.statuses)
+render_list(frame)
+chosen = choose_project(frame, version)
+if chosen:
+    render_detail(version, chosen)

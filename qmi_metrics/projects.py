@@ -1,0 +1,227 @@
+"""Reads behind the Projets and Déploiement pages: a project's detail (sites, indicators, values,
+replicability) and deployment aggregated per commune or per défi. Filters go into SQL through
+`f_projects($edition, $commune, $theme)`; values are bound, never formatted into the text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+from . import db
+from .filters import Filters
+
+# Board columns of the Déploiement page: each project sits in the column of its current status.
+BOARD_COLUMNS = ("selected", "deployed", "evaluated", "continued", "stopped")
+BOARD_OF_STATUS = {"selected": "selected", "started": "selected", "agreement_signed": "selected",
+                   "deployed": "deployed", "tested": "deployed", "evaluated": "evaluated",
+                   "continued": "continued", "stopped": "stopped"}
+
+# A histogram of a handful of delays would suggest a distribution that is not there.
+MIN_DELAYS_FOR_HISTOGRAM = 5
+
+_PRECISION_RANK = "list_position(['day', 'month', 'season', 'year'], e.date_precision)"
+
+
+# --- project list ---------------------------------------------------------------------------------
+
+def deployment_dates(con, view: Filters = Filters(), project_id: str | None = None) -> pd.DataFrame:
+    """First dated deployment (deployed or tested event) of each project of the view, at any precision.
+
+    `project_status.deployed_on` keeps only day- or month-precise dates (they measure a delay); a list
+    still wants to say « été 2024 ». Ties on the date keep the most precise event."""
+    return db.fetch_df(con, f"""
+        SELECT e.project_id, e.date_start AS deployment_date, e.date_end AS deployment_date_end,
+               e.date_precision AS deployment_precision
+        FROM project_events e
+        JOIN f_projects($edition, $commune, $theme) p USING (project_id)
+        WHERE e.kind IN ('deployed', 'tested') AND e.date_start IS NOT NULL
+          AND ($project_id IS NULL OR e.project_id = $project_id)
+        QUALIFY row_number() OVER (PARTITION BY e.project_id ORDER BY e.date_start, {_PRECISION_RANK}) = 1
+        ORDER BY e.project_id
+    """, {**view.params(), "project_id": project_id})
+
+
+def with_deployment_dates(projects: pd.DataFrame, dates: pd.DataFrame) -> pd.DataFrame:
+    """The project list with its deployment date columns (NULL where no dated deployment)."""
+    columns = ["project_id", "deployment_date", "deployment_date_end", "deployment_precision"]
+    merged = projects.merge(dates[columns], on="project_id", how="left")
+    for column in ("deployment_date", "deployment_date_end"):  # plain dates, None where unknown (not NaT)
+        merged[column] = pd.Series([_plain_date(day) for day in merged[column]], index=merged.index, dtype=object)
+    merged["deployment_precision"] = merged["deployment_precision"].astype(object).where(
+        merged["deployment_precision"].notna(), None)
+    return merged
+
+
+def _plain_date(day):
+    if day is None or pd.isna(day):
+        return None
+    return day.date() if isinstance(day, pd.Timestamp) else day
+
+
+def search(projects: pd.DataFrame, text: str | None) -> pd.DataFrame:
+    """Rows whose name, operator or description contain every word typed (accents and case ignored)."""
+    words = [_fold(word) for word in (text or "").split()]
+    if not words or projects.empty:
+        return projects
+    haystack = (projects["name"].fillna("") + " " + projects["operator"].fillna("") + " "
+                + projects["description_fr"].fillna("")).map(_fold)
+    keep = haystack.map(lambda row: all(word in row for word in words))
+    return projects[keep]
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, so « velo » finds « vélo »."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+# --- one project ------------------------------------------------------------------------------------
+
+def exists(con, project_id: str | None) -> bool:
+    if not project_id:
+        return False
+    return db.fetch_value(con, "SELECT count(*) FROM projects WHERE project_id = $project_id",
+                          {"project_id": project_id}) > 0
+
+
+def sites(con, project_id: str) -> pd.DataFrame:
+    """The places where a project is experimented, with how precise their coordinates are."""
+    return db.fetch_df(con, """
+        SELECT s.site_id, s.name, s.kind, c.name AS commune, s.lat, s.lon, s.precision,
+               ps.source_id, src.title AS source_title, ps.source_quote
+        FROM project_sites ps
+        JOIN sites s USING (site_id)
+        LEFT JOIN communes c ON c.insee = s.insee
+        LEFT JOIN sources src ON src.source_id = ps.source_id
+        WHERE ps.project_id = $project_id
+        ORDER BY s.name
+    """, {"project_id": project_id})
+
+
+def indicators(con, project_id: str) -> pd.DataFrame:
+    """The indicators a project follows, with how many values are published and the latest one."""
+    return db.fetch_df(con, """
+        SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
+               count(v.value) AS values_count,
+               arg_max(v.value, v.measured_on) AS last_value, max(v.measured_on) AS last_measured_on,
+               src.title AS source_title, pi.source_quote
+        FROM project_indicators pi
+        JOIN indicators i USING (indicator_id)
+        LEFT JOIN indicator_values v ON v.project_id = pi.project_id AND v.indicator_id = pi.indicator_id
+        LEFT JOIN sources src ON src.source_id = pi.source_id
+        WHERE pi.project_id = $project_id
+        GROUP BY ALL
+        ORDER BY i.domain, i.label_fr
+    """, {"project_id": project_id})
+
+
+def indicator_values(con, project_id: str) -> pd.DataFrame:
+    """Every measurement of a project's indicators, oldest first."""
+    return db.fetch_df(con, """
+        SELECT v.indicator_id, i.label_fr, i.label_en, i.unit, v.measured_on, v.value, v.source_id
+        FROM indicator_values v JOIN indicators i USING (indicator_id)
+        WHERE v.project_id = $project_id
+        ORDER BY i.label_fr, v.measured_on
+    """, {"project_id": project_id})
+
+
+def replicability(con, project_id: str) -> pd.DataFrame:
+    """The five criteria in their order, with the project's score where there is one (else NULL)."""
+    return db.fetch_df(con, """
+        SELECT c.criterion_id, c.label_fr, c.label_en, c.rank, s.score, s.scored_on, s.source_id
+        FROM replicability_criteria c
+        LEFT JOIN replicability_scores s ON s.criterion_id = c.criterion_id AND s.project_id = $project_id
+        ORDER BY c.rank, c.criterion_id
+    """, {"project_id": project_id})
+
+
+# --- deployment -----------------------------------------------------------------------------------
+
+_GROUPINGS = {
+    # Unknown commune or défi keeps its own row (key NULL): those projects count too.
+    "commune": """
+        SELECT p.insee AS key, c.name AS label_fr, c.name AS label_en, NULL AS rank,""",
+    "theme": """
+        SELECT p.theme_slug AS key, th.label_fr, th.label_en, th.rank,""",
+}
+_JOINS = {
+    "commune": "LEFT JOIN communes c ON c.insee = p.insee",
+    "theme": "LEFT JOIN themes th ON th.theme_slug = p.theme_slug",
+}
+
+
+def deployment_by(con, view: Filters, by: str) -> pd.DataFrame:
+    """Deployment per commune or per défi: projects, known outcome, deployed, measured delay, rate, mean.
+
+    rate = deployed / projects with a known outcome (deployed or stopped), as the KPI;
+    mean_months = mean months to deployment over projects dated to the month (NULL when none)."""
+    if by not in _GROUPINGS:
+        raise ValueError(f"deployment_by: by must be one of {sorted(_GROUPINGS)}, not {by!r}")
+    return db.fetch_df(con, f"""
+        SELECT * FROM (
+            {_GROUPINGS[by]}
+                   count(*) AS projects,
+                   count(*) FILTER (WHERE p.outcome_known) AS outcome_known,
+                   count(*) FILTER (WHERE p.is_deployed) AS deployed,
+                   count(p.deployment_months) AS measured,
+                   count(*) FILTER (WHERE p.is_deployed) / nullif(count(*) FILTER (WHERE p.outcome_known), 0) AS rate,
+                   avg(p.deployment_months) AS mean_months
+            FROM f_projects($edition, $commune, $theme) p
+            {_JOINS[by]}
+            GROUP BY ALL
+        )
+        ORDER BY key IS NULL, rank NULLS LAST, label_fr
+    """, view.params())
+
+
+def coverage(groups: pd.DataFrame) -> dict:
+    """Totals over the groups of `deployment_by`: how much of the view the rates and means rest on."""
+    totals = {column: int(groups[column].sum()) if not groups.empty else 0
+              for column in ("projects", "outcome_known", "deployed", "measured")}
+    totals["outcome_missing"] = totals["projects"] - totals["outcome_known"]
+    totals["date_missing"] = totals["deployed"] - totals["measured"]
+    return totals
+
+
+def delays(con, view: Filters) -> pd.DataFrame:
+    """The measured months to deployment of the view's projects, shortest first."""
+    return db.fetch_df(con, """
+        SELECT p.project_id, p.name, c.name AS commune, p.started_on, p.deployed_on, p.deployment_months
+        FROM f_projects($edition, $commune, $theme) p
+        LEFT JOIN communes c ON c.insee = p.insee
+        WHERE p.deployment_months IS NOT NULL
+        ORDER BY p.deployment_months, p.name
+    """, view.params())
+
+
+def board(projects: pd.DataFrame) -> dict[str, list[str]]:
+    """Project names per board column (selected, deployed, evaluated, continued, stopped), by current status."""
+    columns: dict[str, list[str]] = {column: [] for column in BOARD_COLUMNS}
+    for row in projects.sort_values("name", key=lambda names: names.map(_natural)).itertuples():
+        columns[BOARD_OF_STATUS.get(row.current_status, "selected")].append(row.name)
+    return columns
+
+
+def _natural(name: str) -> tuple:
+    """Sort « Projet 5 » before « Projet 15 », and ignore case and accents."""
+    return tuple(int(part) if part.isdigit() else _fold(part) for part in re.split(r"(\d+)", str(name)))
+
+
+def reached(projects: pd.DataFrame) -> dict[str, int]:
+    """How many projects reached each stage at some point (a project deployed then stopped counts in both)."""
+    if projects.empty:
+        return {"deployed": 0, "evaluated": 0, "continued": 0, "stopped": 0}
+    return {stage: int(projects[f"is_{stage}"].sum()) for stage in ("deployed", "evaluated", "continued", "stopped")}
+
+
+def delay_bins(months: pd.Series, width: int = 3) -> pd.DataFrame:
+    """Counts of delays per class of `width` months, empty classes included: [start, end) in months."""
+    values = months.dropna()
+    if values.empty:
+        return pd.DataFrame({"start": [], "end": [], "projects": []}, dtype=int)
+    first, last = int(values.min() // width), int(values.max() // width)
+    starts = [k * width for k in range(first, last + 1)]
+    counts = [int(((values >= start) & (values < start + width)).sum()) for start in starts]
+    return pd.DataFrame({"start": starts, "end": [start + width for start in starts], "projects": counts})

@@ -1,0 +1,222 @@
+"""Projets: the project-level reads of qmi_metrics.projects against data/*.csv, and the page itself
+(AppTest): the list, the search, the detail view opened from the address, on reference and synthetic data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from qmi_metrics import db, projects, queries
+from qmi_metrics.filters import Filters
+
+AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
+
+
+# --- qmi_metrics.projects: one project, the list ------------------------------------------------------
+
+def test_deployment_dates_keep_their_precision(reference_con):
+    frame = projects.deployment_dates(reference_con, Filters(edition=1)).set_index("project_id")
+    # data/project_events.csv: Purple deployed in November 2024, Source Urbaine in May 2024 (months),
+    # Pelican tested during summer 2024 (a season, June to August); Wintics, EcoFlow, Evolukid, Kunagi undated.
+    assert sorted(frame.index) == ["pelican", "purple", "source-urbaine"]
+    assert frame.loc["purple", "deployment_date"].date() == dt.date(2024, 11, 1)
+    assert frame.loc["purple", "deployment_precision"] == "month"
+    assert frame.loc["pelican", "deployment_precision"] == "season"
+    assert frame.loc["pelican", "deployment_date_end"].date() == dt.date(2024, 8, 31)
+    assert list(projects.deployment_dates(reference_con, Filters(), "purple")["project_id"]) == ["purple"]
+    assert projects.deployment_dates(reference_con, Filters(edition=1, communes=(NOISY,))).empty
+
+
+def test_a_tie_keeps_the_most_precise_date(writable_reference):
+    writable_reference.execute("""
+        INSERT INTO project_events (event_id, project_id, kind, date_start, date_precision, source_id)
+        VALUES ('t-year', 'mube', 'deployed', DATE '2024-01-01', 'year', 'rapport_2025'),
+               ('t-day', 'mube', 'tested', DATE '2024-01-01', 'day', 'rapport_2025')""")
+    row = projects.deployment_dates(writable_reference, Filters(), "mube").iloc[0]
+    assert row["deployment_precision"] == "day"
+
+
+def test_list_with_deployment_dates(reference_con):
+    view = Filters(edition=1)
+    frame = projects.with_deployment_dates(queries.projects(reference_con, view), projects.deployment_dates(reference_con, view))
+    assert len(frame) == 28
+    by_id = frame.set_index("project_id")
+    assert by_id.loc["purple", "deployment_date"] == dt.date(2024, 11, 1)
+    assert by_id.loc["wintics-cityvision", "deployment_date"] is None  # deployed, but no date in the report
+    assert by_id.loc["soy-pv", "deployment_precision"] is None
+
+
+def test_search_ignores_case_and_accents(reference_con):
+    frame = queries.projects(reference_con, Filters(edition=1))
+    assert "Pelican" in set(projects.search(frame, "VÉLOS cargos")["name"])  # in the description
+    assert list(projects.search(frame, "purple alternative")["name"]) == ["Purple"]  # operator, two words
+    assert list(projects.search(frame, "eonsight")["name"]) == ["Digiponts92"]  # operator only
+    assert len(projects.search(frame, "  ")) == 28
+    assert projects.search(frame, "zzz introuvable").empty
+
+
+def test_one_projects_sites_indicators_and_replicability(reference_con):
+    assert projects.exists(reference_con, "purple") and not projects.exists(reference_con, "nope")
+    assert not projects.exists(reference_con, None)
+    sites = projects.sites(reference_con, "purple")
+    assert list(sites["site_id"]) == ["aulnay-parking-centre-administratif"]
+    assert sites["precision"].iloc[0] == "approximate" and sites["commune"].iloc[0] == "Aulnay-sous-Bois"
+    indicators = projects.indicators(reference_con, "source-urbaine")
+    assert len(indicators) == 2  # data/project_indicators.csv
+    assert (indicators["values_count"] == 0).all()  # the report publishes no measurement
+    assert projects.indicator_values(reference_con, "source-urbaine").empty
+    scores = projects.replicability(reference_con, "purple")
+    assert len(scores) == 5 and scores["score"].isna().all()  # the five criteria, none scored
+    assert list(scores["rank"]) == [1, 2, 3, 4, 5]
+    assert projects.sites(reference_con, "soy-pv").empty
+
+
+def test_synthetic_series_and_scores(demo_con):
+    project_id = db.fetch_value(demo_con, "SELECT min(project_id) FROM replicability_scores")
+    scores = projects.replicability(demo_con, project_id)
+    raw = db.fetch_df(demo_con, "SELECT criterion_id, score FROM replicability_scores WHERE project_id = $p",
+                      {"p": project_id})
+    assert dict(zip(scores["criterion_id"], scores["score"])) == dict(zip(raw["criterion_id"], raw["score"]))
+    indicators = projects.indicators(demo_con, project_id)
+    values = projects.indicator_values(demo_con, project_id)
+    assert indicators["values_count"].sum() == len(values) > 0
+    latest = values.sort_values("measured_on").groupby("indicator_id").last()
+    for row in indicators.itertuples():
+        if row.values_count:
+            assert row.last_value == pytest.approx(latest.loc[row.indicator_id, "value"])
+
+
+# --- the page -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def projets(monkeypatch):
+    def start(db_path, **params):
+        monkeypatch.setenv("QMI_DB", str(db_path))
+        at = AppTest.from_file("../app.py", default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run().switch_page("pages/projets.py").run()
+    return start
+
+
+def project_table(at) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if "fiche" in df.value.columns)
+
+
+def test_list_of_edition_1_and_of_meudon(projets, reference_db_path):
+    at = projets(reference_db_path)
+    assert not at.exception
+    table = project_table(at)
+    assert len(table) == 28
+    rows = table.set_index("identifiant")
+    assert rows.loc["purple", "déploiement"] == "novembre 2024"
+    assert rows.loc["purple", "statut"] == "● déployé"
+    assert rows.loc["purple", "délai (mois)"] == pytest.approx(17.1)
+    assert rows.loc["pelican", "déploiement"] == "été 2024"
+    assert rows.loc["wintics-cityvision", "déploiement"] == "non renseigné"
+    assert rows.loc["soy-pv", "porteur"] == "non renseigné"
+    assert rows.loc["purple", "fiche"].endswith("projet=purple") and "edition=1" in rows.loc["purple", "fiche"]
+    assert at.download_button  # CSV and Excel of what is shown
+    at.session_state["f_communes"] = [MEUDON]
+    at.run()
+    assert not at.exception
+    meudon = project_table(at)
+    assert len(meudon) == 7 and set(meudon["commune"]) == {"Meudon"}
+
+
+def test_search_box_filters_the_list(projets, reference_db_path):
+    at = projets(reference_db_path)
+    at.text_input(key="project_search").input("vélos cargos").run()
+    assert not at.exception
+    assert list(project_table(at)["projet"]) == ["Pelican"]
+    assert any(c.value.startswith("1 projet sur 28") for c in at.caption)
+
+
+def test_address_opens_purples_detail(projets, reference_db_path):
+    at = projets(reference_db_path, projet="purple")
+    assert not at.exception
+    assert at.selectbox(key="projet_choice").value == "purple"
+    assert [s.value for s in at.subheader][0] == "Purple"
+    facts = next(m.value for m in at.markdown if "**Déploiement**" in m.value)
+    assert "**Déploiement** : novembre 2024 (17,1\u00a0mois après le début de l'accompagnement, juin 2023)" in facts
+    assert "**Défi** : Espaces publics et services urbains" in facts
+    texts = [m.value for m in at.markdown]
+    assert "1 événement non daté : ○ sélectionné." in texts
+    assert any("Répliquabilité : non noté" in t for t in texts)
+    timeline = json.dumps([json.loads(el.proto.spec) for el in at.get("plotly_chart")], ensure_ascii=False)
+    assert "novembre 2024" in timeline and "juin 2023" in timeline
+    assert any("Son premier démonstrateur francilien" in t for t in texts)  # the lessons
+    sites = next(df.value for df in at.dataframe if "site" in df.value.columns)
+    assert list(sites["position"]) == ["approximative (≈ 300 m)"]
+    indicators = next(df.value for df in at.dataframe if "indicateur" in df.value.columns)
+    assert list(indicators["dernière valeur"]) == ["aucune mesure publiée"]
+    assert at.query_params["projet"] == "purple"
+
+
+def test_picking_a_project_writes_the_address(projets, reference_db_path):
+    at = projets(reference_db_path)
+    assert at.selectbox(key="projet_choice").value is None  # nothing chosen yet: no detail
+    at.selectbox(key="projet_choice").set_value("pelican").run()
+    assert not at.exception
+    assert at.query_params["projet"] == "pelican"
+    facts = next(m.value for m in at.markdown if "**Déploiement**" in m.value)
+    assert "**Déploiement** : été 2024" in facts  # dated to a season: no delay in months
+
+
+def test_unknown_project_gives_a_notice(projets, reference_db_path):
+    at = projets(reference_db_path, projet="nope")
+    assert not at.exception
+    assert any("Projet inconnu : « nope »" in w.value for w in at.warning)
+    assert at.selectbox(key="projet_choice").value is None
+    assert len(project_table(at)) == 28
+
+
+def test_project_outside_the_filters_still_opens(projets, reference_db_path):
+    at = projets(reference_db_path, projet="purple", commune="Meudon")
+    assert not at.exception
+    assert at.selectbox(key="projet_choice").value == "purple"
+    assert any("hors des filtres" in c.value for c in at.caption)
+
+
+def test_synthetic_detail_draws_series_and_radar(projets, demo_db_path):
+    with db.connect(demo_db_path) as con:
+        project_id = db.fetch_value(con, """
+            SELECT min(s.project_id) FROM replicability_scores s JOIN projects p USING (project_id)
+            WHERE p.edition_id = 1""")
+    at = projets(demo_db_path, projet=project_id)
+    assert not at.exception
+    kinds = [trace["type"] for el in at.get("plotly_chart") for trace in json.loads(el.proto.spec)["data"]]
+    assert "scatterpolar" in kinds
+    assert kinds.count("scatter") >= 2  # the timeline and at least one indicator series
+    assert any(c.value.startswith("Note moyenne") for c in at.caption)
+
+
+def test_empty_edition_says_so(projets, reference_db_path):
+    at = projets(reference_db_path, edition="2")
+    assert not at.exception
+    assert any("Aucun projet dans cette vue" in i.value for i in at.info)
+
+
+def first_edition_communes(path) -> list[str]:
+    with db.connect(path) as con:
+        return [r["insee"] for r in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
+
+
+@pytest.mark.parametrize("database", ["reference", "synthetic"])
+def test_page_renders_for_every_edition_and_commune(projets, reference_db_path, demo_db_path, database):
+    path = reference_db_path if database == "reference" else demo_db_path
+    at = projets(path)
+    communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)
+    for edition, chosen in [("all", []), (1, []), (2, [])] + [(1, [insee]) for insee in communes]:
+        at.session_state["f_edition"] = edition
+        at.session_state["f_communes"] = chosen
+        at.run()
+        assert not at.exception, (database, edition, chosen, at.exception)
+        assert at.title[0].value == "Projets"
+        if database == "reference" and edition == 1 and chosen:
+            expected = {AULNAY: 7, MEUDON: 7, NOISY: 8, SCEAUX: 6}[chosen[0]]
+            assert len(project_table(at)) == expected
