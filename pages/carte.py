@@ -1,6 +1,476 @@
+"""Carte des quartiers: laureate communes, their quartiers and the experimentation sites, with their precision."""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import pandas as pd
+import pydeck as pdk
 import streamlit as st
 
 from pages import common
+from qmi_metrics import formatting, geo, queries
+from qmi_metrics.filters import Filters
 
-view = common.page("Carte des quartiers", "Map of the quartiers")
-st.info(common.tr("Page en construction.", "Page under construction."))
+QUARTIER_RADIUS_M = 500  # the circle drawn around a quartier's landmark: an extent, not its official perimeter
+SITE_RADIUS_PX, RING_STEP_PX, MAX_RINGS = 7, 5, 8
+UNKNOWN_COLOUR = [153, 153, 153]
+STATUS_COLOURS = dict(zip(
+    ("deployed", "started", "tested", "stopped", "agreement_signed", "selected", "continued", "evaluated"),
+    common.PALETTE))
+# The map tells statuses apart by symbol; common.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
+MAP_STATUS_SYMBOLS = {**common.STATUS_SYMBOLS, "tested": "◉"}
+TOOLTIP = {
+    "html": "<b>{tip_title}</b><div style='white-space:pre-line;max-width:320px'>{tip_body}</div>",
+    "style": {"backgroundColor": "#ffffff", "color": "#1a1a1a", "border": "1px solid #888", "fontSize": "13px"},
+}
+
+view = common.page(
+    "Carte des quartiers", "Map of the quartiers",
+    "Les communes lauréates, leurs quartiers et les lieux d'expérimentation connus, avec la précision de chaque "
+    "position. Survolez un point pour le détail ; cliquez sur une commune (ou choisissez-la ci-dessous) pour "
+    "filtrer tout le tableau de bord.",
+    "The laureate communes, their quartiers and the known experimentation sites, with the precision of each "
+    "position. Hover over a point for details; click a commune (or pick it below) to filter the whole dashboard.")
+lang = common.lang()
+version = common.data_version()
+
+
+# --- data (cached per data version and view) ---------------------------------------------------------
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def places(version: str, filters: Filters, statuses: tuple[str, ...]) -> dict:
+    con = common.connection()
+    return {
+        "communes": geo.laureate_communes(con, filters),
+        "quartiers": geo.quartiers(con, filters),
+        "sites": geo.experimentation_sites(con, filters, statuses),
+        "located": geo.located_projects(con, filters, statuses),
+        "metropole": geo.metropole_centroids(con),
+    }
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def picker_communes(version: str, edition: int | None) -> pd.DataFrame:
+    """The communes the picker offers: the edition's laureates, whatever the commune filter."""
+    return geo.laureate_communes(common.connection(), Filters(edition=edition))[["insee", "commune"]]
+
+
+@st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
+def contours(cache_path: str, cache_mtime: float | None) -> dict | None:
+    # A failed fetch is remembered for ten minutes: an offline server does not retry on every click.
+    # (cache_resource: the GeoJSON is shared, never copied; the map builds new features from it.)
+    return geo.load_contours(cache_path)
+
+
+def cache_mtime(path) -> float | None:
+    """Part of the cache key: a contour file written meanwhile (by another session) is picked up."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+# --- commune selection: map click or keyboard-accessible picker ----------------------------------------
+
+def choose_commune(insee: str | None) -> None:
+    st.session_state["f_communes"] = [insee] if insee else []
+
+
+def on_map_select(widget_key: str, allowed: set[str]) -> None:
+    """A click on a commune, its quartier or one of its sites filters the app on that commune."""
+    state = st.session_state.get(widget_key) or {}
+    for objects in (state.get("selection") or {}).get("objects", {}).values():
+        for obj in objects:
+            insee = obj.get("insee") or (obj.get("properties") or {}).get("insee")
+            if insee in allowed:
+                choose_commune(insee)
+                return
+
+
+def on_pick() -> None:
+    choose_commune(st.session_state.get("carte_commune"))
+
+
+# --- labels ---------------------------------------------------------------------------------------------
+
+def text(value) -> str:
+    return formatting.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def rgb(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+
+
+def category(row, colour_by: str) -> tuple[int, str, str, list[int]]:
+    """Order, legend label, map symbol and colour of a project: by défi (its rank) or by status."""
+    if colour_by == "theme":
+        if row["theme_slug"] is None or pd.isna(row["theme_slug"]):
+            return 99, common.tr("défi non renseigné", "challenge not available"), "?", UNKNOWN_COLOUR
+        rank = int(row["theme_rank"])
+        return (rank, common.theme_label(row["theme_slug"]), str(rank),
+                rgb(common.PALETTE[(rank - 1) % len(common.PALETTE)]))
+    status = row["current_status"]
+    order = queries.STATUSES.index(status) if status in queries.STATUSES else 99
+    return (order, queries.STATUS_LABELS[lang].get(status, status), MAP_STATUS_SYMBOLS.get(status, "?"),
+            rgb(STATUS_COLOURS.get(status, "#999999")))
+
+
+def runs(symbols: list[str]) -> str:
+    """'7 7 7 1' -> '7×3 1': short labels where many projects share a place."""
+    parts, previous, count = [], None, 0
+    for symbol in [*symbols, None]:
+        if symbol == previous:
+            count += 1
+            continue
+        if previous is not None:
+            parts.append(previous if count == 1 else f"{previous}×{count}")
+        previous, count = symbol, 1
+    return " ".join(parts)
+
+
+def source_line(row) -> str:
+    return f"{common.tr('Source', 'Source')} : {text(row['source'])}"
+
+
+def precision_line(row) -> str:
+    return f"{common.tr('Précision', 'Precision')} : {geo.precision_label(row['precision'], lang)}"
+
+
+# --- layers ---------------------------------------------------------------------------------------------
+
+MAP_FIELDS = ("insee", "lon", "lat", "tip_title", "tip_body", "fill", "colour", "radius", "label", "offset", "commune")
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """JSON-safe rows for deck.gl (no NaN), with only the fields the layers read."""
+    frame = frame[[c for c in frame.columns if c in MAP_FIELDS]]
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def commune_rows(communes: pd.DataFrame) -> pd.DataFrame:
+    located = communes.dropna(subset=["lat", "lon"]).copy()
+    located["tip_title"] = located["commune"]
+    located["tip_body"] = [
+        "\n".join([
+            f"{common.tr('Commune lauréate — édition', 'Laureate commune — edition')} {row['editions']}",
+            f"{common.tr('Projets dans la vue', 'Projects in view')} : {row['projects']}",
+            f"{common.tr('Position : centroïde du contour communal', 'Position: centroid of the commune contour')}",
+            precision_line(row), source_line(row)])
+        for _, row in located.iterrows()]
+    return located
+
+
+def quartier_rows(quartiers: pd.DataFrame) -> pd.DataFrame:
+    located = quartiers.dropna(subset=["lat", "lon"]).drop_duplicates("site_id").copy()
+    located["tip_title"] = [f"{common.tr('Quartier', 'Quartier')} {text(row['quartier_name'])} — {row['commune']}"
+                            for _, row in located.iterrows()]
+    located["tip_body"] = [
+        "\n".join([f"{common.tr('Repère', 'Landmark') if row['precision'] == 'landmark' else common.tr('Lieu', 'Place')}"
+                   f" : {row['site_name']}",
+                   precision_line(row),
+                   f"{common.tr('Source de la position', 'Source of the position')} : {text(row['source'])}",
+                   f"{common.tr('Source du quartier', 'Source of the quartier')} : {text(row['quartier_source'])}"]
+                  + ([f"{common.tr('Cercle de', 'Circle of')} {QUARTIER_RADIUS_M} m : "
+                      f"{common.tr('étendue indicative, pas le périmètre officiel', 'indicative extent, not the official boundary')}"]))
+        for _, row in located.iterrows()]
+    return located
+
+
+def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
+    frame = sites.copy()
+    if frame.empty:
+        return frame.assign(order=[], legend=[], symbol=[], colour=[], ring=[], radius=[], fill=[], tip_title=[],
+                            tip_body=[])
+    cats = [category(row, colour_by) for _, row in frame.iterrows()]
+    frame["order"], frame["legend"], frame["symbol"], frame["colour"] = zip(*cats)
+    frame = frame.sort_values(["order", "project"], kind="stable")  # like projects sit next to each other
+    frame["ring"] = geo.stack_ranks(frame).clip(upper=MAX_RINGS - 1).to_numpy()
+    frame["radius"] = SITE_RADIUS_PX + RING_STEP_PX * frame["ring"]
+    # The innermost project is a dot; the others are rings around it, so no project hides another.
+    frame["fill"] = [colour + [230] if ring == 0 else colour + [0] for colour, ring in zip(frame["colour"], frame["ring"])]
+    frame["tip_title"] = frame["project"]
+    frame["tip_body"] = [
+        "\n".join([
+            f"{common.tr('Opérateur', 'Operator')} : {text(row['operator'])}",
+            f"{common.tr('Type', 'Type')} : {text(row['type_en'] if lang == 'en' else row['type_fr'])}",
+            f"{common.tr('Statut', 'Status')} : {common.status_label(row['current_status'])}",
+            f"{common.tr('Défi', 'Challenge')} : {common.theme_label(row['theme_slug']) if pd.notna(row['theme_slug']) else text(None)}",
+            f"{common.tr('Commune', 'Commune')} : {text(row['commune'])}",
+            f"{common.tr('Lieu', 'Place')} : {row['site_name']}",
+            precision_line(row), source_line(row)])
+        for _, row in frame.iterrows()]
+    return frame.sort_values("ring", ascending=False)  # outer rings first: inner ones are drawn on top
+
+
+def site_labels(sites: pd.DataFrame) -> pd.DataFrame:
+    """One label per place: the symbols of its projects, innermost first, to the right of the outer ring."""
+    if sites.empty:
+        return pd.DataFrame(columns=["lon", "lat", "label", "offset"])
+    ordered = sites.sort_values(["ring", "order"], kind="stable")
+    grouped = ordered.groupby(["lat", "lon"], sort=False)
+    labels = grouped["symbol"].apply(lambda s: runs(list(s))).reset_index(name="label")
+    outer = grouped["radius"].max().reset_index(drop=True)
+    labels["offset"] = [[int(r) + 4, 0] for r in outer]
+    return labels
+
+
+def contour_layer(geojson: dict | None, laureates: dict[str, str]) -> pdk.Layer | None:
+    if geojson is None:
+        return None
+    collection = geo.contour_features(geojson, laureates)
+    for feature in collection["features"]:
+        props = feature["properties"]
+        props["tip_title"] = props["name"]
+        props["tip_body"] = (common.tr("Commune lauréate (contour officiel, geo.api.gouv.fr)",
+                                       "Laureate commune (official contour, geo.api.gouv.fr)") if props["laureate"]
+                             else common.tr("Commune de la Métropole (contour officiel, geo.api.gouv.fr)",
+                                            "Commune of the Métropole (official contour, geo.api.gouv.fr)"))
+        props["fill"] = [0, 114, 178, 45] if props["laureate"] else [255, 255, 255, 0]
+        props["line"] = [0, 114, 178, 220] if props["laureate"] else [160, 160, 160, 200]
+    return pdk.Layer("GeoJsonLayer", id="contours", data=collection, pickable=True, stroked=True, filled=True,
+                     get_fill_color="properties.fill", get_line_color="properties.line",
+                     line_width_min_pixels=1)
+
+
+def background_layer() -> pdk.Layer:
+    """A light ground under the layers: no basemap tiles are fetched (map_style=None)."""
+    ground = [{"polygon": [[1.4, 47.9], [3.6, 47.9], [3.6, 49.6], [1.4, 49.6]]}]
+    return pdk.Layer("PolygonLayer", id="fond", data=ground, get_polygon="polygon", filled=True, stroked=False,
+                     get_fill_color=[244, 246, 248], pickable=False)
+
+
+def text_layer(layer_id: str, data: list[dict], text_field: str, offset, anchor: str, size: int,
+               colour=(26, 26, 26)) -> pdk.Layer:
+    layer = pdk.Layer("TextLayer", id=layer_id, data=data, get_position=["lon", "lat"], get_text=text_field,
+                      get_size=size, get_color=list(colour), get_pixel_offset=offset, get_text_anchor=f"'{anchor}'",
+                      get_alignment_baseline="'center'", background=True,
+                      get_background_color=[255, 255, 255, 215], background_padding=[2, 1], pickable=False)
+    # Set after construction: pydeck would turn these strings into accessor expressions.
+    layer.character_set = sorted({ch for row in data for ch in str(row[text_field])} | {" "})
+    layer.font_family = "DejaVu Sans, Segoe UI Symbol, Noto Sans, Arial, sans-serif"
+    return layer
+
+
+def metropole_rows(metropole: pd.DataFrame, laureates: set[str]) -> pd.DataFrame:
+    """The other communes as small grey dots: where the laureates stand in the Métropole."""
+    others = metropole[~metropole["insee"].isin(laureates)].copy()
+    others["tip_title"] = others["commune"]
+    others["tip_body"] = common.tr("Commune de la Métropole (centroïde calculé)", "Commune of the Métropole (computed centroid)")
+    return others
+
+
+def deck(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame, geojson: dict | None,
+         metropole: pd.DataFrame) -> pdk.Deck:
+    layers = [background_layer()]
+    laureates = dict(zip(communes["insee"], communes["commune"]))
+    if (contour := contour_layer(geojson, laureates)) is not None:
+        layers.append(contour)
+    others = metropole_rows(metropole, set(laureates))
+    if not others.empty:
+        layers.append(pdk.Layer(
+            "ScatterplotLayer", id="metropole", data=records(others), get_position=["lon", "lat"], get_radius=2.5,
+            radius_units="'pixels'", get_fill_color=[150, 150, 150, 200], pickable=True))
+        paris = others[others["insee"] == "75056"]
+        if not paris.empty:
+            layers.append(text_layer("paris", records(paris), "commune", [0, 0], "middle", 15, (110, 110, 110)))
+    layers.append(pdk.Layer(
+        "ScatterplotLayer", id="quartiers", data=records(quartiers), get_position=["lon", "lat"],
+        get_radius=QUARTIER_RADIUS_M, radius_units="'meters'", radius_min_pixels=10, filled=True, stroked=True,
+        get_fill_color=[120, 120, 120, 50], get_line_color=[80, 80, 80, 230], line_width_min_pixels=2,
+        pickable=True, auto_highlight=True))
+    layers.append(pdk.Layer(
+        "ScatterplotLayer", id="communes", data=records(communes), get_position=["lon", "lat"],
+        get_radius=6, radius_units="'pixels'", filled=True, stroked=True, get_fill_color=[255, 255, 255, 255],
+        get_line_color=[0, 0, 0, 255], line_width_min_pixels=3, pickable=True, auto_highlight=True))
+    layers.append(pdk.Layer(
+        "ScatterplotLayer", id="sites", data=records(sites), get_position=["lon", "lat"], get_radius="radius",
+        radius_units="'pixels'", filled=True, stroked=True, get_fill_color="fill", get_line_color="colour",
+        line_width_min_pixels=2, pickable=True, auto_highlight=True))
+    labels = records(site_labels(sites))
+    if labels:
+        layers.append(text_layer("symboles", labels, "label", "offset", "start", 14))
+    if 0 < communes["insee"].nunique() <= 3 and not quartiers.empty:  # close enough to name the quartiers
+        named = quartiers.dropna(subset=["quartier_name"])
+        if not named.empty:
+            layers.append(text_layer("quartiers-noms", records(named.rename(columns={"quartier_name": "label"})),
+                                     "label", [0, 0], "middle", 13, (80, 80, 80)))
+    names = records(commune_names(communes, quartiers))
+    if names:
+        layers.append(text_layer("noms", names, "commune", [0, -17], "middle", 13))
+    points = pd.concat([communes[["lat", "lon"]], quartiers[["lat", "lon"]], sites[["lat", "lon"]]])
+    return pdk.Deck(layers=layers, map_style=None, tooltip=TOOLTIP,
+                    initial_view_state=pdk.ViewState(**geo.view_state(
+                        points["lat"], points["lon"], pad_deg=QUARTIER_RADIUS_M / 111_000 if not quartiers.empty else 0)))
+
+
+def commune_names(communes: pd.DataFrame, quartiers: pd.DataFrame) -> pd.DataFrame:
+    """Name labels at the centroid, or at the quartier when the centroid is unknown."""
+    at_centroid = communes[["insee", "commune", "lat", "lon"]]
+    at_quartier = quartiers[["insee", "commune", "lat", "lon"]].drop_duplicates("insee")
+    at_quartier = at_quartier[~at_quartier["insee"].isin(at_centroid["insee"])]
+    return pd.concat([at_centroid, at_quartier]).drop_duplicates("insee")
+
+
+# --- legend and sentences ---------------------------------------------------------------------------------
+
+def legend(sites: pd.DataFrame, colour_by: str, has_contours: bool, has_communes: bool, has_quartiers: bool) -> None:
+    """The legend as text: each entry has its symbol, so colour is never the only cue."""
+    items = []
+    if has_communes:
+        items.append(f"◯ **{common.tr('commune lauréate', 'laureate commune')}** — "
+                     f"{common.tr('point blanc cerclé de noir, au centroïde calculé', 'white dot ringed in black, at the computed centroid')}")
+    if has_quartiers:
+        items.append(f"◌ **{common.tr('quartier', 'quartier')}** — "
+                     + common.tr(f"grand cercle gris de {QUARTIER_RADIUS_M} m autour du repère ou de la position approximative",
+                                 f"large grey circle of {QUARTIER_RADIUS_M} m around the landmark or approximate position"))
+    if has_contours:
+        items.append(f"▭ **{common.tr('contour communal', 'commune contour')}** — "
+                     f"{common.tr('bleu pour les lauréates, gris pour les autres', 'blue for laureates, grey for the others')}")
+    if not sites.empty:
+        by = common.tr("défi (numéro du défi)", "challenge (its number)") if colour_by == "theme" \
+            else common.tr("statut", "status")
+        items.append(f"● **{common.tr('lieu d’expérimentation', 'experimentation site')}** — "
+                     + common.tr(f"point coloré, avec à sa droite le symbole de son {by} :",
+                                 f"coloured dot, with the symbol of its {by} on its right:"))
+    keys = ["order", "legend", "symbol", sites["colour"].map(tuple)]
+    for (_, label, symbol, colour), count in sites.groupby(keys).size().items():
+        swatch = "#{:02X}{:02X}{:02X}".format(*colour)
+        items.append(f"    - <span style='color:{swatch};font-size:1.2em'>●</span> "
+                     f"<span style='font-size:1.15em'>{symbol}</span> **{label}** — "
+                     f"{common.fmt(count)} {common.tr('projet(s)', 'project(s)')}")
+    if not sites.empty and (sites["ring"] > 0).any():
+        items.append(common.tr("◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
+                               "symboles du centre vers l'extérieur",
+                               "◎ concentric rings: several projects at one place; the label lists their symbols "
+                               "from the centre outwards"))
+    lines = [item if item.startswith("    - ") else f"- {item}" for item in items]  # site categories are nested
+    st.markdown("**" + common.tr("Légende", "Legend") + "**\n\n" + "\n".join(lines),
+                unsafe_allow_html=True)
+
+
+def located_sentence(sites: pd.DataFrame, located: dict) -> str:
+    total, with_site = int(located["projects"] or 0), int(located["located"] or 0)
+    if total == 0:
+        return common.tr("Aucun projet dans cette vue : aucun lieu d'expérimentation à montrer.",
+                         "No project in this view: no experimentation site to show.")
+    return common.tr(
+        f"{len(sites)} lieu(x) d'expérimentation localisé(s) pour {with_site} projet(s) sur {total} ; "
+        f"{total - with_site} projet(s) n'ont pas de lieu connu dans les données.",
+        f"{len(sites)} experimentation site(s) located for {with_site} project(s) out of {total}; "
+        f"{total - with_site} project(s) have no known place in the data.")
+
+
+def precision_sentence(table: pd.DataFrame) -> str | None:
+    """Which positions are approximate or landmarks: the reader must not take them for addresses."""
+    parts = []
+    for code, fr, en in (("approximate", "positions approximatives (environ 300 m, à ne pas prendre pour une adresse)",
+                          "approximate positions (about 300 m, not to be used as an address)"),
+                         ("landmark", "repères publics (gares) placés pour le quartier",
+                          "public landmarks (stations) placed for the quartier"),
+                         ("computed", "centroïdes calculés des contours communaux 2018",
+                          "centroids computed from the 2018 commune contours")):
+        names = sorted(set(table.loc[table["precision_code"] == code, "name"]))
+        if names:
+            parts.append(f"{common.tr(fr, en)} : {', '.join(names) if len(names) <= 8 else common.fmt(len(names)) + ' ' + common.tr('lieux', 'places')}")
+    return (common.tr("Précision des positions — ", "Precision of positions — ") + " ; ".join(parts) + ".") if parts else None
+
+
+def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
+    missing = quartiers[quartiers["lat"].isna()]
+    if missing.empty:
+        return None
+    names = [f"{row['commune']}" + (f" ({row['quartier_name']})" if pd.notna(row["quartier_name"]) else "")
+             for _, row in missing.iterrows()]
+    return common.tr(f"Quartier sans position connue ({len(names)}) : {', '.join(names)}.",
+                     f"Quartier with no known position ({len(names)}): {', '.join(names)}.")
+
+
+def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    kinds = geo.KIND_LABELS[lang]
+    rows = [{"name": r["commune"], "commune": r["commune"], "kind": kinds["commune"], "project": None,
+             "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
+            for _, r in communes.iterrows()]
+    rows += [{"name": r["site_name"] if r["quartier_name"] == r["site_name"] else f"{text(r['quartier_name'])} — {r['site_name']}",
+              "commune": r["commune"],
+              "kind": kinds["quartier"], "project": None, "precision_code": r["precision"],
+              "lat": r["lat"], "lon": r["lon"], "source": r["source"]} for _, r in quartiers.iterrows()]
+    rows += [{"name": r["site_name"], "commune": r["commune"], "kind": kinds["site"], "project": r["project"],
+              "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
+             for _, r in sites.sort_values(["commune", "site_name", "project"]).iterrows()]
+    table = pd.DataFrame(rows, columns=["name", "commune", "kind", "project", "precision_code", "lat", "lon", "source"])
+    table["precision"] = table["precision_code"].map(lambda p: geo.precision_label(p, lang))
+    table["project"] = table["project"].fillna("")  # only experimentation sites have a project
+    return table
+
+
+# --- page ---------------------------------------------------------------------------------------------
+
+data = places(version, view.filters, view.statuses)
+communes = data["communes"].dropna(subset=["lat", "lon"])
+quartiers = quartier_rows(data["quartiers"]) if not data["quartiers"].empty else data["quartiers"]
+geojson = contours(str(geo.default_cache_path()), cache_mtime(geo.default_cache_path()))
+
+left, right = st.columns([1, 1])
+with left:
+    colour_by = st.radio(common.tr("Couleur :", "Colour:"), ["theme", "status"], horizontal=True, key="carte_couleur",
+                         format_func=lambda v: {"theme": common.tr("défi", "challenge"),
+                                                "status": common.tr("statut", "status")}[v])
+with right:
+    participating = {row["insee"] for row in common.choices(version)["communes"]}
+    offered = picker_communes(version, view.filters.edition)
+    offered = offered[offered["insee"].isin(participating)]
+    names = dict(zip(offered["insee"], offered["commune"]))
+    chosen = view.filters.communes
+    # The picker shows the commune filter when it holds one commune of this edition.
+    st.session_state["carte_commune"] = chosen[0] if len(chosen) == 1 and chosen[0] in names else None
+    st.selectbox(common.tr("Commune à afficher", "Commune to show"), [None, *names], key="carte_commune",
+                 on_change=on_pick, placeholder=common.tr("Toutes les communes", "All communes"), format_func=lambda i: names.get(i, common.tr("Toutes les communes", "All communes")),
+                 help=common.tr("Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte).",
+                                "Filters the whole dashboard on this commune (like a click on the map)."))
+
+sites = site_rows(data["sites"], colour_by)
+located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
+chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["metropole"])
+map_key = f"carte_map_{view.filters.edition}_{'-'.join(view.filters.communes)}"
+st.pydeck_chart(chart, on_select=functools.partial(on_map_select, map_key, set(names)),
+                selection_mode="single-object", key=map_key, height=560,
+                alt=common.tr(f"Carte : {len(communes)} commune(s) lauréate(s), {len(located_quartiers)} quartier(s), "
+                              f"{len(sites)} lieu(x) d'expérimentation.",
+                              f"Map: {len(communes)} laureate commune(s), {len(located_quartiers)} quartier(s), "
+                              f"{len(sites)} experimentation site(s)."))
+if geojson is None:
+    st.caption(common.tr("Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
+                         "les centroïdes des communes et les cercles des quartiers.",
+                         "Commune contours unavailable (no network and no local copy): the map shows the communes' "
+                         "centroids and the quartiers' circles."))
+else:
+    st.caption(common.tr("Contours des communes : API officielle geo.api.gouv.fr (copie locale).",
+                         "Commune contours: official API geo.api.gouv.fr (local copy)."))
+
+legend(sites, colour_by, geojson is not None, not communes.empty, not located_quartiers.empty)
+st.write(located_sentence(sites, data["located"]))
+if view.filters.themes or view.statuses:
+    st.caption(common.tr("Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
+                         "restent ceux de l'édition.",
+                         "The challenge and status filters apply to projects; communes and quartiers stay those of "
+                         "the edition."))
+if (sentence := missing_quartiers_sentence(data["quartiers"])) is not None:
+    st.write(sentence)
+if len(data["communes"]) > len(communes):
+    st.write(common.tr(f"{len(data['communes']) - len(communes)} commune(s) sans centroïde connu : nommée(s) au "
+                       "quartier quand il est localisé.",
+                       f"{len(data['communes']) - len(communes)} commune(s) with no known centroid: named at the "
+                       "quartier when it is located."))
+
+st.subheader(common.tr("Lieux montrés sur la carte", "Places shown on the map"))
+table = places_table(communes, located_quartiers, sites)
+if (sentence := precision_sentence(table)) is not None:
+    st.write(sentence)
+columns = {"name": common.tr("lieu", "place"), "commune": "commune", "kind": common.tr("type", "kind"),
+           "project": common.tr("projet", "project"), "precision": common.tr("précision", "precision"),
+           "lat": "lat", "lon": "lon", "source": "source"}
+common.table(table[list(columns)].rename(columns=columns), "qmi_carte_lieux", key="carte-lieux",
+             column_config={"lat": st.column_config.NumberColumn(format="%.4f"),
+                            "lon": st.column_config.NumberColumn(format="%.4f")})
