@@ -28,7 +28,7 @@ if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", Fa
 
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "●",
+STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
                   "evaluated": "★", "continued": "➜", "stopped": "✕"}
 
 

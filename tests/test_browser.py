@@ -115,6 +115,7 @@ def test_every_page_renders(server, page, path, title, has_chart, has_map):
 
 def test_overview_cards_show_the_computed_values(server, page):
     open_and_wait(page, f"{server}/?edition=1")
+    page.wait_for_selector('[data-testid="stMetric"] >> nth=7', timeout=30_000)
     cards = page.locator('[data-testid="stMetric"]')
     texts = [" ".join(cards.nth(i).inner_text().split()) for i in range(cards.count())]
     assert "Communes lauréates 4" in texts, texts
@@ -150,4 +151,7 @@ def test_an_unknown_commune_in_the_url_gives_a_notice(server, page):
 def test_english_switch_changes_the_labels(server, page):
     open_and_wait(page, f"{server}/?edition=1&lang=en")
     assert page.get_by_role("heading", name="Metropolitan Innovation Districts").is_visible()
-    assert page.get_by_text("Laureate communes").first.is_visible()
+    page.wait_for_selector('[data-testid="stMetric"] >> nth=7', timeout=30_000)
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert "Laureate communes" in [" ".join(label.split()) for label in labels], labels
+    assert page.locator('[data-testid="stSidebar"]').get_by_text("Communes").count() >= 1
