@@ -1,16 +1,17 @@
-"""Command line: python -m qmi_metrics build | kpis | reconcile | demo."""
+"""Command line: python -m qmi_metrics build | kpis | reconcile | demo | template | import | history | rollback."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from . import db, formatting, kpis, loader, reconcile
+from . import db, formatting, importing, kpis, loader, publishing, reconcile
 from .filters import UnknownFilterValue, resolve
 
-EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -19,14 +20,19 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths]), *map(line, rows)])
 
 
-def _open(db_path: Path | None):
+def _database(db_path: Path | None) -> Path:
+    """--db, else $QMI_DB, else data/qmi.duckdb; the reference database is built on first use."""
     path = Path(db_path) if db_path else loader.default_db_path()
     if not path.exists():
         if db_path is None or path.resolve() == loader.DEFAULT_DB_PATH.resolve():
             loader.build(path)
         else:
             raise FileNotFoundError(f"base introuvable / database not found: {path}")
-    return db.connect(path)
+    return path
+
+
+def _open(db_path: Path | None):
+    return db.connect(_database(db_path))
 
 
 def cmd_build(args) -> int:
@@ -101,6 +107,100 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_template(args) -> int:
+    path = Path(args.db) if args.db else loader.default_db_path()
+    con = db.connect(path) if path.exists() else None  # with a database, the xlsx lists valid identifiers
+    try:
+        written = importing.write_template(args.table, args.out, con)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if con is not None:
+            con.close()
+    for out in written:
+        print(f"Modèle écrit / template written: {out}")
+    return EXIT_OK
+
+
+def _print_counts(counts: dict) -> None:
+    rows = [[table, str(c.added), str(c.updated), str(c.unchanged), str(c.removed)] for table, c in counts.items()]
+    print(_table(rows, ["table", "ajoutées/added", "mises à jour/updated", "inchangées/unchanged",
+                        "supprimées/removed"]))
+
+
+def _print_rejection(rejected: publishing.ImportRejected) -> None:
+    print(f"Import refusé : {len(rejected.problems)} erreur(s), rien n'a été écrit"
+          f" / Import rejected: {len(rejected.problems)} error(s), nothing was written", file=sys.stderr)
+    for line in importing.report_lines(rejected.problems, truncated=rejected.truncated):
+        print(line, file=sys.stderr)
+
+
+def cmd_import(args) -> int:
+    db_path = _database(args.db)
+    parsed = importing.read_file(args.file, table=args.table)
+    try:
+        result = publishing.publish_import(db_path, parsed, args.table, args.mode, by=args.by,
+                                           lock_timeout=args.wait)
+    except publishing.ImportRejected as rejected:
+        _print_rejection(rejected)
+        return EXIT_BAD_INPUT
+    except publishing.LockTimeout as error:
+        print(error, file=sys.stderr)
+        return EXIT_LOCKED
+    except publishing.PublishError as error:
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    for notice in result.notices:
+        print(notice)
+    print(f"Import publié / import published: {parsed.filename} → {args.table} ({args.mode}),"
+          f" version {result.version} (précédente / previous: {result.previous_version})")
+    _print_counts(result.counts)
+    return EXIT_OK
+
+
+def _changes(counts: dict) -> str:
+    return ", ".join(f"{table} +{c['added']} ~{c['updated']} ={c['unchanged']}" + (f" -{c['removed']}" if c["removed"] else "")
+                     for table, c in counts.items())
+
+
+def cmd_history(args) -> int:
+    db_path = Path(args.db) if args.db else loader.default_db_path()
+    if not db_path.exists():
+        raise FileNotFoundError(f"base introuvable / database not found: {db_path}")
+    versions = publishing.history(db_path)
+    if args.format == "json":
+        print(json.dumps(versions, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    state = lambda v: "en service/live" if v["current"] else ("disponible/kept" if v["available"] else "supprimée/pruned")  # noqa: E731
+    rows = [[v["version"], v["created_at"], v["by"] or "—", v["file"] or ("(construction/build)" if v["action"] == "build" else "—"),
+             v["table"] or "—", v["mode"] or "—", _changes(v["changes"]) or "—", state(v)] for v in versions]
+    print(_table(rows, ["version", "date (UTC)", "par/by", "fichier/file", "table", "mode", "changements/changes", "état/state"]))
+    return EXIT_OK
+
+
+def cmd_rollback(args) -> int:
+    db_path = _database(args.db)
+    try:
+        result = publishing.rollback(db_path, args.version, by=args.by, lock_timeout=args.wait)
+    except publishing.UnknownVersion as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except publishing.LockTimeout as error:
+        print(error, file=sys.stderr)
+        return EXIT_LOCKED
+    except publishing.PublishError as error:
+        print(error, file=sys.stderr)
+        return EXIT_ERROR
+    print(f"Version {result.version} remise en service (remplace {result.previous_version})"
+          f" / version {result.version} is live again (replaces {result.previous_version})")
+    return EXIT_OK
+
+
+def _lock_wait() -> float:
+    return float(os.environ.get("QMI_LOCK_TIMEOUT") or publishing.LOCK_TIMEOUT_SECONDS)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -127,6 +227,35 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", type=Path, required=True)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=cmd_demo)
+
+    template = commands.add_parser("template", help="écrire un modèle à remplir (.xlsx ou .csv)")
+    template.add_argument("--table", required=True, choices=importing.IMPORTABLE_TABLES)
+    template.add_argument("--out", type=Path, required=True, help="FICHIER.xlsx ou FICHIER.csv")
+    template.add_argument("--db", type=Path, help="base dont le modèle .xlsx liste les identifiants valides")
+    template.set_defaults(run=cmd_template)
+
+    load = commands.add_parser("import", help="importer un fichier (CSV ou .xlsx) dans une table")
+    load.add_argument("file", type=Path)
+    load.add_argument("--table", required=True, choices=importing.IMPORTABLE_TABLES)
+    load.add_argument("--db", type=Path)
+    load.add_argument("--mode", choices=importing.MODES, default="append",
+                      help="append : ajouter (défaut) ; upsert : ajouter ou mettre à jour ; replace : remplacer la table")
+    load.add_argument("--by", help="qui importe (défaut : $QMI_USER, sinon l'utilisateur du système)")
+    load.add_argument("--wait", type=float, default=_lock_wait(),
+                      help="secondes d'attente si un autre import est en cours (défaut : $QMI_LOCK_TIMEOUT ou 60)")
+    load.set_defaults(run=cmd_import)
+
+    history = commands.add_parser("history", help="versions publiées de la base")
+    history.add_argument("--db", type=Path)
+    history.add_argument("--format", choices=("json", "table"), default="table")
+    history.set_defaults(run=cmd_history)
+
+    back = commands.add_parser("rollback", help="remettre en service une version précédente")
+    back.add_argument("version")
+    back.add_argument("--db", type=Path)
+    back.add_argument("--by")
+    back.add_argument("--wait", type=float, default=_lock_wait())
+    back.set_defaults(run=cmd_rollback)
     return top
 
 

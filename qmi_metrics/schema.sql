@@ -311,3 +311,24 @@ CREATE TABLE meta (
     key            VARCHAR PRIMARY KEY,
     value          VARCHAR NOT NULL
 );
+
+-- Every import of managers' data and every rollback (python -m qmi_metrics import / rollback).
+-- Not loaded from data/ (not in loader.TABLES): `build` creates it empty; publishing carries it
+-- from version to version, and <db dir>/audit.jsonl keeps a copy that survives a rollback.
+CREATE TABLE audit_log (
+    entry_id         VARCHAR PRIMARY KEY,
+    action           VARCHAR NOT NULL CHECK (action IN ('import', 'rollback')),
+    logged_at        TIMESTAMP NOT NULL,            -- UTC
+    by_user          VARCHAR NOT NULL,
+    file_name        VARCHAR,
+    file_sha256      VARCHAR,
+    table_name       VARCHAR,
+    mode             VARCHAR CHECK (mode IN ('append', 'upsert', 'replace')),
+    rows_added       INTEGER,
+    rows_updated     INTEGER,
+    rows_unchanged   INTEGER,
+    rows_removed     INTEGER,
+    changes          VARCHAR,                       -- JSON: rows added / updated / unchanged / removed per table
+    version          VARCHAR NOT NULL,              -- the version this action made live
+    previous_version VARCHAR
+);

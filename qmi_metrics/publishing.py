@@ -1,0 +1,661 @@
+"""Publishing managers' data: a new version of the database, never changed in place.
+
+An import, under an exclusive lock on <db>.lock:
+
+    1. copy the live file to <db>.<token>.snapshot.tmp; validate the file against that copy;
+    2. build <db>.<token>.new.tmp from the snapshot and the file's rows, in one transaction
+       (a rebuild, not UPDATEs: DuckDB refuses to update a row other tables reference);
+    3. check the new file: schema as schema.sql declares it, every foreign key resolves,
+       every KPI computes;
+    4. move the snapshot to versions/<db stem>.<previous version>.duckdb (kept for rollback);
+    5. os.replace(new, live): the only step readers see, and it is atomic;
+    6. append the audit entry to <db dir>/audit.jsonl (it is also inside the new file).
+
+Until step 5 only temporary files are written: a crash or SIGKILL leaves the live file as it was,
+and the next import or rollback removes the leftovers. The app notices the new file by its
+identity (pages/common.connection) and meta.data_version changes, so its caches invalidate.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import glob
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from . import db, importing, kpis, loader
+from .filters import Filters
+from .importing import Counts, Problem, quote_identifier
+
+KEEP_VERSIONS = 5
+LOCK_TIMEOUT_SECONDS = 60.0
+VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+AUDIT_TABLE = "audit_log"
+
+
+class PublishError(Exception):
+    """Nothing was published; the message says why (French / English)."""
+
+
+class ImportRejected(PublishError):
+    def __init__(self, problems: list[Problem], truncated: bool = False):
+        self.problems, self.truncated = problems, truncated
+        super().__init__(f"{len(problems)} erreur(s) : rien n'a été écrit / {len(problems)} error(s): nothing was written")
+
+
+class LockTimeout(PublishError):
+    pass
+
+
+class UnknownVersion(PublishError):
+    pass
+
+
+@dataclass
+class Result:
+    version: str
+    previous_version: str
+    counts: dict[str, Counts] = field(default_factory=dict)
+    entry: dict = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def versions_dir(db_path: Path) -> Path:
+    return Path(db_path).parent / "versions"
+
+
+def version_path(db_path: Path, version: str) -> Path:
+    return versions_dir(db_path) / f"{Path(db_path).stem}.{version}.duckdb"
+
+
+def audit_path(db_path: Path) -> Path:
+    return Path(db_path).parent / "audit.jsonl"
+
+
+def lock_path(db_path: Path) -> Path:
+    return Path(db_path).with_name(Path(db_path).name + ".lock")
+
+
+def _temp_path(db_path: Path, token: str, kind: str) -> Path:
+    return Path(db_path).with_name(f"{Path(db_path).name}.{token}.{kind}.tmp")
+
+
+def archived_versions(db_path: Path) -> list[str]:
+    prefix = Path(db_path).stem + "."
+    found = []
+    for path in versions_dir(db_path).glob(f"{glob.escape(Path(db_path).stem)}.*.duckdb"):
+        version = path.name[len(prefix):-len(".duckdb")]
+        if VERSION_PATTERN.match(version):
+            found.append(version)
+    return sorted(found)
+
+
+def clean_stale_files(db_path: Path) -> list[Path]:
+    """Temporary files a killed import left behind. Call under the lock only: then no import is running."""
+    db_path = Path(db_path)
+    stale = [p for p in db_path.parent.glob(f"{glob.escape(db_path.name)}.*.tmp*")
+             if re.search(r"\.(snapshot|new)\.tmp(\.wal)?$", p.name)]
+    stale += list(versions_dir(db_path).glob(f"{glob.escape(db_path.stem)}.*.duckdb.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
+# --- who, when, which version -----------------------------------------------------------------
+
+
+def who(by: str | None = None) -> str:
+    """--by, else $QMI_USER, else the operating-system user."""
+    if by and by.strip():
+        return by.strip()
+    if os.environ.get("QMI_USER", "").strip():
+        return os.environ["QMI_USER"].strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return "inconnu"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _version_time(version: str) -> datetime:
+    return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+def current_version(db_path: Path) -> str:
+    """The live file's version: meta.version, or, for a file `build` made, one derived from it."""
+    with closing(_open_live(db_path)) as con:
+        meta = db.meta(con)
+    return _version_from_meta(meta, Path(db_path).stat().st_mtime)
+
+
+def _version_from_meta(meta: dict, mtime: float) -> str:
+    if VERSION_PATTERN.match(meta.get("version", "")):
+        return meta["version"]
+    built = datetime.fromtimestamp(mtime, timezone.utc)
+    return f"{built:%Y%m%dT%H%M%SZ}-{hashlib.sha256(meta.get('data_version', '').encode()).hexdigest()[:8]}"
+
+
+def _new_version(db_path: Path, previous: str, salt: str) -> str:
+    """A version id that sorts after every version there is (time-stamped, to the second)."""
+    moment = _now().replace(microsecond=0)
+    latest = max([previous, *archived_versions(db_path)])
+    if moment <= _version_time(latest):
+        moment = _version_time(latest) + timedelta(seconds=1)
+    digest = hashlib.sha256(f"{previous}|{salt}|{moment.isoformat()}|{uuid.uuid4()}".encode()).hexdigest()
+    return f"{moment:%Y%m%dT%H%M%SZ}-{digest[:8]}"
+
+
+# --- the lock ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def exclusive_lock(db_path: Path, timeout: float | None = None, purpose: str = ""):
+    """One import or rollback at a time per database: flock on <db>.lock, waiting up to `timeout` seconds."""
+    timeout = LOCK_TIMEOUT_SECONDS if timeout is None else timeout
+    path = lock_path(db_path)
+    handle = open(path, "a+", encoding="utf-8")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                handle.seek(0)
+                holder = handle.read().strip() or "?"
+                handle.close()
+                raise LockTimeout(
+                    f"un autre import est en cours ({holder}) ; réessayez dans un moment (attendu {timeout:g} s)"
+                    f" / another import is running ({holder}); try again later (waited {timeout:g} s)") from None
+            time.sleep(0.05)
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{purpose}, pid {os.getpid()}, depuis {_iso(_now())}")
+        handle.flush()
+        yield
+    finally:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
+def _pause(variable: str) -> None:
+    """Test hook: stop here for $variable seconds, so a test can kill the process at this point."""
+    seconds = float(os.environ.get(variable) or 0)
+    if seconds > 0:
+        print(f"QMI_TEST_PAUSED {variable}", file=sys.stderr, flush=True)
+        time.sleep(seconds)
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+def publish_import(db_path, parsed: importing.Parsed, table: str, mode: str = "append", by: str | None = None,
+                   source_name: str | None = None, *, keep: int = KEEP_VERSIONS,
+                   lock_timeout: float | None = None) -> Result:
+    """Validate `parsed` against the current database and publish it as a new version.
+
+    Raises ImportRejected (with every problem) when the file is not clean, LockTimeout when another
+    import holds the lock too long, PublishError when the new version fails its checks. In every
+    one of those cases the live database is untouched."""
+    db_path = _existing(db_path)
+    by, source_name = who(by), source_name or parsed.filename
+    _reject_early(db_path, parsed, table, mode)
+    with exclusive_lock(db_path, lock_timeout, f"import de {source_name} ({table}) par {by}"):
+        _start(db_path)
+        with _work_files(db_path) as (snapshot, new):
+            previous, prepared = _snapshot_and_validate(db_path, snapshot, parsed, table, mode)
+            version = _new_version(db_path, previous, f"{parsed.sha256}|{table}|{mode}")
+            entry = _entry("import", by, version, previous, file=source_name, sha256=parsed.sha256, table=table,
+                           mode=mode, counts=prepared.counts, db_name=db_path.name)
+            if prepared.import_source:
+                prepared.import_source["publisher"] = by
+            _build_new_version(new, snapshot, prepared, version, entry, parsed)
+            _verify_or_raise(new, parsed)
+            _pause("QMI_TEST_PAUSE_BEFORE_REPLACE")
+            _archive(snapshot, db_path, previous)
+            _swap_in(new, db_path)
+        _append_audit(db_path, entry)
+        _prune(db_path, keep)
+    return Result(version=version, previous_version=previous, counts=prepared.counts, entry=entry,
+                  notices=prepared.notices)
+
+
+@contextmanager
+def _work_files(db_path: Path):
+    """The snapshot and new-version paths of one run, removed whatever happens (unless renamed into place)."""
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    snapshot, new = _temp_path(db_path, token, "snapshot"), _temp_path(db_path, token, "new")
+    try:
+        yield snapshot, new
+    finally:
+        for path in (snapshot, new, Path(f"{new}.wal"), Path(f"{snapshot}.wal")):
+            path.unlink(missing_ok=True)
+
+
+def _snapshot_and_validate(db_path: Path, snapshot: Path, parsed, table: str, mode: str):
+    """Copy the live file, then validate against the copy: what the new version will be built from."""
+    live_mtime = db_path.stat().st_mtime
+    shutil.copyfile(db_path, snapshot)
+    _pause("QMI_TEST_PAUSE_AFTER_COPY")
+    with closing(db.connect(snapshot)) as con:
+        _require_schema(con)
+        previous = _version_from_meta(db.meta(con), live_mtime)
+        prepared = importing.prepare(con, parsed, table, mode)
+    if not prepared.ok:
+        raise ImportRejected(prepared.problems, prepared.truncated)
+    return previous, prepared
+
+
+def _reject_early(db_path: Path, parsed: importing.Parsed, table: str, mode: str) -> None:
+    """A bad file is refused at once, without waiting for the lock or copying the database.
+
+    Validation runs again under the lock, against the snapshot: the database may change meanwhile."""
+    if parsed.problems:
+        raise ImportRejected(parsed.problems)
+    with closing(_open_live(db_path)) as con:
+        prepared = importing.prepare(con, parsed, table, mode)
+    if not prepared.ok:
+        raise ImportRejected(prepared.problems, prepared.truncated)
+
+
+def _open_live(db_path: Path):
+    try:
+        return db.connect(db_path)
+    except duckdb.Error as error:  # e.g. a program holds it open for writing
+        raise PublishError(f"base illisible : {_first_line(error)} / cannot read the database") from error
+
+
+def _existing(db_path) -> Path:
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise PublishError(f"base introuvable / database not found: {db_path}")
+    return db_path
+
+
+def _start(db_path: Path) -> None:
+    """Under the lock: forget what a killed run left, catch the audit file up with the live database."""
+    clean_stale_files(db_path)
+    if Path(f"{db_path}.wal").exists():
+        # Replacing the file under a write-ahead log would replay the log onto the wrong file.
+        raise PublishError(f"la base est ouverte en écriture ailleurs ({db_path}.wal) ; fermez ce programme"
+                           f" / the database is open for writing elsewhere ({db_path}.wal); close that program")
+    _sync_audit_file(db_path)
+
+
+def _require_schema(con, catalog: str | None = None) -> None:
+    differences = schema_differences(con, catalog, allow_missing=(AUDIT_TABLE,))
+    if differences:
+        raise PublishError("le schéma de la base diffère de schema.sql ; reconstruisez-la (python -m qmi_metrics"
+                           " build) / the database schema differs from schema.sql; rebuild it: "
+                           + "; ".join(differences))
+
+
+def _build_new_version(new: Path, snapshot: Path, prepared: importing.Prepared, version: str, entry: dict,
+                       parsed: importing.Parsed) -> None:
+    """The snapshot's rows, the file's rows merged into their table, new meta and audit entry: one transaction."""
+    con = duckdb.connect(str(new))
+    try:
+        loader.create_schema(con)
+        con.execute("ATTACH $path AS old (READ_ONLY)", {"path": str(snapshot)})
+        old_tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
+        con.execute("BEGIN TRANSACTION")
+        for table in loader.TABLES:
+            if table == prepared.table:
+                _write_merged_table(con, prepared)
+            else:
+                con.execute(f"INSERT INTO main.{quote_identifier(table)} BY NAME SELECT * FROM old.{quote_identifier(table)}")
+            if table == "sources" and prepared.import_source:
+                _insert_row(con, "sources", prepared.import_source)
+        con.execute("INSERT INTO main.meta SELECT * FROM old.meta")
+        loader.set_meta(con, data_version=version, version=version)
+        if AUDIT_TABLE in old_tables:
+            con.execute(f"INSERT INTO main.{AUDIT_TABLE} BY NAME SELECT * FROM old.{AUDIT_TABLE}")
+        _insert_row(con, AUDIT_TABLE, _audit_row(entry))
+        con.execute("COMMIT")
+        con.execute("DETACH old")
+        con.execute("CHECKPOINT")
+    except duckdb.Error as error:
+        raise ImportRejected([Problem(parsed.filename, None, None, None,
+                                      f"la base refuse ces données : {_first_line(error)}",
+                                      f"the database rejects these rows: {_first_line(error)}")]) from error
+    finally:
+        con.close()
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0][:300]
+
+
+def _write_merged_table(con, prepared: importing.Prepared) -> None:
+    """The table as the mode makes it, rows kept in their order and new rows after, in the file's order."""
+    spec = importing.table_schema(prepared.table)
+    # One typed list per column, bound as parameters and unnested side by side: values never enter the SQL.
+    columns = {f"c{i}": [record[c.name] for record in prepared.records] for i, c in enumerate(spec.columns)}
+    unnested = ", ".join(f"unnest(${key}::{c.sql_type}[]) AS {quote_identifier(c.name)}" for key, c in zip(columns, spec.columns))
+    con.execute(f"CREATE TEMP TABLE import_staged AS SELECT {unnested}, unnest($lines::INTEGER[]) AS _line",
+                {**columns, "lines": list(range(len(prepared.records)))})
+    table = quote_identifier(prepared.table)
+    same_key = " AND ".join(f"o.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in spec.primary_key)
+    if prepared.mode != "replace":
+        picks = ", ".join(f"CASE WHEN s._line IS NULL THEN o.{quote_identifier(c)} ELSE s.{quote_identifier(c)} END AS {quote_identifier(c)}"
+                          for c in spec.names)
+        con.execute(f"INSERT INTO main.{table} BY NAME SELECT {picks} FROM old.{table} o"
+                    f" LEFT JOIN import_staged s ON {same_key} ORDER BY o.rowid")
+    new_rows = "" if prepared.mode == "replace" else \
+        f" WHERE NOT EXISTS (SELECT 1 FROM old.{table} o WHERE {same_key})"
+    con.execute(f"INSERT INTO main.{table} BY NAME SELECT * EXCLUDE (_line) FROM import_staged s{new_rows}"
+                " ORDER BY _line")
+    con.execute("DROP TABLE import_staged")
+
+
+def _insert_row(con, table: str, row: dict) -> None:
+    columns = list(row)
+    con.execute(f"INSERT INTO main.{quote_identifier(table)} ({', '.join(quote_identifier(c) for c in columns)})"
+                f" VALUES ({', '.join('$' + c for c in columns)})", row)
+
+
+# --- checks of a new version ------------------------------------------------------------------
+
+
+def schema_differences(con, catalog: str | None = None, allow_missing=()) -> list[str]:
+    """How the tables of a database differ from schema.sql (empty when they match)."""
+    expected = {name: [(c.name, c.sql_type) for c in spec.columns] for name, spec in importing.schema_tables().items()}
+    rows = db.fetch_rows(con, """
+        SELECT table_name, column_name, data_type FROM duckdb_columns()
+        WHERE database_name = coalesce($catalog, current_database()) AND schema_name = 'main'
+          AND NOT internal AND table_name IN (SELECT table_name FROM duckdb_tables()
+                                              WHERE database_name = coalesce($catalog, current_database()))
+        ORDER BY table_name, column_index""", {"catalog": catalog})
+    actual: dict[str, list] = {}
+    for row in rows:
+        actual.setdefault(row["table_name"], []).append((row["column_name"], row["data_type"]))
+    differences = [f"table absente / missing table: {t}" for t in expected if t not in actual and t not in allow_missing]
+    differences += [f"table en trop / unexpected table: {t}" for t in actual if t not in expected]
+    differences += [f"colonnes différentes / different columns: {t}" for t in expected
+                    if t in actual and actual[t] != expected[t]]
+    return differences
+
+
+def orphan_rows(con) -> list[str]:
+    """Foreign keys that do not resolve (DuckDB checks them on insert; this checks the result)."""
+    found = []
+    for fk in db.fetch_rows(con, """
+            SELECT table_name, constraint_column_names AS columns, referenced_table, referenced_column_names AS ref
+            FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY' AND database_name = current_database()"""):
+        column, ref = quote_identifier(fk["columns"][0]), quote_identifier(fk["ref"][0])
+        child, parent = quote_identifier(fk["table_name"]), quote_identifier(fk["referenced_table"])
+        count = db.fetch_value(con, f"SELECT count(*) FROM {child} t WHERE t.{column} IS NOT NULL"
+                                    f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{ref} = t.{column})")
+        if count:
+            found.append(f"{fk['table_name']}.{fk['columns'][0]} → {fk['referenced_table']} : {count}")
+    return found
+
+
+def verify(db_path: Path) -> list[str]:
+    """What is wrong with a database file a reader would open: schema, foreign keys, KPIs, meta."""
+    problems = []
+    with closing(db.connect(db_path)) as con:
+        problems += schema_differences(con)
+        problems += [f"clé étrangère non résolue / unresolved foreign key: {o}" for o in orphan_rows(con)]
+        meta = db.meta(con)
+        problems += [f"meta.{key} absent / missing" for key in ("data_version", "synthetic") if key not in meta]
+        editions = [r[0] for r in con.execute("SELECT edition_id FROM editions ORDER BY 1").fetchall()]
+        for view in (Filters(), *(Filters(edition=e) for e in editions)):
+            try:
+                kpis.compute_all(con, view)
+            except Exception as error:  # any KPI that no longer computes blocks the version
+                problems.append(f"indicateur incalculable / KPI fails (édition {view.edition}): {_first_line(error)}")
+                break
+    return problems
+
+
+def _verify_or_raise(new: Path, parsed: importing.Parsed | None = None) -> None:
+    problems = verify(new)
+    if not problems:
+        return
+    if parsed is None:
+        raise PublishError("la version ne passe pas les contrôles / the version fails its checks: " + "; ".join(problems))
+    raise ImportRejected([Problem(parsed.filename, None, None, None,
+                                  f"la nouvelle version ne passe pas les contrôles : {p}",
+                                  f"the new version fails its checks: {p}") for p in problems])
+
+
+# --- swapping, archiving, pruning ---------------------------------------------------------------
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap_in(new: Path, live: Path) -> None:
+    """The one visible step: rename the finished file over the live one (atomic on POSIX)."""
+    if Path(f"{new}.wal").exists():
+        raise PublishError("la nouvelle version n'est pas close (journal .wal présent) / the new version is not closed")
+    _fsync(new)
+    os.replace(new, live)
+    _fsync(live.parent)
+
+
+def _archive(snapshot: Path, db_path: Path, version: str) -> None:
+    """Keep the version being replaced: the snapshot is a byte copy of it."""
+    target = version_path(db_path, version)
+    target.parent.mkdir(exist_ok=True)
+    if target.exists():
+        snapshot.unlink(missing_ok=True)
+        return
+    os.replace(snapshot, target)
+
+
+def _archive_copy(db_path: Path, version: str) -> None:
+    target = version_path(db_path, version)
+    if target.exists():
+        return
+    target.parent.mkdir(exist_ok=True)
+    partial = target.with_name(target.name + ".tmp")
+    shutil.copyfile(db_path, partial)
+    os.replace(partial, target)
+
+
+def _prune(db_path: Path, keep: int) -> None:
+    for version in archived_versions(db_path)[:-keep] if keep > 0 else archived_versions(db_path):
+        version_path(db_path, version).unlink(missing_ok=True)
+
+
+# --- rollback ---------------------------------------------------------------------------------
+
+
+def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_VERSIONS,
+             lock_timeout: float | None = None) -> Result:
+    """Make a kept version live again, atomically; recorded in the audit log like an import."""
+    db_path = _existing(db_path)
+    by = who(by)
+    with exclusive_lock(db_path, lock_timeout, f"retour à {version} par {by}"):
+        _start(db_path)
+        available = archived_versions(db_path)
+        current = current_version(db_path)
+        if version == current:
+            raise UnknownVersion(f"{version} est déjà la version en service / {version} is already the live version")
+        if version not in available:
+            raise UnknownVersion(f"version inconnue : {version} ; versions disponibles : {', '.join(available) or '—'}"
+                                 f" / unknown version: {version}; available: {', '.join(available) or '—'}")
+        entry = _entry("rollback", by, version, current, db_name=db_path.name)
+        with _work_files(db_path) as (_, new):
+            shutil.copyfile(version_path(db_path, version), new)
+            _pause("QMI_TEST_PAUSE_AFTER_COPY")
+            _restore_audit_and_version(new, db_path, version, entry)
+            _verify_or_raise(new)
+            _archive_copy(db_path, current)
+            _pause("QMI_TEST_PAUSE_BEFORE_REPLACE")
+            _swap_in(new, db_path)
+        _append_audit(db_path, entry)
+        _prune(db_path, keep)
+    return Result(version=version, previous_version=current, entry=entry)
+
+
+def _restore_audit_and_version(new: Path, db_path: Path, version: str, entry: dict) -> None:
+    """The restored file keeps its data and data_version; its audit log becomes the whole log."""
+    with closing(duckdb.connect(str(new))) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t",
+                           {"t": AUDIT_TABLE}).fetchone()[0]:
+            con.execute(_table_sql(AUDIT_TABLE))
+        known = {r[0] for r in con.execute(f"SELECT entry_id FROM {AUDIT_TABLE}").fetchall()}
+        con.execute("BEGIN TRANSACTION")
+        for logged in [*audit_entries(db_path), entry]:
+            if logged["entry_id"] not in known:
+                _insert_row(con, AUDIT_TABLE, _audit_row(logged))
+        loader.set_meta(con, version=version)
+        con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+
+
+def _table_sql(table: str) -> str:
+    with closing(duckdb.connect(":memory:")) as con:
+        loader.create_schema(con)
+        return con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = $t", {"t": table}).fetchone()[0]
+
+
+# --- the audit log ----------------------------------------------------------------------------
+
+
+def _entry(action: str, by: str, version: str, previous: str, *, file=None, sha256=None, table=None, mode=None,
+           counts: dict[str, Counts] | None = None, db_name: str = "") -> dict:
+    mine = (counts or {}).get(table) or Counts()
+    return {
+        "entry_id": uuid.uuid4().hex, "db": db_name, "action": action, "at": _iso(_now()), "by": by,
+        "file": file, "sha256": sha256, "table": table, "mode": mode,
+        "added": mine.added if counts else None, "updated": mine.updated if counts else None,
+        "unchanged": mine.unchanged if counts else None, "removed": mine.removed if counts else None,
+        "changes": {t: c.as_dict() for t, c in (counts or {}).items()},
+        "version": version, "previous_version": previous,
+    }
+
+
+def _audit_row(entry: dict) -> dict:
+    at = datetime.fromisoformat(entry["at"].replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return {"entry_id": entry["entry_id"], "action": entry["action"], "logged_at": at, "by_user": entry["by"],
+            "file_name": entry["file"], "file_sha256": entry["sha256"], "table_name": entry["table"],
+            "mode": entry["mode"], "rows_added": entry["added"], "rows_updated": entry["updated"],
+            "rows_unchanged": entry["unchanged"], "rows_removed": entry["removed"],
+            "changes": json.dumps(entry["changes"], ensure_ascii=False), "version": entry["version"],
+            "previous_version": entry["previous_version"]}
+
+
+def _entry_from_row(row: dict, db_name: str) -> dict:
+    return {"entry_id": row["entry_id"], "db": db_name, "action": row["action"],
+            "at": _iso(row["logged_at"].replace(tzinfo=timezone.utc)), "by": row["by_user"], "file": row["file_name"],
+            "sha256": row["file_sha256"], "table": row["table_name"], "mode": row["mode"],
+            "added": row["rows_added"], "updated": row["rows_updated"], "unchanged": row["rows_unchanged"],
+            "removed": row["rows_removed"], "changes": json.loads(row["changes"] or "{}"),
+            "version": row["version"], "previous_version": row["previous_version"]}
+
+
+def _append_audit(db_path: Path, entry: dict) -> None:
+    path = audit_path(db_path)
+    # A line cut by a crash must not swallow the next one.
+    cut = path.exists() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(("\n" if cut else "") + json.dumps(entry, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _last_byte(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)
+
+
+def _read_audit_file(db_path: Path) -> list[dict]:
+    path = audit_path(db_path)
+    if not path.exists():
+        return []
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by a crash mid-write
+            continue
+        if entry.get("db") in (None, "", Path(db_path).name):
+            entries.append(entry)
+    return entries
+
+
+def _database_audit(db_path: Path) -> list[dict]:
+    if not Path(db_path).is_file():
+        return []
+    with closing(db.connect(db_path)) as con:
+        if not db.fetch_value(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = $t", {"t": AUDIT_TABLE}):
+            return []
+        rows = db.fetch_rows(con, f"SELECT * FROM {AUDIT_TABLE} ORDER BY logged_at, entry_id")
+    return [_entry_from_row(r, Path(db_path).name) for r in rows]
+
+
+def _sync_audit_file(db_path: Path) -> None:
+    """An import killed between publishing and appending to audit.jsonl: the entry is in the database."""
+    logged = {e["entry_id"] for e in _read_audit_file(db_path)}
+    for entry in _database_audit(db_path):
+        if entry["entry_id"] not in logged:
+            _append_audit(db_path, entry)
+
+
+def audit_entries(db_path) -> list[dict]:
+    """Every import and rollback of this database, oldest first: audit.jsonl, completed by the database's table."""
+    db_path = Path(db_path)
+    entries = _read_audit_file(db_path)
+    logged = {e["entry_id"] for e in entries}
+    entries += [e for e in _database_audit(db_path) if e["entry_id"] not in logged]
+    return entries
+
+
+def history(db_path) -> list[dict]:
+    """The versions of the database, newest first: the live one, the kept ones, and those pruned since.
+
+    Each: version, created_at, by, file, sha256, table, mode, changes, action ('import' or 'build'),
+    current (the live one), available (can be rolled back to)."""
+    db_path = Path(db_path)
+    entries = audit_entries(db_path)
+    created = {e["version"]: e for e in entries if e["action"] == "import"}
+    replaced = {e["previous_version"] for e in entries if e.get("previous_version")}  # e.g. the first build
+    current = current_version(db_path) if db_path.is_file() else None
+    kept = set(archived_versions(db_path))
+    versions = sorted(set(created) | replaced | kept | ({current} if current else set()), reverse=True)
+    rows = []
+    for version in versions:
+        entry = created.get(version, {})
+        rows.append({
+            "version": version, "created_at": entry.get("at") or _iso(_version_time(version)),
+            "by": entry.get("by"), "file": entry.get("file"), "sha256": entry.get("sha256"),
+            "table": entry.get("table"), "mode": entry.get("mode"), "changes": entry.get("changes") or {},
+            "action": "import" if entry else "build", "current": version == current,
+            "available": version == current or version in kept,
+        })
+    return rows
