@@ -17,10 +17,12 @@ $(STAMP): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
-$(DB): $(STAMP) $(wildcard data/*.csv) qmi_metrics/schema.sql qmi_metrics/views.sql qmi_metrics/loader.py
+# Built when missing only: a live database may hold managers' imports that a rebuild would drop.
+$(DB): | $(STAMP)
 	$(BIN)/python -m qmi_metrics build --db $(DB)
 
-build: $(DB)
+build: $(STAMP)
+	$(BIN)/python -m qmi_metrics build --db $(DB)
 
 run: $(DB)
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false

@@ -21,6 +21,11 @@ PAGES = {
         st.Page("pages/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
     ],
 }
+ADMINISTRATION = st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:")
+PAGES["Gestion"] = [ADMINISTRATION]
+if common.access_config()["require_login"] and not common.signed_in_user():
+    # Reading requires a sign-in (secrets: [access] require_login = true): only the sign-in page is reachable.
+    PAGES = {"Connexion": [ADMINISTRATION]}
 navigation = st.navigation(PAGES)
 common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
 navigation.run()

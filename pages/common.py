@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from qmi_metrics import db, filters, formatting, kpis, loader, queries, reconcile
+from qmi_metrics import auth, db, filters, formatting, kpis, loader, queries, reconcile
 from qmi_metrics.filters import Filters, UnknownFilterValue
 
 # A deep link opened first after the server starts is run by Streamlit's pages/-directory
@@ -371,3 +371,56 @@ def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
     right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key or name}-xlsx", width="stretch")
+
+
+# --- access ------------------------------------------------------------------------------------
+
+def _secrets() -> dict:
+    try:
+        return {key: st.secrets[key] for key in st.secrets}
+    except Exception:  # no secrets.toml: nothing configured
+        return {}
+
+
+def access_config() -> dict:
+    """What .streamlit/secrets.toml configures: OIDC ([auth]), an admin password hash, public reading."""
+    secrets = _secrets()
+    admin = secrets.get("admin", {}) or {}
+    access = secrets.get("access", {}) or {}
+    return {
+        "oidc": "auth" in secrets,
+        "password_hash": admin.get("password_hash"),
+        "admins": [str(e).lower() for e in admin.get("emails", [])],
+        "require_login": bool(access.get("require_login", False)),
+    }
+
+
+def oidc_user() -> dict | None:
+    try:
+        if st.user.is_logged_in:
+            return {"name": st.user.get("name") or st.user.get("email"), "email": (st.user.get("email") or "").lower()}
+    except Exception:  # st.user needs [auth] in secrets
+        return None
+    return None
+
+
+def signed_in_user() -> str | None:
+    """Who is signed in: through OIDC, or through the admin password of this session."""
+    user = oidc_user()
+    if user:
+        return user["name"]
+    return st.session_state.get("admin_user")
+
+
+def is_admin() -> bool:
+    config = access_config()
+    user = oidc_user()
+    if user:
+        return not config["admins"] or user["email"] in config["admins"]
+    return bool(st.session_state.get("admin_user")) and bool(config["password_hash"])
+
+
+@st.cache_resource
+def attempt_limiter() -> auth.AttemptLimiter:
+    """Failed password attempts, for the whole server (a new session does not reset them)."""
+    return auth.AttemptLimiter()

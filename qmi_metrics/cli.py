@@ -36,8 +36,15 @@ def _open(db_path: Path | None):
 
 
 def cmd_build(args) -> int:
-    counts = loader.build(args.db)
     path = Path(args.db) if args.db else loader.default_db_path()
+    imports = loader.imported_entries(path)
+    if imports and not args.force:
+        print(f"{path} contient {imports} import(s) de gestionnaires : la reconstruire depuis data/ les effacerait."
+              " Ajoutez --force pour le faire (les versions précédentes restent récupérables par `rollback`)."
+              f" / {path} holds {imports} managers' import(s): rebuilding from data/ would drop them."
+              " Add --force to do it (previous versions stay available through `rollback`).", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    counts = loader.build(path)
     print(f"Base construite / database built: {path}")
     print(_table([[t, str(n)] for t, n in counts.items()], ["table", "lignes/rows"]))
     return EXIT_OK
@@ -201,6 +208,19 @@ def _lock_wait() -> float:
     return float(os.environ.get("QMI_LOCK_TIMEOUT") or publishing.LOCK_TIMEOUT_SECONDS)
 
 
+def cmd_hash_password(args) -> int:
+    import getpass
+
+    from . import auth
+
+    password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Mot de passe / password: ")
+    if len(password) < 12:
+        print("12 caractères au moins / at least 12 characters", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(auth.hash_password(password))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -208,6 +228,7 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="(re)construire la base depuis data/")
     build.add_argument("--db", type=Path, help="chemin de la base (défaut : $QMI_DB ou data/qmi.duckdb)")
+    build.add_argument("--force", action="store_true", help="reconstruire même si la base contient des imports")
     build.set_defaults(run=cmd_build)
 
     for name, run, help_text in (("kpis", cmd_kpis, "calculer les indicateurs"),
@@ -221,6 +242,10 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument("--edition", help="numéro d'édition (1, 2…)")
             command.add_argument("--commune", help="nom ou code INSEE")
             command.add_argument("--theme", help="défi (slug, ex. economie-circulaire)")
+
+    hashing = commands.add_parser("hash-password", help="empreinte du mot de passe administrateur pour secrets.toml")
+    hashing.add_argument("--stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+    hashing.set_defaults(run=cmd_hash_password)
 
     demo = commands.add_parser("demo", help="construire une base synthétique")
     demo.add_argument("--scale", type=_scale, required=True, help="facteur K (ex. 3) ou S, M, L")

@@ -108,6 +108,17 @@ def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
         con.execute("INSERT OR REPLACE INTO meta VALUES ($key, $value)", {"key": key, "value": str(value)})
 
 
+def imported_entries(db_path: Path) -> int:
+    """How many managers' imports a database holds (0 when it does not exist yet)."""
+    if not Path(db_path).exists():
+        return 0
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        try:
+            return con.execute("SELECT count(*) FROM audit_log WHERE action = 'import'").fetchone()[0]
+        except duckdb.CatalogException:  # a database from before the audit log
+            return 0
+
+
 def ensure_built(db_path: Path | None = None) -> Path:
     """Build the reference database if it does not exist yet."""
     db_path = Path(db_path or default_db_path())

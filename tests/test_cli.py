@@ -102,3 +102,18 @@ def test_demo_rejects_a_bad_scale(tmp_path, scale):
 def test_missing_database_is_a_clear_error(tmp_path):
     done = run("kpis", "--db", tmp_path / "nowhere.duckdb")
     assert done.returncode == 2 and "introuvable" in done.stderr
+
+
+def test_build_refuses_to_drop_managers_imports(tmp_path):
+    import duckdb
+
+    target = tmp_path / "live.duckdb"
+    assert run("build", "--db", target).returncode == 0
+    with duckdb.connect(str(target)) as con:
+        con.execute("""INSERT INTO audit_log (entry_id, action, logged_at, by_user, version)
+                       VALUES ('x', 'import', now()::TIMESTAMP, 'test', 'v1')""")
+    before = target.read_bytes()
+    refused = run("build", "--db", target)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert target.read_bytes() == before
+    assert run("build", "--db", target, "--force").returncode == 0

@@ -1,0 +1,132 @@
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from qmi_metrics import auth, importing, publishing
+
+view = common.page("Administration", "Administration")
+config = common.access_config()
+db_path = Path(common.database_path())
+
+
+def login_form() -> None:
+    """OIDC when configured, else the admin password; failed attempts are rate-limited server-wide."""
+    if config["oidc"]:
+        st.button(common.tr("Se connecter", "Sign in"), on_click=st.login, type="primary")
+        if common.oidc_user() and not common.is_admin():
+            st.error(common.tr("Ce compte n'est pas administrateur.", "This account is not an administrator."))
+    if not config["password_hash"]:
+        return
+    limiter = common.attempt_limiter()
+    waiting = limiter.seconds_locked("all")
+    with st.form("admin_login"):
+        password = st.text_input(common.tr("Mot de passe administrateur", "Administrator password"), type="password")
+        submitted = st.form_submit_button(common.tr("Se connecter", "Sign in"))
+    if waiting:
+        st.error(common.tr(f"Trop d'essais : réessayez dans {int(waiting // 60) + 1} min.",
+                           f"Too many attempts: try again in {int(waiting // 60) + 1} min."))
+    elif submitted:
+        if auth.verify_password(password, config["password_hash"]):
+            limiter.record_success("all")
+            st.session_state["admin_user"] = "admin"
+            st.rerun()
+        limiter.record_failure("all")
+        st.error(common.tr("Mot de passe incorrect.", "Wrong password."))
+
+
+if not config["oidc"] and not config["password_hash"]:
+    st.warning(common.tr(
+        "L'administration est désactivée : aucune connexion n'est configurée. Pour l'activer, ajoutez à "
+        "`.streamlit/secrets.toml` soit une section `[auth]` (connexion OIDC de Streamlit, `st.login`), soit "
+        "`[admin] password_hash = \"…\"` obtenu par `python -m qmi_metrics hash-password`.",
+        "Administration is disabled: no sign-in is configured. To enable it, add to `.streamlit/secrets.toml` "
+        "either an `[auth]` section (Streamlit's OIDC sign-in, `st.login`) or `[admin] password_hash = \"…\"` "
+        "made by `python -m qmi_metrics hash-password`."))
+    st.stop()
+
+if not common.is_admin():
+    st.info(common.tr("Connectez-vous pour importer des données.", "Sign in to import data."))
+    login_form()
+    st.stop()
+
+user = common.signed_in_user()
+st.caption(common.tr(f"Connecté : {user}", f"Signed in: {user}"))
+if st.button(common.tr("Se déconnecter", "Sign out")):
+    st.session_state.pop("admin_user", None)
+    if common.oidc_user():
+        st.logout()
+    st.rerun()
+
+st.header(common.tr("Modèles à remplir", "Templates to fill in"))
+template_table = st.selectbox(common.tr("Table", "Table"), importing.IMPORTABLE_TABLES, key="template_table")
+
+
+def template_bytes(table: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"modele_{table}.xlsx"
+        importing.write_template(table, out, common.connection())
+        return out.read_bytes()
+
+
+st.download_button(common.tr("Télécharger le modèle Excel", "Download the Excel template"),
+                   lambda: template_bytes(template_table), f"modele_{template_table}.xlsx",
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="template_download")
+
+st.header(common.tr("Importer un fichier", "Import a file"))
+left, right = st.columns(2)
+table = left.selectbox(common.tr("Table à compléter", "Table to complete"), importing.IMPORTABLE_TABLES, key="import_table")
+mode = right.selectbox(common.tr("Mode", "Mode"), importing.MODES, key="import_mode", format_func=lambda m: {
+    "append": common.tr("ajouter (nouvelles lignes)", "append (new rows)"),
+    "upsert": common.tr("ajouter ou mettre à jour", "insert or update"),
+    "replace": common.tr("remplacer la table", "replace the table")}[m])
+upload = st.file_uploader(common.tr("Fichier (.xlsx ou .csv)", "File (.xlsx or .csv)"), type=["xlsx", "csv"],
+                          key="import_file")
+
+if upload is not None:
+    parsed = importing.read_file(upload.getvalue(), upload.name, table)
+    prepared = importing.prepare(common.connection(), parsed, table, mode)
+    if not prepared.ok:
+        st.error(common.tr(f"{len(prepared.problems)} problème(s) : rien ne sera écrit. Corrigez le fichier et recommencez.",
+                           f"{len(prepared.problems)} problem(s): nothing will be written. Fix the file and try again."))
+        problems = pd.DataFrame([{
+            common.tr("feuille", "sheet"): p.sheet, common.tr("ligne", "row"): p.row, common.tr("colonne", "column"): p.column,
+            common.tr("valeur", "value"): p.value,
+            common.tr("attendu", "expected"): p.expected_en if common.lang() == "en" else p.expected_fr,
+        } for p in prepared.problems])
+        common.table(problems, "qmi_import_problemes", key="problems")
+    else:
+        counts = pd.DataFrame([{"table": name, **c.as_dict()} for name, c in prepared.counts.items()])
+        st.success(common.tr("Fichier valide. Voici ce que l'import changerait :", "Valid file. This is what the import would change:"))
+        st.dataframe(counts, hide_index=True)
+        for notice in prepared.notices:
+            st.caption(notice)
+        if st.button(common.tr("Publier cette version", "Publish this version"), type="primary"):
+            try:
+                result = publishing.publish_import(db_path, parsed, table, mode, by=user, source_name=upload.name)
+            except publishing.PublishError as error:
+                st.error(str(error))
+            else:
+                st.success(common.tr(f"Publié : version {result.version}. Les pages affichent désormais ces données.",
+                                     f"Published: version {result.version}. The pages now show these data."))
+
+st.header(common.tr("Historique des versions", "Version history"))
+history = publishing.history(db_path)
+if not history:
+    st.write(common.tr("Aucun import pour l'instant.", "No import yet."))
+else:
+    common.table(pd.DataFrame(history), "qmi_historique", key="history")
+    kept = publishing.archived_versions(db_path)
+    if kept:
+        with st.form("rollback"):
+            version = st.selectbox(common.tr("Revenir à la version", "Roll back to version"), kept)
+            confirmed = st.checkbox(common.tr("Je confirme le retour à cette version", "I confirm the rollback"))
+            if st.form_submit_button(common.tr("Revenir en arrière", "Roll back")) and confirmed:
+                try:
+                    result = publishing.rollback(db_path, version, by=user)
+                except publishing.PublishError as error:
+                    st.error(str(error))
+                else:
+                    st.success(common.tr(f"Version {version} rétablie.", f"Version {version} restored."))
