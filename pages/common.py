@@ -373,6 +373,16 @@ def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
                           key=f"{key or name}-xlsx", width="stretch")
 
 
+def importable_export(table: str, view: View, label_fr: str, label_en: str) -> None:
+    """The view's rows in the import template's columns: edit them in Excel and import them back."""
+    rows = queries.importable_rows(connection(), table, view.filters)
+    st.download_button(tr(label_fr, label_en), lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"importable-{table}", help=tr(
+                           "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »).",
+                           "The import template's columns: edit in Excel, then import (Administration, mode “insert or update”)."))
+
+
 # --- access ------------------------------------------------------------------------------------
 
 def _secrets() -> dict:

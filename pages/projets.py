@@ -457,6 +457,13 @@ view = common.page("Projets", "Projects",
 version = common.data_version()
 frame = project_list(version, view.filters, view.statuses)
 render_list(frame)
+left, right = st.columns(2)
+with left:
+    common.importable_export("projects", view, "Projets au format du modèle d'import (Excel)",
+                             "Projects in the import template's format (Excel)")
+with right:
+    common.importable_export("project_events", view, "Historique des statuts au format du modèle d'import (Excel)",
+                             "Status history in the import template's format (Excel)")
 chosen = choose_project(frame, version)
 if chosen:
     render_detail(version, chosen)

@@ -145,3 +145,16 @@ def funnel(con, view: Filters, results: dict) -> list[dict]:
         stages.append({"stage": stage, "label_fr": label_fr, "label_en": label_en, "value": value,
                        "basis": basis, "covered": covered, "total": total})
     return stages
+
+
+# Importable tables a page can export row for row, and how the view selects their rows.
+_IMPORTABLE_VIEW_SQL = {
+    "projects": "SELECT t.* FROM projects t WHERE t.project_id IN (SELECT project_id FROM f_projects($edition, $commune, $theme)) ORDER BY t.project_id",
+    "project_events": "SELECT t.* FROM project_events t WHERE t.project_id IN (SELECT project_id FROM f_projects($edition, $commune, $theme)) ORDER BY t.event_id",
+    "community_events": "SELECT t.* FROM f_community_events($edition, $commune) t ORDER BY t.event_id",
+}
+
+
+def importable_rows(con, table: str, view: Filters = Filters()) -> pd.DataFrame:
+    """The view's rows of an importable table with the table's own columns: what the import template takes back."""
+    return db.fetch_df(con, _IMPORTABLE_VIEW_SQL[table], view.params())

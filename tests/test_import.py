@@ -526,3 +526,36 @@ def test_validation_api_for_the_admin_page(reference_con):
     assert [(p.row, p.column, p.value) for p in problems] == [(2, "project_id", "Gotham"), (2, "date_start", "2024-02-30")]
     assert all(p.message_fr and p.message_en and p.expected_fr and p.expected_en for p in problems)
     assert problems[0].as_dict()["message_fr"].startswith("saisie.csv, ligne 2, colonne « project_id »")
+
+
+def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
+    """What the Projets page exports in the template's format comes back unchanged (issue 4, round trip)."""
+    import io
+    import shutil
+
+    import pandas as pd
+
+    from pages import common
+    from qmi_metrics import db as qdb
+    from qmi_metrics import importing, queries
+    from qmi_metrics.filters import Filters
+
+    live = tmp_path / "live.duckdb"
+    shutil.copy(reference_db_path, live)
+    for table in ("projects", "project_events"):
+        with qdb.connect(live) as con:
+            rows = queries.importable_rows(con, table, Filters(edition=1))
+            exported = common.to_excel(rows, table)
+            parsed = importing.read_file(exported, f"export_{table}.xlsx", table)
+            prepared = importing.prepare(con, parsed, table, "upsert")
+        assert prepared.ok, [p.message_fr for p in prepared.problems]
+        counts = prepared.counts[table].as_dict()
+        assert counts == {"added": 0, "updated": 0, "unchanged": len(rows), "removed": 0}, (table, counts)
+        assert len(pd.read_excel(io.BytesIO(exported))) == len(rows)
+    # An edit made in Excel comes back as exactly one update.
+    with qdb.connect(live) as con:
+        rows = queries.importable_rows(con, "projects", Filters(edition=1))
+        rows.loc[rows["project_id"] == "soy-pv", "theme_slug"] = "Économie circulaire"
+        parsed = importing.read_file(common.to_excel(rows, "projects"), "export_projects.xlsx", "projects")
+        prepared = importing.prepare(con, parsed, "projects", "upsert")
+    assert prepared.ok and prepared.counts["projects"].as_dict()["updated"] == 1
