@@ -34,6 +34,7 @@ PAGES = [
     ("communaute", "Communauté", True, False),
     ("editions", "Éditions", False, False),
     ("sources", "Sources et écarts", False, False),
+    ("administration", "Administration", False, False),
 ]
 
 if not CHROMIUM.exists():
