@@ -66,6 +66,10 @@ def _figs(*ids: str) -> tuple[FigureRef, ...]:
 
 
 PROJECTS = "f_projects($edition, $commune, $theme)"
+# Projects hosted by each laureate commune that hosts any.
+PROJECTS_PER_COMMUNE = ("(SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
+                        " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee)"
+                        " GROUP BY c.insee HAVING count(p.project_id) > 0)")
 
 REGISTRY: tuple[Kpi, ...] = (
     Kpi(
@@ -191,9 +195,7 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Projets par commune (minimum)", label_en="Projects per commune (minimum)", unit="count",
         definition_fr="Plus petit nombre de projets accueillis par une commune lauréate.",
         definition_en="Smallest number of projects hosted by a laureate commune.",
-        sql="SELECT min(n) AS value, count(*) AS covered, count(*) AS total FROM ("
-            " SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
-            " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee) GROUP BY c.insee HAVING count(p.project_id) > 0)",
+        sql=f"SELECT min(n) AS value, count(*) AS covered, count(*) AS total FROM {PROJECTS_PER_COMMUNE}",
         filters=("edition",),
         figures=_figs("rapport_solutions_par_quartier_min"),
     ),
@@ -202,9 +204,7 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Projets par commune (maximum)", label_en="Projects per commune (maximum)", unit="count",
         definition_fr="Plus grand nombre de projets accueillis par une commune lauréate.",
         definition_en="Largest number of projects hosted by a laureate commune.",
-        sql="SELECT max(n) AS value, count(*) AS covered, count(*) AS total FROM ("
-            " SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
-            " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee) GROUP BY c.insee HAVING count(p.project_id) > 0)",
+        sql=f"SELECT max(n) AS value, count(*) AS covered, count(*) AS total FROM {PROJECTS_PER_COMMUNE}",
         filters=("edition",),
         figures=_figs("rapport_solutions_par_quartier_max"),
     ),
