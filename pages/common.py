@@ -303,15 +303,18 @@ def kpi_card(result: kpis.KpiResult) -> None:
     language = lang()
     shown = result.value
     note = tr("calculé", "computed") if result.is_complete else tr("calculé · données partielles", "computed · partial data")
+    qualifier = ""
     if not result.is_complete and result.published:
         shown, note = result.published_value, tr("publié · données partielles", "published · partial data")
+        if result.published[0].qualifier in ("plus de", "au moins"):
+            qualifier = tr("plus de ", "over ")
     elif not result.is_complete and result.value is not None and result.unit in ("ratio", "months", "index"):
         shown, note = None, tr("non calculable · données partielles", "not computable · partial data")
     published = result.published[0] if result.published else None
     help_lines = [result.kpi.definition(language)]
     if published:
         help_lines.append(f"{tr('Source', 'Source')} : {published.source} — « {published.quote} »")
-    st.metric(result.kpi.label(language), formatting.value(shown, result.unit, language), border=True,
+    st.metric(result.kpi.label(language), qualifier + formatting.value(shown, result.unit, language), border=True,
               help="\n\n".join(help_lines))
     total = result.total if result.total is not None else "?"
     caption = f"{note} · {tr('couverture', 'coverage')} {result.covered}/{total}"

@@ -357,9 +357,14 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Indicateurs dans la bibliothèque", label_en="Indicators in the library", unit="count",
         definition_fr="Nombre d'indicateurs d'évaluation de la bibliothèque livrée avec le tableau de bord.",
         definition_en="Number of evaluation indicators in the library shipped with the dashboard.",
-        sql="SELECT count(*) AS value, count(*) AS covered, count(*) AS total FROM indicators",
+        # The library's size is published; the shipped one is the part the documents name.
+        sql="SELECT count(*) AS value, count(*) AS covered,"
+            " greatest(count(*), (SELECT max(value) FROM published_figures"
+            "                     WHERE figure_id = 'rapport_indicateurs_bibliotheque'))::INTEGER AS total"
+            " FROM indicators",
         filters=(),
         figures=_figs("rapport_indicateurs_bibliotheque"),
+        partial_is_finding=True,
         note_fr="La bibliothèque complète n'est pas publique : celle-ci ne contient que les indicateurs tirés des mesures"
                 " que le rapport cite.",
         note_en="The full library is not public: this one holds only the indicators drawn from measures the report names.",

@@ -134,7 +134,9 @@ def chart_specs(at) -> list[str]:
 def test_page_lists_the_library_per_domain(evaluation, reference_db_path):
     at = evaluation(reference_db_path)
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "21"
+    # 21 shipped of the report's "plus de 60": the card shows the published size, the caption the coverage.
+    assert {m.label: m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "plus de 60"
+    assert any("couverture 21/60" in c.value for c in at.caption)
     assert any("La bibliothèque complète n'est pas publique" in m.value and "+60 INDICATEURS" in m.value
                for m in at.markdown)
     assert [tab.label for tab in at.tabs] == TAB_LABELS
