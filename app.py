@@ -3,6 +3,7 @@
 import streamlit as st
 
 from pages import common
+from qmi_metrics import presentation, slideshow
 
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
@@ -21,11 +22,19 @@ PAGES = {
         st.Page("pages/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
     ],
 }
+PRESENTATION = st.Page("pages/presentation.py", title="Mode présentation", icon=":material/slideshow:")
+PAGES["Présenter"] = [PRESENTATION]
 ADMINISTRATION = st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:")
 PAGES["Gestion"] = [ADMINISTRATION]
 if common.access_config()["require_login"] and not common.signed_in_user():
     # Reading requires a sign-in (secrets: [access] require_login = true): only the sign-in page is reachable.
     PAGES = {"Connexion": [ADMINISTRATION]}
 navigation = st.navigation(PAGES)
+if presentation.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path \
+        and any(page is PRESENTATION for pages in PAGES.values() for page in pages):
+    # ?present=1 on any page: the same view as a slideshow, filters kept.
+    st.switch_page(PRESENTATION, query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
+if navigation.url_path == PRESENTATION.url_path:
+    st.html(slideshow.HOST_PAGE_CSS)  # full screen: the sidebar below stays hidden from its first frame
 common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
 navigation.run()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
 
 from pages import common
-from qmi_metrics import community, formatting, reconcile
+from qmi_metrics import community, figures, formatting, reconcile
 from qmi_metrics.filters import Filters
 
 view = common.page(
@@ -102,16 +101,6 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def bar_labels(events: pd.DataFrame) -> list[str]:
-    """'novembre 2023<br>Sceaux', made unique when two meetings share a month and a commune."""
-    labels, seen = [], {}
-    for day, precision, commune in zip(events["date_start"], events["date_precision"], events["commune"]):
-        label = f"{date_text(day, precision)}<br>{commune if known(commune) else NOT_KNOWN}"
-        seen[label] = seen.get(label, 0) + 1
-        labels.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return labels
-
-
 def events_summary(events: pd.DataFrame) -> str:
     counted = events.dropna(subset=["participants"])
     dated = events.dropna(subset=["date_start"])
@@ -143,16 +132,9 @@ def events_chart(events: pd.DataFrame) -> None:
                           "No meeting in this view has a published number of participants: no chart."))
         common.table(table, "qmi_communaute_rencontres", key="rencontres")
         return
-    labels = bar_labels(counted)
-    values = counted["participants"].astype(int).tolist()
-    fig = go.Figure(go.Bar(
-        x=labels, y=values, text=[common.fmt(v) for v in values], textposition="outside",
-        marker_color=common.PALETTE[0], customdata=[people(v) for v in values], cliponaxis=False,
-        hovertemplate="%{x}<br>%{customdata}<extra></extra>"))
-    fig.update_layout(title=common.tr("Participants par rencontre", "Participants per meeting"),
-                      yaxis_title=common.tr("participants", "participants"), xaxis_title=None,
-                      yaxis_range=[0, max(values) * 1.2], xaxis_type="category")
-    common.chart(fig, table, events_summary(events), "qmi_communaute_rencontres", key="rencontres")
+    fig = figures.community_events(events, lang)  # the same figure as the reports and slides
+    common.chart(fig, table, events_summary(events), "qmi_communaute_rencontres", key="rencontres",
+                 height=fig.layout.height)
 
 
 # --- diagnostics ----------------------------------------------------------------------------------------

@@ -4,10 +4,9 @@ project stands, and how long deployments take — saying each time how much of t
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from pages import common
-from qmi_metrics import formatting, projects
+from qmi_metrics import figures, formatting, projects
 from qmi_metrics.filters import Filters
 
 CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
@@ -43,10 +42,7 @@ def plural(n: int, singular: str, plural_form: str) -> str:
 # --- per commune, per défi ---------------------------------------------------------------------------
 
 def group_labels(groups: pd.DataFrame, by: str) -> list[str]:
-    unknown = common.tr("Commune non renseignée", "Commune not available") if by == "commune" \
-        else common.tr("Défi non renseigné", "Challenge not available")
-    column = "label_en" if common.lang() == "en" else "label_fr"
-    return [unknown if key is None or pd.isna(key) else label for key, label in zip(groups["key"], groups[column])]
+    return figures.group_labels(groups, by, common.lang())
 
 
 def coverage_sentence(totals: dict) -> str:
@@ -67,18 +63,6 @@ def coverage_sentence(totals: dict) -> str:
     return sentence + "."
 
 
-def rate_text(row) -> str:
-    value = common.fmt(row.rate, "ratio") if not pd.isna(row.rate) else not_known()
-    return value if row.outcome_known == row.projects else f"{value} · {row.outcome_known}/{row.projects}"
-
-
-def months_text(row) -> str:
-    if not row.deployed:
-        return common.tr("aucun déployé", "none deployed")
-    value = common.fmt(round(row.mean_months, 1), "months") if not pd.isna(row.mean_months) else not_known()
-    return value if row.measured == row.deployed and row.deployed else f"{value} · {row.measured}/{row.deployed}"
-
-
 def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
     return pd.DataFrame({
         common.tr(GROUPINGS[by][2], GROUPINGS[by][3]): labels,
@@ -92,36 +76,12 @@ def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFram
 
 
 def group_chart(groups: pd.DataFrame, labels: list[str], by: str) -> go.Figure:
-    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=[
-        common.tr("Taux de déploiement (n/N : issue connue / projets)", "Deployment rate (n/N: outcome known / projects)"),
-        common.tr("Délai moyen (n/N : datés / déployés)", "Mean time (n/N: dated / deployed)")])
-    rows = list(groups.itertuples())
-    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
-                            text=[rate_text(r) for r in rows], textposition="outside", cliponaxis=False,
-                            marker={"color": common.PALETTE[0]}, hoverinfo="text", showlegend=False), row=1, col=1)
-    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.mean_months) else r.mean_months for r in rows],
-                            orientation="h", text=[months_text(r) for r in rows], textposition="outside",
-                            cliponaxis=False, marker={"color": common.PALETTE[1], "pattern": {"shape": "/"}},
-                            hoverinfo="text", showlegend=False), row=1, col=2)
-    longest = groups["mean_months"].max()
-    figure.update_xaxes(range=[0, 1.7], tickvals=[0, 0.5, 1], tickformat=".0%", row=1, col=1)
-    figure.update_xaxes(range=[0, 1.8 * (longest if not pd.isna(longest) and longest > 0 else 12)],
-                        ticksuffix=common.tr(" mois", " mo."), row=1, col=2)
-    figure.update_yaxes(autorange="reversed", automargin=True)
-    figure.update_annotations(font_size=13)
-    return figure
+    # The same figure as the reports (qmi_metrics.figures).
+    return figures.deployment(groups, labels, common.lang())
 
 
 def group_summary(groups: pd.DataFrame, labels: list[str]) -> str:
-    rated = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.rate)]
-    parts = [f"{label} {common.fmt(row.rate, 'ratio')} ({row.deployed}/{row.outcome_known})" for label, row in rated]
-    sentence = common.tr("Taux de déploiement parmi les issues connues : ", "Deployment rate among known outcomes: ")
-    sentence += common.tr(" ; ", "; ").join(parts) if parts else not_known()
-    timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
-    if timed:
-        sentence += common.tr(" ; délai moyen : ", "; mean time: ") + common.tr(" ; ", "; ").join(
-            f"{label} {common.fmt(round(row.mean_months, 1), 'months')} ({row.measured})" for label, row in timed)
-    return sentence + "."
+    return figures.deployment_summary(groups, labels, common.lang())
 
 
 def render_grouping(version: str, filters: Filters, by: str) -> None:
@@ -138,8 +98,9 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
         st.write(common.tr("Aucune issue connue dans cette vue : pas de graphique.",
                            "No known outcome in this view: no chart."))
         return
-    common.chart(group_chart(groups, labels, by), table, group_summary(groups, labels), f"qmi_deploiement_par_{by}",
-                 key=f"by-{by}", height=160 + 48 * len(groups))
+    figure = group_chart(groups, labels, by)
+    common.chart(figure, table, group_summary(groups, labels), f"qmi_deploiement_par_{by}",
+                 key=f"by-{by}", height=figure.layout.height)
 
 
 # --- status board -------------------------------------------------------------------------------------

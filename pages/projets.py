@@ -6,15 +6,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from pages import common
-from qmi_metrics import formatting, projects, queries
+from qmi_metrics import figures, formatting, projects, queries, reports
 from qmi_metrics.filters import Filters
 
-STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
-STAGE_SYMBOLS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
-                 "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
               "quartier": ("quartier", "district"), "landmark": ("repère", "landmark"),
               "commune_centroid": ("centre de la commune", "commune centre")}
@@ -250,14 +246,7 @@ def render_facts(project: dict, deployment: pd.DataFrame) -> None:
 
 
 def event_when(row) -> str:
-    if row.date_start is None or pd.isna(row.date_start):
-        return common.tr("non daté", "undated")
-    end = row.date_end if row.date_end is not None and not pd.isna(row.date_end) else None
-    if end is None or row.date_precision == "season":  # a season already names its months
-        return common.fmt_date(row.date_start, row.date_precision)
-    if row.date_precision == "day":
-        return formatting.date_range(row.date_start, end, "day", common.lang())
-    return f"{common.fmt_date(row.date_start, row.date_precision)} – {common.fmt_date(end, row.date_precision)}"
+    return figures.event_when(row, common.lang())
 
 
 def render_timeline(project: dict, events: pd.DataFrame) -> None:
@@ -270,34 +259,14 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
     if not dated.empty:
         labels = [common.status_label(kind) for kind in dated["kind"]]
         whens = [event_when(row) for row in dated.itertuples()]
-        figure = go.Figure(go.Scatter(
-            x=dated["date_start"], y=labels, mode="markers+text", text=whens, textposition="top center",
-            marker={"size": 16, "color": common.PALETTE[0],
-                    "symbol": [STAGE_SYMBOLS.get(kind, "circle") for kind in dated["kind"]]},
-            customdata=[[common.tr("précision", "precision"), row.date_precision] for row in dated.itertuples()],
-            hovertemplate="%{y} — %{text}<br>%{customdata[0]}" + colon() + "%{customdata[1]}<extra></extra>",
-            showlegend=False))
-        for row in dated[dated["date_end"].notna()].itertuples():  # a period (a season) drawn as a segment
-            label = common.status_label(row.kind)
-            figure.add_trace(go.Scatter(x=[row.date_start, row.date_end], y=[label, label], mode="lines",
-                                        line={"width": 6, "color": common.PALETTE[5]}, hoverinfo="skip",
-                                        showlegend=False))
-        order = [common.status_label(kind) for kind in STAGE_ORDER if kind in set(dated["kind"])]
-        # Room around the markers so the date labels above them are never cut.
-        figure.update_yaxes(categoryorder="array", categoryarray=order, title=None, range=[-0.6, len(order) - 0.2])
-        ends = dated["date_end"].dropna()
-        first = pd.Timestamp(dated["date_start"].min())
-        last = max(pd.Timestamp(dated["date_start"].max()), pd.Timestamp(ends.max()) if not ends.empty else first)
-        ticks, tick_labels = common.month_ticks(first, last, 3)
-        figure.update_xaxes(title=None, tickvals=ticks, ticktext=tick_labels,
-                            range=[first - pd.DateOffset(months=2), last + pd.DateOffset(months=2)])
+        figure = figures.project_timeline(events, common.lang())  # the same figure as the evaluation sheet
         table = pd.DataFrame({common.tr("statut", "status"): labels, "date": whens,
                               common.tr("précision", "precision"): dated["date_precision"].values,
                               "source": dated["source_title"].values})
         summary = f"{project['name']}{colon()}" + common.tr(" ; ", "; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
         common.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
-                     height=120 + 70 * len(order))
+                     height=figure.layout.height)
     if not undated.empty:
         names = ", ".join(common.status_label(kind) for kind in undated["kind"])
         n = len(undated)
@@ -355,22 +324,7 @@ def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFr
 
 def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataFrame) -> None:
     en = common.lang() == "en"
-    titles = [f"{row.label_en if en else row.label_fr} ({row.unit}, {common.tr(*DIRECTIONS[row.direction])})"
-              for row in series.itertuples()]
-    figure = make_subplots(rows=len(series), cols=1, shared_xaxes=True, subplot_titles=titles, 
-                            vertical_spacing=70 / (230 * len(series)))  # about 70 px: room for each title
-    sentences = []
-    for i, row in enumerate(series.itertuples(), start=1):
-        points = values[values["indicator_id"] == row.indicator_id]
-        figure.add_trace(go.Scatter(x=points["measured_on"], y=points["value"], mode="lines+markers", name=titles[i - 1],
-                                    line={"color": common.PALETTE[(i - 1) % len(common.PALETTE)]},
-                                    marker={"symbol": i - 1}, showlegend=False), row=i, col=1)
-        first, final = points.iloc[0], points.iloc[-1]
-        sentences.append(common.tr(
-            f"{row.label_fr} : de {common.fmt(first['value'])} ({common.fmt_date(first['measured_on'], 'month')}) "
-            f"à {common.fmt(final['value'])} ({common.fmt_date(final['measured_on'], 'month')})",
-            f"{row.label_en}: from {common.fmt(first['value'])} ({common.fmt_date(first['measured_on'], 'month')}) "
-            f"to {common.fmt(final['value'])} ({common.fmt_date(final['measured_on'], 'month')})"))
+    figure = figures.indicator_series(series, values, common.lang())  # the same figure as the evaluation sheet
     data = pd.DataFrame({
         common.tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
         common.tr("unité", "unit"): values["unit"],
@@ -378,10 +332,8 @@ def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataF
         common.tr("valeur", "value"): values["value"],
         "source": values["source_id"],
     })
-    ticks, tick_labels = common.month_ticks(values["measured_on"].min(), values["measured_on"].max(), 3)
-    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)  # French month names (plotly's are English)
-    common.chart(figure, data, common.tr(" ; ", "; ").join(sentences) + ".", f"qmi_projet_{project['project_id']}_mesures",
-                 key="indicator-values", height=60 + 230 * len(series))
+    common.chart(figure, data, figures.indicator_summary(series, values, common.lang()),
+                 f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
 
 
 def render_replicability(project: dict, scores: pd.DataFrame) -> None:
@@ -437,10 +389,24 @@ def render_lessons(project: dict) -> None:
         st.write(common.tr("Enseignements : non renseigné.", "Lessons: not available."))
 
 
+def render_sheet_downloads(project_id: str) -> None:
+    """The project's evaluation sheet (« fiche évaluation »), made on click: PDF or self-contained HTML."""
+    con, lang = common.connection(), common.lang()  # captured now: the file is made outside the page's run
+    left, right = st.columns(2)
+    left.download_button(common.tr("Fiche évaluation (PDF)", "Evaluation sheet (PDF)"),
+                         lambda: reports.project_sheet_pdf(con, project_id, lang), f"fiche_evaluation_{project_id}.pdf",
+                         "application/pdf", key="sheet-pdf", icon=":material/picture_as_pdf:", width="stretch")
+    right.download_button(common.tr("Fiche évaluation (HTML)", "Evaluation sheet (HTML)"),
+                          lambda: reports.project_sheet_html(con, project_id, lang),
+                          f"fiche_evaluation_{project_id}.html", "text/html", key="sheet-html",
+                          icon=":material/article:", width="stretch")
+
+
 def render_detail(version: str, project_id: str) -> None:
     detail = project_detail(version, project_id)
     project = detail["project"]
     st.subheader(project["name"])
+    render_sheet_downloads(project_id)
     render_facts(project, detail["deployment"])
     render_timeline(project, detail["events"])
     render_sites(detail["sites"])

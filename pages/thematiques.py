@@ -6,10 +6,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import common
-from qmi_metrics import db, programme, reconcile
+from qmi_metrics import db, figures, programme, reconcile
 from qmi_metrics.filters import Filters
 
-PUBLISHED_COLOUR, COMPUTED_COLOUR = common.PALETTE[1], common.PALETTE[0]
+PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
 
 
 # --- cached reads -----------------------------------------------------------------------------
@@ -131,33 +131,8 @@ def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd
 
 
 def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go.Figure:
-    keys = SCOPES[scope]
-    names = [label(row) for _, row in shares.iterrows()]
-    by_theme = published.drop_duplicates("theme_slug").set_index("theme_slug")["value"]
-    published_values = [by_theme.get(slug) for slug in shares["theme_slug"]]
-    figure = go.Figure()
-    # The published bars are hatched: the two series differ by more than their colour.
-    if any(v is not None for v in published_values):
-        figure.add_bar(y=names, x=published_values, orientation="h", name=common.tr("publié", "published"),
-                       marker={"color": PUBLISHED_COLOUR, "pattern": {"shape": "/"}},
-                       text=[f"{common.tr('publié', 'published')} {pct(v)}" if v is not None else "" for v in published_values],
-                       textposition="outside", cliponaxis=False)
-    computed = shares[keys["share"]]
-    known = shares[keys["known"]].iloc[0]
-    if known:
-        figure.add_bar(y=names, x=computed, orientation="h", name=common.tr("calculé", "computed"),
-                       marker={"color": COMPUTED_COLOUR},
-                       text=[f"{common.tr('calculé', 'computed')} {pct(v)} ({n}/{known})"
-                             for v, n in zip(computed, shares[keys["count"]])],
-                       textposition="outside", cliponaxis=False)
-    top = max([v for v in published_values if v is not None] + [float(v) for v in computed.fillna(0)] + [0.1])
-    figure.update_layout(barmode="group", bargap=0.25)
-    # Room on the right for the text labels, but no tick beyond 100 %.
-    step = 0.05 if top <= 0.3 else 0.1 if top <= 0.6 else 0.25
-    ticks = [i * step for i in range(int(min(top, 1.0) / step + 1e-9) + 1)]
-    figure.update_xaxes(tickvals=ticks, ticktext=[pct(t) for t in ticks], range=[0, top * 1.6], title=None)
-    figure.update_yaxes(autorange="reversed", title=None)
-    return figure
+    # The same figure as the reports and slides (qmi_metrics.figures).
+    return figures.theme_shares(shares, published, scope, common.lang())
 
 
 def share_summary(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> str:
@@ -203,8 +178,9 @@ def theme_section(view: common.View, version: str) -> None:
         # The coverage sentence stands right above its chart: it decides how the chart may be read.
         sentence, comparable = coverage_sentence(scope, shares)
         (st.info if comparable else st.warning)(sentence, icon="ℹ️" if comparable else "⚠️")
-        common.chart(share_chart(scope, shares, scoped), share_table(scope, shares, scoped),
-                     share_summary(scope, shares, scoped), f"qmi_defis_{scope}", key=f"themes-{scope}", height=480)
+        figure = share_chart(scope, shares, scoped)
+        common.chart(figure, share_table(scope, shares, scoped), share_summary(scope, shares, scoped),
+                     f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
 
 
 # --- families and solution types ----------------------------------------------------------------

@@ -3,12 +3,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import common
-from qmi_metrics import queries
+from qmi_metrics import figures, queries
 
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
             "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
-BASIS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
-         "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
+BASIS = figures.FUNNEL_BASIS
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -39,15 +38,9 @@ else:
         common.tr("nature", "basis"): common.tr(*BASIS[s["basis"]]),
         common.tr("couverture", "coverage"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
     } for s in stages])
-    labels = [f"{common.fmt(s['value'])} ({common.tr(*BASIS[s['basis']])})" for s in stages]
-    figure = go.Figure(go.Funnel(y=frame.iloc[:, 0], x=frame.iloc[:, 1], text=labels, textinfo="text",
-                                 marker={"color": [common.PALETTE[i % len(common.PALETTE)] for i in range(len(stages))]}))
-    summary = common.tr("De ", "From ") + ", ".join(f"{common.fmt(s['value'])} {common.tr(s['label_fr'], s['label_en']).lower()}"
-                                                    for s in stages) + "."
-    if any(s["basis"] == "partial" for s in stages):
-        summary += " " + common.tr("« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.",
-                                   "“partial”: the row-level data cover only part of the projects.")
-    common.chart(figure, frame, summary, "qmi_entonnoir", key="funnel", height=380)
+    figure = figures.funnel(stages, common.lang())  # the same figure as the reports and slides
+    summary = figures.funnel_summary(stages, common.lang())
+    common.chart(figure, frame, summary, "qmi_entonnoir", key="funnel", height=figure.layout.height)
 
 st.header(common.tr("Calendrier", "Calendar"))
 milestones = calendar(version, view.filters.edition)

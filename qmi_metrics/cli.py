@@ -1,4 +1,4 @@
-"""Command line: python -m qmi_metrics build | kpis | reconcile | demo | template | import | history | rollback."""
+"""Command line: python -m qmi_metrics build | kpis | reconcile | demo | template | import | history | rollback | report."""
 
 from __future__ import annotations
 
@@ -221,6 +221,110 @@ def cmd_hash_password(args) -> int:
     return EXIT_OK
 
 
+# --- reports ---------------------------------------------------------------------------------------------
+
+def _report_format(args) -> str:
+    """--format, else the --out file's suffix when it names a format, else PDF."""
+    if args.format:
+        return args.format
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    suffix = {"htm": "html", "ppt": "pptx"}.get(suffix, suffix)
+    return suffix if suffix in ("pdf", "html", "pptx") else "pdf"
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    """A text progress bar on stderr: one updated line on a terminal, one line per file otherwise."""
+    width = 24
+    filled = width * done // total if total else width
+    line = f"[{done}/{total}] {'#' * filled}{'.' * (width - filled)} {name}"
+    if sys.stderr.isatty():
+        print(f"\r{line:<79}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def cmd_report(args) -> int:
+    from . import reports  # plotly and reportlab load only for this command
+
+    con = _open(args.db)
+    allowed = ("pdf", "html", "pptx") if args.kind == "edition" else ("pdf", "html")
+    fmt = _report_format(args)
+    if fmt not in allowed:
+        print(f"Format {fmt} : possible pour « report edition » seulement / only for `report edition`."
+              f" Formats possibles / valid formats: {', '.join(allowed)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        if args.kind == "project":
+            return _report_projects(con, args, fmt, reports)
+        if args.kind == "commune":
+            report = reports.commune_report(con, args.commune, args.edition, args.lang)
+            data = reports.render_report(report, fmt)
+        elif fmt == "pptx":
+            data = reports.edition_deck(con, args.edition, args.lang, args.url)
+        else:
+            data = reports.render_report(reports.edition_report(con, args.edition, args.lang), fmt)
+    except (UnknownFilterValue, reports.UnknownProject) as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _write(args.out, data)
+    print(f"Fichier écrit / file written: {args.out}")
+    return EXIT_OK
+
+
+def _report_projects(con, args, fmt: str, reports) -> int:
+    if bool(args.project) == bool(args.all):
+        print("Donnez un identifiant de projet ou --all / give a project id or --all", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.project:
+        data = reports.render_report(reports.project_sheet(con, args.project, args.lang), fmt)
+        _write(args.out, data)
+        print(f"Fichier écrit / file written: {args.out}")
+        return EXIT_OK
+    edition = resolve(con, edition=args.edition).edition
+    ids = reports.project_ids(con, edition)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for done, project_id in enumerate(ids, start=1):
+        _write(out / f"{project_id}.{fmt}", reports.render_report(reports.project_sheet(con, project_id, args.lang), fmt))
+        _progress(done, len(ids), project_id)
+    print(f"{len(ids)} fiches écrites dans / sheets written to: {out}")
+    return EXIT_OK
+
+
+def _report_parser(commands) -> None:
+    report = commands.add_parser("report", help="fiche évaluation d'un projet, rapport de commune ou d'édition, diapositives")
+    kinds = report.add_subparsers(dest="kind", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--out", type=Path, required=True, help="fichier à écrire (dossier avec --all)")
+    common.add_argument("--db", type=Path)
+    common.add_argument("--lang", choices=("fr", "en"), default="fr")
+
+    project = kinds.add_parser("project", parents=[common], help="fiche évaluation d'un projet (ou de tous : --all)")
+    project.add_argument("project", nargs="?", help="identifiant du projet (ex. purple)")
+    project.add_argument("--all", action="store_true", help="tous les projets de la base, un fichier chacun dans --out")
+    project.add_argument("--edition", help="avec --all : les projets de cette édition seulement")
+    project.add_argument("--format", choices=("pdf", "html"))
+
+    commune = kinds.add_parser("commune", parents=[common], help="rapport d'une commune lauréate")
+    commune.add_argument("commune", help="nom ou code INSEE")
+    commune.add_argument("--edition", help="numéro d'édition (défaut : toutes)")
+    commune.add_argument("--format", choices=("pdf", "html"))
+
+    edition = kinds.add_parser("edition", parents=[common], help="rapport d'une édition, ou ses diapositives (pptx)")
+    edition.add_argument("edition", help="numéro d'édition")
+    edition.add_argument("--format", choices=("pdf", "html", "pptx"))
+    edition.add_argument("--url", default="http://localhost:8501",
+                         help="adresse du tableau de bord pour la dernière diapositive (défaut : http://localhost:8501)")
+    report.set_defaults(run=cmd_report)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -281,6 +385,8 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("--by")
     back.add_argument("--wait", type=float, default=_lock_wait())
     back.set_defaults(run=cmd_rollback)
+
+    _report_parser(commands)
     return top
 
 

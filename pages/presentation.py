@@ -1,0 +1,51 @@
+"""Mode présentation: the programme's story as a full-screen slideshow for a projector.
+
+Opened from the navigation (/presentation) or with ?present=1 on any page (app.py switches here). The
+view's filters come from the URL (?edition=2&commune=Sceaux); ?interval=20 sets the seconds per slide and
+?base=https://… the address the QR code points to. All slides are rendered server-side into one
+self-contained HTML document (qmi_metrics.slideshow): advancing does not rerun the page, and nothing is
+fetched from the network, so it plays on a laptop without internet.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages import common
+from qmi_metrics import presentation, slideshow
+from qmi_metrics.filters import Filters
+
+PAGE_PATHS = tuple(path.stem for path in Path(__file__).parent.glob("*.py"))  # each page's url_path is its file name
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def slideshow_html(version: str, filters: Filters, statuses: tuple[str, ...], lang: str, base: str,
+                   notices: tuple[str, ...], interval: float) -> str:
+    deck = presentation.build(common.connection(), filters, statuses, lang, base, notices)
+    return slideshow.render(deck, interval)
+
+
+def configured_public_url() -> str | None:
+    try:
+        return st.secrets.get("public_url")
+    except Exception:  # no secrets file
+        return None
+
+
+def browser_url() -> str | None:
+    """The address the browser uses (None in tests and before the browser has said it)."""
+    try:
+        return st.context.url
+    except Exception:
+        return None
+
+
+# No sidebar, header or toolbar: app.py hides them (slideshow.HOST_PAGE_CSS) before drawing the sidebar. Not
+# st.set_page_config(initial_sidebar_state="collapsed"): the collapse would outlive the slideshow on the next page.
+view = common.current_view()
+interval, interval_notice = presentation.parse_interval(st.query_params.get("interval"))
+base, base_notice = presentation.base_url(st.query_params.get("base"), configured_public_url(), browser_url(), PAGE_PATHS)
+notices = [common.tr(fr, en).format(v=value) for fr, en, value in view.notices]
+notices += [common.tr(*notice) for notice in (interval_notice, base_notice) if notice]
+st.iframe(slideshow_html(common.data_version(), view.filters, view.statuses, common.lang(), base, tuple(notices), interval),
+          height=1000, alt=slideshow.FRAME_TITLE)

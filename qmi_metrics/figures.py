@@ -1,0 +1,497 @@
+"""The dashboard's plotly figures, built once for every output: the pages (interactive), the reports
+(PDF / HTML images) and the slides (PPTX images). Plain plotly, no Streamlit: each function takes the
+rows it draws and the reader's language, and returns a go.Figure whose layout height is its natural
+height (pages pass it to `common.chart`, reports to `render.figure_png`).
+
+Accessibility rules of the dashboard hold here too: Okabe–Ito colours, and every series told apart by
+a text label, a symbol or a hatch, never by colour alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import formatting
+from .queries import STATUS_LABELS
+
+# Okabe–Ito: distinguishable by colour-blind readers (the same list as pages/common.PALETTE).
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
+                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
+STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
+# Marker symbols of the status timeline: the stage is told by its shape as well as by its row.
+STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
+                 "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
+FUNNEL_BASIS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
+                "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
+DIRECTIONS = {"hausse": ("↑ hausse", "↑ up"), "baisse": ("↓ baisse", "↓ down"), "neutre": ("→ neutre", "→ neutral")}
+PUBLISHED_COLOUR, COMPUTED_COLOUR = PALETTE[1], PALETTE[0]
+SHARE_SCOPES = {"projects": {"share": "projects_share", "count": "projects", "known": "projects_known"},
+                "applications": {"share": "applications_share", "count": "applications", "known": "applications_known"}}
+
+
+# --- language and formats -------------------------------------------------------------------------
+
+def tr(lang: str, fr: str, en: str) -> str:
+    return en if lang == "en" else fr
+
+
+def known(value) -> bool:
+    return value is not None and not (not isinstance(value, str) and pd.isna(value))
+
+
+def not_known(lang: str) -> str:
+    return formatting.NOT_KNOWN[lang]
+
+
+def fmt(value, unit: str = "count", lang: str = "fr", decimals: int | None = None) -> str:
+    return formatting.value(value, unit, lang, decimals)
+
+
+def pct(value, lang: str = "fr") -> str:
+    return fmt(None if not known(value) else float(value), "ratio", lang)
+
+
+def date_text(day, precision, lang: str = "fr") -> str:
+    return formatting.date(day, precision, lang) if known(day) else not_known(lang)
+
+
+def status_label(status: str | None, lang: str = "fr", symbol: bool = True) -> str:
+    """'● déployé' (the symbol tells the status without colour); 'non renseigné' when unknown."""
+    if status is None:
+        return not_known(lang)
+    text = STATUS_LABELS[lang].get(status, status)
+    return f"{STATUS_SYMBOLS.get(status, '')} {text}".strip() if symbol else text
+
+
+def separators(lang: str) -> str:
+    """Plotly's decimal and thousands separators: '70,5' and '1 234' in French."""
+    return ", " if lang == "fr" else ".,"
+
+
+def month_ticks(first, last, every_months: int = 6, lang: str = "fr") -> tuple[list, list[str]]:
+    """Tick positions and French/English labels for a date axis (plotly's own labels are English)."""
+    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+    year, month = first.year, 1 if first.month <= 6 else 7
+    values, labels = [], []
+    while dt.date(year, month, 1) <= last:
+        day = dt.date(year, month, 1)
+        values.append(day)
+        labels.append(formatting.date(day, "month", lang, short=True))
+        month += every_months
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return values, labels
+
+
+def wrap(text: str, width: int = 22) -> str:
+    """Break a long label into lines (plotly does not wrap) so it is not cut at the chart's edge."""
+    lines, line = [], ""
+    for word in str(text).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
+@functools.lru_cache(maxsize=1)
+def _white_template() -> dict:
+    import plotly.io as pio
+
+    return pio.templates["plotly_white"].to_plotly_json()
+
+
+def print_style(fig: go.Figure, lang: str = "fr", width: int = 900, height: int | None = None,
+                font_size: int = 14) -> dict:
+    """The figure as a plain dict laid out for a static image: white ground, the palette, French separators,
+    print-size text. (A dict, not a go.Figure: re-validating every property would cost more than the image.)"""
+    spec = fig.to_dict()
+    layout = spec.setdefault("layout", {})
+    layout.update(template=_white_template(), width=width, height=height or layout.get("height") or 420,
+                  colorway=PALETTE, separators=separators(lang), paper_bgcolor="white")
+    layout["font"] = {**(layout.get("font") or {}), "size": font_size, "family": "DejaVu Sans, Arial, sans-serif"}
+    if (layout.get("margin") or {}).get("t") is None:
+        layout["margin"] = {"l": 10, "r": 20, "t": 40, "b": 10, **(layout.get("margin") or {})}
+    return spec
+
+
+# --- programme funnel -----------------------------------------------------------------------------
+
+def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
+    """The programme funnel (`queries.funnel`, stages with a value): each bar says its value and whether it is
+    computed, published or partial."""
+    names = [tr(lang, s["label_fr"], s["label_en"]) for s in stages]
+    texts = [f"{fmt(s['value'], lang=lang)} ({tr(lang, *FUNNEL_BASIS[s['basis']])})" for s in stages]
+    figure = go.Figure(go.Funnel(y=names, x=[s["value"] for s in stages], text=texts, textinfo="text",
+                                 marker={"color": [PALETTE[i % len(PALETTE)] for i in range(len(stages))]}))
+    figure.update_layout(height=380, separators=separators(lang))
+    return figure
+
+
+def funnel_summary(stages: list[dict], lang: str = "fr") -> str:
+    summary = tr(lang, "De ", "From ") + ", ".join(
+        f"{fmt(s['value'], lang=lang)} {tr(lang, s['label_fr'], s['label_en']).lower()}" for s in stages) + "."
+    if any(s["basis"] == "partial" for s in stages):
+        summary += " " + tr(lang, "« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.",
+                            "“partial”: the row-level data cover only part of the projects.")
+    return summary
+
+
+# --- défis: published vs computed shares ----------------------------------------------------------
+
+def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "projects", lang: str = "fr") -> go.Figure:
+    """Share of each défi as published (hatched bars) and as computed from the rows (solid bars).
+
+    `shares` is `programme.theme_shares`, `published` the rows of `programme.published_theme_shares` of the scope."""
+    keys = SHARE_SCOPES[scope]
+    names = [row["label_en"] if lang == "en" else row["label_fr"] for _, row in shares.iterrows()]
+    by_theme = published.drop_duplicates("theme_slug").set_index("theme_slug")["value"] if not published.empty else {}
+    published_values = [by_theme.get(slug) for slug in shares["theme_slug"]]
+    figure = go.Figure()
+    # The published bars are hatched: the two series differ by more than their colour.
+    if any(v is not None for v in published_values):
+        figure.add_bar(y=names, x=published_values, orientation="h", name=tr(lang, "publié", "published"),
+                       marker={"color": PUBLISHED_COLOUR, "pattern": {"shape": "/"}},
+                       text=[f"{tr(lang, 'publié', 'published')} {pct(v, lang)}" if v is not None else ""
+                             for v in published_values],
+                       textposition="outside", cliponaxis=False)
+    computed = shares[keys["share"]]
+    known_rows = shares[keys["known"]].iloc[0] if not shares.empty else 0
+    if known_rows:
+        figure.add_bar(y=names, x=computed, orientation="h", name=tr(lang, "calculé", "computed"),
+                       marker={"color": COMPUTED_COLOUR},
+                       text=[f"{tr(lang, 'calculé', 'computed')} {pct(v, lang)} ({n}/{known_rows})"
+                             for v, n in zip(computed, shares[keys["count"]])],
+                       textposition="outside", cliponaxis=False)
+    top = max([v for v in published_values if v is not None] + [float(v) for v in computed.fillna(0)] + [0.1])
+    figure.update_layout(barmode="group", bargap=0.25, height=480, separators=separators(lang))
+    # Room on the right for the text labels, but no tick beyond 100 %.
+    step = 0.05 if top <= 0.3 else 0.1 if top <= 0.6 else 0.25
+    ticks = [i * step for i in range(int(min(top, 1.0) / step + 1e-9) + 1)]
+    figure.update_xaxes(tickvals=ticks, ticktext=[pct(t, lang) for t in ticks], range=[0, top * 1.6], title=None)
+    figure.update_yaxes(autorange="reversed", title=None)
+    return figure
+
+
+# --- deployment per commune or per défi --------------------------------------------------------------
+
+def _rate_text(row, lang: str) -> str:
+    value = fmt(row.rate, "ratio", lang) if not pd.isna(row.rate) else not_known(lang)
+    return value if row.outcome_known == row.projects else f"{value} · {row.outcome_known}/{row.projects}"
+
+
+def _months_text(row, lang: str) -> str:
+    if not row.deployed:
+        return tr(lang, "aucun déployé", "none deployed")
+    value = fmt(round(row.mean_months, 1), "months", lang) if not pd.isna(row.mean_months) else not_known(lang)
+    return value if row.measured == row.deployed and row.deployed else f"{value} · {row.measured}/{row.deployed}"
+
+
+def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.Figure:
+    """Deployment rate and mean time to deployment per group (`projects.deployment_by`), side by side;
+    each bar says how many rows it rests on (n/N)."""
+    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=[
+        tr(lang, "Taux de déploiement (n/N : issue connue / projets)", "Deployment rate (n/N: outcome known / projects)"),
+        tr(lang, "Délai moyen (n/N : datés / déployés)", "Mean time (n/N: dated / deployed)")])
+    rows = list(groups.itertuples())
+    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
+                            text=[_rate_text(r, lang) for r in rows], textposition="outside", cliponaxis=False,
+                            marker={"color": PALETTE[0]}, hoverinfo="text", showlegend=False), row=1, col=1)
+    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.mean_months) else r.mean_months for r in rows],
+                            orientation="h", text=[_months_text(r, lang) for r in rows], textposition="outside",
+                            cliponaxis=False, marker={"color": PALETTE[1], "pattern": {"shape": "/"}},
+                            hoverinfo="text", showlegend=False), row=1, col=2)
+    longest = groups["mean_months"].max()
+    figure.update_xaxes(range=[0, 1.7], tickvals=[0, 0.5, 1], tickformat=".0%", row=1, col=1)
+    figure.update_xaxes(range=[0, 1.8 * (longest if not pd.isna(longest) and longest > 0 else 12)],
+                        ticksuffix=tr(lang, " mois", " mo."), row=1, col=2)
+    figure.update_yaxes(autorange="reversed", automargin=True)
+    figure.update_annotations(font_size=13)
+    figure.update_layout(height=160 + 48 * len(groups), separators=separators(lang))
+    return figure
+
+
+def deployment_summary(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> str:
+    rated = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.rate)]
+    parts = [f"{label} {fmt(row.rate, 'ratio', lang)} ({row.deployed}/{row.outcome_known})" for label, row in rated]
+    sentence = tr(lang, "Taux de déploiement parmi les issues connues : ", "Deployment rate among known outcomes: ")
+    sentence += tr(lang, " ; ", "; ").join(parts) if parts else not_known(lang)
+    timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
+    if timed:
+        sentence += tr(lang, " ; délai moyen : ", "; mean time: ") + tr(lang, " ; ", "; ").join(
+            f"{label} {fmt(round(row.mean_months, 1), 'months', lang)} ({row.measured})" for label, row in timed)
+    return sentence + "."
+
+
+def group_labels(groups: pd.DataFrame, by: str, lang: str = "fr") -> list[str]:
+    """The groups' names; a project without commune or défi keeps its own, named, row."""
+    unknown = tr(lang, "Commune non renseignée", "Commune not available") if by == "commune" \
+        else tr(lang, "Défi non renseigné", "Challenge not available")
+    column = "label_en" if lang == "en" else "label_fr"
+    return [unknown if key is None or pd.isna(key) else label for key, label in zip(groups["key"], groups[column])]
+
+
+# --- Community of Experimenters ----------------------------------------------------------------------
+
+def event_bar_labels(events: pd.DataFrame, lang: str = "fr") -> list[str]:
+    """'novembre 2023<br>Sceaux', made unique when two meetings share a month and a commune."""
+    labels, seen = [], {}
+    for day, precision, commune in zip(events["date_start"], events["date_precision"], events["commune"]):
+        label = f"{date_text(day, precision, lang)}<br>{commune if known(commune) else not_known(lang)}"
+        seen[label] = seen.get(label, 0) + 1
+        labels.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return labels
+
+
+def community_events(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None:
+    """Participants per meeting (`community.events`) over time; None when no meeting has a published attendance."""
+    counted = events.dropna(subset=["participants"])
+    if counted.empty:
+        return None
+    labels = event_bar_labels(counted, lang)
+    values = counted["participants"].astype(int).tolist()
+    figure = go.Figure(go.Bar(
+        x=labels, y=values, text=[fmt(v, lang=lang) for v in values], textposition="outside",
+        marker_color=PALETTE[0], customdata=[fmt(v, "people", lang) for v in values], cliponaxis=False,
+        hovertemplate="%{x}<br>%{customdata}<extra></extra>"))
+    figure.update_layout(title=tr(lang, "Participants par rencontre", "Participants per meeting"),
+                         yaxis_title=tr(lang, "participants", "participants"), xaxis_title=None,
+                         yaxis_range=[0, max(values) * 1.2], xaxis_type="category", height=420,
+                         separators=separators(lang))
+    return figure
+
+
+# --- one project: status timeline and indicator series ---------------------------------------------------
+
+def event_when(row, lang: str = "fr") -> str:
+    """When a status event happened, at its source's precision: 'juin 2023', 'été 2024', 'non daté'."""
+    if not known(row.date_start):
+        return tr(lang, "non daté", "undated")
+    end = row.date_end if known(row.date_end) else None
+    if end is None or row.date_precision == "season":  # a season already names its months
+        return formatting.date(row.date_start, row.date_precision, lang)
+    if row.date_precision == "day":
+        return formatting.date_range(row.date_start, end, "day", lang)
+    return f"{formatting.date(row.date_start, row.date_precision, lang)} – {formatting.date(end, row.date_precision, lang)}"
+
+
+def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None:
+    """A project's dated status events (`queries.project_events`) on a time axis, one row per status, each
+    marker labelled with its date at its precision; a period (a season) drawn as a segment. None when no
+    event is dated."""
+    dated = events[events["date_start"].notna()]
+    if dated.empty:
+        return None
+    colon = tr(lang, " : ", ": ")
+    labels = [status_label(kind, lang) for kind in dated["kind"]]
+    whens = [event_when(row, lang) for row in dated.itertuples()]
+    figure = go.Figure(go.Scatter(
+        x=dated["date_start"], y=labels, mode="markers+text", text=whens, textposition="top center",
+        marker={"size": 16, "color": PALETTE[0],
+                "symbol": [STAGE_MARKERS.get(kind, "circle") for kind in dated["kind"]]},
+        customdata=[[tr(lang, "précision", "precision"), row.date_precision] for row in dated.itertuples()],
+        hovertemplate="%{y} — %{text}<br>%{customdata[0]}" + colon + "%{customdata[1]}<extra></extra>",
+        showlegend=False))
+    for row in dated[dated["date_end"].notna()].itertuples():  # a period (a season) drawn as a segment
+        label = status_label(row.kind, lang)
+        figure.add_trace(go.Scatter(x=[row.date_start, row.date_end], y=[label, label], mode="lines",
+                                    line={"width": 6, "color": PALETTE[5]}, hoverinfo="skip", showlegend=False))
+    order = [status_label(kind, lang) for kind in STAGE_ORDER if kind in set(dated["kind"])]
+    # Room around the markers so the date labels above them are never cut.
+    figure.update_yaxes(categoryorder="array", categoryarray=order, title=None, range=[-0.6, len(order) - 0.2])
+    ends = dated["date_end"].dropna()
+    first = pd.Timestamp(dated["date_start"].min())
+    last = max(pd.Timestamp(dated["date_start"].max()), pd.Timestamp(ends.max()) if not ends.empty else first)
+    ticks, tick_labels = month_ticks(first, last, 3, lang)
+    figure.update_xaxes(title=None, tickvals=ticks, ticktext=tick_labels,
+                        range=[first - pd.DateOffset(months=2), last + pd.DateOffset(months=2)])
+    figure.update_layout(height=120 + 70 * len(order), separators=separators(lang))
+    return figure
+
+
+def indicator_titles(series: pd.DataFrame, lang: str = "fr") -> list[str]:
+    return [f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {tr(lang, *DIRECTIONS[row.direction])})"
+            for row in series.itertuples()]
+
+
+def indicator_series(series: pd.DataFrame, values: pd.DataFrame, lang: str = "fr", row_height: int = 230) -> go.Figure:
+    """One small multiple per indicator followed (`projects.indicators` rows with values), its measurements
+    over time (`projects.indicator_values`); each series has its own marker symbol."""
+    titles = indicator_titles(series, lang)
+    figure = make_subplots(rows=len(series), cols=1, shared_xaxes=True, subplot_titles=titles,
+                           vertical_spacing=70 / (row_height * len(series)))  # about 70 px: room for each title
+    for i, row in enumerate(series.itertuples(), start=1):
+        points = values[values["indicator_id"] == row.indicator_id]
+        figure.add_trace(go.Scatter(x=points["measured_on"], y=points["value"], mode="lines+markers", name=titles[i - 1],
+                                    line={"color": PALETTE[(i - 1) % len(PALETTE)]},
+                                    marker={"symbol": i - 1}, showlegend=False), row=i, col=1)
+    ticks, tick_labels = month_ticks(values["measured_on"].min(), values["measured_on"].max(), 3, lang)
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)  # French month names (plotly's are English)
+    figure.update_yaxes(exponentformat="none", separatethousands=True)  # « 30 000 », not « 30k »
+    figure.update_layout(height=60 + row_height * len(series), separators=separators(lang))
+    return figure
+
+
+def indicator_summary(series: pd.DataFrame, values: pd.DataFrame, lang: str = "fr") -> str:
+    sentences = []
+    for row in series.itertuples():
+        points = values[values["indicator_id"] == row.indicator_id]
+        first, final = points.iloc[0], points.iloc[-1]
+        label = row.label_en if lang == "en" else row.label_fr
+        sentences.append(tr(
+            lang,
+            f"{label} : de {fmt(first['value'], lang=lang)} ({formatting.date(first['measured_on'], 'month', lang)}) "
+            f"à {fmt(final['value'], lang=lang)} ({formatting.date(final['measured_on'], 'month', lang)})",
+            f"{label}: from {fmt(first['value'], lang=lang)} ({formatting.date(first['measured_on'], 'month', lang)}) "
+            f"to {fmt(final['value'], lang=lang)} ({formatting.date(final['measured_on'], 'month', lang)})"))
+    return tr(lang, " ; ", "; ").join(sentences) + "."
+
+
+# --- static map of the laureate communes ------------------------------------------------------------------
+
+EDITION_MARKERS = ("circle", "diamond", "square", "triangle-up", "star", "hexagon")
+MAP_LAT = 48.85  # the Métropole's latitude: one degree of longitude is cos(48.85°) of a degree of latitude
+
+
+def _points(frame: pd.DataFrame | None) -> pd.DataFrame:
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=["lat", "lon"])
+    return frame[frame["lat"].notna() & frame["lon"].notna()]
+
+
+def _ranges(frames: list[pd.DataFrame], pad: float, min_span: float) -> tuple[list[float], list[float]]:
+    """Longitude and latitude ranges around the points, at least min_span degrees of latitude."""
+    lats = [float(v) for f in frames for v in f["lat"]]
+    lons = [float(v) for f in frames for v in f["lon"]]
+    if not lats:
+        lats, lons = [48.72, 48.98], [2.15, 2.62]  # the Métropole
+    lat_c, lon_c = (min(lats) + max(lats)) / 2, (min(lons) + max(lons)) / 2
+    lat_half = max((max(lats) - min(lats)) / 2 + pad, min_span / 2)
+    lon_half = max((max(lons) - min(lons)) / 2 + pad / math.cos(math.radians(MAP_LAT)),
+                   lat_half / math.cos(math.radians(MAP_LAT)))
+    return [lon_c - lon_half, lon_c + lon_half], [lat_c - lat_half, lat_c + lat_half]
+
+
+def _contour_lines(contours: dict | None, laureates: set[str]) -> list[go.Scatter]:
+    """Commune outlines as plain lines (no tiles); the laureates' outlines filled lightly."""
+    if not contours:
+        return []
+    traces = []
+    for laureate in (False, True):
+        xs, ys = [], []
+        for feature in contours.get("features", []):
+            if (str(feature["properties"].get("code")) in laureates) != laureate:
+                continue
+            geometry = feature["geometry"]
+            polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+            for polygon in polygons:
+                ring = polygon[0]
+                xs += [p[0] for p in ring] + [None]
+                ys += [p[1] for p in ring] + [None]
+        if xs:
+            traces.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", showlegend=False,
+                                     line={"color": "#777777" if laureate else "#BBBBBB", "width": 1.2 if laureate else 0.6},
+                                     fill="toself" if laureate else None,
+                                     fillcolor="rgba(0,114,178,0.10)" if laureate else None))
+    return traces
+
+
+def _projects_text(count: int, lang: str) -> str:
+    return f"{count} {tr(lang, 'projet' if count < 2 else 'projets', 'project' if count == 1 else 'projects')}"
+
+
+def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,
+                 metropole: pd.DataFrame | None = None, lang: str = "fr", contours: dict | None = None,
+                 focus: str = "metropole", height: int = 560) -> go.Figure:
+    """A static map drawn with plotly alone (no tiles, works offline): the Métropole's commune centroids as a
+    grey ground, the laureate communes labelled with their projects, their quartiers and the experimentation
+    sites. Frames are those of `geo.laureate_communes`, `geo.quartiers`, `geo.experimentation_sites` and
+    `geo.metropole_centroids`; `contours` the optional GeoJSON of `geo.read_cache`.
+
+    focus='metropole' frames the whole Métropole, 'laureates' the laureate communes and their places."""
+    figure = go.Figure()
+    laureates = _points(communes)
+    for trace in _contour_lines(contours, set(communes["insee"]) if not communes.empty else set()):
+        figure.add_trace(trace)
+    ground = _points(metropole)
+    if not ground.empty:
+        figure.add_trace(go.Scatter(
+            x=ground["lon"], y=ground["lat"], mode="markers", name=tr(lang, "autres communes de la Métropole",
+                                                                       "other communes of the Métropole"),
+            marker={"size": 5, "color": "#C8C8C8"}, hovertext=ground["commune"], hoverinfo="text"))
+    quartier_points = _points(quartiers)
+    if not quartier_points.empty:
+        quartier_points = quartier_points[quartier_points["site_kind"] != "commune_centroid"]
+    if not quartier_points.empty:
+        # A commune whose centre is not known is named at its quartier instead (never at a guessed place).
+        placed = set(laureates["insee"])
+        projects_of = dict(zip(communes["insee"], communes["projects"])) if not communes.empty else {}
+        texts = ["" if row.insee in placed else f"<b>{row.commune}</b><br>{row.quartier_name}"
+                 + (f" · {_projects_text(projects_of.get(row.insee, 0), lang)}" if row.insee in projects_of else "")
+                 for row in quartier_points.itertuples()]
+        figure.add_trace(go.Scatter(
+            x=quartier_points["lon"], y=quartier_points["lat"], mode="markers+text", name=tr(lang, "quartier (repère)",
+                                                                                          "quartier (landmark)"),
+            marker={"size": 11, "symbol": "square-open", "color": PALETTE[3], "line": {"width": 2}},
+            text=texts, textposition="top center", textfont={"color": "#1a1a1a"}, cliponaxis=False,
+            hovertext=quartier_points["quartier_name"], hoverinfo="text"))
+    site_points = _points(sites)
+    if not site_points.empty:
+        site_points = site_points.drop_duplicates("site_id")
+        figure.add_trace(go.Scatter(
+            x=site_points["lon"], y=site_points["lat"], mode="markers", name=tr(lang, "lieu d'expérimentation",
+                                                                             "experimentation site"),
+            marker={"size": 9, "symbol": "x", "color": PALETTE[7]}, hovertext=site_points["site_name"],
+            hoverinfo="text"))
+    for i, (editions, group) in enumerate(laureates.groupby("editions", sort=True)):
+        name = (tr(lang, "commune lauréate, édition ", "laureate commune, edition ") + str(editions)
+                if "," not in str(editions) else tr(lang, "commune lauréate, éditions ", "laureate commune, editions ")
+                + str(editions))
+        texts = [f"<b>{row.commune}</b><br>{_projects_text(row.projects, lang)}" for row in group.itertuples()]
+        figure.add_trace(go.Scatter(
+            x=group["lon"], y=group["lat"], mode="markers+text", name=name, text=texts,
+            textposition=["top center" if j % 2 == 0 else "bottom center" for j in range(len(group))],
+            textfont={"color": "#1a1a1a"},
+            marker={"size": 18, "symbol": EDITION_MARKERS[i % len(EDITION_MARKERS)], "color": PALETTE[i % 3],
+                    "line": {"color": "white", "width": 1.5}}, cliponaxis=False))
+    if focus == "laureates" and not laureates.empty:
+        x_range, y_range = _ranges([laureates, quartier_points, site_points], pad=0.02, min_span=0.08)
+    else:
+        shown = [ground] if not ground.empty else [laureates, quartier_points, site_points]
+        x_range, y_range = _ranges(shown, pad=0.01, min_span=0.2)
+    figure.update_xaxes(range=x_range, visible=False, showgrid=False)
+    # One degree of latitude drawn 1/cos(lat) times as long as one of longitude: the map is not stretched.
+    figure.update_yaxes(range=y_range, visible=False, showgrid=False, scaleanchor="x",
+                        scaleratio=1 / math.cos(math.radians(MAP_LAT)))
+    figure.update_layout(height=height, plot_bgcolor="white", paper_bgcolor="white", separators=separators(lang),
+                         legend={"orientation": "h", "y": -0.02, "x": 0, "yanchor": "top"},
+                         margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return figure
+
+
+def map_summary(communes: pd.DataFrame, sites: pd.DataFrame | None, lang: str = "fr") -> str:
+    if communes.empty:
+        return tr(lang, "Aucune commune lauréate dans cette vue.", "No laureate commune in this view.")
+    listed = ", ".join(f"{row.commune} ({row.projects})" for row in communes.itertuples())
+    located = 0 if sites is None or sites.empty else sites["project_id"].nunique()
+    unplaced = [row.commune for row in communes.itertuples() if not (known(row.lat) and known(row.lon))]
+    sentence = tr(lang,
+                  f"{len(communes)} commune(s) lauréate(s), avec leurs projets entre parenthèses : {listed}. "
+                  f"Lieux d'expérimentation connus pour {located} projet(s). Fond : centroïdes des communes de la "
+                  "Métropole, sans fond de carte.",
+                  f"{len(communes)} laureate commune(s), with their projects in brackets: {listed}. "
+                  f"Experimentation sites known for {located} project(s). Ground: centroids of the Métropole's "
+                  "communes, no basemap.")
+    if unplaced:
+        sentence += " " + tr(lang, f"Centre de la commune non renseigné pour {', '.join(unplaced)} (nommée à son "
+                                   "quartier quand il est connu).",
+                             f"Commune centre not available for {', '.join(unplaced)} (named at its quartier when "
+                             "known).")
+    return sentence

@@ -1,0 +1,538 @@
+"""Event mode ("Mode présentation"): the programme's story as a list of slides, one message each.
+
+Plain data, no Streamlit and no HTML: the page renders these slides as a slideshow (qmi_metrics/slideshow.py)
+and other outputs (a PowerPoint deck) can take the same list. Every number comes from the KPI registry
+(kpis.compute_all) or the shared reads (queries, geo, programme, community) under the view's filters, and
+is shown the way the dashboard's cards show it: the computed value when the rows are complete, else the
+published figure (with its source), else nothing ("non renseigné" in a small line, never a big number).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+import pandas as pd
+
+from . import community, db, filters, formatting, geo, kpis, programme, queries, reconcile
+from .filters import Filters
+
+DEFAULT_BASE_URL = "http://localhost:8501/"
+DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL = 15, 3, 600  # seconds a slide stays on screen
+PROJECTS_PER_SLIDE = 8  # rows of a commune's project list that stay legible from the back of a room
+TRUE_WORDS = ("1", "true", "yes", "oui", "on")
+
+# The headline slides: a few big numbers each (ids of the KPI registry).
+PROGRAMME_KPIS = ("communes_count", "candidatures_count", "projects_selected_count")
+DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count")
+COMMUNITY_KPIS = ("community_events_count", "community_participants_total", "diagnostics_people_total")
+
+# Status symbols, so that a status reads without colour (the same as the pages' ones).
+STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
+                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
+QUALIFIERS_EN = {"plus de": "more than", "près de": "nearly", "au moins": "at least", "jusqu'à": "up to",
+                 "environ": "about", "en moyenne": "on average"}
+
+
+def tr(lang: str, fr: str, en: str) -> str:
+    return en if lang == "en" else fr
+
+
+# --- what a slide holds ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BigNumber:
+    """A headline figure: the value shown, its unit, where it comes from and what it rests on."""
+
+    kpi_id: str
+    label: str
+    value: float | None  # the value shown: computed, or published when the rows are partial
+    unit: str
+    text: str  # formatting.value(value, unit, lang): '70 %', '280 personnes'
+    number: str  # the part drawn big: '70 %', '280'
+    unit_text: str  # the part drawn small under it: '', 'personnes'
+    qualifier: str  # of a published figure: 'plus de', 'near'… ('' otherwise)
+    basis: str  # computed | published | partial
+    note: str  # what the value rests on: 'calculé · couverture 4/4'
+    source: str  # the document and section of a published figure, or how it is computed
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float | None
+    text: str  # the value as printed next to the bar
+    note: str = ""  # calculé / publié / partiel…, in words
+    basis: str = "computed"  # computed | published | partial
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point of the offline map. kind: context (another commune of the Métropole), city (Paris, for
+    orientation), commune (a laureate, `count` = its projects in view), quartier, site."""
+
+    kind: str
+    name: str
+    lat: float
+    lon: float
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class Slide:
+    kind: str  # title (rows[0][0]: the view's scope), empty, kpis, funnel, map, themes, commune, community, qr
+    title: str
+    subtitle: str = ""
+    numbers: tuple[BigNumber, ...] = ()
+    bars: tuple[Bar, ...] = ()
+    columns: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    places: tuple[Place, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    link: str = ""  # the QR code's payload (kind "qr")
+
+
+@dataclass(frozen=True)
+class Deck:
+    slides: tuple[Slide, ...]
+    lang: str
+    synthetic: bool  # every slide then carries a "DONNÉES SYNTHÉTIQUES" mark
+    link: str  # the dashboard's address with the same filters
+
+
+# --- URL parameters of the event mode ------------------------------------------------------------
+
+def is_on(raw) -> bool:
+    """?present=1 (or true, oui…) switches the event mode on."""
+    return raw is not None and str(raw).strip().lower() in TRUE_WORDS
+
+
+def parse_interval(raw) -> tuple[float, tuple[str, str] | None]:
+    """Seconds per slide from ?interval=: default 15, kept within 3–600; a bad value gives the default
+    and a notice (French, English) to show, never an exception."""
+    if raw is None or str(raw).strip() == "":
+        return DEFAULT_INTERVAL, None
+    text = str(raw).strip()
+    try:
+        seconds = float(text.replace(",", "."))
+    except ValueError:
+        seconds = math.nan
+    if math.isnan(seconds) or math.isinf(seconds):
+        return DEFAULT_INTERVAL, (f"Intervalle « {text} » non compris : {DEFAULT_INTERVAL} s par diapositive.",
+                                  f"Interval “{text}” not understood: {DEFAULT_INTERVAL} s per slide.")
+    bounded = min(max(seconds, MIN_INTERVAL), MAX_INTERVAL)
+    if bounded != seconds:
+        return bounded, (f"Intervalle « {text} » hors bornes ({MIN_INTERVAL}–{MAX_INTERVAL} s) : {bounded:g} s par diapositive.",
+                         f"Interval “{text}” out of bounds ({MIN_INTERVAL}–{MAX_INTERVAL} s): {bounded:g} s per slide.")
+    return seconds, None
+
+
+def _is_web_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not any(c in url for c in "<>\"' \n")
+
+
+def _folder(url: str) -> str:
+    """The address without query and fragment, ending with '/'."""
+    parts = urlsplit(url)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def base_url(param: str | None = None, configured: str | None = None, context_url: str | None = None,
+             page_paths: tuple[str, ...] = ()) -> tuple[str, tuple[str, str] | None]:
+    """The dashboard's root address for the QR code: ?base= wins, then `public_url` (secrets), then the
+    address the browser uses (st.context.url, the page's own segment removed), then localhost."""
+    notice = None
+    for candidate in (param, configured):
+        if not candidate:
+            continue
+        if _is_web_address(str(candidate)):
+            return _folder(str(candidate)), notice
+        notice = (f"Adresse de base ignorée (http:// ou https:// attendu) : « {candidate} »",
+                  f"Base address ignored (http:// or https:// expected): “{candidate}”")
+    if context_url and _is_web_address(context_url):
+        parts = urlsplit(context_url)
+        segments = parts.path.rstrip("/").split("/")
+        if segments and segments[-1] in page_paths:
+            segments = segments[:-1]
+        return _folder(urlunsplit((parts.scheme, parts.netloc, "/".join(segments), "", ""))), notice
+    return DEFAULT_BASE_URL, notice
+
+
+def is_local(url: str) -> bool:
+    """An address phones in the room cannot open (it names the presenter's own machine)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in ("localhost", "0.0.0.0", "::1") or host.startswith("127.")
+
+
+def dashboard_link(base: str, view: Filters, statuses: tuple[str, ...] = (), lang: str = "fr",
+                   commune_names: dict | None = None) -> str:
+    """The dashboard's home page with the same filters, in the URL form the sidebar writes."""
+    names = commune_names or {}
+    pairs = [("edition", "all" if view.edition is None else str(view.edition))]
+    pairs += [("commune", names.get(insee, insee)) for insee in view.communes]
+    pairs += [("theme", slug) for slug in view.themes]
+    pairs += [("status", status) for status in statuses]
+    if lang == "en":
+        pairs.append(("lang", "en"))
+    return _folder(base) + "?" + urlencode(pairs, quote_via=quote)
+
+
+# --- headline numbers ------------------------------------------------------------------------------
+
+def _document(figure: kpis.PublishedFigure, lang: str) -> str:
+    return reconcile.document_name(figure.document, lang)
+
+
+def qualifier_text(qualifier: str | None, lang: str) -> str:
+    """'plus de' printed before a published value; bounds (minimum, maximum) are said by the label."""
+    if not qualifier or qualifier in ("minimum", "maximum"):
+        return ""
+    return QUALIFIERS_EN.get(qualifier, qualifier) if lang == "en" else qualifier
+
+
+def split_value(value: float | None, unit: str, lang: str) -> tuple[str, str, str]:
+    """(full text, part drawn big, unit drawn small): '280 personnes' -> '280' + 'personnes'."""
+    text = formatting.value(value, unit, lang)
+    if value is not None and formatting.NBSP in text and unit not in ("euros",):
+        number, _, word = text.partition(formatting.NBSP)
+        return text, number, word
+    return text, text, ""
+
+
+def shown_value(result: kpis.KpiResult) -> tuple[float | None, str]:
+    """The value a card shows and its basis, by the dashboard's rule (pages/common.py kpi_card):
+    complete rows -> computed; partial rows and a published figure -> published; a partial ratio,
+    duration or index -> nothing; a partial count -> computed, said partial."""
+    if result.is_complete:
+        return result.value, "computed"
+    if result.published:
+        return result.published_value, "published"
+    if result.value is not None and result.unit in ("ratio", "months", "index"):
+        return None, "partial"
+    return result.value, "partial"
+
+
+def big_number(result: kpis.KpiResult, lang: str) -> BigNumber:
+    value, basis = shown_value(result)
+    total = result.total if result.total is not None else "?"
+    coverage = f"{tr(lang, 'couverture', 'coverage')} {result.covered}/{total}"
+    published = result.published[0] if result.published else None
+    if basis == "published":
+        note = f"{tr(lang, 'publié', 'published')} · {tr(lang, 'données partielles', 'partial data')} · {coverage}"
+        source = f"{tr(lang, 'Source', 'Source')} : {_document(published, lang)} — {published.section}"
+    else:
+        note = (f"{tr(lang, 'calculé', 'computed')} · {coverage}" if basis == "computed"
+                else f"{tr(lang, 'calculé', 'computed')} · {tr(lang, 'données partielles', 'partial data')} · {coverage}")
+        source = tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
+                    "Computed from the rows of the dashboard's database")
+        if published:  # the published figure stays in sight, agreeing or not
+            printed = " ".join(filter(None, [qualifier_text(published.qualifier, lang),
+                                             formatting.value(published.value, published.unit, lang)]))
+            source = f"{tr(lang, 'Publié', 'Published')} : {printed} — {_document(published, lang)}"
+    if result.ignored_filters:
+        note += " · " + tr(lang, "filtres non applicables : ", "filters not applicable: ") + ", ".join(result.ignored_filters)
+    text, number, unit_text = split_value(value, result.unit, lang)
+    return BigNumber(kpi_id=result.id, label=result.kpi.label(lang), value=value, unit=result.unit, text=text,
+                     number=number, unit_text=unit_text,
+                     qualifier=qualifier_text(published.qualifier, lang) if basis == "published" else "",
+                     basis=basis, note=note, source=source)
+
+
+def _lower_first(text: str) -> str:
+    """'Rencontres de la Communauté' -> 'rencontres de la Communauté' (proper nouns keep their capital)."""
+    return text[:1].lower() + text[1:]
+
+
+def rests_on_no_row(total: int | None, basis: str) -> bool:
+    """A computed count over no row at all (0 of 0) says the database knows nothing yet, not that there are
+    none: no big zero on a projector for it (the dashboard's card shows « 0 », with « couverture 0/0 »)."""
+    return total == 0 and basis != "published"
+
+
+def kpi_slide(results: dict, ids: tuple[str, ...], title: str, lang: str, subtitle: str = "") -> Slide:
+    """Big numbers for the KPIs that have a value; those without one are named in a small line."""
+    numbers, unknown = [], []
+    for kpi_id in ids:
+        if kpi_id not in results:
+            continue
+        number = big_number(results[kpi_id], lang)
+        (unknown if number.value is None or rests_on_no_row(results[kpi_id].total, number.basis) else numbers).append(number)
+    notes = []
+    if unknown:
+        notes.append(tr(lang, "Non renseigné pour cette vue : ", "Not available for this view: ")
+                     + ", ".join(_lower_first(n.label) if lang == "fr" else n.label for n in unknown) + ".")
+    if not numbers:
+        notes.insert(0, tr(lang, "Aucun de ces chiffres n'est connu pour cette vue.",
+                           "None of these figures is known for this view."))
+    return Slide(kind="kpis", title=title, subtitle=subtitle, numbers=tuple(numbers), notes=tuple(notes),
+                 sources=tuple(dict.fromkeys(n.source for n in numbers)))
+
+
+# --- the other slides --------------------------------------------------------------------------------
+
+BASIS_WORDS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
+               "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
+
+
+def funnel_slide(con, view: Filters, results: dict, lang: str) -> Slide:
+    stages = queries.funnel(con, view, results)
+    bars, unknown = [], []
+    for stage in stages:
+        label = tr(lang, stage["label_fr"], stage["label_en"])
+        if stage["value"] is None or rests_on_no_row(stage["total"], stage["basis"]):
+            unknown.append(_lower_first(label) if lang == "fr" else label)
+            continue
+        note = tr(lang, *BASIS_WORDS[stage["basis"]])
+        if stage["basis"] == "partial":
+            total = stage["total"] if stage["total"] is not None else "?"
+            note += f" · {tr(lang, 'couverture', 'coverage')} {stage['covered']}/{total}"
+        bars.append(Bar(label=label, value=stage["value"], text=formatting.value(stage["value"], "count", lang), note=note,
+                        basis=stage["basis"]))
+    notes = []
+    if not bars:
+        notes.append(tr(lang, "Aucune étape de l'entonnoir n'est connue pour cette vue.",
+                        "No stage of the funnel is known for this view."))
+    if any(s["basis"] == "published" for s in stages if s["value"] is not None):
+        notes.append(tr(lang, "« publié » : chiffre des documents, là où les lignes de la base sont incomplètes.",
+                        "“published”: the documents' figure, where the database's rows are incomplete."))
+    if any(s["basis"] == "partial" for s in stages if s["value"] is not None):
+        notes.append(tr(lang, "« partiel » : les lignes connues ne couvrent qu'une partie des projets.",
+                        "“partial”: the known rows cover only part of the projects."))
+    if unknown:
+        notes.append(tr(lang, "Non renseigné : ", "Not available: ") + ", ".join(unknown) + ".")
+    return Slide(kind="funnel", title=tr(lang, "Du premier appel aux projets évalués", "From the first call to evaluated projects"),
+                 bars=tuple(bars), notes=tuple(notes))
+
+
+def _known(value) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide:
+    """Communes, quartiers and sites placed from their coordinates: drawn without any map tiles."""
+    communes = geo.laureate_communes(con, view)
+    quartiers = geo.quartiers(con, view)
+    laureate_codes = set(communes["insee"])
+    places: list[Place] = []
+    for row in geo.metropole_centroids(con).itertuples():
+        if row.insee not in laureate_codes:  # laureates are drawn as such below
+            places.append(Place("city" if row.commune == "Paris" else "context", row.commune, row.lat, row.lon))
+    quartier_at = {r.insee: (r.lat, r.lon) for r in quartiers.itertuples() if _known(r.lat) and _known(r.lon)}
+    unplaced, at_quartier = [], set()
+    for row in communes.itertuples():
+        # A commune without a centroid is drawn at its quartier: the only place the data give.
+        if _known(row.lat) and _known(row.lon):
+            lat, lon = row.lat, row.lon
+        elif row.insee in quartier_at:
+            lat, lon = quartier_at[row.insee]
+            at_quartier.add(row.insee)
+        else:
+            unplaced.append(row.commune)
+            continue
+        places.append(Place("commune", row.commune, float(lat), float(lon), int(row.projects)))
+    for row in quartiers.drop_duplicates("site_id").itertuples():
+        if _known(row.lat) and _known(row.lon) and row.insee not in at_quartier:
+            places.append(Place("quartier", row.quartier_name or row.site_name, float(row.lat), float(row.lon)))
+    sites = geo.experimentation_sites(con, view, statuses).drop_duplicates("site_id")
+    for row in sites.itertuples():
+        places.append(Place("site", row.site_name, float(row.lat), float(row.lon)))
+    notes = []
+    if communes.empty:
+        notes.append(tr(lang, "Aucune commune lauréate dans cette vue.", "No laureate commune in this view."))
+    without_quartier = [r.commune for r in quartiers.itertuples() if not _known(r.lat)]
+    if without_quartier:
+        notes.append(tr(lang, "Quartier non localisé : ", "Quartier not located: ") + ", ".join(sorted(set(without_quartier))) + ".")
+    if at_quartier:
+        notes.append(tr(lang, "Communes sans centroïde connu : placées à leur quartier.",
+                        "Communes without a known centroid: placed at their quartier."))
+    if unplaced:
+        notes.append(tr(lang, "Position non renseignée : ", "Position not available: ") + ", ".join(unplaced) + ".")
+    precisions = sorted({geo.precision_label(p, lang) for p in quartiers["precision"] if p and p != "unknown"})
+    if precisions:
+        notes.append(tr(lang, "Précision des quartiers : ", "Quartiers' precision: ") + ", ".join(precisions) + ".")
+    has_context = any(p.kind in ("context", "city") for p in places)
+    background = (tr(lang, "Fond : les communes de la Métropole (points gris), sans fond de carte.",
+                     "Background: the Métropole's communes (grey dots), no map tiles.") if has_context
+                  else tr(lang, "Sans fond de carte : positions relatives.", "No map tiles: relative positions."))
+    return Slide(kind="map", title=tr(lang, "Les quartiers d'innovation", "The innovation quartiers"),
+                 places=tuple(places), notes=tuple(notes), sources=(background,))
+
+
+def themes_slide(con, view: Filters, lang: str) -> Slide:
+    """Shares per défi: computed when every project's défi is known, else the published ones with their
+    source and a sentence on why the rows cannot be compared with them."""
+    title = tr(lang, "Les défis des projets", "The projects' challenges")
+    shares = programme.theme_shares(con, Filters(edition=view.edition, communes=view.communes))
+    published = programme.published_theme_shares(con, view.edition)
+    published = published[published["scope"] == "projects"].drop_duplicates("theme_slug")
+    label = "label_en" if lang == "en" else "label_fr"
+    known, total = int(shares["projects_known"].iloc[0]), int(shares["projects_total"].iloc[0])
+    notes, sources = [], []
+    if view.themes:
+        notes.append(tr(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis.",
+                        "Shares ignore the “Challenges” filter: a share is taken over all challenges."))
+    if total and known >= total:
+        bars = tuple(Bar(label=row[label], value=float(row["projects_share"]),
+                         text=formatting.value(float(row["projects_share"]), "ratio", lang),
+                         note=f"{int(row['projects'])}/{known}")
+                     for _, row in shares.sort_values(["projects_share", "rank"], ascending=[False, True]).iterrows())
+        notes.insert(0, tr(lang, f"Calculé sur les {known} projets de la vue : le défi est connu pour chacun.",
+                           f"Computed over the {known} projects in the view: every one has a known challenge."))
+        return Slide(kind="themes", title=title, bars=bars, notes=tuple(notes),
+                     sources=(tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
+                                 "Computed from the rows of the dashboard's database"),))
+    if published.empty and total == 0:
+        notes.insert(0, tr(lang, "Aucune part par défi n'est publiée pour cette vue, et la base n'en contient aucun projet.",
+                           "No share per challenge is published for this view, and the database holds none of its projects."))
+        return Slide(kind="themes", title=title, notes=tuple(notes))
+    if published.empty:
+        notes.insert(0, tr(lang, f"Aucune part par défi n'est publiée pour cette vue, et le défi n'est connu que pour "
+                                 f"{known} projet{'s' if known > 1 else ''} sur {total}.",
+                           f"No share per challenge is published for this view, and the challenge is known for "
+                           f"{known} project{'s' if known != 1 else ''} out of {total} only."))
+        return Slide(kind="themes", title=title, notes=tuple(notes))
+    column = "theme_en" if lang == "en" else "theme_fr"
+    bars = tuple(Bar(label=row[column], value=float(row["value"]),
+                     text=" ".join(filter(None, [qualifier_text(row["qualifier"], lang),
+                                                 formatting.value(float(row["value"]), "ratio", lang)])),
+                     note=tr(lang, "publié", "published"), basis="published")
+                 for _, row in published.sort_values("value", ascending=False).iterrows())
+    editions = sorted({int(e) for e in published["edition_id"].dropna()})
+    notes.insert(0, tr(lang, f"Parts publiées ({', '.join(_edition_word(e, lang) for e in editions)}). Dans la base, le défi "
+                             f"n'est connu que pour {known} projet{'s' if known > 1 else ''} sur {total} : "
+                             "aucune part n'est calculée ici.",
+                       f"Published shares ({', '.join(_edition_word(e, lang) for e in editions)}). In the database the "
+                       f"challenge is known for {known} project{'s' if known != 1 else ''} out of {total} only: "
+                       "no share is computed here."))
+    if view.communes:
+        notes.append(tr(lang, "Ces parts portent sur toute l'édition, pas sur les seules communes choisies.",
+                        "These shares are about the whole edition, not only the communes chosen."))
+    for _, row in published.iterrows():
+        sources.append(f"{tr(lang, 'Source', 'Source')} : {reconcile.document_name(row['document'], lang)} — {row['section']}")
+    return Slide(kind="themes", title=title, bars=bars, notes=tuple(notes), sources=tuple(dict.fromkeys(sources)))
+
+
+def _edition_word(edition: int, lang: str) -> str:
+    return tr(lang, f"édition {edition}", f"edition {edition}")
+
+
+def status_text(status: str | None, lang: str) -> str:
+    if status is None:
+        return formatting.NOT_KNOWN[lang]
+    return f"{STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang].get(status, status)}".strip()
+
+
+def _text(value, lang: str) -> str:
+    return formatting.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
+                   editions_label: dict[int, str]) -> list[Slide]:
+    """One slide per laureate commune of the view with its projects (name, type, status); a long list
+    continues on a second slide."""
+    laureates = queries.laureate_communes(con, view)
+    projects = queries.projects(con, view, statuses)
+    slides = []
+    for insee, rows in laureates.groupby("insee", sort=False):
+        first = rows.iloc[0]
+        quartiers = [q for q in dict.fromkeys(rows["quartier_name"]) if isinstance(q, str) and q]
+        facts = [", ".join(editions_label.get(int(e), str(e)) for e in rows["edition_id"]),
+                 tr(lang, "quartier : ", "quartier: ") + (", ".join(quartiers) if quartiers else formatting.NOT_KNOWN[lang])]
+        if _known(first["population"]):
+            facts.append(formatting.value(float(first["population"]), "inhabitants", lang))
+        own = projects[projects["insee"] == insee]
+        table = [(row.name, _text(row.type_en if lang == "en" else row.type_fr, lang), status_text(row.current_status, lang))
+                 for row in own.itertuples()]
+        count = BigNumber(kpi_id="projects_in_commune", label="",
+                          value=float(len(own)), unit="count", text=str(len(own)), number=str(len(own)),
+                          unit_text=tr(lang, "projet" if len(own) <= 1 else "projets", "project" if len(own) == 1 else "projects"),
+                          qualifier="", basis="computed", note="", source="")
+        notes = []
+        if statuses:
+            notes.append(tr(lang, "Projets aux statuts : ", "Projects with status: ")
+                         + ", ".join(status_text(s, lang) for s in statuses) + ".")
+        if not table:
+            notes.insert(0, tr(lang, "Aucun projet de cette commune n'est connu dans la base pour cette vue.",
+                               "No project of this commune is known in the database for this view."))
+        chunks = [table[i:i + PROJECTS_PER_SLIDE] for i in range(0, len(table), PROJECTS_PER_SLIDE)] or [[]]
+        for part, chunk in enumerate(chunks, start=1):
+            suffix = f" ({part}/{len(chunks)})" if len(chunks) > 1 else ""
+            slides.append(Slide(kind="commune", title=f"{first['name']}{suffix}", subtitle=" · ".join(facts),
+                                numbers=(count,) if table else (), columns=(tr(lang, "Projet", "Project"), tr(lang, "Type", "Type"),
+                                                           tr(lang, "Statut", "Status")),
+                                rows=tuple(chunk), notes=tuple(notes)))
+    return slides
+
+
+def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
+    slide = kpi_slide(results, COMMUNITY_KPIS, tr(lang, "La Communauté des Expérimentateurs", "The Community of Experimenters"), lang)
+    meetings = community.events(con, view)
+    dated = [f"{_text(r.commune, lang)} ({formatting.date(r.date_start, r.date_precision, lang)})"
+             for r in meetings.itertuples() if r.date_start is not None and not pd.isna(r.date_start)]
+    subtitle = (tr(lang, "Rencontres : ", "Meetings: ") + ", ".join(dated)) if dated and len(dated) <= 6 else ""
+    return replace(slide, kind="community", subtitle=subtitle)
+
+
+def _scope(con, view: Filters, statuses: tuple[str, ...], lang: str, editions_label: dict[int, str]) -> str:
+    parts = [tr(lang, "Toutes les éditions", "All editions") if view.edition is None
+             else editions_label.get(view.edition, str(view.edition))]
+    if view.communes:
+        names = {row["insee"]: row["name"] for row in filters.communes(con)}
+        parts.append(", ".join(names.get(c, c) for c in view.communes))
+    if view.themes:
+        labels = {row["theme_slug"]: row["label_en" if lang == "en" else "label_fr"] for row in filters.themes(con)}
+        parts.append(", ".join(labels.get(t, t) for t in view.themes))
+    if statuses:
+        parts.append(", ".join(status_text(s, lang) for s in statuses))
+    return " · ".join(parts)
+
+
+def qr_slide(link: str, scope: str, lang: str) -> Slide:
+    notes = [tr(lang, f"Même vue que cette présentation : {scope}.", f"Same view as this presentation: {scope}.")]
+    if is_local(link):
+        notes.append(tr(lang, "Cette adresse désigne l'ordinateur de présentation : les téléphones ne l'ouvriront pas. "
+                              "Réglez l'adresse publique (?base=… ou public_url dans secrets.toml).",
+                        "This address names the presenting computer: phones will not open it. "
+                        "Set the public address (?base=… or public_url in secrets.toml)."))
+    return Slide(kind="qr", title=tr(lang, "Le tableau de bord sur votre téléphone", "The dashboard on your phone"),
+                 subtitle=tr(lang, "Scannez pour ouvrir les mêmes chiffres", "Scan to open the same figures"),
+                 notes=tuple(notes), link=link)
+
+
+# --- the deck ------------------------------------------------------------------------------------------
+
+def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: str = "fr",
+          base: str = DEFAULT_BASE_URL, notices: tuple[str, ...] = ()) -> Deck:
+    """The slides of the view, in the order they are shown; `notices` (already in `lang`) go on the first."""
+    results = {r.id: r for r in kpis.compute_all(con, view)}
+    editions_label = {row["edition_id"]: row["label_en" if lang == "en" else "label_fr"] for row in filters.editions(con)}
+    names = {row["insee"]: row["name"] for row in filters.communes(con)}
+    link = dashboard_link(base, view, statuses, lang, names)
+    scope = _scope(con, view, statuses, lang, editions_label)
+    slides = [Slide(kind="title", title=tr(lang, "Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts"),
+                    subtitle=tr(lang, "Métropole du Grand Paris · programme opéré par Paris&Co",
+                                "Métropole du Grand Paris · programme run by Paris&Co"),
+                    rows=((scope,),), notes=tuple(notices))]
+    laureates = queries.laureate_communes(con, view)
+    in_view = int(results["projects_selected_count"].value or 0) if "projects_selected_count" in results else 0
+    if laureates.empty and in_view == 0:
+        slides.append(Slide(kind="empty", title=tr(lang, "Rien à montrer pour cette vue", "Nothing to show for this view"),
+                            subtitle=scope,
+                            notes=(tr(lang, "Aucune commune lauréate et aucun projet ne correspondent à ces filtres.",
+                                      "No laureate commune and no project match these filters."),)))
+    else:
+        slides += [
+            kpi_slide(results, PROGRAMME_KPIS, tr(lang, "Le programme en chiffres", "The programme in figures"), lang, scope),
+            funnel_slide(con, view, results, lang),
+            map_slide(con, view, statuses, lang),
+            kpi_slide(results, DEPLOYMENT_KPIS, tr(lang, "Déploiement et évaluation", "Deployment and evaluation"), lang, scope),
+            themes_slide(con, view, lang),
+            *commune_slides(con, view, statuses, lang, editions_label),
+            community_slide(con, view, results, lang),
+        ]
+    slides.append(qr_slide(link, scope, lang))
+    return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link)

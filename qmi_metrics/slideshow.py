@@ -1,0 +1,509 @@
+"""The event mode's slides as one self-contained HTML document: inline CSS, inline SVG (bars, map, QR
+code) and a small script that shows one slide at a time, advances on a timer, by keyboard and by
+buttons, and loops. Nothing is loaded from the network: it plays on a laptop without internet.
+
+Sizes are in a unit `--u` (1 % of a 16:9 stage that fits the window), so the slides keep their layout on
+any projector; the headline numbers are 8.4 u and the body text 1.45 u (5.8 times smaller).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import replace
+
+import segno
+
+from .presentation import Deck, Place, Slide, tr
+
+FRAME_TITLE = "Diaporama QMI"  # the frame's accessible name, and how the page's CSS finds it
+
+# For the Streamlit page around the slideshow: no sidebar, header or toolbar; the frame covers the window.
+HOST_PAGE_CSS = f"""<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"], [data-testid="stSidebarNav"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"] {{ display: none !important; }}
+[data-testid="stMain"] {{ overflow: hidden !important; }}
+iframe[title="{FRAME_TITLE}"] {{ position: fixed !important; inset: 0 !important; width: 100vw !important;
+  height: 100vh !important; z-index: 999990; border: 0; background: #ffffff; }}
+</style>"""
+
+NAVY, INK, MUTED = "#0b1f3a", "#111827", "#374151"  # 16:1, 17:1 and 10:1 on white
+BLUE, ORANGE, GREEN, YELLOW = "#0072B2", "#E69F00", "#009E73", "#F0E442"  # Okabe–Ito
+
+CSS = """
+* { box-sizing: border-box; }
+html, body { margin: 0; height: 100%; overflow: hidden; background: #ffffff; }
+body { --u: min(1vw, 1.7778vh); display: flex; align-items: center; justify-content: center; color: #111827;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
+body.dark { background: #0b1f3a; }
+.stage { position: relative; width: calc(100 * var(--u)); height: calc(56.25 * var(--u)); overflow: hidden;
+  font-size: calc(1.45 * var(--u)); line-height: 1.3; }
+.slide { position: absolute; inset: 0; display: flex; flex-direction: column; background: #ffffff;
+  padding: calc(2.4 * var(--u)) calc(3.4 * var(--u)) calc(4.4 * var(--u)); }
+.slide[hidden] { display: none; }
+@media (prefers-reduced-motion: no-preference) { .slide.active { animation: appear .35s ease-out; } }
+@keyframes appear { from { opacity: 0; } to { opacity: 1; } }
+.slide h2 { margin: 0; padding-right: calc(22 * var(--u)); font-size: calc(3.2 * var(--u)); line-height: 1.1;
+  font-weight: 800; color: #0b1f3a; }
+.subtitle { margin: calc(.5 * var(--u)) 0 0; font-size: calc(1.6 * var(--u)); color: #374151; }
+.content { flex: 1; min-height: 0; display: flex; align-items: center; justify-content: center;
+  margin-top: calc(1.4 * var(--u)); }
+.notes { margin: calc(.8 * var(--u)) 0 0; padding: 0; list-style: none; color: #111827; }
+.notes li + li { margin-top: calc(.3 * var(--u)); }
+.sources { margin: calc(.5 * var(--u)) 0 0; font-size: calc(1.05 * var(--u)); color: #374151; }
+.synthetic { position: absolute; top: calc(1 * var(--u)); right: calc(1.2 * var(--u)); z-index: 2;
+  background: #F0E442; color: #000000; border: calc(.18 * var(--u)) solid #000000; font-weight: 800;
+  font-size: calc(1.3 * var(--u)); letter-spacing: .04em; padding: calc(.3 * var(--u)) calc(.9 * var(--u)); }
+/* big numbers */
+.numbers { display: grid; gap: calc(2.5 * var(--u)); width: 100%; align-items: start; }
+.figure { text-align: center; min-width: 0; }
+.figure .label { font-size: calc(1.9 * var(--u)); font-weight: 700; color: #0b1f3a; min-height: 3.9em;
+  display: flex; align-items: flex-end; justify-content: center; }
+.figure .label:empty { min-height: 0; }
+.figure .qualifier { font-size: calc(1.9 * var(--u)); color: #374151; height: 1.3em; }
+.num { font-size: calc(8.4 * var(--u)); font-weight: 800; line-height: 1; color: #0b1f3a; white-space: nowrap;
+  font-variant-numeric: tabular-nums; }
+.unit { font-size: calc(2.6 * var(--u)); font-weight: 600; color: #0b1f3a; min-height: 1.25em; }
+.figure .note { font-size: calc(1.15 * var(--u)); color: #374151; margin-top: calc(.6 * var(--u)); }
+.figure .source { font-size: calc(1.05 * var(--u)); color: #374151; margin-top: calc(.3 * var(--u)); }
+/* bars */
+.bars { width: 100%; display: grid; row-gap: calc(.9 * var(--u)); }
+.bar-row { display: grid; grid-template-columns: 37% 11% 1fr; column-gap: calc(1.4 * var(--u)); align-items: center; }
+.bar-row .what { text-align: right; font-weight: 700; font-size: calc(1.6 * var(--u)); line-height: 1.15; }
+.bar-row .what small { display: block; font-weight: 400; font-size: calc(1.1 * var(--u)); color: #374151; }
+.bar-row .value { font-weight: 800; font-size: calc(2.6 * var(--u)); color: #0b1f3a; white-space: nowrap; }
+.track { height: calc(3 * var(--u)); display: flex; }
+.funnel .track { justify-content: center; }
+.bar { height: 100%; min-width: calc(.4 * var(--u)); background: #0072B2; border: calc(.15 * var(--u)) solid #0b1f3a; }
+.bar.published { background: repeating-linear-gradient(135deg, #0072B2 0 calc(.7 * var(--u)), #ffffff calc(.7 * var(--u)) calc(1.1 * var(--u))); }
+.bar.partial { background: #56B4E9; border-style: dashed; }
+/* map */
+.map { display: grid; grid-template-columns: 64% 1fr; gap: calc(2 * var(--u)); width: 100%; height: 100%; align-items: center; }
+.map svg { width: 100%; height: 100%; }
+.legend { list-style: none; margin: 0; padding: 0; }
+.legend li { display: flex; align-items: center; gap: calc(.8 * var(--u)); margin-bottom: calc(.8 * var(--u)); }
+.legend svg { width: calc(2.6 * var(--u)); height: calc(2.6 * var(--u)); flex: none; }
+/* commune */
+.commune { display: grid; grid-template-columns: 24% 1fr; gap: calc(2.5 * var(--u)); width: 100%; align-items: center; }
+table { border-collapse: collapse; width: 100%; font-size: calc(1.55 * var(--u)); }
+th { text-align: left; font-size: calc(1.2 * var(--u)); text-transform: uppercase; letter-spacing: .05em; color: #374151;
+  border-bottom: calc(.2 * var(--u)) solid #0b1f3a; padding: calc(.3 * var(--u)) calc(.6 * var(--u)); }
+td { padding: calc(.45 * var(--u)) calc(.6 * var(--u)); border-bottom: 1px solid #9ca3af; vertical-align: middle; }
+td:first-child { font-weight: 700; }
+td.type { font-size: calc(1.25 * var(--u)); }
+/* QR */
+.qr { display: grid; grid-template-columns: auto 1fr; gap: calc(3 * var(--u)); align-items: center; width: 100%; height: 100%; }
+.qr svg { height: calc(36 * var(--u)); width: calc(36 * var(--u)); }
+.qr .link { font-size: calc(1.6 * var(--u)); font-weight: 700; word-break: break-all; color: #0b1f3a; }
+/* title and empty slides */
+.slide.kind-title { background: #0b1f3a; color: #ffffff; justify-content: center; }
+.slide.kind-title h1 { margin: 0; font-size: calc(5 * var(--u)); line-height: 1.05; font-weight: 800; max-width: 80%; }
+.slide.kind-title .subtitle { color: #ffffff; font-size: calc(2 * var(--u)); margin-top: calc(1.2 * var(--u)); }
+.slide.kind-title .scope { font-size: calc(3 * var(--u)); font-weight: 700; margin-top: calc(3 * var(--u)); color: #F0E442; }
+.slide.kind-title .hint { position: absolute; left: calc(3.4 * var(--u)); bottom: calc(4.6 * var(--u)); font-size: calc(1.2 * var(--u)); }
+.notice { background: #F0E442; color: #000000; padding: calc(.6 * var(--u)) calc(1 * var(--u)); margin-top: calc(1.5 * var(--u));
+  font-weight: 600; max-width: 85%; }
+.empty-message { font-size: calc(2.6 * var(--u)); font-weight: 700; color: #0b1f3a; text-align: center; max-width: 80%; }
+/* controls */
+.controls { position: absolute; left: 0; right: 0; bottom: 0; height: calc(3.6 * var(--u)); z-index: 3;
+  display: flex; align-items: center; justify-content: flex-end; gap: calc(.6 * var(--u));
+  padding: 0 calc(1.4 * var(--u)); font-size: calc(1.2 * var(--u)); }
+.controls .counter { margin-right: auto; color: #374151; font-variant-numeric: tabular-nums; }
+body.dark .controls .counter { color: #ffffff; }
+.controls button { font: inherit; font-weight: 700; min-width: calc(3.2 * var(--u)); height: calc(2.6 * var(--u));
+  padding: 0 calc(.8 * var(--u)); color: #ffffff; background: #0b1f3a; border: calc(.12 * var(--u)) solid #ffffff;
+  border-radius: calc(.4 * var(--u)); cursor: pointer; }
+.controls button:focus-visible { outline: calc(.3 * var(--u)) solid #E69F00; outline-offset: 2px; }
+.progress { position: absolute; left: 0; bottom: 0; height: calc(.35 * var(--u)); width: 0; background: #E69F00; z-index: 4; }
+.progress.run { animation: grow linear forwards; }
+.progress.paused { animation-play-state: paused; }
+@keyframes grow { from { width: 0; } to { width: 100%; } }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+"""
+
+# Shows one slide at a time; timer, keyboard (in the frame and in the page around it) and buttons; loops.
+SCRIPT = """
+(function () {
+  const slides = Array.from(document.querySelectorAll('.slide'));
+  const interval = Number(document.body.dataset.intervalMs) || 15000;
+  const counter = document.querySelector('.counter');
+  const progress = document.querySelector('.progress');
+  const pauseButton = document.getElementById('pause');
+  let current = 0, timer = null, paused = false;
+
+  function fit(slide) {
+    // A number wider than its column is shrunk (rare: very large values); nothing may overflow.
+    slide.querySelectorAll('.num').forEach(function (el) {
+      el.style.fontSize = '';
+      let size = parseFloat(getComputedStyle(el).fontSize);
+      const floor = size * 0.55;
+      while (el.scrollWidth > el.clientWidth + 1 && size > floor) { size *= 0.93; el.style.fontSize = size + 'px'; }
+    });
+    const content = slide.querySelector('.content');
+    if (content) {
+      content.style.zoom = '';
+      let zoom = 1;
+      while ((content.scrollHeight > content.clientHeight + 1 || content.scrollWidth > content.clientWidth + 1) && zoom > 0.6) {
+        zoom -= 0.05; content.style.zoom = zoom;
+      }
+    }
+  }
+  function restartTimer() {
+    clearTimeout(timer);
+    progress.classList.remove('run');
+    void progress.offsetWidth;  // restarts the bar's animation
+    progress.style.animationDuration = interval + 'ms';
+    progress.classList.add('run');
+    progress.classList.toggle('paused', paused);
+    if (!paused) { timer = setTimeout(function () { show(current + 1); }, interval); }
+  }
+  function show(index) {
+    current = (index + slides.length) % slides.length;  // loops after the last slide
+    slides.forEach(function (slide, i) { slide.hidden = i !== current; slide.classList.toggle('active', i === current); });
+    document.body.classList.toggle('dark', slides[current].classList.contains('kind-title'));
+    counter.textContent = (current + 1) + ' / ' + slides.length;
+    fit(slides[current]);
+    restartTimer();
+  }
+  function togglePause() {
+    paused = !paused;
+    pauseButton.textContent = paused ? '▶' : '❚❚';
+    pauseButton.setAttribute('aria-label', paused ? pauseButton.dataset.play : pauseButton.dataset.pause);
+    restartTimer();
+  }
+  function fullScreen() {
+    try {
+      const root = window.parent.document.documentElement;
+      if (window.parent.document.fullscreenElement) { window.parent.document.exitFullscreen(); } else { root.requestFullscreen(); }
+    } catch (e) { document.documentElement.requestFullscreen && document.documentElement.requestFullscreen(); }
+  }
+  function leave() {
+    // Back to the dashboard with the same filters (the page around this frame knows its own address).
+    try {
+      const url = new URL(window.parent.location.href);
+      url.searchParams.delete('present'); url.searchParams.delete('interval');
+      url.pathname = url.pathname.replace(/presentation\\/?$/, '');
+      // The frame's sandbox forbids navigating the page; a link of the page itself may.
+      const link = window.parent.document.createElement('a');
+      link.href = url.toString();
+      window.parent.document.body.appendChild(link);
+      link.click();
+    } catch (e) { /* a frame without access to its parent: nothing to leave */ }
+  }
+  function onKey(event) {
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    const key = event.key;
+    if (key === 'ArrowRight' || key === ' ' || key === 'Spacebar' || key === 'PageDown' || key === 'Enter') { show(current + 1); }
+    else if (key === 'ArrowLeft' || key === 'PageUp' || key === 'Backspace') { show(current - 1); }
+    else if (key === 'Home') { show(0); }
+    else if (key === 'End') { show(slides.length - 1); }
+    else if (key === 'p' || key === 'P') { togglePause(); }
+    else if (key === 'f' || key === 'F') { fullScreen(); }
+    else { return; }
+    event.preventDefault();
+  }
+  document.getElementById('previous').addEventListener('click', function () { show(current - 1); });
+  document.getElementById('next').addEventListener('click', function () { show(current + 1); });
+  pauseButton.addEventListener('click', togglePause);
+  document.getElementById('fullscreen').addEventListener('click', fullScreen);
+  document.getElementById('leave').addEventListener('click', leave);
+  document.addEventListener('keydown', onKey);
+  try {
+    // Keys pressed while the page around the frame has the focus; one listener, replaced on each render.
+    const host = window.parent;
+    if (host !== window) {
+      const onHostKey = function (event) {
+        // Once the slideshow has left the page (back to another page of the app), the page's keys are its own again.
+        let here = false;
+        try { here = Boolean(window.frameElement && window.frameElement.isConnected); } catch (e) { here = false; }
+        if (!here) { host.document.removeEventListener('keydown', onHostKey); return; }
+        onKey(event);
+      };
+      if (host.__qmiSlideshowKeys) { host.document.removeEventListener('keydown', host.__qmiSlideshowKeys); }
+      host.__qmiSlideshowKeys = onHostKey;
+      host.document.addEventListener('keydown', onHostKey);
+    }
+  } catch (e) { /* another origin: the frame's own listener is enough */ }
+  window.addEventListener('resize', function () { fit(slides[current]); });
+  show(0);
+  window.focus();
+})();
+"""
+
+
+# Drawn, not a glyph: projector laptops may lack a font with ⛶.
+FULLSCREEN_ICON = ("<svg viewBox='0 0 20 20' width='1em' height='1em' aria-hidden='true' fill='none' stroke='currentColor' "
+                   "stroke-width='2.5'><path d='M2 7V2h5M13 2h5v5M18 13v5h-5M7 18H2v-5'/></svg>")
+
+
+# French typography: no line break between a word and the « ? ! ; : » or guillemets that follow or precede it.
+NO_BREAK = {" ?": "\u202f?", " !": "\u202f!", " ;": "\u202f;", " :": "\u00a0:", " »": "\u00a0»", "« ": "«\u00a0"}
+
+
+def esc(text) -> str:
+    text = "" if text is None else str(text)
+    for plain, joined in NO_BREAK.items():
+        text = text.replace(plain, joined)
+    return html.escape(text, quote=True)
+
+
+# --- pieces ----------------------------------------------------------------------------------------
+
+def _notes(slide: Slide) -> str:
+    notes = "".join(f"<li>{esc(n)}</li>" for n in slide.notes)
+    sources = "".join(f"<p class='sources'>{esc(s)}</p>" for s in slide.sources)
+    return (f"<ul class='notes'>{notes}</ul>" if notes else "") + sources
+
+
+def _numbers(slide: Slide, with_sources: bool = True) -> str:
+    cells = []
+    for n in slide.numbers:
+        source = f"<div class='source'>{esc(n.source)}</div>" if with_sources and n.source else ""
+        cells.append(
+            f"<div class='figure' data-kpi='{esc(n.kpi_id)}'><div class='label'>{esc(n.label)}</div>"
+            f"<div class='qualifier'>{esc(n.qualifier)}</div><div class='num'>{esc(n.number)}</div>"
+            f"<div class='unit'>{esc(n.unit_text)}</div><div class='note'>{esc(n.note)}</div>{source}</div>")
+    return f"<div class='numbers' style='grid-template-columns: repeat({max(len(cells), 1)}, 1fr)'>{''.join(cells)}</div>"
+
+
+def _bars(slide: Slide, funnel: bool) -> str:
+    top = max([b.value for b in slide.bars if b.value is not None] + [0]) or 1
+    rows = []
+    for bar in slide.bars:
+        width = 0 if bar.value is None else 100 * bar.value / top
+        kind = bar.basis if bar.basis in ("published", "partial") else ""
+        rows.append(
+            f"<div class='bar-row'><div class='what'>{esc(bar.label)}<small>{esc(bar.note)}</small></div>"
+            f"<div class='value'>{esc(bar.text)}</div>"
+            f"<div class='track'><div class='bar {kind}' style='width:{width:.1f}%'></div></div></div>")
+    return f"<div class='bars{' funnel' if funnel else ''}'>{''.join(rows)}</div>"
+
+
+def qr_svg(link: str, title: str) -> str:
+    """The link as a QR code (error correction M), scalable SVG, black on white."""
+    code = segno.make(link, error="m")
+    return code.svg_inline(scale=1, border=4, omitsize=True, dark="#000000", light="#ffffff", title=title)
+
+
+# --- the offline map ---------------------------------------------------------------------------------
+
+MAP_W, MAP_H, MAP_MARGIN = 640, 440, 28
+LABEL_SIZE = 17
+
+
+def _projector(places: list[Place]):
+    """Equirectangular projection (longitudes shrunk by cos(latitude)) fitting the frame to the box."""
+    frame = [p for p in places if p.kind in ("context", "city")] or places
+    lat0 = sum(p.lat for p in frame) / len(frame)
+    k = math.cos(math.radians(lat0))
+    xs, ys = [p.lon * k for p in frame], [p.lat for p in frame]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 0.03)
+    x_mid, y_mid = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    scale = min((MAP_W - 2 * MAP_MARGIN) / max(max(xs) - min(xs), span * 0.5),
+                (MAP_H - 2 * MAP_MARGIN) / max(max(ys) - min(ys), span * 0.5))
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return MAP_W / 2 + (lon * k - x_mid) * scale, MAP_H / 2 - (lat - y_mid) * scale
+    return xy, scale
+
+
+def _overlaps(box, boxes) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in boxes) or x0 < 0 or y0 < 0 or x1 > MAP_W or y1 > MAP_H
+
+
+def _label_candidates(x: float, y: float, width: float, height: float, r: float = 15):
+    """Places for a commune's label, nearest first: beside the marker, then further out with a leader line."""
+    yield "start", x + r + 3, y - height / 2, None
+    yield "end", x - r - 3 - width, y - height / 2, None
+    yield "middle", x - width / 2, y - r - 2 - height, None
+    yield "middle", x - width / 2, y + r + 2, None
+    for distance in (45, 75):
+        for dx, dy in ((1, -1), (1, 1), (-1, -1), (-1, 1), (1, 0), (-1, 0), (0, -1), (0, 1)):
+            norm = math.hypot(dx, dy)
+            lx, ly = x + dx / norm * distance, y + dy / norm * distance
+            anchor = "start" if dx > 0 else "end" if dx < 0 else "middle"
+            bx = lx if dx > 0 else lx - width if dx < 0 else lx - width / 2
+            by = ly - height / 2 if dy == 0 else (ly - height if dy < 0 else ly)
+            yield anchor, bx, by, (x + dx / norm * r, y + dy / norm * r, lx, ly)
+
+
+def map_svg(places: tuple[Place, ...], lang: str) -> tuple[str, list[str]]:
+    """The SVG and the names that found no room for a label."""
+    places = list(places)
+    if not places:
+        return "", []
+    xy, scale = _projector(places)
+    parts = [f"<svg viewBox='0 0 {MAP_W} {MAP_H}' role='img' aria-label='{esc(tr(lang, 'Carte des communes lauréates', 'Map of the laureate communes'))}'>"]
+    for p in places:
+        x, y = xy(p.lat, p.lon)
+        if p.kind == "context":
+            parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.4' fill='#8a9099'/>")
+        elif p.kind == "city":
+            parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3.5' fill='#4b5563'/>"
+                         f"<text x='{x:.1f}' y='{y - 8:.1f}' text-anchor='middle' font-size='{LABEL_SIZE}' font-style='italic' "
+                         f"fill='#374151'>{esc(p.name)}</text>")
+    for p in places:
+        x, y = xy(p.lat, p.lon)
+        if p.kind == "quartier":
+            s = 9
+            parts.append(f"<path d='M{x:.1f} {y - s:.1f} L{x + s:.1f} {y:.1f} L{x:.1f} {y + s:.1f} L{x - s:.1f} {y:.1f} Z' "
+                         f"fill='{ORANGE}' stroke='#000' stroke-width='1.5'><title>{esc(p.name)}</title></path>")
+        elif p.kind == "site":
+            s = 7
+            parts.append(f"<path d='M{x:.1f} {y - s:.1f} L{x + s:.1f} {y + s * .8:.1f} L{x - s:.1f} {y + s * .8:.1f} Z' "
+                         f"fill='{GREEN}' stroke='#000' stroke-width='1.2'><title>{esc(p.name)}</title></path>")
+    # Labels avoid the markers (communes, quartiers, sites) and each other.
+    boxes, unlabelled, labels = [], [], []
+    for p in places:
+        if p.kind in ("quartier", "site"):
+            x, y = xy(p.lat, p.lon)
+            boxes.append((x - 8, y - 8, x + 8, y + 8))
+    communes = sorted((p for p in places if p.kind == "commune"), key=lambda p: -p.lat)
+    for p in communes:
+        x, y = xy(p.lat, p.lon)
+        r = 13 if (p.count or 0) < 10 else 16
+        boxes.append((x - r, y - r, x + r, y + r))
+        parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='{r}' fill='{NAVY}' stroke='#ffffff' stroke-width='2'/>"
+                     f"<text x='{x:.1f}' y='{y + 5.5:.1f}' text-anchor='middle' font-size='15' font-weight='700' fill='#ffffff'>"
+                     f"{esc(p.count if p.count is not None else '?')}</text>")
+    for p in communes:
+        x, y = xy(p.lat, p.lon)
+        width, height = len(p.name) * LABEL_SIZE * 0.56, LABEL_SIZE * 1.15
+        for anchor, bx, by, leader in _label_candidates(x, y, width, height):
+            box = (bx, by, bx + width, by + height)
+            if not _overlaps(box, boxes):
+                boxes.append(box)
+                tx = {"start": bx, "end": bx + width, "middle": bx + width / 2}[anchor]
+                if leader:
+                    labels.append(f"<line x1='{leader[0]:.1f}' y1='{leader[1]:.1f}' x2='{leader[2]:.1f}' y2='{leader[3]:.1f}' "
+                                  f"stroke='{NAVY}' stroke-width='1.5'/>")
+                labels.append(f"<text x='{tx:.1f}' y='{by + height * 0.8:.1f}' text-anchor='{anchor}' font-size='{LABEL_SIZE}' "
+                              f"font-weight='700' fill='{NAVY}' stroke='#ffffff' stroke-width='4' paint-order='stroke'>{esc(p.name)}</text>")
+                break
+        else:
+            unlabelled.append(p.name)
+    parts += labels
+    # Orientation without a basemap: north arrow and a 5 km scale bar (1° of latitude ≈ 111.32 km).
+    bar = 5 / 111.32 * scale
+    parts.append(f"<g font-size='14' fill='{INK}'><path d='M{MAP_W - 24} 40 L{MAP_W - 17} 22 L{MAP_W - 10} 40 Z' fill='{INK}'/>"
+                 f"<text x='{MAP_W - 17}' y='56' text-anchor='middle' font-weight='700'>N</text>"
+                 f"<rect x='14' y='{MAP_H - 22}' width='{bar:.1f}' height='6' fill='{INK}'/>"
+                 f"<text x='14' y='{MAP_H - 28}'>5 km</text></g>")
+    parts.append("</svg>")
+    return "".join(parts), unlabelled
+
+
+def _legend_symbol(kind: str) -> str:
+    shapes = {
+        "commune": f"<circle cx='13' cy='13' r='11' fill='{NAVY}'/><text x='13' y='18' text-anchor='middle' font-size='13' font-weight='700' fill='#fff'>7</text>",
+        "quartier": f"<path d='M13 3 L23 13 L13 23 L3 13 Z' fill='{ORANGE}' stroke='#000' stroke-width='1.5'/>",
+        "site": f"<path d='M13 4 L22 20 L4 20 Z' fill='{GREEN}' stroke='#000' stroke-width='1.2'/>",
+        "context": "<circle cx='13' cy='13' r='3.5' fill='#8a9099'/>",
+    }
+    return f"<svg viewBox='0 0 26 26' aria-hidden='true'>{shapes[kind]}</svg>"
+
+
+def _map(slide: Slide, lang: str) -> str:
+    svg, unlabelled = map_svg(slide.places, lang)
+    kinds = {p.kind for p in slide.places}
+    legend = [("commune", tr(lang, "commune lauréate, avec son nombre de projets", "laureate commune, with its number of projects"))]
+    if "quartier" in kinds:
+        legend.append(("quartier", tr(lang, "quartier d'innovation", "innovation quartier")))
+    if "site" in kinds:
+        legend.append(("site", tr(lang, "lieu d'expérimentation", "experimentation site")))
+    if "context" in kinds:
+        legend.append(("context", tr(lang, "autre commune de la Métropole", "other commune of the Métropole")))
+    items = "".join(f"<li>{_legend_symbol(kind)}<span>{esc(text)}</span></li>" for kind, text in legend)
+    extra = ([tr(lang, "Sans étiquette faute de place : ", "Unlabelled for lack of room: ") + ", ".join(unlabelled) + "."]
+             if unlabelled else [])
+    notes = "".join(f"<li>{esc(n)}</li>" for n in (*slide.notes, *extra))
+    side = f"<div><ul class='legend'>{items}</ul><ul class='notes'>{notes}</ul></div>"
+    if not svg:
+        return f"<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>"
+    return f"<div class='content'><div class='map'>{svg}{side}</div></div>"
+
+
+# --- slides ------------------------------------------------------------------------------------------
+
+def _title(slide: Slide, lang: str) -> str:
+    scope = slide.rows[0][0] if slide.rows else ""
+    notices = "".join(f"<p class='notice' role='status'>{esc(n)}</p>" for n in slide.notes)
+    hint = tr(lang, "→ ou Espace : suivante · ← : précédente · Début : première · P : pause · F : plein écran",
+              "→ or Space: next · ←: previous · Home: first · P: pause · F: full screen")
+    return (f"<h1>{esc(slide.title)}</h1><p class='subtitle'>{esc(slide.subtitle)}</p>"
+            f"<p class='scope'>{esc(scope)}</p>{notices}<p class='hint'>{esc(hint)}</p>")
+
+
+def _header(slide: Slide) -> str:
+    subtitle = f"<p class='subtitle'>{esc(slide.subtitle)}</p>" if slide.subtitle else ""
+    return f"<h2>{esc(slide.title)}</h2>{subtitle}"
+
+
+def _body(slide: Slide, lang: str) -> str:
+    if slide.kind == "title":
+        return _title(slide, lang)
+    if slide.kind == "map":
+        return _header(slide) + _map(slide, lang) + "".join(f"<p class='sources'>{esc(s)}</p>" for s in slide.sources)
+    if slide.kind in ("kpis", "community", "funnel", "themes") and not (slide.numbers or slide.bars):
+        # Nothing to draw: the first note says why, in large type.
+        rest = replace(slide, notes=slide.notes[1:])
+        return (f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(slide.notes[0] if slide.notes else '')}"
+                f"</p></div>{_notes(rest)}")
+    if slide.kind in ("kpis", "community"):
+        notes = "".join(f"<li>{esc(n)}</li>" for n in slide.notes)  # sources: under each number
+        return f"{_header(slide)}<div class='content'>{_numbers(slide)}</div>" + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+    if slide.kind in ("funnel", "themes"):
+        return f"{_header(slide)}<div class='content'>{_bars(slide, funnel=slide.kind == 'funnel')}</div>{_notes(slide)}"
+    if slide.kind == "commune" and not slide.rows:
+        return f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>"
+    if slide.kind == "commune":
+        rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == 1 else ''}>{esc(cell)}</td>" for i, cell in enumerate(row))
+                       + "</tr>" for row in slide.rows)
+        table = (f"<table><thead><tr>{''.join(f'<th scope=col>{esc(c)}</th>' for c in slide.columns)}</tr></thead>"
+                 f"<tbody>{rows}</tbody></table>") if slide.rows else ""
+        return (f"{_header(slide)}<div class='content'><div class='commune'>{_numbers(slide, with_sources=False)}"
+                f"<div>{table}</div></div></div>{_notes(slide)}")
+    if slide.kind == "qr":
+        code = qr_svg(slide.link, tr(lang, "Code QR du tableau de bord", "QR code of the dashboard"))
+        notes = "".join(f"<li>{esc(n)}</li>" for n in slide.notes)
+        return (f"{_header(slide)}<div class='content'><div class='qr'>{code}<div><p class='link'>{esc(slide.link)}</p>"
+                f"<ul class='notes'>{notes}</ul></div></div></div>")
+    # empty (and any future kind): the message in large type
+    return (f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>")
+
+
+def render(deck: Deck, interval_seconds: float) -> str:
+    """The whole slideshow as one HTML document."""
+    lang = deck.lang
+    mark = (f"<div class='synthetic' role='note'>{esc(tr(lang, 'DONNÉES SYNTHÉTIQUES', 'SYNTHETIC DATA'))}</div>"
+            if deck.synthetic else "")
+    sections = []
+    for index, slide in enumerate(deck.slides):
+        hidden = "" if index == 0 else " hidden"
+        sections.append(
+            f"<section class='slide kind-{esc(slide.kind)}' data-kind='{esc(slide.kind)}' data-title='{esc(slide.title)}' "
+            f"aria-roledescription='{esc(tr(lang, 'diapositive', 'slide'))}' aria-label='{esc(slide.title)}'{hidden}>"
+            f"{mark}{_body(slide, lang)}</section>")
+    labels = {
+        "previous": tr(lang, "Diapositive précédente", "Previous slide"),
+        "pause": tr(lang, "Mettre en pause", "Pause"), "play": tr(lang, "Reprendre le défilement", "Resume"),
+        "next": tr(lang, "Diapositive suivante", "Next slide"),
+        "fullscreen": tr(lang, "Plein écran", "Full screen"),
+        "leave": tr(lang, "Quitter la présentation", "Leave the presentation"),
+    }
+    controls = (
+        "<nav class='controls' aria-label='" + esc(tr(lang, "Diaporama", "Slideshow")) + "'>"
+        "<span class='counter' aria-live='off'></span>"
+        f"<button id='previous' type='button' aria-label='{esc(labels['previous'])}'>◀</button>"
+        f"<button id='pause' type='button' aria-label='{esc(labels['pause'])}' data-pause='{esc(labels['pause'])}' "
+        f"data-play='{esc(labels['play'])}'>❚❚</button>"
+        f"<button id='next' type='button' aria-label='{esc(labels['next'])}'>▶</button>"
+        f"<button id='fullscreen' type='button' aria-label='{esc(labels['fullscreen'])}'>{FULLSCREEN_ICON}</button>"
+        f"<button id='leave' type='button' aria-label='{esc(labels['leave'])}'>✕ {esc(tr(lang, 'Quitter', 'Leave'))}</button>"
+        "</nav><div class='progress'></div>")
+    return (f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
+            f"<title>{esc(deck.slides[0].title if deck.slides else '')}</title><style>{CSS}</style></head>"
+            f"<body data-interval-ms='{int(round(interval_seconds * 1000))}'><main class='stage'>{''.join(sections)}"
+            f"{controls}</main><script>{SCRIPT}</script></body></html>")

@@ -1,0 +1,466 @@
+"""Reports: the evaluation sheets (« fiches évaluation »), the commune and edition reports (PDF, HTML) and the
+edition's slides (PPTX), on the reference database and on a synthetic one. Their numbers must be the ones
+qmi_metrics computes, formatted as the dashboard formats them; their charts the pages' figures as images.
+
+Chart images need Chromium (kaleido): without it the reports say so in words and the image checks skip,
+unless QMI_BROWSER_TESTS=required (set by .ci/run). The rasterised page needs pdftoppm (poppler-utils)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from html import unescape
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pypdf
+import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+
+from qmi_metrics import cli, db, figures, formatting, kpis, loader, programme, projects, queries, render, reports
+from qmi_metrics.filters import Filters
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+REQUIRED = os.environ.get("QMI_BROWSER_TESTS") == "required"
+HAS_BROWSER = render.browser_path() is not None
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
+
+
+def needs_browser() -> None:
+    if not HAS_BROWSER:
+        if REQUIRED:
+            pytest.fail("QMI_BROWSER_TESTS=required but no Chromium for kaleido (apt-get install chromium)")
+        pytest.skip("no Chromium: reports are made without chart images (apt-get install chromium)")
+
+
+# --- fixtures and helpers ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def one_image_server():
+    """One kaleido browser for the whole module (a start costs about 4 s), closed at the end."""
+    yield
+    render.shutdown()
+
+
+@pytest.fixture(scope="module")
+def synthetic_db_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("reports-synthetic") / "synthetic.duckdb"
+    loader.build_synthetic(path, scale=1, seed=11)
+    return path
+
+
+@pytest.fixture(scope="module")
+def ref(reference_db_path):
+    con = db.connect(reference_db_path)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def syn(synthetic_db_path):
+    con = db.connect(synthetic_db_path)
+    yield con
+    con.close()
+
+
+def norm(text: str) -> str:
+    """Spaces as a reader sees them: no-break and narrow no-break spaces are spaces, runs of blanks one."""
+    return " ".join(str(text).replace("\u202f", " ").replace("\xa0", " ").split())
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [norm(page.extract_text()) for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(pdf_pages(data))
+
+
+def value_texts(results) -> list[str]:
+    """Every KPI value and published value as the reports print them."""
+    texts = [formatting.value(r.value, r.unit) for r in results]
+    texts += [formatting.value(r.published_value, r.unit) for r in results if r.published]
+    return [norm(t) for t in texts]
+
+
+def missing_from(text: str, expected) -> list[str]:
+    return [item for item in expected if norm(item) not in text]
+
+
+def laureates(con) -> list[dict]:
+    return db.fetch_rows(con, "SELECT DISTINCT insee, name FROM f_laureate_communes(NULL, NULL) ORDER BY name")
+
+
+def edition_ids(con) -> list[int]:
+    return [row["edition_id"] for row in db.fetch_rows(con, "SELECT edition_id FROM editions ORDER BY edition_id")]
+
+
+# --- shared figures and images ----------------------------------------------------------------------------
+
+def test_figures_draw_the_rows_they_are_given(ref):
+    results = {r.id: r for r in kpis.compute_all(ref, Filters(edition=1))}
+    stages = reports.funnel_stages(ref, Filters(edition=1), results)
+    funnel = figures.funnel(stages, "fr")
+    # Edition 1: 360 marks of interest and 168 applications published, 30 projects published (28 listed).
+    assert list(funnel.data[0].x) == [360, 168, 30, 7, 18]
+    assert funnel.data[0].text[3] == "7 (partiel)"
+    frames = reports._map_frames(ref, Filters(edition=1))
+    map_figure = figures.laureate_map(frames["communes"], frames["quartiers"], frames["sites"], frames["metropole"])
+    labelled = [t for trace in map_figure.data if trace.text is not None for t in trace.text if t]
+    assert {"<b>Aulnay-sous-Bois</b><br>7 projets", "<b>Sceaux</b><br>6 projets", "<b>Noisy-le-Grand</b><br>8 projets",
+            "<b>Meudon</b><br>7 projets"} <= set(labelled)
+    assert map_figure.layout.yaxis.scaleanchor == "x"  # not stretched
+    assert not any(getattr(trace, "type", "") in ("scattermapbox", "scattermap", "scattergeo") for trace in map_figure.data)
+    timeline = figures.project_timeline(queries.project_events(ref, "purple"), "fr")
+    assert list(timeline.data[0].text) == ["juin 2023", "novembre 2024"]
+    assert figures.project_timeline(queries.project_events(ref, "soy-pv").iloc[0:0], "fr") is None
+
+
+def test_figure_png_is_an_image_of_the_size_asked():
+    needs_browser()
+    import plotly.graph_objects as go
+
+    png = render.figure_png(go.Figure(go.Bar(x=["é", "ç"], y=[1, 2])), width=300, height=200, scale=1)
+    assert png.startswith(PNG_MAGIC)
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert (width, height) == (300, 200)
+
+
+def test_pdf_text_keeps_french_and_uses_spaces_the_font_has():
+    assert reports.pdf_plain("70\u202f%") == "70\xa0%"
+    assert reports.pdf_text("« a < b » & œ") == "« a &lt; b » &amp; œ"
+    report = reports.Report("project", "x", "Fiche é, è, à, ç, œ, « guillemets »", "1\u202f234 habitants · 70\u202f%",
+                            "fr", False, [reports.Text("Déploiement : non renseigné")])
+    text = pdf_text(reports.to_pdf(report))
+    assert "Fiche é, è, à, ç, œ, « guillemets »" in text
+    assert "1 234 habitants · 70 %" in text and "non renseigné" in text
+
+
+# --- evaluation sheets ------------------------------------------------------------------------------------------
+
+def test_all_28_reference_sheets_in_one_command(reference_db_path, ref, tmp_path, capsys):
+    out = tmp_path / "fiches"
+    assert cli.main(["report", "project", "--all", "--edition", "1", "--out", str(out), "--db", str(reference_db_path)]) == 0
+    progress = capsys.readouterr().err
+    assert "[1/28]" in progress and "[28/28]" in progress and "worm-generation" in progress
+    files = sorted(out.glob("*.pdf"))
+    assert [f.stem for f in files] == reports.project_ids(ref, 1) and len(files) == 28
+    for file in files:
+        project = queries.project(ref, file.stem)
+        pages = pdf_pages(file.read_bytes())
+        assert 1 <= len(pages) <= 2, file.name  # one or two A4 pages
+        text = " ".join(pages)
+        assert project["name"] in text and project["commune"] in text and "Fiche évaluation" in text, file.name
+        for word in ("Identité du projet", "Protocole expérimental", "Historique des statuts", "Indicateurs suivis",
+                     "Critères de répliquabilité", "Enseignements", "Sources"):
+            assert word in text, (file.name, word)
+        # Nothing is scored in the public documents: every criterion says so.
+        assert text.count("non noté") >= 5, file.name
+        assert "DONNÉES SYNTHÉTIQUES" not in text
+
+
+def test_purple_sheet_says_what_the_documents_say(ref):
+    """data/: Purple (Aulnay-sous-Bois, quartier Centre-Gare), supported since June 2023, deployed November 2024 on
+    the car park of the town hall (approximate place), one indicator followed, no measurement, lessons quoted."""
+    text = pdf_text(reports.project_sheet_pdf(ref, "purple"))
+    project = queries.project(ref, "purple")
+    for expected in ("Purple Alternative Surface", "Aulnay-sous-Bois", "Centre-Gare", "1re édition",
+                     "Espaces publics et services urbains", "juin 2023", "novembre 2024",
+                     formatting.value(project["deployment_months"], "months"),
+                     "Parking du centre administratif d'Aulnay-sous-Bois", "Surface de sol rendue perméable",
+                     "aucune mesure publiée", "Son premier démonstrateur francilien",
+                     "1 événement non daté", "Convention signée non renseigné"):
+        assert norm(expected) in text, expected
+    assert text.count("non noté") == 5 + 1  # each of the five criteria, and the sentence under them
+    assert "Répliquabilité : non noté (aucune note publiée pour ce projet)." in text
+
+
+def test_sheet_html_has_the_same_content(ref):
+    html = norm(unescape(reports.project_sheet_html(ref, "pelican").decode("utf-8")))
+    pdf = pdf_text(reports.project_sheet_pdf(ref, "pelican"))
+    for expected in ("Pelican Cycle", "Meudon", "été 2024", "juin 2023", "Agents de la ville utilisant la solution",
+                     "Répliquabilité : non noté"):
+        assert expected in html and expected in pdf, expected
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="fr">' in html
+    assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_synthetic_sheets_show_values_scores_and_the_synthetic_mark(syn):
+    sample = [pid for pid in reports.project_ids(syn) if pid.endswith(("-0001", "-0005"))]
+    assert len(sample) == 4  # two per edition
+    for project_id in sample:
+        data = reports.project_sheet_pdf(syn, project_id)
+        pages = pdf_pages(data)
+        assert len(pages) <= 2, project_id
+        assert all("DONNÉES SYNTHÉTIQUES" in page for page in pages), project_id  # on every page
+        text = " ".join(pages)
+        indicators = projects.indicators(syn, project_id)
+        for row in indicators.itertuples():  # the latest value of each series, with its date
+            if row.values_count:
+                assert norm(formatting.value(row.last_value, "count")) in text, (project_id, row.label_fr)
+        scores = projects.replicability(syn, project_id)
+        if scores["score"].notna().all():
+            index = scores["score"].mean() / 5
+            assert f"Indice de répliquabilité : {formatting.value(index, 'index')}" in text, project_id
+        html = reports.project_sheet_html(syn, project_id).decode("utf-8")
+        assert "DONNÉES SYNTHÉTIQUES" in html
+        if HAS_BROWSER:  # the timeline and the indicator series, as inline PNG
+            assert html.count('src="data:image/png;base64,') == 2, project_id
+
+
+def test_sheet_charts_are_the_pages_figures_as_images(syn):
+    needs_browser()
+    project_id = reports.project_ids(syn)[0]
+    html = reports.project_sheet_html(syn, project_id).decode("utf-8")
+    start = html.index('src="data:image/png;base64,') + len('src="data:image/png;base64,')
+    png = base64.b64decode(html[start:html.index('"', start)])
+    assert png.startswith(PNG_MAGIC)
+    images = [obj for page in pypdf.PdfReader(io.BytesIO(reports.project_sheet_pdf(syn, project_id))).pages
+              for obj in page.images]
+    assert len(images) == 2
+
+
+# --- commune and edition reports ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("database", ["ref", "syn"])
+def test_every_commune_report_holds_its_kpis_and_projects(database, request):
+    con = request.getfixturevalue(database)
+    communes = laureates(con)
+    assert communes
+    for commune in communes:
+        view = Filters(communes=(commune["insee"],))
+        data = reports.render_report(reports.commune_report(con, commune["insee"]), "pdf")
+        pages = pdf_pages(data)
+        text = " ".join(pages)
+        assert f"Rapport commune — {commune['name']}" in text
+        assert not missing_from(text, value_texts(reports.view_kpis(con, view))), commune["name"]
+        assert not missing_from(text, queries.projects(con, view)["name"]), commune["name"]
+        assert all(("DONNÉES SYNTHÉTIQUES" in page) == (database == "syn") for page in pages), commune["name"]
+
+
+def test_commune_report_for_one_edition(ref):
+    text = pdf_text(reports.render_report(reports.commune_report(ref, "noisy le grand", 1), "pdf"))
+    results = {r.id: r for r in reports.view_kpis(ref, Filters(edition=1, communes=(NOISY,)))}
+    assert results["projects_selected_count"].value == 8  # data/projects.csv: 8 projects in Noisy-le-Grand
+    assert "Rapport commune — Noisy-le-Grand" in text and "8 projets." in text and "Mont d'Est" in text
+    # Its Community meeting: February 2024, 90 people (data/community_events.csv).
+    assert "février 2024" in text and "90 personnes" in text
+
+
+@pytest.mark.parametrize("database", ["ref", "syn"])
+def test_every_edition_report_pdf_and_html(database, request):
+    con = request.getfixturevalue(database)
+    for edition in edition_ids(con):
+        view = Filters(edition=edition)
+        report = reports.edition_report(con, edition)
+        pdf = pdf_text(reports.to_pdf(report))
+        html = norm(unescape(reports.to_html(report)))
+        results = reports.view_kpis(con, view)
+        cards = [reports.card(r)["value"] for r in results if r.id in reports.HEADLINE]
+        expected = value_texts(results) + cards + list(queries.projects(con, view)["name"])
+        assert not missing_from(pdf, expected), (database, edition)
+        assert not missing_from(html, expected), (database, edition)
+        assert ("DONNÉES SYNTHÉTIQUES" in pdf) == (database == "syn")
+
+
+def test_edition_1_report_headline_numbers(ref):
+    """The edition's cards as the Vue d'ensemble shows them, each with its source: 4 communes, 168 applications
+    and 30 projects (published: the rows are partial), 70 % deployed and 11 months (published), 280 people."""
+    report = reports.edition_report(ref, 1)
+    headline = next(b for b in report.blocks if isinstance(b, reports.Table))
+    rows = {row[0]: (norm(row[1]), row[2], row[3]) for row in headline.rows}
+    assert rows["Communes lauréates"][0] == "4" and rows["Communes lauréates"][1].startswith("calculé")
+    assert rows["Candidatures de projets"][:2] == ("168", "publié · données partielles · couverture 28/170")
+    assert rows["Projets sélectionnés"][0] == "30"
+    assert rows["Taux de déploiement"][0] == "70 %" and "PREMIÈRE ÉDITION" in rows["Taux de déploiement"][2]
+    assert rows["Délai moyen de déploiement"][0] == "11 mois"
+    assert rows["Taux de sélection"][0] == "non renseigné"  # 28 rows of 170: not computable
+    assert rows["Participants aux rencontres de la Communauté"][0] == "280 personnes"
+    text = pdf_text(reports.to_pdf(report))
+    assert "De 360 marques d'intérêt, 168 candidatures, 30 projets sélectionnés, 7 projets déployés" in text
+
+
+def test_a_report_without_projects_says_so(ref):
+    """Edition 2: six laureate communes, no project listed yet (the documents publish 19 for phase 1)."""
+    text = pdf_text(reports.to_pdf(reports.edition_report(ref, 2)))
+    assert text.count("Aucun projet dans cette vue.") >= 2  # the project list and the deployment section
+    for name in ("Argenteuil", "Athis-Mons", "Aubervilliers", "Fontenay-sous-Bois", "Issy-les-Moulineaux", "Sucy-en-Brie"):
+        assert name in text
+
+
+def test_project_page_offers_the_sheet_for_download(reference_db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("QMI_DB", str(reference_db_path))
+    at = AppTest.from_file("../app.py", default_timeout=60)
+    at.query_params["projet"] = "purple"
+    at.run().switch_page("pages/projets.py").run()
+    assert not at.exception
+    assert at.download_button(key="sheet-pdf").label == "Fiche évaluation (PDF)"
+    assert at.download_button(key="sheet-html").label == "Fiche évaluation (HTML)"
+
+
+# --- slides -----------------------------------------------------------------------------------------------------
+
+def slide_texts(slide) -> list[str]:
+    return [norm(shape.text_frame.text) for shape in slide.shapes if shape.has_text_frame]
+
+
+@pytest.mark.parametrize("database", ["ref", "syn"])
+def test_every_edition_deck(database, request):
+    con = request.getfixturevalue(database)
+    for edition in edition_ids(con):
+        deck = Presentation(io.BytesIO(reports.edition_deck(con, edition, url="http://qmi.example.org")))
+        slides = list(deck.slides)
+        communes = reports._map_frames(con, Filters(edition=edition))["communes"]
+        counts = [len(queries.projects(con, Filters(edition=edition, communes=(insee,)))) for insee in communes["insee"]]
+        expected_titles = (["Quartiers Métropolitains d'Innovation", "Chiffres clés", "Entonnoir du programme",
+                            "Carte des quartiers", "Défis des projets"]
+                           + [f"{name} — {n} {'projet' if n < 2 else 'projets'}" for name, n in zip(communes["commune"], counts)]
+                           + ["Communauté des Expérimentateurs", "Le tableau de bord"])
+        assert [s.shapes.title.text for s in slides] == expected_titles, (database, edition)
+        results = {r.id: r for r in reports.view_kpis(con, Filters(edition=edition))}
+        numbers = " ".join(slide_texts(slides[1]))
+        for kpi_id in reports.HEADLINE:  # the card's value, number and unit, and its label
+            shown = reports.card(results[kpi_id])
+            assert norm(shown["value"]) in numbers and shown["label"] in numbers, (database, edition, kpi_id)
+        notes = slides[1].notes_slide.notes_text_frame.text
+        assert all(reports.card(results[k])["source"] in notes for k in reports.HEADLINE if results[k].published)
+        for slide, name in zip(slides[5:-2], communes["commune"]):
+            listed = " ".join(slide_texts(slide))
+            names = queries.projects(con, Filters(edition=edition, communes=tuple(
+                communes.loc[communes["commune"] == name, "insee"])))["name"]
+            assert all(project in listed for project in names) or "Aucun projet renseigné" in listed
+        last = slides[-1]
+        assert f"http://qmi.example.org/?edition={edition}" in " ".join(slide_texts(last))
+        assert any(shape.shape_type == MSO_SHAPE_TYPE.PICTURE for shape in last.shapes)  # the QR code
+        for slide in slides:
+            assert any("DONNÉES SYNTHÉTIQUES" in t for t in slide_texts(slide)) == (database == "syn")
+            for shape in slide.shapes:  # nothing drawn off the slide
+                assert shape.left >= 0 and shape.top >= 0, (slide.shapes.title.text, shape.name)
+                assert shape.left + shape.width <= deck.slide_width, (slide.shapes.title.text, shape.name)
+                assert shape.top + shape.height <= deck.slide_height, (slide.shapes.title.text, shape.name)
+
+
+def test_edition_1_deck_numbers_and_images(ref):
+    deck = Presentation(io.BytesIO(reports.edition_deck(ref, 1)))
+    slides = list(deck.slides)
+    numbers = slide_texts(slides[1])
+    # The library: 21 indicators shipped, « +60 » published (a lower bound): the card says « plus de 60 ».
+    for expected in ("4", "168", "30", "non renseigné", "70 %", "11 mois", "280 personnes", "plus de 60"):
+        assert expected in numbers, expected  # the number boxes, editable text
+    community = " ".join(slide_texts(slides[-2]))
+    assert "280 personnes" in community and "50 personnes" in community and "90 personnes" in community
+    if HAS_BROWSER:  # funnel, map, défis and the community chart are images
+        for index in (2, 3, 4, len(slides) - 2):
+            assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slides[index].shapes), slides[index].shapes.title.text
+    assert "http://localhost:8501/?edition=1" in " ".join(slide_texts(slides[-1]))
+
+
+# --- command line ------------------------------------------------------------------------------------------------
+
+def test_cli_writes_each_kind(reference_db_path, tmp_path, capsys):
+    runs = {
+        "purple.pdf": ["report", "project", "purple"],
+        "purple.html": ["report", "project", "purple"],
+        "sceaux.pdf": ["report", "commune", "Sceaux", "--edition", "1"],
+        "meudon.html": ["report", "commune", "92048"],
+        "edition1.pdf": ["report", "edition", "1"],
+        "edition1.pptx": ["report", "edition", "1", "--url", "https://qmi.example.org"],
+        "edition2.bin": ["report", "edition", "2", "--format", "pptx"],
+    }
+    for name, args in runs.items():
+        out = tmp_path / name
+        assert cli.main([*args, "--out", str(out), "--db", str(reference_db_path)]) == 0, name
+        assert out.exists() and out.stat().st_size > 1000, name
+    assert (tmp_path / "purple.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "purple.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    deck = Presentation(str(tmp_path / "edition1.pptx"))
+    assert "https://qmi.example.org/?edition=1" in " ".join(slide_texts(list(deck.slides)[-1]))
+    assert Presentation(str(tmp_path / "edition2.bin")).slides[0].shapes.title.text.startswith("Quartiers")
+    assert "file written" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, listed", [
+    (["report", "project", "nope"], "purple"),
+    (["report", "commune", "Gotham"], "Aulnay-sous-Bois"),
+    (["report", "commune", "Paris"], "Sceaux"),  # a commune of the Métropole, never a laureate
+    (["report", "commune", "Sceaux", "--edition", "2"], "Argenteuil"),  # a laureate of edition 1 only
+    (["report", "edition", "9"], "1, 2"),
+    (["report", "project", "--all", "--edition", "9"], "1, 2"),
+])
+def test_cli_unknown_values_exit_2_with_the_valid_ones(reference_db_path, tmp_path, capsys, args, listed):
+    out = tmp_path / "x.pdf"
+    assert cli.main([*args, "--out", str(out), "--db", str(reference_db_path)]) == 2
+    assert listed in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_pptx_for_a_commune_and_needs_a_project(reference_db_path, tmp_path, capsys):
+    with pytest.raises(SystemExit) as refused:  # argparse refuses the choice itself
+        cli.main(["report", "commune", "Sceaux", "--format", "pptx", "--out", str(tmp_path / "x.pptx"),
+                  "--db", str(reference_db_path)])
+    assert refused.value.code == 2
+    capsys.readouterr()
+    assert cli.main(["report", "commune", "Sceaux", "--out", str(tmp_path / "x.pptx"), "--db",
+                     str(reference_db_path)]) == 2
+    assert "pptx" in capsys.readouterr().err
+    assert cli.main(["report", "project", "--out", str(tmp_path / "y.pdf"), "--db", str(reference_db_path)]) == 2
+
+
+def test_cli_process_exits_cleanly(reference_db_path, tmp_path):
+    """As a user runs it: a separate process, the browser closed before the interpreter exits."""
+    import sys
+
+    out = tmp_path / "soy-pv.pdf"
+    done = subprocess.run([sys.executable, "-m", "qmi_metrics", "report", "project", "soy-pv", "--out", str(out),
+                           "--db", str(reference_db_path)], capture_output=True, text=True, timeout=180,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Soy PV" in pdf_text(out.read_bytes())
+
+
+# --- looking at the result -----------------------------------------------------------------------------------------
+
+def test_rasterised_sheet_page_stays_inside_its_margins(ref, tmp_path):
+    """pdftoppm draws page 1 of an evaluation sheet; the picture is kept in tests/screenshots/ for a human to
+    look at, and its margins must stay blank (nothing overflows the page)."""
+    if shutil.which("pdftoppm") is None:
+        if REQUIRED:
+            pytest.fail("QMI_BROWSER_TESTS=required but pdftoppm is missing (apt-get install poppler-utils)")
+        pytest.skip("no pdftoppm (apt-get install poppler-utils): the PDF page is not rasterised")
+    from PIL import Image
+
+    pdf = tmp_path / "purple.pdf"
+    pdf.write_bytes(reports.project_sheet_pdf(ref, "purple"))
+    SCREENSHOTS.mkdir(exist_ok=True)
+    stem = SCREENSHOTS / "report_fiche_purple"
+    subprocess.run(["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+                   check=True, timeout=60)
+    page = Image.open(f"{stem}.png").convert("L")
+    assert page.size == (827, 1170)  # A4 at 100 dpi
+    dark = [x for x in range(page.width) for y in range(120, 1080, 4) if page.getpixel((x, y)) < 128]
+    assert dark, "the page is blank"
+    margin = round(16 / 25.4 * 100) - 4  # 16 mm side margins, less a few pixels of antialiasing
+    assert min(dark) >= margin and max(dark) <= page.width - margin, (min(dark), max(dark))
+
+
+def test_rasterised_slide(ref, tmp_path):
+    """Optional: LibreOffice draws the deck's key-figures slide (kept in tests/screenshots/)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None or shutil.which("pdftoppm") is None:
+        pytest.skip("no LibreOffice (soffice) or pdftoppm: the slides are checked by python-pptx only")
+    deck = tmp_path / "edition1.pptx"
+    deck.write_bytes(reports.edition_deck(ref, 1))
+    subprocess.run([soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(deck)],
+                   check=True, timeout=180, capture_output=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "2", "-l", "2", "-singlefile", str(tmp_path / "edition1.pdf"),
+                    str(SCREENSHOTS / "report_slide_chiffres_cles")], check=True, timeout=60)
+    text = pdf_text((tmp_path / "edition1.pdf").read_bytes())
+    assert "Chiffres clés" in text and "280" in text and "70 %" in text
