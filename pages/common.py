@@ -301,15 +301,9 @@ def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
 def kpi_card(result: kpis.KpiResult) -> None:
     """A KPI as a card: the computed value when complete, else the published one, saying which."""
     language = lang()
-    shown = result.value
-    note = tr("calculé", "computed") if result.is_complete else tr("calculé · données partielles", "computed · partial data")
-    qualifier = ""
-    if not result.is_complete and result.published:
-        shown, note = result.published_value, tr("publié · données partielles", "published · partial data")
-        if result.published[0].qualifier in ("plus de", "au moins"):
-            qualifier = tr("plus de ", "over ")
-    elif not result.is_complete and result.value is not None and result.unit in ("ratio", "months", "index"):
-        shown, note = None, tr("non calculable · données partielles", "not computable · partial data")
+    shown, basis, lower_bound = result.shown()
+    note = tr(*kpis.BASIS_LABELS[basis])
+    qualifier = tr("plus de ", "over ") if lower_bound else ""
     published = result.published[0] if result.published else None
     help_lines = [result.kpi.definition(language)]
     if published:

@@ -15,6 +15,13 @@ from dataclasses import dataclass, field, replace
 from . import db
 from .filters import Filters
 
+# How a shown value was obtained (KpiResult.shown), in French and English.
+BASIS_LABELS = {
+    "computed": ("calculé", "computed"),
+    "published": ("publié · données partielles", "published · partial data"),
+    "not computable": ("non calculable · données partielles", "not computable · partial data"),
+    "partial": ("calculé · données partielles", "computed · partial data"),
+}
 UNITS = ("count", "ratio", "months", "people", "index", "score_10", "inhabitants")
 FILTER_NAMES = ("edition", "commune", "theme")
 FILTER_FIELDS = {"edition": "edition", "commune": "communes", "theme": "themes"}  # KPI filter -> Filters field
@@ -487,6 +494,20 @@ class KpiResult:
     def ignored_filters(self) -> tuple[str, ...]:
         return tuple(n for n in FILTER_NAMES if getattr(self.filters, FILTER_FIELDS[n]) not in (None, ())
                      and n not in self.kpi.filters)
+
+    def shown(self) -> tuple[float | None, str, bool]:
+        """What a card shows: (value, basis, is_lower_bound), one rule for the dashboard, reports and slides.
+
+        Complete rows -> the computed value; partial rows with a published figure -> the published one
+        (a lower bound when printed « plus de »); a partial ratio, duration or index -> nothing; a partial
+        count -> the computed value, said partial."""
+        if self.is_complete:
+            return self.value, "computed", False
+        if self.published:
+            return self.published_value, "published", self.published[0].qualifier in ("plus de", "au moins")
+        if self.value is not None and self.unit in ("ratio", "months", "index"):
+            return None, "not computable", False
+        return self.value, "partial", False
 
     @property
     def published_value(self) -> float | None:

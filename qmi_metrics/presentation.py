@@ -204,16 +204,9 @@ def split_value(value: float | None, unit: str, lang: str) -> tuple[str, str, st
 
 
 def shown_value(result: kpis.KpiResult) -> tuple[float | None, str]:
-    """The value a card shows and its basis, by the dashboard's rule (pages/common.py kpi_card):
-    complete rows -> computed; partial rows and a published figure -> published; a partial ratio,
-    duration or index -> nothing; a partial count -> computed, said partial."""
-    if result.is_complete:
-        return result.value, "computed"
-    if result.published:
-        return result.published_value, "published"
-    if result.value is not None and result.unit in ("ratio", "months", "index"):
-        return None, "partial"
-    return result.value, "partial"
+    """The value a card shows and its basis, by the shared rule (KpiResult.shown)."""
+    value, basis, _ = result.shown()
+    return value, {"not computable": "partial"}.get(basis, basis)
 
 
 def big_number(result: kpis.KpiResult, lang: str) -> BigNumber:

@@ -163,16 +163,9 @@ def view_kpis(con, view: Filters) -> list[kpis.KpiResult]:
 def card(result: kpis.KpiResult, lang: str = "fr") -> dict:
     """A KPI as the dashboard's card shows it: the computed value when complete, else the published one,
     and the words saying which (the same rule as pages/common.kpi_card)."""
-    shown = result.value
-    note = tr(lang, "calculé", "computed") if result.is_complete else tr(lang, "calculé · données partielles",
-                                                                          "computed · partial data")
-    qualifier = ""
-    if not result.is_complete and result.published:
-        shown, note = result.published_value, tr(lang, "publié · données partielles", "published · partial data")
-        if result.published[0].qualifier in ("plus de", "au moins"):  # « +60 indicateurs »: a lower bound
-            qualifier = tr(lang, "plus de ", "over ")
-    elif not result.is_complete and result.value is not None and result.unit in ("ratio", "months", "index"):
-        shown, note = None, tr(lang, "non calculable · données partielles", "not computable · partial data")
+    shown, basis, lower_bound = result.shown()
+    note = tr(lang, *kpis.BASIS_LABELS[basis])
+    qualifier = tr(lang, "plus de ", "over ") if lower_bound else ""  # « +60 indicateurs »: a lower bound
     published = result.published[0] if result.published else None
     return {
         "label": result.kpi.label(lang),

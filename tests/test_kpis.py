@@ -203,3 +203,14 @@ def test_demo_database_has_every_family_member(demo_con):
     assert results["projects_selected_count"].value > 28 * 2
     assert results["mean_deployment_months"].value > 0
     assert all(not r.published for r in results.values())  # nothing synthetic claims a published source
+
+
+@pytest.mark.parametrize("kpi_id, expected", [
+    ("communes_count", (4, "computed", False)),           # complete rows
+    ("deployment_rate", (0.7, "published", False)),        # partial rows, published figure
+    ("indicators_count", (60, "published", True)),        # published « plus de 60 »: a lower bound
+    ("selection_rate", (None, "not computable", False)),  # a partial ratio is not shown
+    ("projects_deployed_count", (7, "partial", False)),   # a partial count is shown, said partial
+])
+def test_the_one_rule_for_what_a_card_shows(reference_con, kpi_id, expected):
+    assert kpis.compute(reference_con, kpis.BY_ID[kpi_id], Filters(edition=1)).shown() == expected
