@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from qmi_metrics import auth, db, filters, formatting, kpis, loader, queries, reconcile
+from qmi_metrics import auth, db, figures, filters, formatting, kpis, loader, queries, reconcile
 from qmi_metrics.filters import Filters, UnknownFilterValue
 
 # A deep link opened first after the server starts is run by Streamlit's pages/-directory
@@ -27,7 +27,7 @@ if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", Fa
     st.rerun()
 
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+PALETTE = figures.PALETTE
 STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
                   "evaluated": "★", "continued": "➜", "stopped": "✕"}
 
@@ -281,19 +281,8 @@ CSS = """<style>
 
 
 def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
-    """Tick positions and French/English labels for a date axis (plotly's own labels are English)."""
-    import datetime as dt
-
-    first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
-    year, month = first.year, 1 if first.month <= 6 else 7
-    values, labels = [], []
-    while dt.date(year, month, 1) <= last:
-        day = dt.date(year, month, 1)
-        values.append(day)
-        labels.append(formatting.date(day, "month", lang(), short=True))
-        month += every_months
-        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
-    return values, labels
+    """Date-axis ticks labelled in the reader's language (plotly's own labels are English)."""
+    return figures.month_ticks(first, last, every_months, lang())
 
 
 # --- KPI cards ----------------------------------------------------------------------------------

@@ -75,18 +75,6 @@ def md(text) -> str:
     return text
 
 
-def wrap(text: str, width: int = 22) -> str:
-    """Break a long axis label into lines (plotly does not wrap) so it is not cut at the chart's edge."""
-    lines, line = [], ""
-    for word in str(text).split():
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return "<br>".join([*lines, line])
-
-
 def colon() -> str:
     """French puts a space before a colon, English does not."""
     return common.tr(" : ", ": ")
@@ -344,7 +332,7 @@ def render_replicability(project: dict, scores: pd.DataFrame) -> None:
                            "Replicability: not scored (no score published for this project)."))
         return
     en = common.lang() == "en"
-    labels = [wrap(label) for label in scored["label_en" if en else "label_fr"]]
+    labels = [figures.wrap(label) for label in scored["label_en" if en else "label_fr"]]
     values = list(scored["score"])
     missing = scores[scores["score"].isna()]
     mean = sum(values) / len(values)
