@@ -464,3 +464,16 @@ def test_rasterised_slide(ref, tmp_path):
                     str(SCREENSHOTS / "report_slide_chiffres_cles")], check=True, timeout=60)
     text = pdf_text((tmp_path / "edition1.pdf").read_bytes())
     assert "Chiffres clés" in text and "280" in text and "70 %" in text
+
+
+def test_every_synthetic_sheet_in_one_command(synthetic_db_path, syn, tmp_path, capsys):
+    out = tmp_path / "fiches-synthetiques"
+    assert cli.main(["report", "project", "--all", "--out", str(out), "--db", str(synthetic_db_path)]) == 0
+    expected = reports.project_ids(syn)
+    assert f"[{len(expected)}/{len(expected)}]" in capsys.readouterr().err
+    files = sorted(out.glob("*.pdf"))
+    assert sorted(f.stem for f in files) == sorted(expected)
+    for file in files:
+        text = " ".join(pdf_pages(file.read_bytes()))
+        assert queries.project(syn, file.stem)["name"] in text, file.name
+        assert "DONNÉES SYNTHÉTIQUES" in text, file.name
