@@ -143,21 +143,25 @@ def _print_rejection(rejected: publishing.ImportRejected) -> None:
         print(line, file=sys.stderr)
 
 
+def _refusal(error: Exception) -> int:
+    """Say why a publish or a rollback was refused; the exit code tells which kind of refusal."""
+    if isinstance(error, publishing.ImportRejected):
+        _print_rejection(error)
+        return EXIT_BAD_INPUT
+    print(error, file=sys.stderr)
+    if isinstance(error, publishing.UnknownVersion):
+        return EXIT_BAD_INPUT
+    return EXIT_LOCKED if isinstance(error, publishing.LockTimeout) else EXIT_ERROR
+
+
 def cmd_import(args) -> int:
     db_path = _database(args.db)
     parsed = importing.read_file(args.file, table=args.table)
     try:
         result = publishing.publish_import(db_path, parsed, args.table, args.mode, by=args.by,
                                            lock_timeout=args.wait)
-    except publishing.ImportRejected as rejected:
-        _print_rejection(rejected)
-        return EXIT_BAD_INPUT
-    except publishing.LockTimeout as error:
-        print(error, file=sys.stderr)
-        return EXIT_LOCKED
     except publishing.PublishError as error:
-        print(error, file=sys.stderr)
-        return EXIT_ERROR
+        return _refusal(error)
     for notice in result.notices:
         print(notice)
     print(f"Import publié / import published: {parsed.filename} → {args.table} ({args.mode}),"
@@ -190,15 +194,8 @@ def cmd_rollback(args) -> int:
     db_path = _database(args.db)
     try:
         result = publishing.rollback(db_path, args.version, by=args.by, lock_timeout=args.wait)
-    except publishing.UnknownVersion as error:
-        print(error, file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except publishing.LockTimeout as error:
-        print(error, file=sys.stderr)
-        return EXIT_LOCKED
     except publishing.PublishError as error:
-        print(error, file=sys.stderr)
-        return EXIT_ERROR
+        return _refusal(error)
     print(f"Version {result.version} remise en service (remplace {result.previous_version})"
           f" / version {result.version} is live again (replaces {result.previous_version})")
     return EXIT_OK

@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 from qmi_metrics import db, kpis, programme
 from qmi_metrics.filters import Filters
 
+from apptest_views import render_every_view
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
 NBSP = "\u202f"
@@ -180,21 +182,6 @@ def test_synthetic_database_draws_the_replicability_ranking(evaluation, demo_db_
     ranking = next(df for df in tables(at, "critères notés"))
     assert list(ranking["rang"]) == list(range(1, len(ranking) + 1))
     assert not any("Aucun projet n'est encore noté" in i.value for i in at.info)
-
-
-def render_every_view(at, communes: list[str], check) -> None:
-    """All editions (the URL's edition=all), then editions 1 and 2, then each commune of edition 1.
-    (AppTest drops the sidebar after switch_page: the filters are set through their session keys.)"""
-    check("all editions")
-    for edition in (1, 2):
-        at.session_state["f_edition"] = edition
-        at.run()
-        check(f"edition {edition}")
-    at.session_state["f_edition"] = 1
-    for insee in communes:
-        at.session_state["f_communes"] = [insee]
-        at.run()
-        check(f"edition 1, commune {insee}")
 
 
 def first_edition_communes(path) -> list[str]:

@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 from qmi_metrics import kpis, programme
 from qmi_metrics.filters import Filters
 
+from apptest_views import render_every_view
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
 NBSP = "\u202f"
@@ -184,21 +186,6 @@ def test_page_says_the_shares_ignore_the_defi_filter(thematiques, reference_db_p
     assert any("ignorent le filtre « Défis »" in i.value for i in at.info)
     # The défi filter still applies to types and the digital split: the one project of the défi is not digital.
     assert {m.label: m.value for m in at.metric}["Part de solutions numériques"] == f"0{NBSP}%"
-
-
-def render_every_view(at, communes: list[str], check) -> None:
-    """All editions (the URL's edition=all), then editions 1 and 2, then each commune of edition 1.
-    (AppTest drops the sidebar after switch_page: the filters are set through their session keys.)"""
-    check("all editions")
-    for edition in (1, 2):
-        at.session_state["f_edition"] = edition
-        at.run()
-        check(f"edition {edition}")
-    at.session_state["f_edition"] = 1
-    for insee in communes:
-        at.session_state["f_communes"] = [insee]
-        at.run()
-        check(f"edition 1, commune {insee}")
 
 
 @pytest.mark.parametrize("database", ["reference", "synthetic"])
