@@ -13,6 +13,7 @@ from qmi_metrics.filters import Filters
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
 RANKING_MAX_BARS = 40
+DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(programme.DOMAINS)}  # a domain keeps its colour
 RESPONDENTS = {"communes": ("communes", "communes"), "porteurs de projet": ("porteurs de projet", "project holders")}
 
 
@@ -31,6 +32,11 @@ def links(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFram
 @st.cache_data(max_entries=256, show_spinner=False)
 def coverage(version: str, view: Filters, statuses: tuple[str, ...]) -> dict:
     return programme.indicator_coverage(common.connection(), view, statuses)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def measurements(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
+    return programme.measurements_by_month(common.connection(), view, statuses)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -186,6 +192,40 @@ def follow_heatmap(matrix: pd.DataFrame) -> go.Figure:
     figure.update_yaxes(autorange="reversed")
     figure.update_layout(plot_bgcolor="#EEEEEE")
     return figure
+
+
+# --- 2b. measurements over time -------------------------------------------------------------------
+
+def measurements_section(view: common.View, version: str, results: dict) -> None:
+    frame = measurements(version, view.filters, view.statuses)
+    if frame.empty:
+        return  # the follow section already says no measurement is published
+    st.header(common.tr("Mesures dans le temps", "Measurements over time"))
+    common.kpi_row(results, ("measurements_count", "measured_projects_share"), columns=2)
+    domains = [slug for slug, _fr, _en in programme.DOMAINS if slug in set(frame["domain"])]
+    figure = go.Figure()
+    for slug in domains:
+        rows = frame[frame["domain"] == slug]
+        figure.add_trace(go.Bar(x=rows["month"], y=rows["measurements"], name=domain_label(slug),
+                                marker={"color": common.PALETTE[DOMAIN_RANK[slug] % len(common.PALETTE)]}))
+    ticks, tick_labels = common.month_ticks(frame["month"].min(), frame["month"].max())
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
+    figure.update_yaxes(title=common.tr("mesures", "measurements"), exponentformat="none", separatethousands=True)
+    figure.update_layout(barmode="stack")  # common.chart styles the rest (separators, legend)
+    per_month = frame.groupby("month")["measurements"].sum()
+    first, last, busiest = (common.fmt_date(day, "month") for day in
+                            (per_month.index.min(), per_month.index.max(), per_month.idxmax()))
+    total, most = common.fmt(int(per_month.sum())), common.fmt(int(per_month.max()))
+    summary = common.tr(
+        f"{total} mesures de {first} à {last} ; le mois le plus fourni : {busiest} ({most} mesures).",
+        f"{total} measurements from {first} to {last}; the busiest month: {busiest} ({most} measurements).")
+    data = pd.DataFrame({
+        common.tr("mois", "month"): frame["month"],
+        common.tr("domaine", "domain"): [domain_label(d) for d in frame["domain"]],
+        common.tr("mesures", "measurements"): frame["measurements"],
+        common.tr("projets mesurés", "projects measured"): frame["projects"],
+    })
+    common.chart(figure, data, summary, "qmi_mesures_par_mois", key="measurements")
 
 
 # --- 3. replicability ---------------------------------------------------------------------------
@@ -348,5 +388,6 @@ data_version = common.data_version()
 kpi_results = common.kpi_results(data_version, view.filters)
 library_section(view, data_version, kpi_results)
 follow_section(view, data_version)
+measurements_section(view, data_version, kpi_results)
 replicability_section(view, data_version, kpi_results)
 survey_section(view, data_version, kpi_results)

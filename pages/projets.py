@@ -317,9 +317,17 @@ def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataF
         common.tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
         common.tr("unité", "unit"): values["unit"],
         "date": values["measured_on"],
-        common.tr("valeur", "value"): values["value"],
+        common.tr("valeur (moyenne du mois)", "value (monthly mean)"): values["value"],
+        common.tr("minimum", "minimum"): values["min"],
+        common.tr("maximum", "maximum"): values["max"],
+        common.tr("mesures", "measurements"): values["measurements"],
         "source": values["source_id"],
     })
+    if (values["measurements"] > 1).any():
+        st.caption(common.tr("Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
+                             " le maximum et le nombre de mesures).",
+                             "One point per month: the mean of the month's measurements (the table also gives the"
+                             " minimum, maximum and number of measurements)."))
     common.chart(figure, data, figures.indicator_summary(series, values, common.lang()),
                  f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
 

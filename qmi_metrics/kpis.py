@@ -10,7 +10,10 @@ and, for a family (theme_share:<slug>...), the member's key as $key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
+
+import duckdb
 
 from . import db
 from .filters import Filters
@@ -73,6 +76,11 @@ def _figs(*ids: str) -> tuple[FigureRef, ...]:
 
 
 PROJECTS = "f_projects($edition, $commune, $theme)"
+# A KPI that compares its count with published_call_total() counts in a subquery first: DuckDB 2.0
+# cannot bind an aggregate beside that macro when store_all runs the SQL for every view at once.
+# Projects with their number of measurements (NULL: none), from the monthly roll-up of the series.
+MEASURED_PROJECTS = (f"{PROJECTS} p LEFT JOIN (SELECT project_id, sum(measurements) AS measurements"
+                     f" FROM indicator_monthly GROUP BY project_id) m USING (project_id)")
 # Projects hosted by each laureate commune that hosts any.
 PROJECTS_PER_COMMUNE = ("(SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
                         " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee)"
@@ -158,9 +166,9 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Candidatures de communes", label_en="Applications from communes", unit="count",
         definition_fr="Candidatures de communes à l'appel à manifestation d'intérêt (lignes connues).",
         definition_en="Applications from communes to the call for expressions of interest (known rows).",
-        sql="SELECT count(*) AS value, count(*) AS covered,"
-            " CASE WHEN $commune IS NULL THEN greatest(count(*), published_call_total($edition, 'communes', 'applications')) END AS total"
-            " FROM f_candidatures($edition, $commune, NULL, 'communes')",
+        sql="SELECT value, covered,"
+            " CASE WHEN $commune IS NULL THEN greatest(value, published_call_total($edition, 'communes', 'applications')) END AS total"
+            " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, NULL, 'communes'))",
         filters=("edition", "commune"),
         figures=_figs("rapport_ami_candidatures", "mgp_e2_ami_candidatures"),
     ),
@@ -169,10 +177,10 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Candidatures de projets", label_en="Project applications", unit="count",
         definition_fr="Candidatures reçues à l'appel à projets (lignes connues).",
         definition_en="Applications received by the call for projects (known rows).",
-        sql="SELECT count(*) AS value, count(*) AS covered,"
+        sql="SELECT value, covered,"
             " CASE WHEN $commune IS NULL AND $theme IS NULL"
-            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) END AS total"
-            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+            " THEN greatest(value, published_call_total($edition, 'projects', 'applications')) END AS total"
+            " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, $theme, 'projects'))",
         figures=_figs("rapport_candidatures_aap", "cp_candidatures_aap"),
     ),
     Kpi(
@@ -180,10 +188,10 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Projets sélectionnés", label_en="Selected projects", unit="count",
         definition_fr="Projets d'expérimentation sélectionnés (liste des projets).",
         definition_en="Experimentation projects selected (list of projects).",
-        sql=f"SELECT count(*) AS value, count(*) AS covered,"
+        sql=f"SELECT value, covered,"
             f" CASE WHEN $commune IS NULL AND $theme IS NULL"
-            f" THEN greatest(count(*), published_call_total($edition, 'projects', 'selected')) END AS total"
-            f" FROM {PROJECTS}",
+            f" THEN greatest(value, published_call_total($edition, 'projects', 'selected')) END AS total"
+            f" FROM (SELECT count(*) AS value, count(*) AS covered FROM {PROJECTS})",
         figures=_figs("rapport_projets_selectionnes", "cp_solutions_e1", "mgp_e2_projets_phase1"),
         partial_is_finding=True,
         note_fr="La liste des projets du rapport en nomme {value} ; le total annoncé est {total}.",
@@ -220,10 +228,11 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Taux de sélection", label_en="Selection rate", unit="ratio",
         definition_fr="Part des candidatures à l'appel à projets retenues (lignes connues).",
         definition_en="Share of project applications selected (known rows).",
-        sql="SELECT avg(CASE WHEN status = 'lauréate' THEN 1.0 ELSE 0.0 END) AS value, count(*) AS covered,"
+        sql="SELECT value, covered,"
             " CASE WHEN $commune IS NULL AND $theme IS NULL"
-            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) END AS total"
-            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+            " THEN greatest(covered, published_call_total($edition, 'projects', 'applications')) END AS total"
+            " FROM (SELECT avg(CASE WHEN status = 'lauréate' THEN 1.0 ELSE 0.0 END) AS value, count(*) AS covered"
+            "       FROM f_candidatures($edition, $commune, $theme, 'projects'))",
     ),
     Kpi(
         id="deployment_rate",
@@ -265,11 +274,12 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Part de candidats internationaux", label_en="Share of international applicants", unit="ratio",
         definition_fr="Part des candidatures à l'appel à projets venant de l'étranger (lignes où c'est connu).",
         definition_en="Share of project applications from abroad (rows where it is known).",
-        sql="SELECT avg(CASE WHEN is_international THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_international IS NOT NULL) AS value,"
-            " count(is_international) AS covered,"
+        sql="SELECT value, covered,"
             " CASE WHEN $commune IS NULL AND $theme IS NULL"
-            " THEN greatest(count(*), published_call_total($edition, 'projects', 'applications')) ELSE count(*) END AS total"
-            " FROM f_candidatures($edition, $commune, $theme, 'projects')",
+            " THEN greatest(rows, published_call_total($edition, 'projects', 'applications')) ELSE rows END AS total"
+            " FROM (SELECT avg(CASE WHEN is_international THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_international IS NOT NULL)"
+            "       AS value, count(is_international) AS covered, count(*) AS rows"
+            "       FROM f_candidatures($edition, $commune, $theme, 'projects'))",
         figures=_figs("cp_part_internationaux"),
     ),
     Kpi(
@@ -386,6 +396,23 @@ REGISTRY: tuple[Kpi, ...] = (
         figures=_figs("rapport_fiches_evaluation"),
     ),
     Kpi(
+        id="measurements_count",
+        label_fr="Mesures d'indicateurs publiées", label_en="Indicator measurements published", unit="count",
+        definition_fr="Nombre de mesures d'indicateurs des projets ; couverture : projets ayant au moins une mesure.",
+        definition_en="Number of indicator measurements of the projects; coverage: projects with at least one.",
+        sql=f"SELECT coalesce(sum(m.measurements), 0) AS value, count(m.measurements) AS covered, count(*) AS total"
+            f" FROM {MEASURED_PROJECTS}",
+    ),
+    Kpi(
+        id="measured_projects_share",
+        label_fr="Part des projets avec des mesures publiées", label_en="Share of projects with published measurements",
+        unit="ratio",
+        definition_fr="Part des projets ayant au moins une mesure d'indicateur publiée.",
+        definition_en="Share of projects with at least one published indicator measurement.",
+        sql=f"SELECT avg(CASE WHEN m.measurements IS NOT NULL THEN 1.0 ELSE 0.0 END) AS value,"
+            f" count(*) AS covered, count(*) AS total FROM {MEASURED_PROJECTS}",
+    ),
+    Kpi(
         id="replicability_index",
         label_fr="Indice de répliquabilité — {label}", label_en="Replicability index — {label}", unit="index",
         definition_fr="Moyenne des cinq critères de répliquabilité (notés de 0 à 5), ramenée entre 0 et 1.",
@@ -424,21 +451,42 @@ BY_ID = {kpi.id: kpi for kpi in REGISTRY}
 
 def expand(con, kpis=REGISTRY) -> list[Kpi]:
     """The registry with each family replaced by one KPI per key present in the database."""
+    members = family_members(con)
     expanded = []
     for kpi in kpis:
         if not kpi.is_family:
             expanded.append(kpi)
             continue
-        for row in db.fetch_rows(con, kpi.keys_sql):
-            expanded.append(replace(
-                kpi,
-                id=f"{kpi.id}:{row['key']}",
-                key=row["key"],
-                label_fr=kpi.label_fr.format(label=row["label_fr"]),
-                label_en=kpi.label_en.format(label=row["label_en"]),
-                figures=kpi.figures_by_key.get(row["key"], kpi.figures),
-            ))
+        rows = members[kpi.id] if members is not None else db.execute(con, kpi.keys_sql).fetchall()
+        expanded.extend(_member(kpi, *row) for row in rows)
     return expanded
+
+
+_MEMBERS: dict[tuple, Kpi] = {}  # (family, key, labels) -> Kpi: a page's registry is rebuilt per view
+
+
+def _member(kpi: Kpi, key: str, label_fr: str, label_en: str) -> Kpi:
+    memo_key = (kpi.id, key, label_fr, label_en)
+    member = _MEMBERS.get(memo_key)
+    if member is None:
+        if len(_MEMBERS) > 100_000:  # bounded: keys come from the data
+            _MEMBERS.clear()
+        member = _MEMBERS[memo_key] = replace(
+            kpi, id=f"{kpi.id}:{key}", key=key, label_fr=kpi.label_fr.format(label=label_fr),
+            label_en=kpi.label_en.format(label=label_en), figures=kpi.figures_by_key.get(key, kpi.figures))
+    return member
+
+
+def family_members(con) -> dict[str, list[tuple]] | None:
+    """Each family's (key, label_fr, label_en) as stored by store_all, None for a database without them."""
+    try:
+        rows = db.execute(con, "SELECT family, key, label_fr, label_en FROM kpi_keys ORDER BY family, position").fetchall()
+    except duckdb.CatalogException:  # a database built before kpi_keys existed
+        return None
+    members = {kpi.id: [] for kpi in REGISTRY if kpi.is_family}
+    for family, *member in rows:
+        members.setdefault(family, []).append(member)
+    return members
 
 
 def get(con, kpi_id: str) -> Kpi:
@@ -567,25 +615,108 @@ def matching_figures(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFig
     return tuple(found)
 
 
-def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = None) -> KpiResult:
-    """Compute one KPI for a view. Any filter string is safe: values are bound, never formatted."""
-    applied = effective_filters(kpi, filters)
-    row = db.fetch_one(con, kpi.sql, {**applied.params(), "key": kpi.key}) or {}
-    figures = published_figures(con) if figures is None else figures
-    value = row.get("value")
+def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = None,
+            stored: dict | None = None) -> KpiResult:
+    """Compute one KPI for a view: its stored value when `stored` has this view, else its SQL.
+    Any filter string is safe: values are bound, never formatted."""
+    row = stored.get(_view_key(kpi, filters)) if stored else None
+    if row is None:
+        found = db.fetch_one(con, kpi.sql, {**effective_filters(kpi, filters).params(), "key": kpi.key}) or {}
+        row = (found.get("value"), found.get("covered"), found.get("total"))
+    value, covered, total = row
     return KpiResult(
         kpi=kpi,
         filters=filters,
         value=None if value is None else float(value),
-        covered=None if row.get("covered") is None else int(row["covered"]),
-        total=None if row.get("total") is None else int(row["total"]),
-        published=matching_figures(kpi, filters, figures),
+        covered=None if covered is None else int(covered),
+        total=None if total is None else int(total),
+        published=matching_figures(kpi, filters, published_figures(con) if figures is None else figures)
+        if kpi.figures else (),
     )
 
 
+def _view_key(kpi: Kpi, filters: Filters) -> tuple | None:
+    """Where kpi_values keeps this KPI's value for the view: (id, edition, commune); None when it does not."""
+    if filters.themes and "theme" in kpi.filters:
+        return None
+    communes = filters.communes if "commune" in kpi.filters else ()
+    if len(communes) > 1:
+        return None
+    return kpi.id, filters.edition if "edition" in kpi.filters else None, communes[0] if communes else None
+
+
 def compute_all(con, filters: Filters = Filters(), kpis=None) -> list[KpiResult]:
-    figures = published_figures(con)
-    return [compute(con, kpi, filters, figures) for kpi in (kpis if kpis is not None else expand(con))]
+    """Every KPI for a view: one lookup in kpi_values, and the SQL only for what it cannot answer
+    (several communes, or a défi filter)."""
+    registry, figures = catalog(con)
+    stored = stored_values(con, filters)
+    return [compute(con, kpi, filters, figures, stored) for kpi in (kpis if kpis is not None else registry)]
+
+
+_CATALOGS: dict[str, tuple[list[Kpi], dict]] = {}
+
+
+def catalog(con) -> tuple[list[Kpi], dict[str, PublishedFigure]]:
+    """The expanded registry and the published figures, kept under the digest of their rows that
+    rollups.refresh writes: they change only with the data."""
+    token = db.fetch_value(con, "SELECT value FROM meta WHERE key = 'catalog_token'")
+    if token is None:
+        return expand(con), published_figures(con)
+    if token not in _CATALOGS:
+        if len(_CATALOGS) >= 16:
+            _CATALOGS.pop(next(iter(_CATALOGS)))
+        _CATALOGS[token] = (expand(con), published_figures(con))
+    return _CATALOGS[token]
+
+
+# --- values stored at build and publish time ---------------------------------------------------------------
+# store_all runs each KPI's own SQL once for every edition × commune view (and every member of a
+# family), its parameters read from the view's columns: the same definition, computed set-wise.
+
+_PARAMETER = re.compile(r"\$(edition|commune|theme|key)\b")
+_VIEW_COLUMNS = {"edition": "v.edition_id", "commune": "v.communes", "theme": "CAST(NULL AS VARCHAR[])", "key": "v.key"}
+
+
+def store_all(con) -> None:
+    """Fill kpi_keys and kpi_values (emptied by the caller, rollups.refresh)."""
+    for kpi in REGISTRY:
+        if kpi.is_family:
+            rows = db.fetch_rows(con, kpi.keys_sql)
+            if rows:
+                con.executemany("INSERT INTO kpi_keys VALUES (?, ?, ?, ?, ?)",
+                                [(kpi.id, r["key"], r["label_fr"], r["label_en"], i) for i, r in enumerate(rows)])
+    for kpi in REGISTRY:
+        con.execute(_per_view_sql(kpi), {"id": kpi.id})
+
+
+def _per_view_sql(kpi: Kpi) -> str:
+    editions = ("SELECT edition_id FROM editions UNION ALL SELECT NULL" if "edition" in kpi.filters
+                else "SELECT NULL::INTEGER AS edition_id")
+    communes = ("SELECT insee FROM communes UNION ALL SELECT NULL" if "commune" in kpi.filters
+                else "SELECT NULL::VARCHAR AS insee")
+    keys = "SELECT key FROM kpi_keys WHERE family = $id" if kpi.is_family else "SELECT NULL::VARCHAR AS key"
+    body = _PARAMETER.sub(lambda match: _VIEW_COLUMNS[match.group(1)], kpi.sql)
+    return f"""
+        INSERT INTO kpi_values
+        SELECT CASE WHEN v.key IS NULL THEN $id ELSE $id || ':' || v.key END, v.edition_id, v.insee,
+               k.value, k.covered, k.total
+        FROM (SELECT e.edition_id, c.insee, CASE WHEN c.insee IS NOT NULL THEN [c.insee] END AS communes, f.key
+              FROM ({editions}) e, ({communes}) c, ({keys}) f) v
+        LEFT JOIN LATERAL ({body}) k ON true"""
+
+
+def stored_values(con, filters: Filters) -> dict:
+    """The stored rows that can answer this view, by (KPI id, edition, commune): every KPI's
+    all-communes rows, and the commune's own when exactly one is chosen. Empty without kpi_values."""
+    commune = filters.communes[0] if len(filters.communes) == 1 else None
+    try:
+        rows = db.execute(con, """
+            SELECT kpi_id, edition_id, insee, value, covered, total FROM kpi_values
+            WHERE (edition_id IS NULL OR edition_id = $edition) AND (insee IS NULL OR insee = $commune)""",
+            {"edition": filters.edition, "commune": commune}).fetchall()
+    except duckdb.CatalogException:  # a database built before kpi_values existed
+        return {}
+    return {(kpi_id, edition, insee): (value, covered, total) for kpi_id, edition, insee, value, covered, total in rows}
 
 
 def detail(con, kpi: Kpi, filters: Filters) -> str | None:

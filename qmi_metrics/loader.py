@@ -8,6 +8,8 @@ from pathlib import Path
 
 import duckdb
 
+from . import rollups
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
 DATA_DIR = REPO_DIR / "data"
@@ -80,6 +82,7 @@ def _build_atomically(db_path: Path, fill) -> dict[str, int]:
     try:
         create_schema(con)
         fill(con)
+        rollups.refresh(con)
         counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         con.execute("CHECKPOINT")
     except BaseException:

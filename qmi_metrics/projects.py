@@ -101,15 +101,16 @@ def sites(con, project_id: str) -> pd.DataFrame:
 
 
 def indicators(con, project_id: str) -> pd.DataFrame:
-    """The indicators a project follows, with how many values are published and the latest one."""
+    """The indicators a project follows, with how many values are published and the latest one
+    (from the monthly roll-up: a series may hold an hourly sensor's values)."""
     return db.fetch_df(con, """
         SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
-               count(v.value) AS values_count,
-               arg_max(v.value, v.measured_on) AS last_value, max(v.measured_on) AS last_measured_on,
+               coalesce(sum(m.measurements), 0) AS values_count,
+               arg_max(m.last_value, m.last_on) AS last_value, max(m.last_on) AS last_measured_on,
                src.title AS source_title, pi.source_quote
         FROM project_indicators pi
         JOIN indicators i USING (indicator_id)
-        LEFT JOIN indicator_values v ON v.project_id = pi.project_id AND v.indicator_id = pi.indicator_id
+        LEFT JOIN indicator_monthly m ON m.project_id = pi.project_id AND m.indicator_id = pi.indicator_id
         LEFT JOIN sources src ON src.source_id = pi.source_id
         WHERE pi.project_id = $project_id
         GROUP BY ALL
@@ -118,12 +119,15 @@ def indicators(con, project_id: str) -> pd.DataFrame:
 
 
 def indicator_values(con, project_id: str) -> pd.DataFrame:
-    """Every measurement of a project's indicators, oldest first."""
+    """A project's indicator series, one point per month, oldest first: the month's mean `value`
+    (the value itself for a single measurement, dated `measured_on`), its range and count."""
     return db.fetch_df(con, """
-        SELECT v.indicator_id, i.label_fr, i.label_en, i.unit, v.measured_on, v.value, v.source_id
-        FROM indicator_values v JOIN indicators i USING (indicator_id)
-        WHERE v.project_id = $project_id
-        ORDER BY i.label_fr, v.measured_on
+        SELECT m.indicator_id, i.label_fr, i.label_en, i.unit,
+               CASE WHEN m.measurements = 1 THEN m.first_on ELSE m.month END AS measured_on,
+               m.mean AS value, m.min, m.max, m.measurements, m.first_on, m.last_on, m.source_ids AS source_id
+        FROM indicator_monthly m JOIN indicators i USING (indicator_id)
+        WHERE m.project_id = $project_id
+        ORDER BY i.label_fr, m.month
     """, {"project_id": project_id})
 
 

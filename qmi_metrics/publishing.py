@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import db, importing, kpis, loader
+from . import db, importing, kpis, loader, rollups
 from .filters import Filters
 from .importing import Counts, Problem, quote_identifier
 
@@ -307,7 +307,7 @@ def _start(db_path: Path) -> None:
 
 
 def _require_schema(con, catalog: str | None = None) -> None:
-    differences = schema_differences(con, catalog, allow_missing=(AUDIT_TABLE,))
+    differences = schema_differences(con, catalog, allow_missing=(AUDIT_TABLE, *rollups.DERIVED_TABLES))
     if differences:
         raise PublishError("le schéma de la base diffère de schema.sql ; reconstruisez-la (python -m qmi_metrics"
                            " build) / the database schema differs from schema.sql; rebuild it: "
@@ -336,6 +336,7 @@ def _build_new_version(new: Path, snapshot: Path, prepared: importing.Prepared, 
         if AUDIT_TABLE in old_tables:
             con.execute(f"INSERT INTO main.{AUDIT_TABLE} BY NAME SELECT * FROM old.{AUDIT_TABLE}")
         _insert_row(con, AUDIT_TABLE, _audit_row(entry))
+        rollups.refresh(con)
         con.execute("COMMIT")
         con.execute("DETACH old")
         con.execute("CHECKPOINT")

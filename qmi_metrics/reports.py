@@ -297,10 +297,11 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
     places = "; ".join(f"{row.name} ({tr(lang, *SITE_PRECISIONS.get(row.precision, (row.precision, row.precision)))})"
                        for row in sites.itertuples()) or _nk(lang)
     followed = len(indicators)
-    measured = (tr(lang, f"{len(values)} mesure(s), du {formatting.date(values['measured_on'].min(), 'day', lang)} "
-                   f"au {formatting.date(values['measured_on'].max(), 'day', lang)}",
-                   f"{len(values)} measurement(s), from {formatting.date(values['measured_on'].min(), 'day', lang)} "
-                   f"to {formatting.date(values['measured_on'].max(), 'day', lang)}")
+    count, first, last = int(values["measurements"].sum()), values["first_on"].min(), values["last_on"].max()
+    measured = (tr(lang, f"{count} mesure(s), du {formatting.date(first, 'day', lang)} "
+                   f"au {formatting.date(last, 'day', lang)}",
+                   f"{count} measurement(s), from {formatting.date(first, 'day', lang)} "
+                   f"to {formatting.date(last, 'day', lang)}")
                 if not values.empty else tr(lang, "aucune mesure publiée", "no measurement published"))
     scored = int(scores["score"].notna().sum())
     return Facts([

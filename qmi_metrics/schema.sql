@@ -332,3 +332,43 @@ CREATE TABLE audit_log (
     version          VARCHAR NOT NULL,              -- the version this action made live
     previous_version VARCHAR
 );
+
+-- Derived tables: refilled from the tables above whenever the database is built or a version is
+-- published (qmi_metrics/rollups.py). Never loaded from data/ nor imported: pages read these
+-- instead of the raw series, and the KPI registry's values for every edition × commune view.
+
+-- The indicator series per project, indicator and month.
+CREATE TABLE indicator_monthly (
+    project_id     VARCHAR NOT NULL,
+    indicator_id   VARCHAR NOT NULL,
+    month          DATE NOT NULL,              -- first day of the month
+    measurements   BIGINT NOT NULL,
+    mean           DOUBLE NOT NULL,
+    min            DOUBLE NOT NULL,
+    max            DOUBLE NOT NULL,
+    first_on       DATE NOT NULL,
+    last_on        DATE NOT NULL,
+    last_value     DOUBLE NOT NULL,
+    source_ids     VARCHAR NOT NULL,           -- the sources of the month's values, comma-separated
+    PRIMARY KEY (project_id, indicator_id, month)
+);
+
+-- Every KPI for every view it can be filtered by: edition (NULL = all) × commune (NULL = all).
+CREATE TABLE kpi_values (
+    kpi_id         VARCHAR NOT NULL,           -- family members included: theme_share:<slug>
+    edition_id     INTEGER,
+    insee          VARCHAR,
+    value          DOUBLE,
+    covered        BIGINT,
+    total          BIGINT
+);
+
+-- The members of each KPI family, with their labels (KPI id = <family>:<key>).
+CREATE TABLE kpi_keys (
+    family         VARCHAR NOT NULL,
+    key            VARCHAR NOT NULL,
+    label_fr       VARCHAR NOT NULL,
+    label_en       VARCHAR NOT NULL,
+    position       INTEGER NOT NULL,
+    PRIMARY KEY (family, key)
+);

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, filters, kpis
+from qmi_metrics import db, filters, kpis, rollups
 from qmi_metrics.filters import Filters
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,6 +57,8 @@ EXPECTED_EDITION_1 = {
     "diagnostic_mean_participants:atelier carte sur table": (None, 0, 4),
     "indicators_count": (21, 21, 60),                   # the report's library holds "plus de 60"
     "evaluation_sheets_count": (0, 0, 28),
+    "measurements_count": (0, 0, 28),                   # no measurement is published
+    "measured_projects_share": (0.0, 28, 28),
     "replicability_index_mean": (None, 0, 28),
     "financing_brake_score": (6, 1, 1),
 }
@@ -125,6 +127,7 @@ def test_replicability_index_of_a_scored_project(writable_reference):
                                  "industrialisation", "traction-commerciale"], [3, 4, 5, 2, 1]):
         con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023')", {"c": criterion, "s": score})
     con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023')")
+    rollups.refresh(con)  # what build and publish do after writing: the family gets its new members
     purple = kpis.compute(con, kpis.get(con, "replicability_index:purple"))
     assert (purple.value, purple.covered, purple.total, purple.unit) == (pytest.approx(0.6), 5, 5, "index")
     pelican = kpis.compute(con, kpis.get(con, "replicability_index:pelican"))
