@@ -322,6 +322,29 @@ def _report_parser(commands) -> None:
     report.set_defaults(run=cmd_report)
 
 
+# --- export-parquet ------------------------------------------------------------------------------
+
+def cmd_export_parquet(args) -> int:
+    from . import parquet
+
+    source = args.db or str(loader.default_db_path())
+    try:
+        manifest = parquet.export(source, args.out)
+    except parquet.ExportError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Export Parquet écrit / Parquet export written: {args.out} (data_version {manifest['data_version']})")
+    print(_table([[name, str(t["rows"])] for name, t in manifest["tables"].items()], ["table", "lignes/rows"]))
+    return EXIT_OK
+
+
+def _export_parquet_parser(commands) -> None:
+    export = commands.add_parser("export-parquet", help="exporter chaque table en Parquet (+ manifest.json)")
+    export.add_argument("--db", help="base DuckDB, ou md:<base> sur MotherDuck (défaut : $QMI_DB ou data/qmi.duckdb)")
+    export.add_argument("--out", type=Path, required=True, help="dossier à écrire (remplacé d'un coup s'il existe)")
+    export.set_defaults(run=cmd_export_parquet)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -384,6 +407,7 @@ def parser() -> argparse.ArgumentParser:
     back.set_defaults(run=cmd_rollback)
 
     _report_parser(commands)
+    _export_parquet_parser(commands)
     return top
 
 
