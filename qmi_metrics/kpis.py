@@ -681,10 +681,11 @@ def store_all(con) -> None:
     """Fill kpi_keys and kpi_values (emptied by the caller, rollups.refresh)."""
     for kpi in REGISTRY:
         if kpi.is_family:
-            rows = db.fetch_rows(con, kpi.keys_sql)
+            # con itself, not a cursor: a publish refreshes inside its open transaction.
+            rows = con.execute(kpi.keys_sql).fetchall()
             if rows:
                 con.executemany("INSERT INTO kpi_keys VALUES (?, ?, ?, ?, ?)",
-                                [(kpi.id, r["key"], r["label_fr"], r["label_en"], i) for i, r in enumerate(rows)])
+                                [(kpi.id, *row, position) for position, row in enumerate(rows)])
     for kpi in REGISTRY:
         con.execute(_per_view_sql(kpi), {"id": kpi.id})
 

@@ -182,7 +182,7 @@ def indicator_coverage(con, view: Filters = Filters(), statuses: tuple[str, ...]
             WHERE $statuses IS NULL OR list_contains($statuses, current_status))
         SELECT (SELECT count(*) FROM p) AS projects,
                (SELECT count(DISTINCT project_id) FROM project_indicators JOIN p USING (project_id)) AS following,
-               (SELECT coalesce(sum(measurements), 0) FROM indicator_monthly JOIN p USING (project_id)) AS values_count
+               (SELECT coalesce(sum(measurements), 0)::BIGINT FROM indicator_monthly JOIN p USING (project_id)) AS values_count
     """, {**view.params(), "statuses": list(statuses) or None})
 
 
@@ -227,12 +227,12 @@ def replicability_ranking(con, view: Filters = Filters(), statuses: tuple[str, .
 def measurements_by_month(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
     """Measurements per month and indicator domain for the view's projects, from the monthly roll-up."""
     return db.fetch_df(con, """
-        SELECT m.month, i.domain, sum(m.measurements) AS measurements, count(DISTINCT m.project_id) AS projects
+        SELECT m.month, i.domain, sum(m.measurements)::BIGINT AS measurements, count(DISTINCT m.project_id) AS projects
         FROM indicator_monthly m
         JOIN f_projects($edition, $commune, $theme) p USING (project_id)
         JOIN indicators i USING (indicator_id)
         WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
-        GROUP BY ALL
+        GROUP BY m.month, i.domain
         ORDER BY m.month, list_position($domains, i.domain)
     """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in DOMAINS]})
 

@@ -105,7 +105,7 @@ def indicators(con, project_id: str) -> pd.DataFrame:
     (from the monthly roll-up: a series may hold an hourly sensor's values)."""
     return db.fetch_df(con, """
         SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
-               coalesce(sum(m.measurements), 0) AS values_count,
+               coalesce(sum(m.measurements), 0)::BIGINT AS values_count,
                arg_max(m.last_value, m.last_on) AS last_value, max(m.last_on) AS last_measured_on,
                src.title AS source_title, pi.source_quote
         FROM project_indicators pi

@@ -299,6 +299,10 @@ def test_non_breaking_spaces_in_numbers_are_accepted_and_normalised(good_runs):
     stored = {(r["project_id"], r["measured_on"]): r["value"] for r in fetch(db_path, "SELECT * FROM indicator_values")}
     assert stored == {("faradae", date(2024, 3, 31)): 1234.5, ("faradae", date(2024, 4, 30)): 2000.0,
                       ("circular-place", date(2024, 3, 31)): 0.35}
+    # The publish refreshed the roll-up and the stored KPIs in the same version.
+    assert fetch(db_path, "SELECT sum(measurements) AS n FROM indicator_monthly")[0]["n"] == 3
+    values = kpi_values(db_path, edition=None)
+    assert values["measurements_count"] == (3, 2, 28)
 
 
 def test_upsert_updates_changed_rows_and_stores_a_hostile_string_verbatim(good_runs):

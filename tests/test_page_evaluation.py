@@ -184,6 +184,28 @@ def test_synthetic_database_draws_the_replicability_ranking(evaluation, demo_db_
     assert not any("Aucun projet n'est encore noté" in i.value for i in at.info)
 
 
+def test_synthetic_series_are_drawn_per_month_from_the_rollup(evaluation, demo_db_path):
+    at = evaluation(demo_db_path, edition="1")
+    assert not at.exception
+    assert any(h.value == "Mesures dans le temps" for h in at.header)
+    con = db.connect(demo_db_path)
+    try:
+        raw = db.fetch_value(con, "SELECT count(*) FROM indicator_values JOIN projects USING (project_id)"
+                                  " WHERE edition_id = 1")
+    finally:
+        con.close()
+    per_month = next(df for df in tables(at, "projets mesurés"))
+    assert per_month["mesures"].sum() == raw  # the roll-up loses no measurement
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Mesures d'indicateurs publiées"].replace(NBSP, "").replace("\u00a0", "") == str(raw)
+
+
+def test_reference_database_has_no_measurement_section(evaluation, reference_db_path):
+    at = evaluation(reference_db_path)
+    assert not any(h.value == "Mesures dans le temps" for h in at.header)
+    assert any("Aucune valeur mesurée n'est publiée" in m.value for m in at.markdown)
+
+
 def first_edition_communes(path) -> list[str]:
     con = db.connect(path)
     try:
