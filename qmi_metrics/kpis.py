@@ -81,10 +81,11 @@ PROJECTS = "f_projects($edition, $commune, $theme)"
 # Projects with their number of measurements (NULL: none), from the monthly roll-up of the series.
 MEASURED_PROJECTS = (f"{PROJECTS} p LEFT JOIN (SELECT project_id, sum(measurements) AS measurements"
                      f" FROM indicator_monthly GROUP BY project_id) m USING (project_id)")
-# Projects hosted by each laureate commune that hosts any.
-PROJECTS_PER_COMMUNE = ("(SELECT c.insee, count(p.project_id) AS n FROM f_laureate_communes($edition, NULL) c"
-                        " LEFT JOIN f_projects($edition, NULL, NULL) p USING (insee)"
-                        " GROUP BY c.insee HAVING count(p.project_id) > 0)")
+# Projects hosted by each laureate commune that hosts any (a commune laureate twice counts once).
+PROJECTS_PER_COMMUNE = ("(SELECT p.insee, count(*) AS n FROM f_projects($edition, NULL, NULL) p"
+                        " WHERE p.insee IN (SELECT insee FROM f_laureate_communes($edition, NULL)) GROUP BY p.insee)")
+# The laureate communes of the edition, one row each (all editions: a commune laureate twice is one commune).
+LAUREATES = "(SELECT DISTINCT insee, name, departement, ept_name, population FROM f_laureate_communes($edition, NULL))"
 
 REGISTRY: tuple[Kpi, ...] = (
     Kpi(
@@ -112,12 +113,12 @@ REGISTRY: tuple[Kpi, ...] = (
         label_fr="Départements représentés", label_en="Départements represented", unit="count",
         definition_fr="Nombre de départements des communes lauréates.",
         definition_en="Number of départements of the laureate communes.",
-        sql="SELECT count(DISTINCT departement) AS value, count(*) AS covered, count(*) AS total"
-            " FROM f_laureate_communes($edition, NULL)",
+        sql=f"SELECT count(DISTINCT departement) AS value, count(*) AS covered, count(*) AS total"
+            f" FROM {LAUREATES}",
         filters=("edition",),
         figures=_figs("rapport_departements"),
-        detail_sql="SELECT string_agg(name || ' (' || departement || ')', ', ' ORDER BY name)"
-                   " FROM f_laureate_communes($edition, NULL)",
+        detail_sql=f"SELECT string_agg(name || ' (' || departement || ')', ', ' ORDER BY name)"
+                   f" FROM {LAUREATES}",
         note_fr="Communes lauréates : {detail}.", note_en="Laureate communes: {detail}.",
     ),
     Kpi(
@@ -126,12 +127,12 @@ REGISTRY: tuple[Kpi, ...] = (
         unit="count",
         definition_fr="Nombre d'EPT des communes lauréates, d'après la liste officielle des communes de la Métropole.",
         definition_en="Number of EPTs of the laureate communes, from the official list of the Métropole's communes.",
-        sql="SELECT count(DISTINCT ept_name) AS value, count(ept_name) AS covered, count(*) AS total"
-            " FROM f_laureate_communes($edition, NULL)",
+        sql=f"SELECT count(DISTINCT ept_name) AS value, count(ept_name) AS covered, count(*) AS total"
+            f" FROM {LAUREATES}",
         filters=("edition",),
         figures=_figs("rapport_ept"),
-        detail_sql="SELECT string_agg(name || ' (' || coalesce(ept_name, 'EPT non renseigné') || ')', ', ' ORDER BY name)"
-                   " FROM f_laureate_communes($edition, NULL)",
+        detail_sql=f"SELECT string_agg(name || ' (' || coalesce(ept_name, 'EPT non renseigné') || ')', ', ' ORDER BY name)"
+                   f" FROM {LAUREATES}",
         note_fr="D'après la liste officielle (INSEE / découpage administratif) : {detail}.",
         note_en="According to the official list (INSEE / découpage administratif): {detail}.",
     ),
@@ -141,8 +142,8 @@ REGISTRY: tuple[Kpi, ...] = (
         unit="inhabitants",
         definition_fr="Plus petite population municipale (INSEE) parmi les communes lauréates.",
         definition_en="Smallest municipal population (INSEE) among the laureate communes.",
-        sql="SELECT min(population) AS value, count(population) AS covered, count(*) AS total"
-            " FROM f_laureate_communes($edition, NULL)",
+        sql=f"SELECT min(population) AS value, count(population) AS covered, count(*) AS total"
+            f" FROM {LAUREATES}",
         filters=("edition",),
         figures=_figs("rapport_population_min"),
     ),
@@ -152,12 +153,12 @@ REGISTRY: tuple[Kpi, ...] = (
         unit="inhabitants",
         definition_fr="Plus grande population municipale (INSEE) parmi les communes lauréates.",
         definition_en="Largest municipal population (INSEE) among the laureate communes.",
-        sql="SELECT max(population) AS value, count(population) AS covered, count(*) AS total"
-            " FROM f_laureate_communes($edition, NULL)",
+        sql=f"SELECT max(population) AS value, count(population) AS covered, count(*) AS total"
+            f" FROM {LAUREATES}",
         filters=("edition",),
         figures=_figs("rapport_population_max"),
-        detail_sql="SELECT string_agg(name || ' : ' || population, ', ' ORDER BY population DESC)"
-                   " FROM f_laureate_communes($edition, NULL)",
+        detail_sql=f"SELECT string_agg(name || ' : ' || population, ', ' ORDER BY population DESC)"
+                   f" FROM {LAUREATES}",
         note_fr="Population municipale INSEE de la liste de référence : {detail}.",
         note_en="INSEE municipal population in the reference list: {detail}.",
     ),

@@ -217,3 +217,16 @@ def test_demo_database_has_every_family_member(demo_con):
 ])
 def test_the_one_rule_for_what_a_card_shows(reference_con, kpi_id, expected):
     assert kpis.compute(reference_con, kpis.BY_ID[kpi_id], Filters(edition=1)).shown() == expected
+
+
+def test_a_commune_laureate_twice_counts_once_across_editions(writable_reference):
+    """All editions: a commune laureate of two editions is one commune, hosting its projects once."""
+    con = writable_reference
+    con.execute("INSERT INTO commune_editions (edition_id, insee, role, source_id)"
+                " VALUES (2, $meudon, 'lauréate', 'rapport_2025')", {"meudon": MEUDON})
+    rollups.refresh(con)
+    results = {r.id: r for r in kpis.compute_all(con, Filters())}
+    assert (results["projects_per_commune_max"].value, results["projects_per_commune_max"].total) == (8, 4)  # Noisy
+    assert (results["departements_count"].covered, results["departements_count"].total) == (10, 10)
+    assert results["commune_population_max"].total == 10
+    assert "Meudon (92), Meudon" not in kpis.detail(con, kpis.BY_ID["departements_count"], Filters())
