@@ -517,7 +517,7 @@ class PublishedFigure:
         return f"{self.document} — {self.section}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a page builds a thousand per view, and frozen init costs 7× more
 class KpiResult:
     kpi: Kpi
     filters: Filters
@@ -649,24 +649,25 @@ def _view_key(kpi: Kpi, filters: Filters) -> tuple | None:
 def compute_all(con, filters: Filters = Filters(), kpis=None) -> list[KpiResult]:
     """Every KPI for a view: one lookup in kpi_values, and the SQL only for what it cannot answer
     (several communes, or a défi filter)."""
-    registry, figures = catalog(con)
-    stored = stored_values(con, filters)
+    registry, figures, fixed = catalog(con)
+    stored = {**fixed, **stored_values(con, filters)}
     return [compute(con, kpi, filters, figures, stored) for kpi in (kpis if kpis is not None else registry)]
 
 
-_CATALOGS: dict[str, tuple[list[Kpi], dict]] = {}
+_CATALOGS: dict[str, tuple] = {}
 
 
-def catalog(con) -> tuple[list[Kpi], dict[str, PublishedFigure]]:
-    """The expanded registry and the published figures, kept under the digest of their rows that
+def catalog(con) -> tuple[list[Kpi], dict[str, PublishedFigure], dict]:
+    """The expanded registry, the published figures and the stored values of the KPIs that take no
+    filter (a thousand replicability indices at scale M), kept under the digest of their rows that
     rollups.refresh writes: they change only with the data."""
     token = db.fetch_value(con, "SELECT value FROM meta WHERE key = 'catalog_token'")
     if token is None:
-        return expand(con), published_figures(con)
+        return expand(con), published_figures(con), {}
     if token not in _CATALOGS:
         if len(_CATALOGS) >= 16:
             _CATALOGS.pop(next(iter(_CATALOGS)))
-        _CATALOGS[token] = (expand(con), published_figures(con))
+        _CATALOGS[token] = (expand(con), published_figures(con), stored_values(con, Filters(), fixed=True))
     return _CATALOGS[token]
 
 
@@ -688,7 +689,7 @@ def store_all(con) -> None:
                 con.executemany("INSERT INTO kpi_keys VALUES (?, ?, ?, ?, ?)",
                                 [(kpi.id, *row, position) for position, row in enumerate(rows)])
     for kpi in REGISTRY:
-        con.execute(_per_view_sql(kpi), {"id": kpi.id})
+        con.execute(_per_view_sql(kpi), {"id": kpi.id, "fixed": not kpi.filters})
 
 
 def _per_view_sql(kpi: Kpi) -> str:
@@ -701,21 +702,23 @@ def _per_view_sql(kpi: Kpi) -> str:
     return f"""
         INSERT INTO kpi_values
         SELECT CASE WHEN v.key IS NULL THEN $id ELSE $id || ':' || v.key END, v.edition_id, v.insee,
-               k.value, k.covered, k.total
+               k.value, k.covered, k.total, $fixed
         FROM (SELECT e.edition_id, c.insee, CASE WHEN c.insee IS NOT NULL THEN [c.insee] END AS communes, f.key
               FROM ({editions}) e, ({communes}) c, ({keys}) f) v
         LEFT JOIN LATERAL ({body}) k ON true"""
 
 
-def stored_values(con, filters: Filters) -> dict:
+def stored_values(con, filters: Filters, fixed: bool = False) -> dict:
     """The stored rows that can answer this view, by (KPI id, edition, commune): every KPI's
-    all-communes rows, and the commune's own when exactly one is chosen. Empty without kpi_values."""
+    all-communes rows, and the commune's own when exactly one is chosen; those of the KPIs that take
+    no filter with fixed=True. Empty without kpi_values."""
     commune = filters.communes[0] if len(filters.communes) == 1 else None
     try:
         rows = db.execute(con, """
             SELECT kpi_id, edition_id, insee, value, covered, total FROM kpi_values
-            WHERE (edition_id IS NULL OR edition_id = $edition) AND (insee IS NULL OR insee = $commune)""",
-            {"edition": filters.edition, "commune": commune}).fetchall()
+            WHERE fixed = $fixed
+              AND (edition_id IS NULL OR edition_id = $edition) AND (insee IS NULL OR insee = $commune)""",
+            {"edition": filters.edition, "commune": commune, "fixed": fixed}).fetchall()
     except duckdb.CatalogException:  # a database built before kpi_values existed
         return {}
     return {(kpi_id, edition, insee): (value, covered, total) for kpi_id, edition, insee, value, covered, total in rows}

@@ -28,12 +28,14 @@ def refresh(con) -> None:
         con.execute(f"DELETE FROM {table}")
     con.execute(INDICATOR_MONTHLY)
     kpis.store_all(con)
-    # Readers keep the expanded registry and the published figures (kpis.catalog) under a digest
+    # Readers keep the expanded registry, the published figures and the values that take no filter
+    # (kpis.catalog) under a digest
     # of what they are made of: the same content, the same token, whatever the file.
     con.execute("""
         INSERT OR REPLACE INTO meta
         SELECT 'catalog_token', md5(
             coalesce((SELECT string_agg(concat_ws('|', family, key, label_fr, label_en), chr(10) ORDER BY family, position)
                       FROM kpi_keys), '')
-            || coalesce((SELECT string_agg(CAST(f AS VARCHAR), chr(10) ORDER BY figure_id) FROM published_figures f), ''))
+            || coalesce((SELECT string_agg(CAST(f AS VARCHAR), chr(10) ORDER BY figure_id) FROM published_figures f), '')
+            || coalesce((SELECT string_agg(CAST(v AS VARCHAR), chr(10) ORDER BY kpi_id) FROM kpi_values v WHERE fixed), ''))
     """)

@@ -360,7 +360,8 @@ CREATE TABLE kpi_values (
     insee          VARCHAR,
     value          DOUBLE,
     covered        BIGINT,
-    total          BIGINT
+    total          BIGINT,
+    fixed          BOOLEAN NOT NULL            -- the KPI takes no filter: one value for every view
 );
 
 -- The members of each KPI family, with their labels (KPI id = <family>:<key>).
