@@ -103,13 +103,13 @@ def rgb(hex_colour: str) -> list[int]:
     return [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
 
 
-def category(row, colour_by: str) -> tuple[int, str, str, list[int]]:
+def category(row, colour_by: str, theme_labels: dict[str, str]) -> tuple[int, str, str, list[int]]:
     """Order, legend label, map symbol and colour of a project: by défi (its rank) or by status."""
     if colour_by == "theme":
         if row["theme_slug"] is None or pd.isna(row["theme_slug"]):
             return 99, common.tr("défi non renseigné", "challenge not available"), "?", UNKNOWN_COLOUR
         rank = int(row["theme_rank"])
-        return (rank, common.theme_label(row["theme_slug"]), str(rank),
+        return (rank, theme_labels.get(row["theme_slug"], text(None)), str(rank),
                 rgb(common.PALETTE[(rank - 1) % len(common.PALETTE)]))
     status = row["current_status"]
     order = queries.STATUSES.index(status) if status in queries.STATUSES else 99
@@ -183,7 +183,10 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(order=[], legend=[], symbol=[], colour=[], ring=[], radius=[], fill=[], tip_title=[],
                             tip_body=[])
-    cats = [category(row, colour_by) for _, row in frame.iterrows()]
+    # Labels looked up once, not per site: thousands of sites at the Métropole's scale.
+    themes = common.theme_labels(version, lang)
+    rows = frame.to_dict("records")
+    cats = [category(row, colour_by, themes) for row in rows]
     frame["order"], frame["legend"], frame["symbol"], frame["colour"] = zip(*cats)
     frame = frame.sort_values(["order", "project"], kind="stable")  # like projects sit next to each other
     frame["ring"] = geo.stack_ranks(frame).clip(upper=MAX_RINGS - 1).to_numpy()
@@ -191,16 +194,20 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
     # The innermost project is a dot; the others are rings around it, so no project hides another.
     frame["fill"] = [colour + [230] if ring == 0 else colour + [0] for colour, ring in zip(frame["colour"], frame["ring"])]
     frame["tip_title"] = frame["project"]
+    names = {key: common.tr(fr, en) for key, fr, en in (
+        ("operator", "Opérateur", "Operator"), ("type", "Type", "Type"), ("status", "Statut", "Status"),
+        ("theme", "Défi", "Challenge"), ("commune", "Commune", "Commune"), ("place", "Lieu", "Place"))}
+    statuses = {status: common.status_label(status) for status in frame["current_status"].unique()}
     frame["tip_body"] = [
         "\n".join([
-            f"{common.tr('Opérateur', 'Operator')} : {text(row['operator'])}",
-            f"{common.tr('Type', 'Type')} : {text(row['type_en'] if lang == 'en' else row['type_fr'])}",
-            f"{common.tr('Statut', 'Status')} : {common.status_label(row['current_status'])}",
-            f"{common.tr('Défi', 'Challenge')} : {common.theme_label(row['theme_slug']) if pd.notna(row['theme_slug']) else text(None)}",
-            f"{common.tr('Commune', 'Commune')} : {text(row['commune'])}",
-            f"{common.tr('Lieu', 'Place')} : {row['site_name']}",
+            f"{names['operator']} : {text(row['operator'])}",
+            f"{names['type']} : {text(row['type_en'] if lang == 'en' else row['type_fr'])}",
+            f"{names['status']} : {statuses[row['current_status']]}",
+            f"{names['theme']} : {themes.get(row['theme_slug'], text(None)) if pd.notna(row['theme_slug']) else text(None)}",
+            f"{names['commune']} : {text(row['commune'])}",
+            f"{names['place']} : {row['site_name']}",
             precision_line(row), source_line(row)])
-        for _, row in frame.iterrows()]
+        for row in frame.to_dict("records")]
     return frame.sort_values("ring", ascending=False)  # outer rings first: inner ones are drawn on top
 
 
