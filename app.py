@@ -29,12 +29,25 @@ PAGES["Gestion"] = [ADMINISTRATION]
 if common.access_config()["require_login"] and not common.signed_in_user():
     # Reading requires a sign-in (secrets: [access] require_login = true): only the sign-in page is reachable.
     PAGES = {"Connexion": [ADMINISTRATION]}
-navigation = st.navigation(PAGES)
+# A missing, broken or foreign database file: every address shows what is wrong and what to do, and
+# the next run after a good file is published at the path serves the data again.
+problem = common.database_problem()
+navigation = st.navigation(PAGES, position="hidden" if problem else "sidebar")
+if problem:
+    common.unavailable_page(problem)
+    st.stop()
 if presentation.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path \
         and any(page is PRESENTATION for pages in PAGES.values() for page in pages):
     # ?present=1 on any page: the same view as a slideshow, filters kept.
     st.switch_page(PRESENTATION, query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
 if navigation.url_path == PRESENTATION.url_path:
     st.html(slideshow.HOST_PAGE_CSS)  # full screen: the sidebar below stays hidden from its first frame
-common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
-navigation.run()
+try:
+    common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
+    navigation.run()
+except Exception as error:
+    # The file went bad under the run (replaced by a broken one, or a corrupt block): rerun, and the
+    # run shows the unavailable page instead of a half-drawn one. Any other error is a bug: raised.
+    if common.damaged(error) is None:
+        raise
+    st.rerun()

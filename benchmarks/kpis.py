@@ -27,9 +27,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-if str(Path(__file__).resolve().parent) not in sys.path:  # loaded by path from the tests
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-import scales  # noqa: E402  (puts the repository on sys.path)
+if "scales" in sys.modules or str(Path(__file__).resolve().parent) in sys.path:
+    import scales  # noqa: E402  (run as a script: puts the repository on sys.path)
+else:  # loaded by path from the tests: benchmarks/ must not join sys.path (benchmarks/pages.py would shadow the app's pages)
+    import importlib.util
+
+    _spec = importlib.util.spec_from_file_location("scales", Path(__file__).with_name("scales.py"))
+    scales = importlib.util.module_from_spec(_spec)
+    sys.modules["scales"] = scales
+    _spec.loader.exec_module(scales)
 
 from qmi_metrics import db  # noqa: E402
 from qmi_metrics import kpis as registry  # noqa: E402

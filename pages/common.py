@@ -3,10 +3,17 @@ banners, KPI cards, accessible charts and exports. Pages call these and qmi_metr
 
 from __future__ import annotations
 
+import glob
 import io
+import logging
 import os
+import re
+import shlex
 import threading
+import unicodedata
+import weakref
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,13 +25,24 @@ from qmi_metrics.filters import Filters, UnknownFilterValue
 # A deep link opened first after the server starts is run by Streamlit's pages/-directory
 # fallback, without app.py and its st.navigation. Switch the fallback off and run again:
 # each page's url_path is its file name, so the rerun lands on the same page, inside app.py.
+# The rerun is asked for by the first call into this module (_leave_fallback), not here: raised
+# during the import, it made the same import fail in sessions started at the same moment.
 try:
     from streamlit.runtime.pages_manager import PagesManager
 except ImportError:  # a Streamlit without the fallback
     PagesManager = None
+_fallback = threading.local()
 if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    _fallback.rerun = True  # for the run importing this module (the thread running it)
+
+
+def _leave_fallback() -> None:
+    if getattr(_fallback, "rerun", False):
+        _fallback.rerun = False
+        st.rerun()
+
+_LOG = logging.getLogger("qmi")
 
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
 PALETTE = figures.PALETTE
@@ -45,43 +63,183 @@ class View:
 
 @st.cache_resource
 def _open_connections() -> dict:
-    """path -> (file identity, connection), shared by every session of the server."""
+    """path -> (file identity, connection, damage found while reading it), shared by every session of the server."""
     return {"lock": threading.Lock(), "by_path": {}}
 
 
-def database_path() -> str:
-    """$QMI_DB, else `qmi_db` in .streamlit/secrets.toml, else data/qmi.duckdb."""
+def _configured_path() -> str | None:
     if os.environ.get("QMI_DB"):
         return os.environ["QMI_DB"]
     try:
         configured = st.secrets.get("qmi_db")
     except Exception:  # no secrets file
         configured = None
-    return str(configured or loader.DEFAULT_DB_PATH)
+    return str(configured) if configured else None
 
 
-def connection():
+def database_path() -> str:
+    """$QMI_DB, else `qmi_db` in .streamlit/secrets.toml, else data/qmi.duckdb."""
+    return _configured_path() or str(loader.DEFAULT_DB_PATH)
+
+
+def duckdb_limits() -> db.Limits:
+    """Memory limit and threads: $QMI_DUCKDB_MEMORY_LIMIT / $QMI_DUCKDB_THREADS, else secrets' [duckdb], else defaults."""
+    return db.configured_limits(_secrets().get("duckdb") or {})
+
+
+def connection() -> db.ReadingConnection:
     """One read-only connection per database file for the whole server; queries take a cursor each.
 
-    Keyed on the file's identity: when an import publishes a new version (a new file renamed
-    over the old one), the next run opens it, without a restart."""
-    path = str(loader.ensure_built(database_path()))
-    stat = os.stat(path)
-    identity = (stat.st_ino, stat.st_mtime_ns)
+    Keyed on the file's identity: when an import publishes a new version (a new file renamed over
+    the old one), the next run opens it, without a restart; queries still running on the old one
+    finish on it. Raises db.DatabaseUnavailable when the file cannot be served (app.py shows why);
+    the next run tries again, so publishing a good file at the path is enough to recover."""
+    path = database_path()
+    if _configured_path() is None and not os.path.exists(path):
+        try:  # the default database is built on first start; a configured one never is
+            loader.ensure_built(path)
+        except Exception as error:  # e.g. data/ unreadable: say so like any missing database
+            raise db.DatabaseUnavailable(path, "missing", str(error).splitlines()[0][:300] if str(error) else "") from error
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise db.DatabaseUnavailable(path, "missing") from None
+    except OSError as error:
+        raise db.DatabaseUnavailable(path, "unreadable", str(error)) from error
+    identity = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
     registry = _open_connections()
     with registry["lock"]:
         known = registry["by_path"].get(path)
-        if known is None or known[0] != identity:
-            if known is not None:
-                # DuckDB shares one instance per path in a process: close the old file's
-                # connection, or the new one would still read the replaced file.
-                known[1].close()
-            registry["by_path"][path] = (identity, db.connect(path))
-        return registry["by_path"][path][1]
+        if known is not None and known[0] == identity:
+            if known[2] is not None:
+                raise known[2]
+            return known[1]
+        # Not closed: DuckDB frees the old version when the last query running on it ends.
+        registry["by_path"].pop(path, None)
+        limits = duckdb_limits()
+        for fr, en in limits.problems:
+            _LOG.warning("%s / %s", fr, en)
+        opened = db.open_for_reading(path, limits)  # DatabaseUnavailable: not remembered, tried again next run
+        registry["by_path"][path] = (identity, opened, None)
+        return opened
+
+
+def database_problem() -> db.DatabaseUnavailable | None:
+    """Why the database cannot be served now, or None."""
+    _leave_fallback()
+    try:
+        connection()
+    except db.DatabaseUnavailable as problem:
+        return problem
+    return None
+
+
+def damaged(error: BaseException) -> db.DatabaseUnavailable | None:
+    """A read failed because the file is cut short or corrupt: remember it for this version of the
+    file (until another file is published at the path) and say so; None for any other error."""
+    if isinstance(error, db.DatabaseUnavailable):
+        return error
+    if not db.is_damage(error):
+        return None
+    path = database_path()
+    problem = db.DatabaseUnavailable(path, "damaged", db.first_line(error))
+    registry = _open_connections()
+    with registry["lock"]:
+        known = registry["by_path"].get(path)
+        if known is not None:
+            registry["by_path"][path] = (known[0], known[1], problem)
+    return problem
+
+
+def unavailable_page(problem: db.DatabaseUnavailable) -> None:
+    """What a reader sees instead of the dashboard when the database cannot be served: what is wrong,
+    what to do, no traceback. The page recovers on the next run once a good file is at the path."""
+    english = st.query_params.get("lang") == "en" or st.session_state.get("lang") == "en"
+
+    def say(fr: str, en: str) -> str:
+        return en if english else fr
+
+    path = str(problem.path)
+    st.title(say("Tableau de bord indisponible", "Dashboard unavailable"))
+    st.error(say(f"Les données ne peuvent pas être affichées : {problem.what[0]}.",
+                 f"The data cannot be shown: {problem.what[1]}."), icon=":material/error:")
+    st.write(say("Réessayez dans quelques minutes. Si le problème continue, prévenez l'administrateur du tableau de "
+                 "bord. La page se rétablit d'elle-même dès qu'une version valide de la base est en place : il suffit "
+                 "de la recharger.",
+                 "Try again in a few minutes. If the problem goes on, tell the dashboard's administrator. The page "
+                 "comes back by itself as soon as a valid version of the database is in place: just reload it."))
+    with st.container(border=True):
+        st.markdown(say("**Pour l'administrateur**", "**For the administrator**"))
+        st.caption(say("Fichier de la base :", "Database file:"))
+        st.code(path, language=None)
+        if problem.detail:
+            st.caption(say("Détail :", "Detail:"))
+            st.code(problem.detail, language=None)
+        if problem.reason == "locked":
+            st.write(say("Fermez le programme qui a ouvert la base en écriture (le serveur du tableau de bord ne "
+                         "l'ouvre qu'en lecture), puis rechargez la page.",
+                         "Close the program holding the database open for writing (the dashboard's server only "
+                         "reads it), then reload the page."))
+        elif problem.reason == "missing" and _configured_path() is not None:
+            st.write(say("Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "
+                         "construisez la base à cet endroit depuis les données de référence :",
+                         "Check the configured path ($QMI_DB or `qmi_db` in .streamlit/secrets.toml), or build the "
+                         "database there from the reference data:"))
+            st.code(f"python -m qmi_metrics build --db {shlex.quote(path)}", language="bash")
+        else:
+            kept = _kept_versions(path)
+            if kept:
+                latest = kept[-1]
+                st.write(say(f"Remettez en place la dernière version conservée ({latest}) : le fichier abîmé est gardé à "
+                             "côté pour examen, et la copie est renommée d'un coup sur le chemin de la base.",
+                             f"Put back the latest kept version ({latest}): the broken file is kept aside for "
+                             "inspection, and the copy is renamed onto the database path in one step."))
+                st.code(_restore_commands(path, _version_file(path, latest)), language="bash")
+                st.caption(say("Autres versions conservées : ", "Other kept versions: ")
+                           + (", ".join(kept[:-1]) or "—"))
+            st.write(say("Ou reconstruisez la base depuis les données de référence (les imports des gestionnaires "
+                         "qu'elle contenait seront à refaire) :",
+                         "Or rebuild the database from the reference data (managers' imports it held will have to "
+                         "be imported again):"))
+            st.code(f"mv {shlex.quote(path)} {shlex.quote(path + '.abime')}\n"
+                    f"python -m qmi_metrics build --db {shlex.quote(path)}", language="bash")
+    st.button(say("Réessayer", "Try again"), icon=":material/refresh:")
+
+
+def _kept_versions(path: str) -> list[str]:
+    """Versions kept by imports beside the database (versions/<stem>.<version>.duckdb), oldest first."""
+    folder = Path(path).parent / "versions"
+    prefix, found = Path(path).stem + ".", []
+    try:
+        for candidate in folder.glob(f"{glob.escape(prefix)}*.duckdb"):
+            version = candidate.name[len(prefix):-len(".duckdb")]
+            if re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", version):
+                found.append(version)
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def _version_file(path: str, version: str) -> str:
+    return str(Path(path).parent / "versions" / f"{Path(path).stem}.{version}.duckdb")
+
+
+def _restore_commands(path: str, kept: str) -> str:
+    quoted, partial = shlex.quote(path), shlex.quote(path + ".restauration")
+    return (f"mv {quoted} {shlex.quote(path + '.abime')}\n"
+            f"cp {shlex.quote(kept)} {partial}\n"
+            f"mv {partial} {quoted}")
+
+
+_VERSIONS = weakref.WeakKeyDictionary()  # connection -> its data version: one file version per connection
 
 
 def data_version() -> str:
-    return db.meta(connection()).get("data_version", "")
+    """The served version, the key of every cached read (read once per connection: pages ask often)."""
+    con = connection()
+    if con not in _VERSIONS:
+        _VERSIONS[con] = db.meta(con).get("data_version", "")
+    return _VERSIONS[con]
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -136,15 +294,18 @@ def status_label(status: str | None) -> str:
 
 
 def theme_label(slug: str | None) -> str:
-    for row in choices(data_version())["themes"]:
-        if row["theme_slug"] == slug:
-            return row["label_en"] if lang() == "en" else row["label_fr"]
-    return formatting.NOT_KNOWN[lang()]
+    return theme_labels(data_version(), lang()).get(slug, formatting.NOT_KNOWN[lang()])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def theme_labels(version: str, language: str) -> dict[str, str]:
+    return {row["theme_slug"]: row["label_en" if language == "en" else "label_fr"] for row in choices(version)["themes"]}
 
 
 # --- filters, kept in the URL -----------------------------------------------------------------
 
 URL_KEYS = ("edition", "commune", "theme", "status", "lang")
+FILTER_KEYS = ("f_edition", "f_communes", "f_themes", "f_statuses")  # the sidebar widgets' session keys
 ALL = "all"  # the "all editions" choice (a selectbox shows None as "no choice")
 
 
@@ -222,6 +383,11 @@ def sidebar() -> View:
             st.session_state[key] = value
         st.session_state["_url_notices"] = notices
         st.session_state["_url_read"] = True
+    # Reassigned each run: a widget whose label changes (language switch) is a new widget to
+    # Streamlit, which would otherwise drop the value of the old one.
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     st.session_state.setdefault("f_edition", editions[0] if editions else ALL)
     if st.session_state["f_edition"] not in [ALL, *editions]:
         st.session_state["f_edition"] = ALL
@@ -246,8 +412,18 @@ def sidebar() -> View:
     return view
 
 
+def require_database() -> None:
+    """Stop the run on the unavailable page when the database cannot be served. app.py checks first;
+    this covers a page run without it (Streamlit's pages/ fallback for a first deep link, AppTest)."""
+    problem = database_problem()
+    if problem:
+        unavailable_page(problem)
+        st.stop()
+
+
 def current_view() -> View:
     """The view the sidebar's widgets describe."""
+    require_database()
     edition = st.session_state.get("f_edition", ALL)
     return View(
         filters=Filters(edition=None if edition == ALL else edition,
@@ -265,12 +441,26 @@ def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -
         st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
                       "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
     for fr, en, value in view.notices:
-        st.info(tr(fr, en).format(v=value), icon="ℹ️")
+        st.info(tr(fr, en).format(v=literal(value)), icon="ℹ️")
     st.markdown(CSS, unsafe_allow_html=True)
     st.title(tr(title_fr, title_en))
     if intro_fr:
         st.write(tr(intro_fr, intro_en))
     return view
+
+
+SHOWN_CHARACTERS = 120
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&=\"'])")
+
+
+def literal(value, limit: int = SHOWN_CHARACTERS) -> str:
+    """Text from outside (the URL…) shown as it is inside Markdown: every character Markdown, HTML or
+    Streamlit's directives (:red[…], :material/…:, $…$) would read is escaped, line breaks and other
+    control characters become spaces, and a very long value is cut."""
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in str(value))
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 # Card values must fit "non renseigné" and "280 personnes" in a quarter of the page.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,3 +61,191 @@ def meta(con) -> dict[str, str]:
 
 def is_synthetic(con) -> bool:
     return meta(con).get("synthetic") == "true"
+
+
+# --- the reading server's connection ------------------------------------------------------------
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_THREADS = 2
+MAX_THREADS = 64
+MIN_MEMORY_BYTES = 64 * 1000**2  # below this DuckDB cannot run the pages' queries
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+               "KIB": 1024, "MIB": 1024**2, "GIB": 1024**3, "TIB": 1024**4}
+# Tables every version of the schema has had and every page reads: a file without them is not ours.
+CORE_TABLES = ("meta", "sources", "editions", "themes", "communes", "projects", "published_figures")
+CATALOG = "qmi"
+FILE_HEADERS_BYTES = 3 * 4096  # a DuckDB file: its main header and two database headers, then the blocks  # the name the attached file takes inside the reading connection
+
+
+@dataclass(frozen=True)
+class Limits:
+    """DuckDB's memory limit and thread count for the reading server, and why a configured value was not used."""
+
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    threads: int = DEFAULT_THREADS
+    problems: tuple[tuple[str, str], ...] = ()  # (French, English)
+
+
+def limits(memory_limit=None, threads=None) -> Limits:
+    """Check configured values (None or "" = not configured); a bad one gives its default and a message."""
+    problems = []
+    memory, count = DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
+    if memory_limit not in (None, ""):
+        match = _MEMORY.match(str(memory_limit))
+        if match and float(match.group(1)) * _UNIT_BYTES[match.group(2).upper()] >= MIN_MEMORY_BYTES:
+            memory = f"{match.group(1)}{match.group(2).upper().replace('I', 'i')}"
+        else:
+            problems.append((f"limite de mémoire DuckDB « {memory_limit} » non comprise (attendu p. ex. 512MB, 2GB ;"
+                             f" au moins 64MB) : {DEFAULT_MEMORY_LIMIT} utilisé",
+                             f"DuckDB memory limit “{memory_limit}” not understood (expected e.g. 512MB, 2GB;"
+                             f" at least 64MB): using {DEFAULT_MEMORY_LIMIT}"))
+    if threads not in (None, ""):
+        try:
+            wanted = int(str(threads).strip())
+        except ValueError:
+            wanted = 0
+        if 1 <= wanted <= MAX_THREADS:
+            count = wanted
+        else:
+            problems.append((f"nombre de threads DuckDB « {threads} » non compris (entier de 1 à {MAX_THREADS}) :"
+                             f" {DEFAULT_THREADS} utilisé",
+                             f"DuckDB thread count “{threads}” not understood (an integer from 1 to {MAX_THREADS}):"
+                             f" using {DEFAULT_THREADS}"))
+    return Limits(memory, count, tuple(problems))
+
+
+def configured_limits(configured: dict | None = None, environ=None) -> Limits:
+    """$QMI_DUCKDB_MEMORY_LIMIT / $QMI_DUCKDB_THREADS, else `configured` (secrets.toml's [duckdb]), else defaults."""
+    environ = os.environ if environ is None else environ
+    configured = configured or {}
+    return limits(environ.get("QMI_DUCKDB_MEMORY_LIMIT") or configured.get("memory_limit"),
+                  environ.get("QMI_DUCKDB_THREADS") or configured.get("threads"))
+
+
+class DatabaseUnavailable(Exception):
+    """The database file cannot be served; `what` says why and `todo` what to do, in French and English."""
+
+    REASONS = {
+        "missing": ("la base de données est introuvable", "the database file does not exist"),
+        "not_a_file": ("le chemin de la base de données n'est pas un fichier", "the database path is not a file"),
+        "empty": ("le fichier de la base de données est vide", "the database file is empty"),
+        "not_duckdb": ("le fichier n'est pas une base DuckDB", "the file is not a DuckDB database"),
+        "truncated": ("le fichier de la base de données est tronqué (copie interrompue ?)",
+                      "the database file is truncated (an interrupted copy?)"),
+        "damaged": ("le fichier de la base de données est abîmé", "the database file is damaged"),
+        "schema": ("le fichier est une base DuckDB, mais pas celle du tableau de bord (tables manquantes)",
+                   "the file is a DuckDB database, but not the dashboard's (tables missing)"),
+        "locked": ("un autre programme a ouvert la base en écriture", "another program has the database open for writing"),
+        "unreadable": ("la base de données est illisible", "the database cannot be read"),
+    }
+
+    def __init__(self, path, reason: str, detail: str = ""):
+        self.path, self.reason, self.detail = Path(path), reason, detail
+        super().__init__(f"{self.what[0]} / {self.what[1]}: {self.path}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def what(self) -> tuple[str, str]:
+        return self.REASONS[self.reason]
+
+
+def first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:300]
+
+
+def _open_problem(path: Path, error: duckdb.Error) -> DatabaseUnavailable:
+    message = str(error)
+    if "not a valid DuckDB database file" in message:
+        return DatabaseUnavailable(path, "not_duckdb", first_line(error))
+    if "Could not read enough bytes" in message:
+        return DatabaseUnavailable(path, "truncated", first_line(error))
+    if "Corrupt database file" in message:
+        return DatabaseUnavailable(path, "damaged", first_line(error))
+    if "lock" in message.lower():
+        return DatabaseUnavailable(path, "locked", first_line(error))
+    return DatabaseUnavailable(path, "unreadable", first_line(error))
+
+
+def is_damage(error: BaseException) -> bool:
+    """A DuckDB error saying the file itself is cut short or corrupt (not a bad query)."""
+    return isinstance(error, duckdb.Error) and any(
+        sign in str(error) for sign in ("Could not read enough bytes", "Corrupt database file",
+                                        "not a valid DuckDB database file"))
+
+
+class ReadingConnection:
+    """One database file, attached read-only in a DuckDB instance of its own, with the given limits.
+
+    A private in-memory instance, not duckdb.connect(path): DuckDB shares one instance per path in a
+    process, so a new version renamed over the file could only be opened after closing the old one,
+    under the queries still running on it. Here each version is its own instance; the old one is
+    freed when the last query holding it ends. Cursors land on the file's catalog like the connection."""
+
+    def __init__(self, path, limits: Limits | None = None):
+        limits = limits or Limits()
+        self.path = Path(path)
+        self._con = duckdb.connect(":memory:", config={
+            "memory_limit": limits.memory_limit, "threads": limits.threads,
+            # Spilled intermediates go to the system's temporary folder, never beside the database.
+            "temp_directory": str(Path(tempfile.gettempdir()) / f"qmi-duckdb-{os.getpid()}"),
+            "autoinstall_known_extensions": False,
+        })
+        try:
+            self._con.execute(f"ATTACH $path AS {CATALOG} (TYPE DUCKDB, READ_ONLY)", {"path": str(self.path)})
+            self._con.execute(f"USE {CATALOG}")
+        except BaseException:
+            self._con.close()
+            raise
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = self._con.cursor()
+        cursor.execute(f"USE {CATALOG}")
+        return cursor
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __getattr__(self, name):  # execute, register…: the connection itself (already on the file's catalog)
+        return getattr(self._con, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_for_reading(path, limits: Limits | None = None, required_tables=CORE_TABLES) -> ReadingConnection:
+    """The reading server's connection: read-only, limited, checked. Raises DatabaseUnavailable saying what is wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise DatabaseUnavailable(path, "missing")
+    if not path.is_file():
+        raise DatabaseUnavailable(path, "not_a_file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DatabaseUnavailable(path, "empty")
+    try:
+        con = ReadingConnection(path, limits)
+    except duckdb.Error as error:
+        raise _open_problem(path, error) from error
+    try:
+        found = {row["table_name"] for row in fetch_rows(
+            con, "SELECT table_name FROM duckdb_tables() WHERE database_name = $catalog", {"catalog": CATALOG})}
+        missing = [table for table in required_tables if table not in found]
+        if missing:
+            raise DatabaseUnavailable(path, "schema", ", ".join(missing))
+        blocks = fetch_one(con, "SELECT total_blocks, block_size FROM pragma_database_size() WHERE database_name = $catalog",
+                           {"catalog": CATALOG})
+        expected = FILE_HEADERS_BYTES + int(blocks["total_blocks"] or 0) * int(blocks["block_size"] or 0) if blocks else 0
+        if size < expected:  # the blocks DuckDB knows of do not all fit: the end of the file is missing
+            raise DatabaseUnavailable(path, "truncated", f"{size} octets / bytes, {expected} attendus / expected")
+        if "data_version" not in meta(con):
+            raise DatabaseUnavailable(path, "schema", "meta.data_version")
+    except DatabaseUnavailable:
+        con.close()
+        raise
+    except duckdb.Error as error:
+        con.close()
+        raise _open_problem(path, error) from error
+    return con

@@ -156,3 +156,19 @@ def test_english_switch_changes_the_labels(server, page):
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert "Laureate communes" in [" ".join(label.split()) for label in labels], labels
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Communes").count() >= 1
+
+
+def test_switching_language_keeps_the_filters(server, page):
+    open_and_wait(page, f"{server}/sources?edition=2&commune=Sceaux")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("English", exact=True).click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector(FINISHED, timeout=60_000)
+    edition_box = sidebar.locator('[data-testid="stSelectbox"]').first
+    assert "2nd edition" in edition_box.locator("input").input_value()
+    assert "edition=2" in page.url and "lang=en" in page.url
+    sidebar.get_by_text("Français", exact=True).click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector(FINISHED, timeout=60_000)
+    assert "2e édition" in edition_box.locator("input").input_value()  # it was reset to "Toutes les éditions" before
+    assert "edition=2" in page.url and "commune=" in page.url, page.url
