@@ -174,8 +174,8 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
             if st.session_state.get("projet_choice") != requested:
                 st.session_state["projet_choice"] = requested
         else:
-            st.warning(common.tr(f"Projet inconnu : « {md(requested)} ». Choisissez un projet dans la liste.",
-                                 f"Unknown project: “{md(requested)}”. Choose a project from the list."), icon="⚠️")
+            st.warning(common.tr(f"Projet inconnu : « {common.literal(requested)} ». Choisissez un projet dans la liste.",
+                                 f"Unknown project: “{common.literal(requested)}”. Choose a project from the list."), icon="⚠️")
     if st.session_state.get("projet_choice") not in options:
         st.session_state.pop("projet_choice", None)
     if not options:

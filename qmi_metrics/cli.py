@@ -38,6 +38,12 @@ def _open(db_path: Path | None):
 def cmd_build(args) -> int:
     path = Path(args.db) if args.db else loader.default_db_path()
     imports = loader.imported_entries(path)
+    if imports is None and not args.force:
+        print(f"{path} est illisible (abîmée, tronquée ou pas une base DuckDB). Pour repartir de data/ : ajoutez"
+              " --force ; pour retrouver les imports, restaurez plutôt une version gardée dans versions/"
+              " (voir docs/IMPORT.md). / the file cannot be read (damaged, truncated or not DuckDB). Add --force to"
+              " rebuild it from data/, or restore a version kept in versions/ to keep the imports.", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if imports and not args.force:
         print(f"{path} contient {imports} import(s) de gestionnaires : la reconstruire depuis data/ les effacerait."
               " Ajoutez --force pour le faire (les versions précédentes restent récupérables par `rollback`)."

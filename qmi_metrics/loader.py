@@ -111,15 +111,19 @@ def set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
         con.execute("INSERT OR REPLACE INTO meta VALUES ($key, $value)", {"key": key, "value": str(value)})
 
 
-def imported_entries(db_path: Path) -> int:
-    """How many managers' imports a database holds (0 when it does not exist yet)."""
+def imported_entries(db_path: Path) -> int | None:
+    """How many managers' imports a database holds (0 when it does not exist yet, None when the
+    file cannot be read: damaged, truncated, not DuckDB)."""
     if not Path(db_path).exists():
         return 0
-    with duckdb.connect(str(db_path), read_only=True) as con:
-        try:
-            return con.execute("SELECT count(*) FROM audit_log WHERE action = 'import'").fetchone()[0]
-        except duckdb.CatalogException:  # a database from before the audit log
-            return 0
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            try:
+                return con.execute("SELECT count(*) FROM audit_log WHERE action = 'import'").fetchall()[0][0]
+            except duckdb.CatalogException:  # a database from before the audit log
+                return 0
+    except duckdb.Error:
+        return None
 
 
 def ensure_built(db_path: Path | None = None) -> Path:

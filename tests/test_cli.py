@@ -117,3 +117,14 @@ def test_build_refuses_to_drop_managers_imports(tmp_path):
     assert refused.returncode == 2 and "--force" in refused.stderr
     assert target.read_bytes() == before
     assert run("build", "--db", target, "--force").returncode == 0
+
+
+def test_build_over_an_unreadable_file_asks_for_force_then_rebuilds(tmp_path):
+    target = tmp_path / "live.duckdb"
+    target.write_bytes(b"not a database at all\n" * 100)
+    refused = run("build", "--db", target)
+    assert refused.returncode == 2 and "illisible" in refused.stderr and "Traceback" not in refused.stderr
+    assert target.read_bytes() == b"not a database at all\n" * 100
+    rebuilt = run("build", "--db", target, "--force")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "Base construite" in rebuilt.stdout
