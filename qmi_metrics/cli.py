@@ -32,6 +32,13 @@ def _database(db_path: Path | None) -> Path:
 
 
 def _open(db_path: Path | None):
+    """A database file, a folder written by export-parquet, or MotherDuck (md:<db>): the same KPI SQL runs on each."""
+    from . import parquet
+
+    if db_path is not None and parquet.is_motherduck(str(db_path)):
+        return parquet.open_source(str(db_path))
+    if db_path is not None and (Path(db_path) / parquet.MANIFEST).is_file():
+        return parquet.connect_parquet(db_path)
     return db.connect(_database(db_path))
 
 
@@ -419,8 +426,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from .parquet import ExportError
+
     try:
         return args.run(args)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ExportError) as error:  # e.g. md:<db> without a token
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT

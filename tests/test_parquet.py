@@ -169,3 +169,22 @@ def test_motherduck_without_a_token_is_refused_before_connecting(tmp_path, monke
     monkeypatch.setattr(parquet.duckdb, "connect", lambda *a, **k: pytest.fail("duckdb.connect was called"))
     assert cli.main(["export-parquet", "--db", "md:qmi", "--out", str(tmp_path / "out")]) == 2
     assert "motherduck_token" in capsys.readouterr().err
+
+
+def test_the_command_line_computes_the_kpis_over_a_parquet_export(reference_db_path, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "export"
+    command = [sys.executable, "-m", "qmi_metrics"]
+    assert subprocess.run([*command, "export-parquet", "--db", str(reference_db_path), "--out", str(out)],
+                          capture_output=True).returncode == 0
+    over_file, over_parquet = (
+        json.loads(subprocess.run([*command, "kpis", "--db", str(source), "--edition", "1", "--commune", "Meudon",
+                                   "--format", "json"], capture_output=True, text=True, check=True).stdout)
+        for source in (reference_db_path, out))
+    assert over_parquet == over_file and len(over_file) > 30
+    no_token = subprocess.run([*command, "kpis", "--db", "md:qmi"], capture_output=True, text=True,
+                              env={"PATH": "/usr/bin:/bin"})
+    assert no_token.returncode == 2 and "MotherDuck" in no_token.stderr and "Traceback" not in no_token.stderr
