@@ -39,7 +39,7 @@ version = common.data_version()
 
 # --- data (cached per data version and view) ---------------------------------------------------------
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
 def places(version: str, filters: Filters, statuses: tuple[str, ...]) -> dict:
     con = common.connection()
     return {

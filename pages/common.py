@@ -180,6 +180,14 @@ def unavailable_page(problem: db.DatabaseUnavailable) -> None:
                          "l'ouvre qu'en lecture), puis rechargez la page.",
                          "Close the program holding the database open for writing (the dashboard's server only "
                          "reads it), then reload the page."))
+        elif problem.reason == "outdated":
+            st.write(say("Reconstruisez la base avec cette version du code (ou publiez un import : chaque publication "
+                         "recalcule ces tables). Une base qui contient des imports demande --force, et ses imports "
+                         "seront à refaire :",
+                         "Rebuild the database with this version of the code (or publish an import: each publish "
+                         "recomputes these tables). A database holding imports needs --force, and its imports will "
+                         "have to be imported again:"))
+            st.code(f"python -m qmi_metrics build --db {shlex.quote(path)}", language="bash")
         elif problem.reason == "missing" and _configured_path() is not None:
             st.write(say("Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "
                          "construisez la base à cet endroit depuis les données de référence :",
@@ -231,6 +239,10 @@ def _restore_commands(path: str, kept: str) -> str:
             f"mv {partial} {quoted}")
 
 
+# Each cached read of a view keeps at most this much (Streamlit evicts the oldest entries beyond it):
+# the server's memory stays bounded however many distinct filter combinations sessions ask for.
+CACHE_BYTES = "16MB"
+
 _VERSIONS = weakref.WeakKeyDictionary()  # connection -> its data version: one file version per connection
 
 
@@ -242,7 +254,7 @@ def data_version() -> str:
     return _VERSIONS[con]
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=512, max_size=CACHE_BYTES, show_spinner=False)
 def kpi_results(version: str, view: Filters) -> dict[str, kpis.KpiResult]:
     return {r.id: r for r in kpis.compute_all(connection(), view)}
 
@@ -252,7 +264,7 @@ def reconciliation(version: str) -> list[reconcile.Reconciliation]:
     return reconcile.reconcile(connection())
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=CACHE_BYTES, show_spinner=False)
 def projects(version: str, view: Filters, statuses: tuple[str, ...] = ()) -> pd.DataFrame:
     return queries.projects(connection(), view, statuses)
 

@@ -25,7 +25,7 @@ STATUS_WORDS = {reconcile.AGREES: ("concorde", "agrees"), reconcile.DIFFERS: ("d
                 reconcile.NOT_COMPUTABLE: ("non calculable", "not computable")}
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
 def data(version: str, filters: Filters) -> dict:
     con = common.connection()
     return {

@@ -21,12 +21,12 @@ GROUPINGS = {"commune": ("Par commune", "By commune", "commune", "commune"),
              "theme": ("Par défi", "By challenge", "défi", "challenge")}
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def deployment_by(version: str, filters: Filters, by: str) -> pd.DataFrame:
     return projects.deployment_by(common.connection(), filters, by)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def delays(version: str, filters: Filters) -> pd.DataFrame:
     return projects.delays(common.connection(), filters)
 

@@ -19,22 +19,22 @@ RESPONDENTS = {"communes": ("communes", "communes"), "porteurs de projet": ("por
 
 # --- cached reads -----------------------------------------------------------------------------
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def library(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     return programme.indicators(common.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def links(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     return programme.project_indicators(common.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def coverage(version: str, view: Filters, statuses: tuple[str, ...]) -> dict:
     return programme.indicator_coverage(common.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def measurements(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     return programme.measurements_by_month(common.connection(), view, statuses)
 
@@ -44,12 +44,12 @@ def criteria(version: str) -> pd.DataFrame:
     return programme.replicability_criteria(common.connection())
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def ranking(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     return programme.replicability_ranking(common.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def projects_count(version: str, view: Filters, statuses: tuple[str, ...]) -> int:
     return programme.projects_in_view(common.connection(), view, statuses)
 

@@ -24,7 +24,7 @@ DOMAINS_EN = {"environnemental": "environmental", "social": "social", "économiq
 
 # --- data (cached per data version and view) -----------------------------------------------------
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def project_list(version: str, filters: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     dates = projects.deployment_dates(common.connection(), filters)
     return projects.with_deployment_dates(common.projects(version, filters, statuses), dates)
@@ -35,7 +35,7 @@ def project_exists(version: str, project_id: str) -> bool:
     return projects.exists(common.connection(), project_id)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
 def project_detail(version: str, project_id: str) -> dict:
     con = common.connection()
     return {

@@ -14,7 +14,7 @@ PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_C
 
 # --- cached reads -----------------------------------------------------------------------------
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def theme_shares(version: str, view: Filters) -> pd.DataFrame:
     return programme.theme_shares(common.connection(), view)
 
@@ -24,17 +24,17 @@ def published_shares(version: str, edition: int | None) -> pd.DataFrame:
     return programme.published_theme_shares(common.connection(), edition)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def families(version: str, view: Filters) -> pd.DataFrame:
     return programme.family_counts(common.connection(), view)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def types(version: str, view: Filters) -> pd.DataFrame:
     return programme.type_counts(common.connection(), view)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def digital(version: str, view: Filters) -> dict:
     return programme.digital_split(common.connection(), view)
 

@@ -10,7 +10,7 @@ HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "
 BASIS = figures.FUNNEL_BASIS
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
 def funnel_stages(version, filters):
     return queries.funnel(common.connection(), filters, common.kpi_results(version, filters))
 

@@ -7,9 +7,9 @@ Whoever writes the source tables calls `refresh` in the same transaction (build,
 
 from __future__ import annotations
 
-from . import kpis
+from . import db, kpis
 
-DERIVED_TABLES = ("indicator_monthly", "kpi_values", "kpi_keys")
+DERIVED_TABLES = db.DERIVED_TABLES
 
 INDICATOR_MONTHLY = """
     INSERT INTO indicator_monthly

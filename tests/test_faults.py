@@ -331,3 +331,17 @@ def test_a_new_version_does_not_break_a_query_running_on_the_old_one(reference_d
     assert db.fetch_value(new, "SELECT value FROM meta WHERE key = 'synthetic'") == "true"
     old.close()
     new.close()
+
+
+def test_a_database_built_before_the_rollups_asks_for_a_rebuild(reference_db_path, tmp_path):
+    import duckdb
+    import shutil
+
+    old = tmp_path / "ancienne.duckdb"
+    shutil.copy(reference_db_path, old)
+    with duckdb.connect(str(old)) as con:
+        for table in ("indicator_monthly", "kpi_values", "kpi_keys"):
+            con.execute(f"DROP TABLE {table}")
+    with pytest.raises(db.DatabaseUnavailable) as raised:
+        db.open_for_reading(old)
+    assert raised.value.reason == "outdated" and "indicator_monthly" in raised.value.detail
