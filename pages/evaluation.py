@@ -153,7 +153,7 @@ def follow_section(view: common.View, version: str) -> None:
         common.tr("projet", "project"): frame["project"],
         "commune": frame["commune"],
         common.tr("indicateur", "indicator"): frame["indicator_en" if common.lang() == "en" else "indicator_fr"],
-        common.tr("domaine", "domain"): [domain_label(d) for d in frame["domain"]],
+        common.tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
         common.tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
     })
     if len(matrix) > MATRIX_MAX_PROJECTS:
@@ -171,11 +171,13 @@ def follow_section(view: common.View, version: str) -> None:
                  height=180 + 26 * matrix.shape[1])
 
 
+def domain_labels() -> dict[str, str]:
+    """Domain labels in the reader's language, looked up once for a whole column (not per row)."""
+    return {key: common.tr(fr, en) for key, fr, en in programme.DOMAINS}
+
+
 def domain_label(slug: str) -> str:
-    for key, fr, en in programme.DOMAINS:
-        if key == slug:
-            return common.tr(fr, en)
-    return slug
+    return domain_labels().get(slug, slug)
 
 
 def follow_heatmap(matrix: pd.DataFrame) -> go.Figure:
@@ -221,7 +223,7 @@ def measurements_section(view: common.View, version: str, results: dict) -> None
         f"{total} measurements from {first} to {last}; the busiest month: {busiest} ({most} measurements).")
     data = pd.DataFrame({
         common.tr("mois", "month"): frame["month"],
-        common.tr("domaine", "domain"): [domain_label(d) for d in frame["domain"]],
+        common.tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
         common.tr("mesures", "measurements"): frame["measurements"],
         common.tr("projets mesurés", "projects measured"): frame["projects"],
     })
@@ -281,12 +283,13 @@ def ranking_chart(frame: pd.DataFrame) -> go.Figure:
 
 
 def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
+    language = common.lang()  # read once: a thousand scored projects at the Métropole's scale
     table = pd.DataFrame({
         common.tr("rang", "rank"): range(1, len(frame) + 1),
         common.tr("projet", "project"): frame["project"].values,
         "commune": frame["commune"].values,
         common.tr("édition", "edition"): frame["edition_id"].values,
-        common.tr("indice", "index"): [common.fmt(v, "index") for v in frame["index_ratio"]],
+        common.tr("indice", "index"): [formatting.value(v, "index", language) for v in frame["index_ratio"]],
         common.tr("critères notés", "criteria scored"): [f"{s}/{t}" for s, t in zip(frame["criteria_scored"], frame["criteria_total"])],
     })
     for _, row in crit.iterrows():
