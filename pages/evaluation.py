@@ -139,11 +139,11 @@ def follow_section(view: common.View, version: str) -> None:
     st.write(common.tr(
         f"{counts['following']} projets sur {counts['projects']} suivent au moins un indicateur ; "
         f"{counts['projects'] - counts['following']} n'en suivent aucun connu. "
-        + (f"{counts['values_count']} valeurs mesurées sont enregistrées." if counts["values_count"]
+        + (f"{common.fmt(counts['values_count'])} valeurs mesurées sont enregistrées." if counts["values_count"]
            else "Aucune valeur mesurée n'est publiée : seuls les indicateurs suivis sont connus."),
         f"{counts['following']} of {counts['projects']} projects follow at least one indicator; "
         f"{counts['projects'] - counts['following']} follow none that is known. "
-        + (f"{counts['values_count']} measured values are recorded." if counts["values_count"]
+        + (f"{common.fmt(counts['values_count'])} measured values are recorded." if counts["values_count"]
            else "No measured value is published: only which indicators are followed is known.")))
     frame = links(version, view.filters, view.statuses)
     if frame.empty:
