@@ -243,15 +243,24 @@ def _restore_commands(path: str, kept: str) -> str:
 # the server's memory stays bounded however many distinct filter combinations sessions ask for.
 CACHE_BYTES = "16MB"
 
-_VERSIONS = weakref.WeakKeyDictionary()  # connection -> its data version: one file version per connection
+_METAS = weakref.WeakKeyDictionary()  # connection -> its meta table: one file version per connection
+
+
+def served_meta() -> dict[str, str]:
+    """The served file's meta (data version, synthetic…), read once per connection: pages ask on every run."""
+    con = connection()
+    if con not in _METAS:
+        _METAS[con] = db.meta(con)
+    return _METAS[con]
 
 
 def data_version() -> str:
-    """The served version, the key of every cached read (read once per connection: pages ask often)."""
-    con = connection()
-    if con not in _VERSIONS:
-        _VERSIONS[con] = db.meta(con).get("data_version", "")
-    return _VERSIONS[con]
+    """The served version, the key of every cached read."""
+    return served_meta().get("data_version", "")
+
+
+def is_synthetic() -> bool:
+    return served_meta().get("synthetic") == "true"
 
 
 @st.cache_data(max_entries=512, max_size=CACHE_BYTES, show_spinner=False)
@@ -449,7 +458,7 @@ def current_view() -> View:
 def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
     """Start a page: title, notices for bad URL values, and the synthetic-data banner."""
     view = current_view()
-    if db.is_synthetic(connection()):
+    if is_synthetic():
         st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
                       "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
     for fr, en, value in view.notices:

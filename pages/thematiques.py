@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages import common
-from qmi_metrics import db, figures, programme, reconcile
+from qmi_metrics import figures, programme, reconcile
 from qmi_metrics.filters import Filters
 
 PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
@@ -101,7 +101,7 @@ def coverage_sentence(scope: str, shares: pd.DataFrame) -> tuple[str, bool]:
                           f"Computed over the {known} {noun(scope, known)} in the view: every one has a known challenge."),
                 True)
     # Why so few, for the reference data: generated data have no such reason.
-    why = "" if db.is_synthetic(common.connection()) else common.tr(
+    why = "" if common.is_synthetic() else common.tr(
         " (les documents publics ne le donnent que pour les projets cités en exemple)",
         " (the public documents give it only for the projects cited as examples)")
     return (common.tr(f"Calculé sur {known} {noun(scope, known)} sur {total_text} : le défi n'est renseigné que pour "
