@@ -2,29 +2,29 @@
 
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import presentation, slideshow
 
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
 PAGES = {
     "Programme": [
-        st.Page("pages/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True),
-        st.Page("pages/carte.py", title="Carte des quartiers", icon=":material/map:"),
-        st.Page("pages/projets.py", title="Projets", icon=":material/science:"),
-        st.Page("pages/thematiques.py", title="Thématiques", icon=":material/label:"),
-        st.Page("pages/deploiement.py", title="Déploiement", icon=":material/rocket_launch:"),
-        st.Page("pages/evaluation.py", title="Évaluation", icon=":material/straighten:"),
-        st.Page("pages/communaute.py", title="Communauté", icon=":material/groups:"),
+        st.Page("dashboard/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True),
+        st.Page("dashboard/carte.py", title="Carte des quartiers", icon=":material/map:"),
+        st.Page("dashboard/projets.py", title="Projets", icon=":material/science:"),
+        st.Page("dashboard/thematiques.py", title="Thématiques", icon=":material/label:"),
+        st.Page("dashboard/deploiement.py", title="Déploiement", icon=":material/rocket_launch:"),
+        st.Page("dashboard/evaluation.py", title="Évaluation", icon=":material/straighten:"),
+        st.Page("dashboard/communaute.py", title="Communauté", icon=":material/groups:"),
     ],
     "Méthode": [
-        st.Page("pages/editions.py", title="Éditions", icon=":material/calendar_month:"),
-        st.Page("pages/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
+        st.Page("dashboard/editions.py", title="Éditions", icon=":material/calendar_month:"),
+        st.Page("dashboard/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
     ],
 }
-PRESENTATION = st.Page("pages/presentation.py", title="Mode présentation", icon=":material/slideshow:")
+PRESENTATION = st.Page("dashboard/presentation.py", title="Mode présentation", icon=":material/slideshow:")
 PAGES["Présenter"] = [PRESENTATION]
-ADMINISTRATION = st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:")
+ADMINISTRATION = st.Page("dashboard/administration.py", title="Administration", icon=":material/admin_panel_settings:")
 PAGES["Gestion"] = [ADMINISTRATION]
 if common.access_config()["require_login"] and not common.signed_in_user():
     # Reading requires a sign-in (secrets: [access] require_login = true): only the sign-in page is reachable.

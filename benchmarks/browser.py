@@ -9,8 +9,7 @@ The ready condition (READY_JS, polled in the page):
      and the connection `CONNECTED`;
   3. every `stPlotlyChart` has its `.main-svg`, every `stDeckGlJsonChart` its `canvas`, every same-origin
      iframe (the slideshow) a loaded document;
-  4. nothing changed state for STABLE_MS: the first deep link after a server start runs twice (the pages/
-     fallback then app.py, 120–230 ms apart, seen here), and a URL write-back may rerun.
+  4. nothing changed state for STABLE_MS: a URL write-back may rerun.
 The time reported is when 2 and 3 first held (the last state change, or the poll that saw the last chart
 drawn), not the end of the stability window. A `stException`, or a connection that drops (or never comes
 up within CONNECT_GRACE_MS of a goto), ends the wait as an error instead.
@@ -128,12 +127,12 @@ def private_copy(db: Path):
 # --- the app's pages ----------------------------------------------------------------------------
 
 def app_pages(app: Path = REPO_DIR / "app.py") -> list[dict]:
-    """Every st.Page("pages/x.py", title=...) of app.py, in order: name (file stem), title, url path
+    """Every st.Page("dashboard/x.py", title=...) of app.py, in order: name (file stem), title, url path
     ("" for the default page: its address is the root), whether the sidebar is hidden on it."""
     pages = []
     for node in ast.walk(ast.parse(app.read_text())):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args \
-                and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("pages/"):
+                and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("dashboard/"):
             keywords = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
             name = Path(node.args[0].value).stem
             pages.append({"line": (node.lineno, node.col_offset), "name": name, "title": keywords.get("title", name),

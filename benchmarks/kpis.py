@@ -29,7 +29,7 @@ import pandas as pd
 
 if "scales" in sys.modules or str(Path(__file__).resolve().parent) in sys.path:
     import scales  # noqa: E402  (run as a script: puts the repository on sys.path)
-else:  # loaded by path from the tests: benchmarks/ must not join sys.path (benchmarks/pages.py would shadow the app's pages)
+else:  # loaded by path from the tests: benchmarks/ must not join sys.path (its scripts would shadow the app's modules)
     import importlib.util
 
     _spec = importlib.util.spec_from_file_location("scales", Path(__file__).with_name("scales.py"))

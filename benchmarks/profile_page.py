@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scales  # noqa: E402  (puts the repository on sys.path)
 
-# The app imports its own `pages` package: benchmarks/pages.py must not shadow it.
+# benchmarks/ must not shadow the app's modules on sys.path (benchmarks/pages.py, scales…).
 sys.path[:] = [str(scales.REPO_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 PAGES = ("vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute", "editions",
@@ -54,7 +54,7 @@ def main() -> int:
     app.run()
     for label, first in (("first (cold caches)", True), ("second (warm caches)", False)):
         if first:
-            app.switch_page(f"pages/{args.page}.py")
+            app.switch_page(f"dashboard/{args.page}.py")
         profiled["on"] = not (first and args.warm_only)
         started = time.perf_counter()
         app.run()

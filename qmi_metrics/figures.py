@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 from . import formatting
 from .queries import STATUS_LABELS
 
-# Okabe–Ito: distinguishable by colour-blind readers (the same list as pages/common.PALETTE).
+# Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
                   "evaluated": "★", "continued": "➜", "stopped": "✕"}

@@ -13,7 +13,7 @@ An import, under an exclusive lock on <db>.lock:
 
 Until step 5 only temporary files are written: a crash or SIGKILL leaves the live file as it was,
 and the next import or rollback removes the leftovers. The app notices the new file by its
-identity (pages/common.connection) and meta.data_version changes, so its caches invalidate.
+identity (dashboard/common.connection) and meta.data_version changes, so its caches invalidate.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ def admin_app(monkeypatch, reference_db_path, tmp_path):
         for key, value in (secrets or {}).items():
             at.secrets[key] = value
         at.run()
-        at.switch_page("pages/administration.py").run()
+        at.switch_page("dashboard/administration.py").run()
         return at
     return start
 
@@ -53,7 +53,7 @@ def test_refused_without_login(admin_app):
 
 
 def test_refused_with_a_wrong_password_and_rate_limited(admin_app):
-    from pages import common
+    from dashboard import common
 
     common.attempt_limiter.clear()
     at = admin_app({"admin": {"password_hash": HASH}})
@@ -71,7 +71,7 @@ def test_refused_with_a_wrong_password_and_rate_limited(admin_app):
 
 
 def test_the_right_password_opens_the_import_form(admin_app):
-    from pages import common
+    from dashboard import common
 
     common.attempt_limiter.clear()
     at = admin_app({"admin": {"password_hash": HASH}})
@@ -85,7 +85,7 @@ def test_the_right_password_opens_the_import_form(admin_app):
 def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
     import os
 
-    from pages import common
+    from dashboard import common
 
     common.attempt_limiter.clear()
     events = tmp_path / "evenements.csv"
@@ -100,7 +100,7 @@ def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
     at.button[0].click().run()
     history = at.dataframe[0].value
     assert "gestionnaire" in history.to_string() and "evenements.csv" in history.to_string()
-    at.switch_page("pages/vue_ensemble.py").run()
+    at.switch_page("dashboard/vue_ensemble.py").run()
     assert any("8/28" in c.value for c in at.caption)  # deployment outcome now known for 8 projects
 
 

@@ -33,7 +33,7 @@ def test_synthetic_database_shows_the_banner(app, demo_db_path):
 
 def test_sources_page_lists_every_figure(app, reference_db_path):
     at = app(reference_db_path)
-    at.switch_page("pages/sources.py").run()
+    at.switch_page("dashboard/sources.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) >= 80
@@ -73,7 +73,7 @@ def test_excel_export_reads_back_the_same_table():
 
     import pandas as pd
 
-    from pages import common
+    from dashboard import common
 
     frame = pd.DataFrame({"commune": ["Sceaux", "Meudon"], "part": [0.25, 0.7], "liste": [["a"], ["b", "c"]]})
     back = pd.read_excel(io.BytesIO(common.to_excel(frame)))

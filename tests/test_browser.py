@@ -104,7 +104,7 @@ def test_every_page_renders(server, page, path, title, has_chart, has_map):
     open_and_wait(page, f"{server}/{path}?edition=1")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_role("heading", name=title).first.is_visible()
-    # The navigation is the app's own (French titles), not Streamlit's pages/ fallback.
+    # The navigation is the app's own (French titles), drawn by app.py.
     assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Sources et écarts").count() == 1
     if has_chart:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)

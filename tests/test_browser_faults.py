@@ -200,7 +200,7 @@ def expected_cards(db_path: Path) -> list[tuple[str, str, str]]:
     """(label, value, coverage) of each overview card of edition 1, as the page prints them."""
     import ast
 
-    page = (REPO / "pages" / "vue_ensemble.py").read_text(encoding="utf-8")  # its HEADLINE, without running the page
+    page = (REPO / "dashboard" / "vue_ensemble.py").read_text(encoding="utf-8")  # its HEADLINE, without running the page
     headline = next(ast.literal_eval(node.value) for node in ast.parse(page).body
                     if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "HEADLINE")
     with db.open_for_reading(db_path) as con:

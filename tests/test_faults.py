@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import db, loader
 
-PAGES = ["pages/vue_ensemble.py", "pages/carte.py", "pages/projets.py", "pages/thematiques.py",
-         "pages/deploiement.py", "pages/evaluation.py", "pages/communaute.py", "pages/editions.py",
-         "pages/sources.py", "pages/presentation.py", "pages/administration.py"]
+PAGES = ["dashboard/vue_ensemble.py", "dashboard/carte.py", "dashboard/projets.py", "dashboard/thematiques.py",
+         "dashboard/deploiement.py", "dashboard/evaluation.py", "dashboard/communaute.py", "dashboard/editions.py",
+         "dashboard/sources.py", "dashboard/presentation.py", "dashboard/administration.py"]
 
 
 def sha256(path: Path) -> str:
@@ -130,13 +130,13 @@ def test_a_broken_database_gives_a_clear_page_then_recovers_when_a_good_file_is_
     assert any("python -m qmi_metrics build --db" in c for c in codes), codes
     assert not any("Traceback" in c.value for c in at.code)
     # Every address shows the same page, not an exception.
-    for page in ("pages/projets.py", "pages/sources.py", "pages/administration.py"):
+    for page in ("dashboard/projets.py", "dashboard/sources.py", "dashboard/administration.py"):
         at.switch_page(page).run()
         assert BROKEN[kind] in unavailable(at)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created or built at a configured path
     # A good version published at the path: the next run serves it, no restart.
     publish(reference_db_path, live)
-    at.switch_page("pages/vue_ensemble.py").run()
+    at.switch_page("dashboard/vue_ensemble.py").run()
     serves_data(at)
 
 
@@ -146,7 +146,7 @@ def test_every_page_shows_the_unavailable_page_in_english_too(app, tmp_path):
     for page in PAGES:
         at = app(live, page, lang="en")
         assert "not a DuckDB database" in unavailable(at, "en"), page
-    at = app(live, "pages/projets.py", present="1", projet="faradae", edition="1")
+    at = app(live, "dashboard/projets.py", present="1", projet="faradae", edition="1")
     assert "pas une base DuckDB" in unavailable(at)
 
 
@@ -191,15 +191,15 @@ def test_a_corrupt_block_found_while_reading_gives_the_page_not_a_traceback(app,
     at = app(live)  # through app.py, which catches what a page's read raises
     assert "abîmé" in unavailable(at)
     assert any("Corrupt database file" in c.value for c in at.code)
-    at.switch_page("pages/sources.py").run()  # remembered for this file: no page is half drawn
+    at.switch_page("dashboard/sources.py").run()  # remembered for this file: no page is half drawn
     assert "abîmé" in unavailable(at)
     publish(reference_db_path, live)
-    at.switch_page("pages/vue_ensemble.py").run()
+    at.switch_page("dashboard/vue_ensemble.py").run()
     serves_data(at)
 
 
 def test_the_default_database_is_built_on_first_start_when_missing(monkeypatch, tmp_path):
-    from pages import common
+    from dashboard import common
 
     default = tmp_path / "data" / "qmi.duckdb"
     default.parent.mkdir()
@@ -242,7 +242,7 @@ def test_invalid_limits_fall_back_to_the_defaults_with_a_message(memory, threads
 
 
 def test_the_app_opens_the_database_with_the_configured_limits(monkeypatch, reference_db_path, tmp_path):
-    from pages import common
+    from dashboard import common
 
     live = tmp_path / "limits.duckdb"  # a path of its own: the server's connection is per path
     shutil.copyfile(reference_db_path, live)
@@ -255,7 +255,7 @@ def test_the_app_opens_the_database_with_the_configured_limits(monkeypatch, refe
 
 
 def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db_path, tmp_path, caplog):
-    from pages import common
+    from dashboard import common
 
     live = tmp_path / "secrets.duckdb"
     shutil.copyfile(reference_db_path, live)
@@ -284,7 +284,7 @@ def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db
     "CREATE VIEW intrus AS SELECT 1",
 ])
 def test_a_write_through_the_apps_connection_is_refused(monkeypatch, reference_db_path, tmp_path, statement):
-    from pages import common
+    from dashboard import common
 
     live = tmp_path / "qmi.duckdb"
     shutil.copyfile(reference_db_path, live)

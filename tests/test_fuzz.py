@@ -44,9 +44,9 @@ VALID = {
     "base": ["https://qmi.example.org/tdb", "javascript:alert(1)"],
 }
 REPEATED = ("commune", "theme", "status")
-PAGES = ["pages/vue_ensemble.py", "pages/carte.py", "pages/projets.py", "pages/thematiques.py",
-         "pages/deploiement.py", "pages/evaluation.py", "pages/communaute.py", "pages/editions.py",
-         "pages/sources.py", "pages/presentation.py", "pages/administration.py"]
+PAGES = ["dashboard/vue_ensemble.py", "dashboard/carte.py", "dashboard/projets.py", "dashboard/thematiques.py",
+         "dashboard/deploiement.py", "dashboard/evaluation.py", "dashboard/communaute.py", "dashboard/editions.py",
+         "dashboard/sources.py", "dashboard/presentation.py", "dashboard/administration.py"]
 
 no_surrogates = st.characters(exclude_categories=("Cs",))
 random_text = st.text(alphabet=no_surrogates, max_size=40) | st.text(alphabet=no_surrogates, min_size=200, max_size=600)
@@ -113,7 +113,7 @@ def test_url_parameters_on_the_entry_page(monkeypatch, reference_db_path, params
 @settings(FUZZ, max_examples=14)
 # Not lang: AppTest cannot serialise the edition selectbox across a page switch once its labels are English.
 @given(params=parameters(leave_out=("lang",)),
-       page=st.sampled_from(["pages/projets.py", "pages/presentation.py", "pages/carte.py"]))
+       page=st.sampled_from(["dashboard/projets.py", "dashboard/presentation.py", "dashboard/carte.py"]))
 def test_url_parameters_then_a_page(monkeypatch, reference_db_path, params, page):
     at = new_app(monkeypatch, reference_db_path, params).run()  # the URL is read through app.py
     check(at, params)
@@ -133,7 +133,7 @@ def test_url_parameters_in_the_slideshow(monkeypatch, reference_db_path, params)
 @given(text=st.sampled_from(HOSTILE) | random_text)
 def test_the_project_search_box(monkeypatch, reference_db_path, text):
     at = new_app(monkeypatch, reference_db_path, {}).run()
-    at.switch_page("pages/projets.py").run()
+    at.switch_page("dashboard/projets.py").run()
     at.text_input(key="project_search").set_value(text).run()
     check(at, {"search": text})
 

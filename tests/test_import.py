@@ -539,7 +539,7 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
 
     import pandas as pd
 
-    from pages import common
+    from dashboard import common
     from qmi_metrics import db as qdb
     from qmi_metrics import importing, queries
     from qmi_metrics.filters import Filters

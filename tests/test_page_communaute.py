@@ -62,7 +62,7 @@ def open_page(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
     """The page for a view; the filters are set in session state, as the sidebar's widgets would."""
     monkeypatch.setenv("QMI_DB", str(db_path))
     at = AppTest.from_file("../app.py", default_timeout=60).run()
-    at.switch_page("pages/communaute.py")
+    at.switch_page("dashboard/communaute.py")
     at.session_state["f_edition"] = edition
     at.session_state["f_communes"] = list(communes)
     at.run()

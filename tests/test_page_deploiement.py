@@ -178,7 +178,7 @@ def deploiement(monkeypatch):
         at = AppTest.from_file("../app.py", default_timeout=60)
         for key, value in params.items():
             at.query_params[key] = value
-        return at.run().switch_page("pages/deploiement.py").run()
+        return at.run().switch_page("dashboard/deploiement.py").run()
     return start
 
 

@@ -121,7 +121,7 @@ def evaluation(monkeypatch):
         for key, value in url.items():
             at.query_params[key] = value
         at.run()
-        return at.switch_page("pages/evaluation.py").run()
+        return at.switch_page("dashboard/evaluation.py").run()
     return start
 
 

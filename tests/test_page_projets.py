@@ -99,7 +99,7 @@ def projets(monkeypatch):
         at = AppTest.from_file("../app.py", default_timeout=60)
         for key, value in params.items():
             at.query_params[key] = value
-        return at.run().switch_page("pages/projets.py").run()
+        return at.run().switch_page("dashboard/projets.py").run()
     return start
 
 

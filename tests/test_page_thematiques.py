@@ -140,7 +140,7 @@ def thematiques(monkeypatch):
         for key, value in url.items():
             at.query_params[key] = value
         at.run()
-        return at.switch_page("pages/thematiques.py").run()
+        return at.switch_page("dashboard/thematiques.py").run()
     return start
 
 

@@ -23,7 +23,7 @@ def start(monkeypatch, db_path, page):
     monkeypatch.setenv("QMI_DB", str(db_path))
     at = AppTest.from_file("../app.py", default_timeout=90).run()
     if page != "vue_ensemble":
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"dashboard/{page}.py").run()
     return at
 
 

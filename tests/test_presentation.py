@@ -285,7 +285,7 @@ def run_page(monkeypatch, db_path, params: dict):
         at.query_params[key] = value
     # The URL is read on the session's first run (through app.py), then the page is opened.
     at.run()
-    return at.switch_page("pages/presentation.py").run()
+    return at.switch_page("dashboard/presentation.py").run()
 
 
 def demo_commune(demo_db_path) -> str:

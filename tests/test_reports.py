@@ -298,7 +298,7 @@ def test_project_page_offers_the_sheet_for_download(reference_db_path, monkeypat
     monkeypatch.setenv("QMI_DB", str(reference_db_path))
     at = AppTest.from_file("../app.py", default_timeout=60)
     at.query_params["projet"] = "purple"
-    at.run().switch_page("pages/projets.py").run()
+    at.run().switch_page("dashboard/projets.py").run()
     assert not at.exception
     assert at.download_button(key="sheet-pdf").label == "Fiche évaluation (PDF)"
     assert at.download_button(key="sheet-html").label == "Fiche évaluation (HTML)"

@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import formatting
 
 common.page("Sources et écarts", "Sources and discrepancies",

@@ -22,26 +22,6 @@ import streamlit as st
 from qmi_metrics import auth, db, figures, filters, formatting, kpis, loader, queries, reconcile
 from qmi_metrics.filters import Filters, UnknownFilterValue
 
-# A deep link opened first after the server starts is run by Streamlit's pages/-directory
-# fallback, without app.py and its st.navigation. Switch the fallback off and run again:
-# each page's url_path is its file name, so the rerun lands on the same page, inside app.py.
-# The rerun is asked for by the first call into this module (_leave_fallback), not here: raised
-# during the import, it made the same import fail in sessions started at the same moment.
-try:
-    from streamlit.runtime.pages_manager import PagesManager
-except ImportError:  # a Streamlit without the fallback
-    PagesManager = None
-_fallback = threading.local()
-if PagesManager is not None and getattr(PagesManager, "uses_pages_directory", False):
-    PagesManager.uses_pages_directory = False
-    _fallback.rerun = True  # for the run importing this module (the thread running it)
-
-
-def _leave_fallback() -> None:
-    if getattr(_fallback, "rerun", False):
-        _fallback.rerun = False
-        st.rerun()
-
 _LOG = logging.getLogger("qmi")
 
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
@@ -126,7 +106,6 @@ def connection() -> db.ReadingConnection:
 
 def database_problem() -> db.DatabaseUnavailable | None:
     """Why the database cannot be served now, or None."""
-    _leave_fallback()
     try:
         connection()
     except db.DatabaseUnavailable as problem:
@@ -435,7 +414,7 @@ def sidebar() -> View:
 
 def require_database() -> None:
     """Stop the run on the unavailable page when the database cannot be served. app.py checks first;
-    this covers a page run without it (Streamlit's pages/ fallback for a first deep link, AppTest)."""
+    this covers a page run without it (AppTest)."""
     problem = database_problem()
     if problem:
         unavailable_page(problem)

@@ -2,7 +2,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import figures, queries
 
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",

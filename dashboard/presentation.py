@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import presentation, slideshow
 from qmi_metrics.filters import Filters
 

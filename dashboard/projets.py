@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import figures, formatting, projects, queries, reports
 from qmi_metrics.filters import Filters
 

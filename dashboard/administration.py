@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import auth, importing, publishing
 
 view = common.page("Administration", "Administration")

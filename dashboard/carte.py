@@ -9,7 +9,7 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import formatting, geo, queries
 from qmi_metrics.filters import Filters
 

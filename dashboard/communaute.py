@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import community, figures, formatting, reconcile
 from qmi_metrics.filters import Filters
 

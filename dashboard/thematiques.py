@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages import common
+from dashboard import common
 from qmi_metrics import figures, programme, reconcile
 from qmi_metrics.filters import Filters
 
