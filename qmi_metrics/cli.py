@@ -177,9 +177,16 @@ def cmd_import(args) -> int:
         return _refusal(error)
     for notice in result.notices:
         print(notice)
+    if result.warnings:
+        print(f"{len(result.warnings)} avertissement(s), import accepté / {len(result.warnings)} warning(s),"
+              " import accepted:")
+        for line in importing.report_lines(result.warnings):
+            print(f"  {line}")
     print(f"Import publié / import published: {parsed.filename} → {args.table} ({args.mode}),"
           f" version {result.version} (précédente / previous: {result.previous_version})")
     _print_counts(result.counts)
+    if result.audit_error:
+        print(result.audit_error, file=sys.stderr)
     return EXIT_OK
 
 
@@ -211,6 +218,10 @@ def cmd_rollback(args) -> int:
         return _refusal(error)
     print(f"Version {result.version} remise en service (remplace {result.previous_version})"
           f" / version {result.version} is live again (replaces {result.previous_version})")
+    for notice in result.notices:
+        print(notice)
+    if result.audit_error:
+        print(result.audit_error, file=sys.stderr)
     return EXIT_OK
 
 

@@ -19,8 +19,10 @@ import difflib
 import functools
 import hashlib
 import io
+import math
+import os
 import re
-import zipfile
+import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -28,7 +30,8 @@ from typing import Any
 
 import duckdb
 
-from . import db, loader
+from . import db, loader, xlsx_guard
+from .spreadsheet import neutralise, unneutralise
 from .filters import normalise
 
 IMPORTABLE_TABLES = ("projects", "project_events", "candidatures", "indicator_values", "replicability_scores",
@@ -36,6 +39,20 @@ IMPORTABLE_TABLES = ("projects", "project_events", "candidatures", "indicator_va
 MODES = ("append", "upsert", "replace")
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
+# What a file may hold, checked while reading so that a hostile file costs little (docs/IMPORT.md, « Limites »).
+MAX_COLUMNS = 200                         # cells per row (the widest table has 13 columns)
+MAX_CELLS = 2_000_000                     # cells per sheet or CSV (10 per row at MAX_ROWS)
+SHORT_TEXT = 200                          # identifiers, codes, names, labels (the longest today: 125)
+LONG_TEXT = 5000                          # descriptions, lessons, quotes (the longest today: 558)
+XLSX_LIMITS = xlsx_guard.Limits(
+    parts=1000,                           # members of the zip (a workbook has ~15)
+    sheet_part_bytes=200 * 2**20,         # one sheet's XML, uncompressed (read as a stream)
+    shared_strings_bytes=64 * 2**20,      # xl/sharedStrings.xml: openpyxl keeps every string
+    other_part_bytes=10 * 2**20,          # styles, workbook…: parsed whole by openpyxl
+    total_bytes=300 * 2**20,              # every member, uncompressed
+    ratio=200,                            # uncompressed / compressed, for members over 1 MB
+    rows=MAX_ROWS, columns=MAX_COLUMNS, cells=MAX_CELLS,
+    text=LONG_TEXT)                       # the longest text any column accepts
 MAX_PROBLEMS = 10_000   # collected per file; a report beyond that says "more than"
 SHOWN_PROBLEMS = 50     # lines a report prints before "… and N more errors"
 EXAMPLE_MARK = "EXEMPLE —"
@@ -351,6 +368,21 @@ DOCS: dict[str, dict[str, Doc]] = {
     },
 }
 
+# Characters a text cell may hold, per column; any other text column: SHORT_TEXT. A cell longer than its
+# column's limit is refused (a 104 MB name froze every reader's browser); so are C0 control characters.
+TEXT_LIMITS = {
+    "description_fr": LONG_TEXT, "lessons_fr": LONG_TEXT, "source_quote": LONG_TEXT,
+    "source_section": 500,        # a section title, sometimes with its sub-section
+}
+
+
+def text_limit(table: str, column: str) -> int | None:
+    """The most characters a cell of this column may hold (None: not a text column)."""
+    if table_schema(table).column(column).sql_type != "VARCHAR":
+        return None
+    return TEXT_LIMITS.get(column, SHORT_TEXT)
+
+
 # Referenced tables whose rows people name by a label rather than an identifier.
 REFERENCE_LABELS = {
     "communes": ("name",), "projects": ("name",), "themes": ("label_fr", "label_en"),
@@ -406,8 +438,12 @@ def allowed_text(table: str, column: str) -> str:
         bounds.append(f"au moins {documented.minimum:g}")
     if documented.maximum is not None:
         bounds.append(f"au plus {documented.maximum:g}")
+    if (table, column) in PLAUSIBLE_MAXIMA:
+        bounds.append(f"au plus {_grouped(PLAUSIBLE_MAXIMA[table, column], 'fr')} (valeur plausible)")
     if documented.pattern_fr:
         bounds.append(documented.pattern_fr)
+    if text_limit(table, column):
+        bounds.append(f"{text_limit(table, column)} caractères au plus")
     return ", ".join(bounds)
 
 
@@ -458,13 +494,13 @@ def _write_csv_template(table: str, out: Path) -> list[Path]:
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(spec.names)
-        writer.writerow([_show(v) or "" for v in example_row(table)])
+        writer.writerow([neutralise(_show(v) or "") for v in example_row(table)])
     columns_path = out.with_name(out.stem + ".colonnes.csv")
     descriptions = column_descriptions(table)
     with columns_path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(descriptions[0]), delimiter=";")
         writer.writeheader()
-        writer.writerows(descriptions)
+        writer.writerows({k: neutralise(v) for k, v in row.items()} for row in descriptions)
     return [out, columns_path]
 
 
@@ -480,7 +516,7 @@ def _write_xlsx_template(table: str, out: Path, con=None) -> None:
     sheet = book.active
     sheet.title = table
     sheet.append(list(spec.names))
-    sheet.append(example_row(table))
+    sheet.append([neutralise(v) for v in example_row(table)])
     sheet.freeze_panes = "A2"
     grey = PatternFill("solid", fgColor="EEEEEE")
     for index, column in enumerate(spec.columns, start=1):
@@ -513,7 +549,7 @@ def _write_columns_sheet(sheet, table: str) -> None:
     descriptions = column_descriptions(table)
     sheet.append(list(descriptions[0]))
     for row in descriptions:
-        sheet.append(list(row.values()))
+        sheet.append([neutralise(v) for v in row.values()])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for letter, width in zip("ABCDEF", (18, 70, 28, 22, 50, 22)):
@@ -540,7 +576,7 @@ def _write_references_sheet(sheet, table: str, con) -> None:
         sheet.cell(1, column_index, f"{column} ({ref_table})").font = Font(bold=True)
         for row_index, row in enumerate(rows, start=2):
             for offset, value in enumerate(row):
-                sheet.cell(row_index, column_index + offset, value)
+                sheet.cell(row_index, column_index + offset, neutralise(value))  # data text: never a formula
         column_index += len(labels) + 2
 
 
@@ -582,7 +618,7 @@ def read_file(source, filename: str | None = None, table: str | None = None) -> 
     Never raises for a bad file: what makes it unreadable is in `parsed.problems`."""
     if hasattr(source, "read"):  # an uploaded file
         filename = filename or getattr(source, "name", None)
-        source = source.read()
+        source = source.read(MAX_FILE_BYTES + 1)
     path = None if isinstance(source, (bytes, bytearray, memoryview)) else Path(source)
     parsed = Parsed(filename=filename or (path.name if path else "fichier"), table=table)
     data = _load_bytes(parsed, source, path)
@@ -599,18 +635,71 @@ def read_file(source, filename: str | None = None, table: str | None = None) -> 
     return parsed
 
 
-def _load_bytes(parsed: Parsed, source, path: Path | None) -> bytes | None:
-    size = len(source) if path is None else (path.stat().st_size if path.is_file() else None)
-    if size is None:
+# What a path that is not a regular file is, for the message (st_mode test, French, English).
+_NOT_REGULAR = ((stat.S_ISDIR, "un dossier", "a directory"), (stat.S_ISFIFO, "un tube nommé (FIFO)", "a named pipe (FIFO)"),
+                (stat.S_ISCHR, "un périphérique (caractères)", "a character device"),
+                (stat.S_ISBLK, "un périphérique (blocs)", "a block device"), (stat.S_ISSOCK, "une socket", "a socket"))
+
+
+def _too_large(parsed: Parsed, size: int, more: bool = False) -> None:
+    megabytes, limit = size / 2**20, MAX_FILE_BYTES / 2**20
+    over_fr, over_en = ("plus de ", "over ") if more else ("", "")
+    parsed.problem(f"fichier trop volumineux : {over_fr}{megabytes:.1f} Mo (limite : {limit:.0f} Mo) ;".replace(".", ",")
+                   + " découpez-le en plusieurs fichiers",
+                   f"file too large: {over_en}{megabytes:.1f} MB (limit: {limit:.0f} MB); split it into several files")
+
+
+def _read_path(parsed: Parsed, path: Path) -> bytes | None:
+    """A regular file's bytes, at most MAX_FILE_BYTES + 1 read; anything else is named, never read or waited on."""
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer returns at once; fstat then says what was opened.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
         parsed.problem(f"fichier introuvable : {path}", f"file not found: {path}")
         return None
-    if size > MAX_FILE_BYTES:  # before reading a byte of it
-        megabytes, limit = size / 2**20, MAX_FILE_BYTES / 2**20
-        parsed.problem(f"fichier trop volumineux : {megabytes:.1f} Mo (limite : {limit:.0f} Mo) ;".replace(".", ",")
-                       + " découpez-le en plusieurs fichiers",
-                       f"file too large: {megabytes:.1f} MB (limit: {limit:.0f} MB); split it into several files")
+    except PermissionError:
+        parsed.problem(f"fichier illisible (accès refusé) : {path}", f"file cannot be read (permission denied): {path}")
         return None
-    data = bytes(source) if path is None else path.read_bytes()
+    except OSError as error:
+        parsed.problem(f"fichier illisible ({error.strerror}) : {path}", f"file cannot be read ({error.strerror}): {path}")
+        return None
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        kind_fr, kind_en = next(((fr, en) for test, fr, en in _NOT_REGULAR if test(mode)), ("autre chose", "something else"))
+        parsed.problem(f"{path} n'est pas un fichier ordinaire : c'est {kind_fr} ; donnez le chemin d'un fichier"
+                       " .xlsx ou .csv", f"{path} is not a regular file: it is {kind_en}; give the path of an .xlsx"
+                       " or .csv file")
+        return None
+    with os.fdopen(descriptor, "rb", buffering=0) as handle:
+        size = os.fstat(descriptor).st_size
+        if size > MAX_FILE_BYTES:  # before reading a byte of it
+            _too_large(parsed, size)
+            return None
+        os.set_blocking(descriptor, True)
+        chunks, read = [], 0
+        while read <= MAX_FILE_BYTES:  # the file may grow after the fstat
+            chunk = handle.read(min(2**20, MAX_FILE_BYTES + 1 - read))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            read += len(chunk)
+    if read > MAX_FILE_BYTES:
+        _too_large(parsed, read, more=True)
+        return None
+    return b"".join(chunks)
+
+
+def _load_bytes(parsed: Parsed, source, path: Path | None) -> bytes | None:
+    if path is None:
+        if len(source) > MAX_FILE_BYTES:
+            _too_large(parsed, len(source))
+            return None
+        data = bytes(source)
+    else:
+        data = _read_path(parsed, path)
+        if data is None:
+            return None
     if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
         parsed.problem("fichier vide", "empty file")
         return None
@@ -676,9 +765,25 @@ def _sniff_delimiter(text: str, table: str | None) -> tuple[str, list[str]]:
     return best[1], best[2]
 
 
+def _csv_too_wide(parsed: Parsed, text: str, delimiter: str) -> bool:
+    """A record of more than MAX_COLUMNS fields, found before the csv module builds it (20 MB of ';')."""
+    if text.count(delimiter) <= MAX_COLUMNS:
+        return False
+    d = re.escape(delimiter)
+    # Quoted fields (a quote opening a field, as the csv module reads it) may hold separators and line breaks.
+    unquoted = re.sub(rf'(?:\A|(?<=[{d}\r\n]))"(?:[^"]|"")*"?', "", text) if '"' in text else text
+    wide = re.search(rf"(?:\A|(?<=[\r\n]))(?:[^\r\n{d}]*{d}){{{MAX_COLUMNS}}}", unquoted)
+    if wide is None:
+        return False
+    row = len(re.findall(r"\r\n|\r|\n", unquoted[:wide.start()])) + 1
+    parsed.problem(f"au plus {MAX_COLUMNS} colonnes par ligne : cette ligne en a davantage",
+                   f"at most {MAX_COLUMNS} columns per row: this row has more", row=row, column=f"#{MAX_COLUMNS + 1}")
+    return True
+
+
 def _read_csv(parsed: Parsed, data: bytes) -> None:
     text, encoding = _decode(data)
-    delimiter, header = _sniff_delimiter(text, parsed.table)
+    delimiter, header = _sniff_delimiter(text[:65536], parsed.table)  # the header line is enough
     parsed.file_format = f"csv ({encoding}, {'tab' if delimiter == chr(9) else delimiter})"
     if len(header) <= 1 and parsed.table in _catalog() and len(table_schema(parsed.table).columns) > 1:
         parsed.problem(
@@ -688,33 +793,67 @@ def _read_csv(parsed: Parsed, data: bytes) -> None:
             f"everything is in one column ('{_show(header[0] if header else '')}'): separator not recognised;"
             " save the file as CSV separated by semicolons or commas")
         return
+    if _csv_too_wide(parsed, text, delimiter):
+        return
+    # A field may be as long as the file: _take_records refuses it with its row and column.
+    previous = csv.field_size_limit(MAX_FILE_BYTES)
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        _take_records(parsed, csv.reader(_lines(text), delimiter=delimiter))
     except csv.Error as error:
         parsed.problem(f"CSV illisible : {error}", f"unreadable CSV: {error}")
-        return
-    _take_records(parsed, records)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _lines(text: str):
+    """The text's lines, line ends kept, one at a time: io.StringIO would hold a second, wider copy of the file."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _xlsx_finding(parsed: Parsed, finding: xlsx_guard.Finding) -> None:
+    column = None
+    if finding.column:
+        named = _header_key((finding.header or {}).get(finding.column))
+        column = named or xlsx_guard.column_letters(finding.column)
+    parsed.problems.append(Problem(parsed.filename, finding.row, column, finding.value, finding.fr, finding.en,
+                                   finding.sheet or (finding.part if finding.row else None)))
 
 
 def _read_xlsx(parsed: Parsed, data: bytes) -> None:
     from openpyxl import load_workbook
 
+    # Sizes inside the archive, rows, cells, shared strings, number cells: checked before openpyxl reads any.
+    findings = xlsx_guard.check(data, XLSX_LIMITS)
+    for finding in findings:
+        _xlsx_finding(parsed, finding)
+    if findings:
+        return
     try:
         # data_only=False: a formula stays a formula (rejected), it is never evaluated.
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 - whatever openpyxl trips on, the file is refused, never a traceback
         parsed.problem(f"classeur Excel illisible ({type(error).__name__})",
                        f"unreadable Excel workbook ({type(error).__name__})")
         return
+    records, number = [], 0
     try:
         sheet = _data_sheet(book, parsed.table)
         parsed.sheet, parsed.file_format = sheet.title, "xlsx"
-        records = []
+        sheet.reset_dimensions()  # a <dimension> of A1:XFD1048576 would pad every row to 16 384 cells
         for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1):
             if number > MAX_ROWS + 1:
                 parsed.problem(f"trop de lignes (plus de {MAX_ROWS})", f"too many rows (more than {MAX_ROWS})")
                 return
             records.append([_xlsx_value(cell) for cell in cells])
+    except Exception as error:  # noqa: BLE001 - a cell openpyxl cannot convert (bad shared-string index…)
+        parsed.problem(f"classeur Excel illisible après la ligne {number} ({type(error).__name__})",
+                       f"unreadable Excel workbook after row {number} ({type(error).__name__})")
+        return
     finally:
         book.close()
     _take_records(parsed, records)
@@ -742,22 +881,42 @@ def _xlsx_value(cell):
     return cell.value
 
 
-def _take_records(parsed: Parsed, records: list[list]) -> None:
-    """Header from the first record; one Row per non-empty record, numbered as the spreadsheet shows it."""
-    if not records or all(_is_blank(v) for v in records[0]):
+def _take_records(parsed: Parsed, records) -> None:
+    """Header from the first record; one Row per non-empty record, numbered as the spreadsheet shows it.
+
+    `records` may be a stream (the csv reader): read one at a time, stopped at the first limit passed."""
+    records = iter(records)
+    first = next(records, None)
+    if not first or all(_is_blank(v) for v in first):
         parsed.problem("la première ligne doit contenir les noms des colonnes",
                        "the first row must hold the column names")
         return
-    header = [_header_key(h) if not _is_blank(h) else "" for h in records[0]]
+    header = [_header_key(h) if not _is_blank(h) else "" for h in first]
     width = max(i + 1 for i, h in enumerate(header) if h)  # Excel often adds empty columns on the right
     header = header[:width]
     unnamed_with_values = set()
-    for number, record in enumerate(records[1:], start=2):
+    cells = len(first)
+    for number, record in enumerate(records, start=2):
+        cells += len(record)
+        if number > MAX_ROWS + 1 or cells > MAX_CELLS:  # empty rows count: 20 MB of line breaks is 20 M rows
+            what_fr, what_en, limit = (("lignes", "rows", MAX_ROWS) if number > MAX_ROWS + 1
+                                       else ("cellules", "cells", MAX_CELLS))
+            parsed.problem(f"trop de {what_fr} : au plus {limit} (limite dépassée à la ligne {number})",
+                           f"too many {what_en}: at most {limit} (limit passed on row {number})")
+            return
         if all(_is_blank(v) for v in record):
             continue  # spreadsheets keep empty rows at the end
         if len(parsed.rows) >= MAX_ROWS:
             parsed.problem(f"trop de lignes (plus de {MAX_ROWS})", f"too many rows (more than {MAX_ROWS})")
             return
+        long = next((i for i, v in enumerate(record) if isinstance(v, str) and len(v) > LONG_TEXT), None)
+        if long is not None:  # before it is kept: the column's own limit is checked in validation
+            name = header[long] if long < width and header[long] else f"#{long + 1}"
+            parsed.problem(f"un texte d'au plus {LONG_TEXT} caractères (la plus longue des limites des colonnes) :"
+                           f" celui-ci en a {len(record[long])}", f"a text of at most {LONG_TEXT} characters (the longest"
+                           f" any column accepts): this one has {len(record[long])}", row=number, column=name,
+                           value=record[long][:80])
+            continue
         extra = [v for v in record[width:] if not _is_blank(v)]
         if extra:
             parsed.problem(f"{len(extra)} valeur(s) après la dernière colonne (« {header[-1]} ») : une valeur de trop,"
@@ -808,7 +967,7 @@ class CellError(ValueError):
 
 
 # A text that a spreadsheet would run as a formula if the value were exported again.
-FORMULA = re.compile(r"^\s*(=|[+\-@]\s*([A-Za-z_][\w.]*\(|\$?[A-Za-z]{1,3}\$?\d+\b|[A-Za-z]+\||\d[\d\s.,]*[-+*/^]))")
+FORMULA = re.compile(r"^\s*(=|[+\-@]\s*(\(|[A-Za-z_][\w.]*\(|\$?[A-Za-z]{1,3}\$?\d+\b|[A-Za-z]+\||\d[\d\s.,]*[-+*/^]))")
 SPACES = re.compile(r"[\s\u00a0\u202f\u2009\u2007]")
 DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 DOTTED_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$")
@@ -816,16 +975,47 @@ TRUE_WORDS = {"oui", "o", "vrai", "true", "yes", "y", "1", "x"}
 FALSE_WORDS = {"non", "n", "faux", "false", "no", "0"}
 
 
+# C0 control characters but tab, line feed and carriage return: openpyxl refuses to write them (every
+# Excel export of a view holding one failed).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def parse_text(raw) -> str:
     if isinstance(raw, bool):
         return "oui" if raw else "non"
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise CellError("un texte ou un nombre fini (pas un nombre infini ni NaN)",
+                        "a text or a finite number (not an infinite number nor NaN)")
     if isinstance(raw, float) and raw.is_integer():
         return str(int(raw))  # 92048 typed into a number cell
     if isinstance(raw, datetime):
         raw = raw.date() if raw.time() == time(0) else raw
     if isinstance(raw, date):
         return raw.isoformat()
-    return str(raw).strip()
+    text = str(raw)
+    control = CONTROL.search(text)
+    if control:
+        code = f"U+{ord(control.group()):04X}"
+        raise CellError(f"un texte sans caractère de contrôle (trouvé : {code}, position {control.start() + 1})",
+                        f"a text without control characters (found: {code}, position {control.start() + 1})")
+    return text.strip()
+
+
+def check_text_length(text: str, limit: int | None) -> None:
+    if limit is not None and len(text) > limit:
+        raise CellError(f"un texte d'au plus {limit} caractères (celui-ci en a {len(text)})",
+                        f"a text of at most {limit} characters (this one has {len(text)})")
+
+
+class _NotFinite(CellError):
+    pass
+
+
+def _finite(number: float) -> float:
+    if not math.isfinite(number):  # 1e400, a 400-digit number, an xlsx cell holding inf
+        raise _NotFinite("un nombre fini (ni infini ni NaN, au plus 1,8 × 10^308)",
+                        "a finite number (not infinite nor NaN, at most 1.8 × 10^308)")
+    return number
 
 
 def reject_formula_text(raw) -> None:
@@ -840,7 +1030,10 @@ def parse_number(raw, percent_allowed: bool = False) -> float:
     if isinstance(raw, bool):
         raise CellError("un nombre", "a number")
     if isinstance(raw, (int, float)):
-        return float(raw)
+        try:
+            return _finite(float(raw))
+        except OverflowError:  # an int past 1.8e308
+            return _finite(math.inf)
     text = SPACES.sub("", str(raw))
     percent = text.endswith("%")
     if percent:
@@ -855,12 +1048,14 @@ def parse_number(raw, percent_allowed: bool = False) -> float:
     if not DECIMAL.match(text):
         raise CellError("un nombre (virgule décimale et espaces entre les milliers acceptés : 1 234,5)",
                         "a number (decimal comma and thousands spaces accepted: 1 234,5)")
-    return float(text) / 100 if percent else float(text)
+    return _finite(float(text) / 100 if percent else float(text))
 
 
 def parse_integer(raw) -> int:
     try:
         number = parse_number(raw)
+    except _NotFinite:
+        raise
     except CellError:
         raise CellError("un nombre entier (ex. 1 234)", "a whole number (e.g. 1 234)") from None
     if not number.is_integer():
@@ -947,6 +1142,7 @@ class Prepared:
     import_source: dict | None = None                   # the sources row recording the file, if used
     notices: list[str] = field(default_factory=list)
     truncated: bool = False
+    warnings: list[Problem] = field(default_factory=list)  # accepted, but worth a look (docs/IMPORT.md)
 
     @property
     def ok(self) -> bool:
@@ -999,6 +1195,8 @@ class _Context:
         self.project_edition = dict(con.execute("SELECT project_id, edition_id FROM projects").fetchall())
         self.call_edition = dict(con.execute("SELECT call_id, edition_id FROM calls").fetchall())
         self.indicator_unit = dict(con.execute("SELECT indicator_id, unit FROM indicators").fetchall())
+        self.laureates = set(con.execute("SELECT edition_id, insee FROM commune_editions"
+                                         " WHERE role = 'lauréate'").fetchall())
         self.today = datetime.now(timezone.utc).date()
 
 
@@ -1026,6 +1224,7 @@ def prepare(con, parsed: Parsed, table: str, mode: str = "append") -> Prepared:
     spec = table_schema(table)
     checker = _Checker(con, parsed, spec, mode)
     prepared.problems = checker.run()
+    prepared.warnings = checker.warnings
     prepared.truncated = checker.truncated
     if prepared.problems:
         return prepared
@@ -1048,6 +1247,7 @@ class _Checker:
         self.con, self.parsed, self.spec, self.mode = con, parsed, spec, mode
         self.table = spec.name
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.truncated = False
         self.records: list[dict] = []
         self.record_rows: list[int] = []   # the spreadsheet row of each record
@@ -1066,6 +1266,11 @@ class _Checker:
     def add_error(self, row, column, value, error: CellError) -> None:
         self.add(row, column, value, error.expected_fr, error.expected_en)
 
+    def add_warning(self, row, column, value, expected_fr, expected_en) -> None:
+        if len(self.warnings) < MAX_PROBLEMS:
+            self.warnings.append(Problem(self.parsed.filename, row, column, value, expected_fr, expected_en,
+                                         self.parsed.sheet))
+
     def run(self) -> list[Problem]:
         self.check_header()
         if self.problems:
@@ -1081,6 +1286,8 @@ class _Checker:
         keyed = self.check_keys(cells)
         existing = self.existing_rows([key for key, _, _ in keyed])
         self.merge(keyed, existing)
+        for check in TABLE_CHECKS.get(self.table, ()):
+            check(self)
         self.check_unique()
         if self.mode == "replace":
             self.check_dependents([key for key, _, _ in keyed])
@@ -1132,6 +1339,7 @@ class _Checker:
             if is_required(self.table, column):
                 raise CellError("une valeur : cette colonne est obligatoire", "a value: this column is required")
             return None
+        raw = unneutralise(raw)  # our exports' ' before =, +, -, @: the text as it was
         reject_formula_text(raw)
         sql_type, documented = self.spec.column(column).sql_type, doc(self.table, column)
         if sql_type == "DOUBLE":
@@ -1140,11 +1348,14 @@ class _Checker:
             value = PARSERS[sql_type](raw)
         if sql_type == "VARCHAR" and not value:
             return None
+        if sql_type == "VARCHAR":
+            check_text_length(value, text_limit(self.table, column))
         if documented.allowed:
             value = parse_allowed(value, documented.allowed)
         if column in self.context.lookups:
             value = self.context.lookups[column].resolve(value)
         self.check_bounds(documented, value)
+        check_plausible(self.table, column, value)
         return value
 
     @staticmethod
@@ -1383,9 +1594,182 @@ def _indicator_value_in_range(checker: _Checker, row: Row, record: dict) -> None
         checker.add(row.number, "value", raw, "une note entre 0 et 10", "a score between 0 and 10")
 
 
+# --- consistency rules (docs/IMPORT.md, « Règles de cohérence ») --------------------------------
+
+# Plausible maxima, one per numeric column: above, the value is a typing slip (2 147 483 647 participants).
+PLAUSIBLE_MAXIMA = {
+    ("community_events", "participants"): 10_000,     # the largest reference meeting had 90
+    ("communes", "population"): 3_000_000,            # Paris, the largest commune in France, has 2.1 million
+    ("editions", "edition_id"): 100,
+    ("indicator_values", "value"): 1_000_000_000,     # in any unit, in absolute value
+}
+# Indicator units (data/indicators.csv) that cannot be negative; a new unit must be put in one of the two sets.
+NON_NEGATIVE_UNITS = frozenset({"litres", "indice", "t CO2e", "kWh", "m²", "%", "contenants", "biens", "personnes",
+                                "utilisateurs", "agents", "€", "note /10", "recharges", "passages par jour",
+                                "cas d'usage", "kg", "ouvrages"})
+SIGNED_UNITS = frozenset({"°C"})  # a temperature difference: cooler or warmer
+FAR_FUTURE_YEARS = 5              # an edition starting later than this many years ahead gets a warning
+# The order a project's stages follow; continued and stopped are the same last stage.
+STAGE_RANK = {kind: min(rank, EVENT_KINDS.index("continued")) for rank, kind in enumerate(EVENT_KINDS)}
+STAGE_ORDER_FR = "sélectionné → démarré → convention signée → déployé → testé → évalué → poursuivi ou arrêté"
+STAGE_ORDER_EN = "selected → started → agreement signed → deployed → tested → evaluated → continued or stopped"
+
+
+def _grouped(number: float, lang: str) -> str:
+    return f"{number:,.0f}".replace(",", " " if lang == "fr" else ",")
+
+
+def check_plausible(table: str, column: str, value) -> None:
+    maximum = PLAUSIBLE_MAXIMA.get((table, column))
+    if maximum is not None and value is not None and abs(value) > maximum:
+        signed_fr, signed_en = (" en valeur absolue", " in absolute value") if value < 0 else ("", "")
+        raise CellError(f"une valeur plausible, d'au plus {_grouped(maximum, 'fr')}{signed_fr} (au-delà, sans doute"
+                        " une faute de frappe)", f"a plausible value, at most {_grouped(maximum, 'en')}{signed_en}"
+                        " (beyond that, most likely a typing slip)")
+
+
+def _indicator_value_not_negative(checker: _Checker, row: Row, record: dict) -> None:
+    """kWh, tonnes, counts, euros… cannot be negative (% and /10 have their own range above)."""
+    unit, value, raw = checker.context.indicator_unit.get(record.get("indicator_id")), record.get("value"), \
+        row.values.get("value")
+    if unit in ("%", "note /10") or unit not in NON_NEGATIVE_UNITS or value is None or value >= 0:
+        return
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        return  # already reported: a % sign on an indicator that is not a rate
+    checker.add(row.number, "value", raw, f"une valeur positive ou nulle : l'unité de l'indicateur ({unit}) ne peut"
+                " pas être négative", f"a value of zero or more: the indicator's unit ({unit}) cannot be negative")
+
+
+def _edition_status_matches_years(checker: _Checker, row: Row, record: dict) -> None:
+    """« terminée » is over, « en cours » has begun, « à venir » is not over: against this year."""
+    status, first, last = record.get("status"), record.get("first_year"), record.get("last_year")
+    year = checker.context.today.year
+    if status == "terminée" and (last if last is not None else first) is not None \
+            and (last if last is not None else first) > year:
+        column = "last_year" if last is not None else "first_year"
+        checker.add(row.number, column, record[column], f"une année au plus égale à {year} : une édition « terminée »"
+                    " ne finit pas dans le futur ; corrigez l'année ou le statut (« en cours », « à venir »)",
+                    f"a year no later than {year}: an edition that is « terminée » (ended) does not end in the future;"
+                    " correct the year or the status")
+        return
+    if status == "en cours" and first is not None and first > year:
+        checker.add(row.number, "first_year", first, f"une année au plus égale à {year} : une édition « en cours » a"
+                    " déjà commencé ; sinon son statut est « à venir »", f"a year no later than {year}: an edition"
+                    " « en cours » (ongoing) has begun; otherwise its status is « à venir » (upcoming)")
+        return
+    if status == "à venir" and last is not None and last < year:
+        checker.add(row.number, "last_year", last, f"une année au moins égale à {year} : une édition « à venir » n'est"
+                    " pas déjà finie ; sinon son statut est « terminée »", f"a year no earlier than {year}: an edition"
+                    " « à venir » (upcoming) is not over yet; otherwise its status is « terminée »")
+        return
+    if first is not None and first > year + FAR_FUTURE_YEARS:
+        checker.add_warning(row.number, "first_year", first, f"édition lointaine : plus de {FAR_FUTURE_YEARS} ans"
+                            f" après {year} ; import accepté, vérifiez l'année", f"distant edition: more than"
+                            f" {FAR_FUTURE_YEARS} years after {year}; import accepted, check the year")
+
+
+def _commune_is_laureate(checker: _Checker, row: Row, record: dict) -> None:
+    """Warned, not refused: commune_editions is not importable, so a refusal would block a new edition."""
+    insee, edition = record.get("insee"), record.get("edition_id")
+    if insee is None or edition is None or (edition, insee) in checker.context.laureates:
+        return
+    checker.add_warning(row.number, "insee", row.values.get("insee"),
+                        f"la commune {insee} n'est pas lauréate de l'édition {edition} (table commune_editions) :"
+                        " import accepté ; vérifiez la commune ou l'édition du projet",
+                        f"commune {insee} is not a laureate of edition {edition} (table commune_editions): import"
+                        " accepted; check the project's commune or edition")
+
+
+def _period_end(start: date, precision: str | None, end: date | None) -> date:
+    """The last day a date given at this precision may stand for (a month: its last day)."""
+    if precision == "year":
+        last = date(start.year, 12, 31)
+    elif precision in ("month", "season"):
+        month = start.month - 1 + (3 if precision == "season" else 1)  # the month after the period, from 0
+        last = date.fromordinal(date(start.year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+    else:
+        last = start
+    return max(last, end) if end is not None else last
+
+
+@dataclass
+class _Stage:
+    event_id: str
+    kind: str
+    start: date
+    precision: str | None
+    latest: date            # the last day the event may have happened, given its precision
+    row: int | None         # the spreadsheet row; None for a row of the database
+
+    def where(self, lang: str) -> str:
+        if self.row is not None:
+            return f"ligne {self.row}" if lang == "fr" else f"row {self.row}"
+        return f"dans la base : {self.event_id}" if lang == "fr" else f"in the database: {self.event_id}"
+
+    def named(self, lang: str) -> str:
+        precision = f", {ALIASES[self.precision][0]}" if lang == "fr" and self.precision else \
+            f", {self.precision}" if self.precision else ""
+        if lang == "fr":
+            return (f"l'étape « {ALIASES[self.kind][0]} » ({self.kind}, {self.where('fr')}) datée du"
+                    f" {_show(self.start)}{precision}")
+        return f"the '{self.kind}' stage ({self.where('en')}) dated {_show(self.start)}{precision}"
+
+
+def _history_goes_forward(checker: _Checker) -> None:
+    """No stage of a project dated before an earlier stage (STAGE_RANK), over the file's rows and the database's
+    (the table as the publish will write it). Dates compare by the period they stand for: a day in June is not
+    before « June » at month precision."""
+    stages: dict[str, list[_Stage]] = {}
+    for record, number in zip(checker.records, checker.record_rows):
+        if record.get("date_start") is not None:
+            stages.setdefault(record["project_id"], []).append(_stage(record, number))
+    if not stages:
+        return
+    if checker.mode != "replace":  # replace: the database's rows go
+        in_file = {r["event_id"] for r in checker.records}
+        for record in db.fetch_rows(checker.con, "SELECT * FROM project_events WHERE date_start IS NOT NULL"
+                                    " AND project_id IN (SELECT unnest($projects))", {"projects": sorted(stages)}):
+            if record["event_id"] not in in_file:
+                stages[record["project_id"]].append(_stage(record, None))
+    for project_stages in stages.values():
+        project_stages.sort(key=lambda e: STAGE_RANK[e.kind])
+        latest_before: _Stage | None = None   # of the lower stages, the one dated last
+        rank_start = 0
+        for later in project_stages:
+            while STAGE_RANK[project_stages[rank_start].kind] < STAGE_RANK[later.kind]:
+                candidate = project_stages[rank_start]
+                if latest_before is None or candidate.start > latest_before.start:
+                    latest_before = candidate
+                rank_start += 1
+            if later.row is not None:
+                if latest_before is not None and later.latest < latest_before.start:
+                    checker.add(later.row, "date_start", later.start,
+                                f"une date qui ne précède pas {latest_before.named('fr')} : les étapes d'un projet se"
+                                f" suivent ({STAGE_ORDER_FR})", f"a date not before {latest_before.named('en')}: a"
+                                f" project's stages follow each other ({STAGE_ORDER_EN})")
+                continue
+            # A stage of the database: the file's earlier stages must not be dated after it.
+            for first in project_stages[:rank_start]:
+                if first.row is not None and later.latest < first.start:
+                    checker.add(first.row, "date_start", first.start,
+                                f"une date qui ne suit pas {later.named('fr')} : les étapes d'un projet se suivent"
+                                f" ({STAGE_ORDER_FR})", f"a date not after {later.named('en')}: a project's stages"
+                                f" follow each other ({STAGE_ORDER_EN})")
+
+
+def _stage(record: dict, row: int | None) -> _Stage:
+    return _Stage(record["event_id"], record["kind"], record["date_start"], record.get("date_precision"),
+                  _period_end(record["date_start"], record.get("date_precision"), record.get("date_end")), row)
+
+
 ROW_CHECKS = {
     "project_events": (_precision_goes_with_date, _end_after_start),
     "community_events": (_precision_goes_with_date,),
-    "editions": (_last_year_after_first,),
-    "indicator_values": (_indicator_value_in_range,),
+    "editions": (_last_year_after_first, _edition_status_matches_years),
+    "indicator_values": (_indicator_value_in_range, _indicator_value_not_negative),
+    "projects": (_commune_is_laureate,),
+}
+# Checks of the whole table as the publish would write it, once every row is checked on its own.
+TABLE_CHECKS = {
+    "project_events": (_history_goes_forward,),
 }

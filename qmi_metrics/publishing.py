@@ -18,6 +18,7 @@ identity (dashboard/common.connection) and meta.data_version changes, so its cac
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import getpass
 import glob
@@ -27,6 +28,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from contextlib import closing, contextmanager
@@ -64,6 +66,10 @@ class UnknownVersion(PublishError):
     pass
 
 
+class NotWritable(PublishError):
+    """A file or folder the publish writes cannot be written: found before anything is published."""
+
+
 @dataclass
 class Result:
     version: str
@@ -71,6 +77,8 @@ class Result:
     counts: dict[str, Counts] = field(default_factory=dict)
     entry: dict = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)   # accepted rows worth a look (importing.Prepared)
+    audit_error: str | None = None   # published and recorded in the database, but audit.jsonl is behind
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -176,7 +184,10 @@ def exclusive_lock(db_path: Path, timeout: float | None = None, purpose: str = "
     """One import or rollback at a time per database: flock on <db>.lock, waiting up to `timeout` seconds."""
     timeout = LOCK_TIMEOUT_SECONDS if timeout is None else timeout
     path = lock_path(db_path)
-    handle = open(path, "a+", encoding="utf-8")
+    try:
+        handle = open(path, "a+", encoding="utf-8")
+    except OSError as error:
+        raise _not_writable(path, "le verrou des imports", "the imports' lock file", error) from None
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -224,6 +235,7 @@ def publish_import(db_path, parsed: importing.Parsed, table: str, mode: str = "a
     db_path = _existing(db_path)
     by, source_name = who(by), source_name or parsed.filename
     _reject_early(db_path, parsed, table, mode)
+    check_writable(db_path)
     with exclusive_lock(db_path, lock_timeout, f"import de {source_name} ({table}) par {by}"):
         _start(db_path)
         with _work_files(db_path) as (snapshot, new):
@@ -238,10 +250,9 @@ def publish_import(db_path, parsed: importing.Parsed, table: str, mode: str = "a
             _pause("QMI_TEST_PAUSE_BEFORE_REPLACE")
             _archive(snapshot, db_path, previous)
             _swap_in(new, db_path)
-        _append_audit(db_path, entry)
-        _prune(db_path, keep)
+        audit_error, notices = _after_swap(db_path, entry, keep)
     return Result(version=version, previous_version=previous, counts=prepared.counts, entry=entry,
-                  notices=prepared.notices)
+                  notices=[*prepared.notices, *notices], warnings=prepared.warnings, audit_error=audit_error)
 
 
 @contextmanager
@@ -296,6 +307,79 @@ def _existing(db_path) -> Path:
     return db_path
 
 
+def _not_writable(path: Path, what_fr: str, what_en: str, error: OSError) -> NotWritable:
+    if isinstance(error, IsADirectoryError):
+        reason_fr, reason_en = "c'est un dossier", "it is a folder"
+        do_fr, do_en = "remplacez-le par un fichier ou supprimez-le", "replace it by a file or remove it"
+    elif isinstance(error, NotADirectoryError):
+        reason_fr, reason_en = "ce n'est pas un dossier", "it is not a folder"
+        do_fr, do_en = "déplacez ce fichier ailleurs", "move that file away"
+    else:
+        try:
+            user = getpass.getuser()
+        except Exception:  # no user name in a bare container
+            user = f"uid {os.getuid()}"
+        reason_fr = reason_en = error.strerror or str(error)
+        do_fr = (f"rendez-le accessible en écriture à l'utilisateur {user} (droits, attribut immuable : lsattr,"
+                 " chattr -i, ou système de fichiers en lecture seule)")
+        do_en = (f"make it writable for user {user} (permissions, immutable attribute: lsattr, chattr -i, or a"
+                 " read-only file system)")
+    return NotWritable(f"impossible d'écrire {what_fr} {path} ({reason_fr}) : rien n'a été publié ; {do_fr}, puis"
+                       f" recommencez / cannot write {what_en} {path} ({reason_en}): nothing was published; {do_en},"
+                       " then try again")
+
+
+def _probe_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(path))
+    with tempfile.TemporaryFile(dir=path):  # a real write: permissions alone miss chattr +i and read-only mounts
+        pass
+
+
+def _probe_file(path: Path) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a folder", str(path))
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND))  # opened for appending, nothing written
+
+
+def check_writable(db_path) -> None:
+    """Before anything is published: the database's folder, the lock, versions/ and audit.jsonl can be written
+    (or created). Raises NotWritable naming the path; nothing is changed."""
+    db_path = Path(db_path)
+    checks = [(db_path.parent, _probe_folder, "le dossier de la base", "the database's folder"),
+              (lock_path(db_path), _probe_file, "le verrou des imports", "the imports' lock file"),
+              (versions_dir(db_path), _probe_folder, "le dossier des versions gardées", "the kept versions' folder"),
+              (audit_path(db_path), _probe_file, "le journal d'audit", "the audit log")]
+    for path, probe, what_fr, what_en in checks:
+        if path != db_path.parent and not (path.exists() or path.is_symlink()):
+            continue  # created in the database's folder, checked first
+        try:
+            probe(path)
+        except OSError as error:
+            raise _not_writable(path, what_fr, what_en, error) from None
+
+
+def _after_swap(db_path: Path, entry: dict, keep: int) -> tuple[str | None, list[str]]:
+    """The version is live and its audit entry inside it: what fails now is reported, never raised. The next
+    import or rollback copies a missing entry into audit.jsonl (_sync_audit_file)."""
+    audit_error, notices = None, []
+    try:
+        _append_audit(db_path, entry)
+    except OSError as error:
+        path, reason = audit_path(db_path), error.strerror or str(error)
+        audit_error = (f"version {entry['version']} publiée et enregistrée dans la base (table {AUDIT_TABLE}), mais"
+                       f" {path} n'a pas pu être complété ({reason}) ; le prochain import ou retour arrière le"
+                       f" complétera, une fois le fichier accessible en écriture / version {entry['version']} published"
+                       f" and recorded in the database (table {AUDIT_TABLE}), but {path} could not be appended to"
+                       f" ({reason}); the next import or rollback will catch it up once the file is writable")
+    try:
+        _prune(db_path, keep)
+    except OSError as error:
+        notices.append(f"anciennes versions non supprimées de {versions_dir(db_path)} ({error.strerror or error})"
+                       f" / old versions not removed from {versions_dir(db_path)} ({error.strerror or error})")
+    return audit_error, notices
+
+
 def _start(db_path: Path) -> None:
     """Under the lock: forget what a killed run left, catch the audit file up with the live database."""
     clean_stale_files(db_path)
@@ -303,7 +387,10 @@ def _start(db_path: Path) -> None:
         # Replacing the file under a write-ahead log would replay the log onto the wrong file.
         raise PublishError(f"la base est ouverte en écriture ailleurs ({db_path}.wal) ; fermez ce programme"
                            f" / the database is open for writing elsewhere ({db_path}.wal); close that program")
-    _sync_audit_file(db_path)
+    try:
+        _sync_audit_file(db_path)
+    except OSError as error:  # the preflight passed, then the file changed: still nothing published
+        raise _not_writable(audit_path(db_path), "le journal d'audit", "the audit log", error) from None
 
 
 def _require_schema(con, catalog: str | None = None) -> None:
@@ -499,6 +586,7 @@ def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_V
     """Make a kept version live again, atomically; recorded in the audit log like an import."""
     db_path = _existing(db_path)
     by = who(by)
+    check_writable(db_path)
     with exclusive_lock(db_path, lock_timeout, f"retour à {version} par {by}"):
         _start(db_path)
         available = archived_versions(db_path)
@@ -517,9 +605,8 @@ def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_V
             _archive_copy(db_path, current)
             _pause("QMI_TEST_PAUSE_BEFORE_REPLACE")
             _swap_in(new, db_path)
-        _append_audit(db_path, entry)
-        _prune(db_path, keep)
-    return Result(version=version, previous_version=current, entry=entry)
+        audit_error, notices = _after_swap(db_path, entry, keep)
+    return Result(version=version, previous_version=current, entry=entry, notices=notices, audit_error=audit_error)
 
 
 def _restore_audit_and_version(new: Path, db_path: Path, version: str, entry: dict) -> None:

@@ -106,6 +106,22 @@ BAD_FILES = {
         "ligne 4, colonne « scored_on » : valeur « 01/01/2099 » — une date passée"]),
     "ratio_above_one.csv": ("indicator_values", "append", ["ligne 2, colonne « value » : valeur « 1,35 »",
                                                            "un taux entre 0 et 1"]),
+    # consistency rules (docs/IMPORT.md, « Règles de cohérence »)
+    "deployed_before_started.csv": ("project_events", "append", [
+        "ligne 2, colonne « date_start » : valeur « 01/03/2023 » — une date qui ne précède pas l'étape « démarré »"
+        " (started, dans la base : faradae-started) datée du 01/06/2023", "row 2, column 'date_start'"]),
+    "history_backwards.csv": ("project_events", "upsert", [
+        "ligne 3, colonne « date_start » : valeur « 15/05/2024 » — une date qui ne précède pas l'étape « déployé »"
+        " (deployed, ligne 2) datée du 01/09/2024", "a project's stages follow each other"]),
+    "implausible_participants.csv": ("community_events", "append", [
+        "ligne 2, colonne « participants » : valeur « 2147483647 » — une valeur plausible, d'au plus 10 000",
+        "at most 10,000"]),
+    "negative_energy.csv": ("indicator_values", "append", [
+        "ligne 2, colonne « value » : valeur « -1 200,5 » — une valeur positive ou nulle : l'unité de l'indicateur"
+        " (kWh) ne peut pas être négative", "cannot be negative"]),
+    "edition_ended_in_future.csv": ("editions", "append", [
+        "ligne 2, colonne « last_year » : valeur « 2100 » — une année au plus égale à", "une édition « terminée »"
+        " ne finit pas dans le futur", "does not end in the future"]),
     # made at test time, in tmp_path
     "binary.csv": ("project_events", "append", ["fichier binaire", "binary file"]),
     "big.csv": ("project_events", "append", ["fichier trop volumineux", "limite : 20 Mo", "file too large"]),
