@@ -26,18 +26,18 @@ PRESENTATION = st.Page("dashboard/presentation.py", title="Mode présentation", 
 PAGES["Présenter"] = [PRESENTATION]
 ADMINISTRATION = st.Page("dashboard/administration.py", title="Administration", icon=":material/admin_panel_settings:")
 PAGES["Gestion"] = [ADMINISTRATION]
-if common.access_config()["require_login"] and not common.signed_in_user():
-    # Reading requires a sign-in (secrets: [access] require_login = true): only the sign-in page is reachable.
-    PAGES = {"Connexion": [ADMINISTRATION]}
 # A missing, broken or foreign database file: every address shows what is wrong and what to do, and
 # the next run after a good file is published at the path serves the data again.
 problem = common.database_problem()
-navigation = st.navigation(PAGES, position="hidden" if problem else "sidebar")
+# Every page stays declared when reading needs a sign-in: a deep link resolves (no « page not found »),
+# and its run shows the sign-in form instead of the page, then the page itself once signed in.
+allowed = common.reading_allowed()
+navigation = st.navigation(PAGES, position="sidebar" if allowed and not problem else "hidden")
 if problem:
     common.unavailable_page(problem)
     st.stop()
-if presentation.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path \
-        and any(page is PRESENTATION for pages in PAGES.values() for page in pages):
+common.require_access()
+if presentation.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path:
     # ?present=1 on any page: the same view as a slideshow, filters kept.
     st.switch_page(PRESENTATION, query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
 if navigation.url_path == PRESENTATION.url_path:

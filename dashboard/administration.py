@@ -5,36 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import auth, importing, publishing
+from qmi_metrics import importing, publishing
 
 view = common.page("Administration", "Administration")
 config = common.access_config()
 db_path = Path(common.database_path())
-
-
-def login_form() -> None:
-    """OIDC when configured, else the admin password; failed attempts are rate-limited server-wide."""
-    if config["oidc"]:
-        st.button(common.tr("Se connecter", "Sign in"), on_click=st.login, type="primary")
-        if common.oidc_user() and not common.is_admin():
-            st.error(common.tr("Ce compte n'est pas administrateur.", "This account is not an administrator."))
-    if not config["password_hash"]:
-        return
-    limiter = common.attempt_limiter()
-    waiting = limiter.seconds_locked("all")
-    with st.form("admin_login"):
-        password = st.text_input(common.tr("Mot de passe administrateur", "Administrator password"), type="password")
-        submitted = st.form_submit_button(common.tr("Se connecter", "Sign in"))
-    if waiting:
-        st.error(common.tr(f"Trop d'essais : réessayez dans {int(waiting // 60) + 1} min.",
-                           f"Too many attempts: try again in {int(waiting // 60) + 1} min."))
-    elif submitted:
-        if auth.verify_password(password, config["password_hash"]):
-            limiter.record_success("all")
-            st.session_state["admin_user"] = "admin"
-            st.rerun()
-        limiter.record_failure("all")
-        st.error(common.tr("Mot de passe incorrect.", "Wrong password."))
 
 
 if not config["oidc"] and not config["password_hash"]:
@@ -49,7 +24,7 @@ if not config["oidc"] and not config["password_hash"]:
 
 if not common.is_admin():
     st.info(common.tr("Connectez-vous pour importer des données.", "Sign in to import data."))
-    login_form()
+    common.login_form()
     st.stop()
 
 user = common.signed_in_user()
@@ -103,6 +78,15 @@ if upload is not None:
         st.dataframe(counts, hide_index=True)
         for notice in prepared.notices:
             st.caption(notice)
+        if prepared.warnings:  # accepted rows worth a look (docs/IMPORT.md, « Règles de cohérence »)
+            count = len(prepared.warnings)
+            st.warning(common.tr(f"{count} avertissement(s) : l'import est accepté, vérifiez ces lignes.",
+                                 f"{count} warning(s): the import is accepted, check these rows."))
+            common.table(pd.DataFrame([{
+                common.tr("ligne", "row"): w.row, common.tr("colonne", "column"): w.column,
+                common.tr("valeur", "value"): w.value,
+                common.tr("avertissement", "warning"): w.expected_en if common.lang() == "en" else w.expected_fr,
+            } for w in prepared.warnings]), "qmi_import_avertissements", key="warnings")
         if st.button(common.tr("Publier cette version", "Publish this version"), type="primary"):
             try:
                 result = publishing.publish_import(db_path, parsed, table, mode, by=user, source_name=upload.name)
@@ -111,6 +95,8 @@ if upload is not None:
             else:
                 st.success(common.tr(f"Publié : version {result.version}. Les pages affichent désormais ces données.",
                                      f"Published: version {result.version}. The pages now show these data."))
+                if result.audit_error:
+                    st.warning(result.audit_error)
 
 st.header(common.tr("Historique des versions", "Version history"))
 history = publishing.history(db_path)

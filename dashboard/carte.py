@@ -10,7 +10,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import formatting, geo, queries
+from qmi_metrics import escape, formatting, geo, queries
 from qmi_metrics.filters import Filters
 
 QUARTIER_RADIUS_M = 500  # the circle drawn around a quartier's landmark: an extent, not its official perimeter
@@ -146,7 +146,12 @@ MAP_FIELDS = ("insee", "lon", "lat", "tip_title", "tip_body", "fill", "colour", 
 def records(frame: pd.DataFrame) -> list[dict]:
     """JSON-safe rows for deck.gl (no NaN), with only the fields the layers read."""
     frame = frame[[c for c in frame.columns if c in MAP_FIELDS]]
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for row in rows:  # the tooltip template is HTML: names and sources go in as text
+        for field in ("tip_title", "tip_body"):
+            if row.get(field) is not None:
+                row[field] = escape.html(row[field])
+    return rows
 
 
 def commune_rows(communes: pd.DataFrame) -> pd.DataFrame:
@@ -229,7 +234,7 @@ def contour_layer(geojson: dict | None, laureates: dict[str, str]) -> pdk.Layer 
     collection = geo.contour_features(geojson, laureates)
     for feature in collection["features"]:
         props = feature["properties"]
-        props["tip_title"] = props["name"]
+        props["tip_title"] = escape.html(props["name"])
         props["tip_body"] = (common.tr("Commune lauréate (contour officiel, geo.api.gouv.fr)",
                                        "Laureate commune (official contour, geo.api.gouv.fr)") if props["laureate"]
                              else common.tr("Commune de la Métropole (contour officiel, geo.api.gouv.fr)",
@@ -345,7 +350,7 @@ def legend(sites: pd.DataFrame, colour_by: str, has_contours: bool, has_communes
     for (_, label, symbol, colour), count in sites.groupby(keys).size().items():
         swatch = "#{:02X}{:02X}{:02X}".format(*colour)
         items.append(f"    - <span style='color:{swatch};font-size:1.2em'>●</span> "
-                     f"<span style='font-size:1.15em'>{symbol}</span> **{label}** — "
+                     f"<span style='font-size:1.15em'>{escape.markdown(symbol)}</span> **{escape.markdown(label)}** — "
                      f"{common.fmt(count)} {common.tr('projet(s)', 'project(s)')}")
     if not sites.empty and (sites["ring"] > 0).any():
         items.append(common.tr("◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
@@ -464,7 +469,7 @@ if view.filters.themes or view.statuses:
                          "The challenge and status filters apply to projects; communes and quartiers stay those of "
                          "the edition."))
 if (sentence := missing_quartiers_sentence(data["quartiers"])) is not None:
-    st.write(sentence)
+    st.write(escape.markdown(sentence))
 if len(data["communes"]) > len(communes):
     st.write(common.tr(f"{len(data['communes']) - len(communes)} commune(s) sans centroïde connu : nommée(s) au "
                        "quartier quand il est localisé.",
@@ -474,7 +479,7 @@ if len(data["communes"]) > len(communes):
 st.subheader(common.tr("Lieux montrés sur la carte", "Places shown on the map"))
 table = places_table(communes, located_quartiers, sites)
 if (sentence := precision_sentence(table)) is not None:
-    st.write(sentence)
+    st.write(escape.markdown(sentence))
 columns = {"name": common.tr("lieu", "place"), "commune": "commune", "kind": common.tr("type", "kind"),
            "project": common.tr("projet", "project"), "precision": common.tr("précision", "precision"),
            "lat": "lat", "lon": "lon", "source": "source"}

@@ -6,11 +6,11 @@ from __future__ import annotations
 import glob
 import io
 import logging
+import math
 import os
 import re
 import shlex
 import threading
-import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from qmi_metrics import auth, db, figures, filters, formatting, kpis, loader, queries, reconcile
+from qmi_metrics import auth, db, escape, figures, filters, formatting, kpis, loader, queries, reconcile, spreadsheet
 from qmi_metrics.filters import Filters, UnknownFilterValue
 
 _LOG = logging.getLogger("qmi")
@@ -271,7 +271,9 @@ def choices(version: str) -> dict:
 # --- language ---------------------------------------------------------------------------------
 
 def lang() -> str:
-    return "en" if st.session_state.get("lang") == "en" else "fr"
+    # Before the sidebar's switch exists (the sign-in form), the URL's ?lang= says it.
+    chosen = st.session_state["lang"] if "lang" in st.session_state else st.query_params.get("lang")
+    return "en" if chosen == "en" else "fr"
 
 
 def tr(fr: str, en: str) -> str:
@@ -422,8 +424,9 @@ def require_database() -> None:
 
 
 def current_view() -> View:
-    """The view the sidebar's widgets describe."""
+    """The view the sidebar's widgets describe, once the reader may read it (every page starts here)."""
     require_database()
+    require_access()
     edition = st.session_state.get("f_edition", ALL)
     return View(
         filters=Filters(edition=None if edition == ALL else edition,
@@ -435,7 +438,7 @@ def current_view() -> View:
 
 
 def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
-    """Start a page: title, notices for bad URL values, and the synthetic-data banner."""
+    """Start a page: access, title, notices for bad URL values, and the synthetic-data banner."""
     view = current_view()
     if is_synthetic():
         st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
@@ -450,17 +453,11 @@ def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -
 
 
 SHOWN_CHARACTERS = 120
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~$:&=\"'])")
 
 
 def literal(value, limit: int = SHOWN_CHARACTERS) -> str:
-    """Text from outside (the URL…) shown as it is inside Markdown: every character Markdown, HTML or
-    Streamlit's directives (:red[…], :material/…:, $…$) would read is escaped, line breaks and other
-    control characters become spaces, and a very long value is cut."""
-    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in str(value))
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Text from outside (the URL…) shown as it is inside Markdown (escape.markdown), a very long value cut."""
+    return escape.markdown(value, limit)
 
 
 # Card values must fit "non renseigné" and "280 personnes" in a quarter of the page.
@@ -487,15 +484,15 @@ def kpi_card(result: kpis.KpiResult) -> None:
     help_lines = [result.kpi.definition(language)]
     if published:
         help_lines.append(f"{tr('Source', 'Source')} : {published.source} — « {published.quote} »")
-    st.metric(result.kpi.label(language), qualifier + formatting.value(shown, result.unit, language), border=True,
-              help="\n\n".join(help_lines))
+    st.metric(escape.markdown(result.kpi.label(language)), qualifier + formatting.value(shown, result.unit, language),
+              border=True, help="\n\n".join(escape.markdown(line) for line in help_lines))
     total = result.total if result.total is not None else "?"
     caption = f"{note} · {tr('couverture', 'coverage')} {result.covered}/{total}"
     if published:
         caption += f" · {tr('source', 'source')} : {reconcile.document_name(published.document, language)}"
     if result.ignored_filters:
         caption += " · " + tr("filtres non applicables : ", "filters not applicable: ") + ", ".join(result.ignored_filters)
-    st.caption(caption)
+    st.caption(escape.markdown(caption))
 
 
 def kpi_row(results: dict, ids: tuple[str, ...], columns: int = 4) -> None:
@@ -518,7 +515,7 @@ def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str 
     """A chart with its one-sentence summary, its data as a table and its exports (RGAA spirit)."""
     st.plotly_chart(style(fig, height), key=key, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
-    st.caption(summary)
+    st.caption(escape.markdown(summary))  # summaries name projects, communes…: plain text
     with st.expander(tr("Données du graphique", "Chart data")):
         table(data, name, key=f"{key or name}-data")
 
@@ -534,15 +531,20 @@ def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
     for column in frame.columns:  # Excel has no time zones and no lists
         if frame[column].map(lambda v: isinstance(v, (list, tuple, dict))).any():
             frame[column] = frame[column].map(str)
+    frame = spreadsheet.safe_frame(frame)  # no cell of data text may become a formula
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet[:31])
     return buffer.getvalue()
 
 
+def to_csv(data: pd.DataFrame) -> bytes:
+    return spreadsheet.safe_frame(data).to_csv(index=False).encode("utf-8-sig")
+
+
 def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
     left, right = st.columns(2)
     # Files are made on click (deferred), not on every rerun of the page.
-    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), lambda: data.to_csv(index=False).encode("utf-8-sig"),
+    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), lambda: to_csv(data),
                          f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
     right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -561,11 +563,21 @@ def importable_export(table: str, view: View, label_fr: str, label_en: str) -> N
 
 # --- access ------------------------------------------------------------------------------------
 
+UNREADABLE_SECRETS = {"access": {"require_login": True}, "unreadable": True}
+
+
 def _secrets() -> dict:
+    """The secrets, {} when no secrets file exists. A file that exists but cannot be read closes the
+    dashboard (UNREADABLE_SECRETS) rather than opening it: access must fail closed."""
     try:
         return {key: st.secrets[key] for key in st.secrets}
-    except Exception:  # no secrets.toml: nothing configured
-        return {}
+    except Exception as error:
+        from streamlit import config
+
+        if not any(os.path.exists(path) for path in config.get_option("secrets.files") or ()):
+            return {}
+        _LOG.error("secrets illisibles, accès fermé / unreadable secrets, access closed: %s", error)
+        return UNREADABLE_SECRETS
 
 
 def access_config() -> dict:
@@ -607,6 +619,91 @@ def is_admin() -> bool:
 
 
 @st.cache_resource
-def attempt_limiter() -> auth.AttemptLimiter:
-    """Failed password attempts, for the whole server (a new session does not reset them)."""
-    return auth.AttemptLimiter()
+def _throttles() -> dict:
+    return {}
+
+
+def sign_in_throttle() -> auth.SignInThrottle:
+    """Failed password attempts of the database's server, kept beside its audit log (a restart keeps them)."""
+    path = auth.throttle_path(database_path())
+    known = _throttles()
+    if path not in known:
+        known[path] = auth.SignInThrottle(path)
+    return known[path]
+
+
+PASSWORD_ACCOUNT = "admin"  # the one account the password of secrets.toml opens
+
+
+def client_address() -> str:
+    """Who is signing in, for the throttle: the connection's address, or the address a trusted proxy
+    ([access] trusted_proxies, default the loopback addresses: nginx of deploy/) says it forwarded for."""
+    try:
+        remote = st.context.ip_address or "127.0.0.1"  # Streamlit says None for a loopback connection
+        forwarded = st.context.headers.get("X-Forwarded-For") or ""
+    except Exception:  # no browser connection
+        return "local"
+    if not isinstance(remote, str) or not isinstance(forwarded, str):  # AppTest's stand-in context
+        return "local"
+    trusted = _secrets().get("access", {}).get("trusted_proxies", ["127.0.0.1", "::1"])
+    if remote in trusted and forwarded:
+        return forwarded.split(",")[-1].strip()[:64]  # the hop the trusted proxy appended
+    return remote
+
+
+def reading_allowed() -> bool:
+    return not access_config()["require_login"] or signed_in_user() is not None
+
+
+def require_access() -> None:
+    """Every page run checks this (app.py before the page, common.page in the page): when reading needs a
+    sign-in and nobody is signed in, the run shows the sign-in form and stops. The page asked for stays
+    the address, so the reader lands on it once signed in."""
+    if reading_allowed():
+        return
+    st.title(tr("Connexion", "Sign in"))
+    if _secrets().get("unreadable"):
+        st.error(tr("La configuration d'accès (.streamlit/secrets.toml) est illisible : le tableau de bord reste fermé. "
+                    "Prévenez son administrateur.", "The access configuration (.streamlit/secrets.toml) cannot be "
+                    "read: the dashboard stays closed. Tell its administrator."), icon=":material/error:")
+        st.stop()
+    st.info(tr("Ce tableau de bord est réservé : connectez-vous pour le consulter.",
+               "This dashboard is restricted: sign in to read it."), icon=":material/lock:")
+    login_form()
+    st.stop()
+
+
+def login_form() -> None:
+    """OIDC when configured, else the admin password; wrong passwords slow down their own client only."""
+    config = access_config()
+    if config["oidc"]:
+        st.button(tr("Se connecter", "Sign in"), on_click=st.login, type="primary")
+        if oidc_user() and not is_admin():
+            st.error(tr("Ce compte n'est pas administrateur.", "This account is not an administrator."))
+    if not config["password_hash"]:
+        return
+    throttle, client = sign_in_throttle(), client_address()
+    with st.form("admin_login"):
+        password = st.text_input(tr("Mot de passe administrateur", "Administrator password"), type="password")
+        submitted = st.form_submit_button(tr("Se connecter", "Sign in"))
+    if not submitted:
+        return
+    waiting = throttle.seconds_to_wait(client, PASSWORD_ACCOUNT)
+    if waiting:  # the password is not even checked
+        st.error(too_many_attempts(waiting))
+    elif auth.verify_password(password, config["password_hash"]):
+        throttle.record_success(client, PASSWORD_ACCOUNT)
+        st.session_state["admin_user"] = "admin"
+        st.rerun()
+    else:
+        waiting = throttle.record_failure(client, PASSWORD_ACCOUNT)
+        st.error(tr("Mot de passe incorrect.", "Wrong password.") + (" " + too_many_attempts(waiting) if waiting else ""))
+
+
+def too_many_attempts(seconds: float) -> str:
+    if seconds < 90:
+        wait = f"{formatting.value(max(1, math.ceil(seconds)), 'count', lang())} s"
+    else:
+        wait = f"{formatting.value(math.ceil(seconds / 60), 'count', lang())} min"
+    return tr(f"Trop d'essais depuis cette connexion : réessayez dans {wait}.",
+              f"Too many attempts from this connection: try again in {wait}.")

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import community, figures, formatting, reconcile
+from qmi_metrics import community, escape, figures, formatting, reconcile
 from qmi_metrics.filters import Filters
 
 view = common.page(
@@ -78,13 +78,13 @@ def published_notes(result) -> None:
     report = reconciliation_by_figure()
     for figure in result.published:
         entry = report.get(figure.figure_id)
-        line = (f"**{common.tr('Publié', 'Published')} : {published_text(figure)}** — « {figure.quote} » "
-                f"({reconcile.document_name(figure.document, lang)}, {figure.section}).")
+        line = (f"**{common.tr('Publié', 'Published')} : {published_text(figure)}** — « {escape.markdown(figure.quote)} » "
+                f"({reconcile.document_name(figure.document, lang)}, {escape.markdown(figure.section)}).")
         if entry is None:
             st.caption(line)
             continue
         explanation = entry.explanation_en if lang == "en" else entry.explanation_fr
-        line += f" {common.tr('Rapprochement', 'Reconciliation')} : **{status_word(entry.status)}**. {explanation}"
+        line += f" {common.tr('Rapprochement', 'Reconciliation')} : **{status_word(entry.status)}**. {escape.markdown(explanation)}"
         (st.warning if entry.status == reconcile.DIFFERS else st.caption)(line)
 
 
@@ -185,7 +185,8 @@ def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
     totals = counted.groupby(["commune", "format"], sort=False, as_index=False)["participants"].sum()
     totals["participants"] = totals["participants"].astype(int)
     # Horizontal bars: commune names stay readable, however many communes there are.
-    fig = px.bar(totals, y="commune", x="participants", color="format", pattern_shape="format", barmode="group",
+    # The chart's own copy of the names, escaped for plotly; the table keeps them as they are.
+    fig = px.bar(totals.assign(commune=totals["commune"].map(escape.plotly)), y="commune", x="participants", color="format", pattern_shape="format", barmode="group",
                  orientation="h", text="participants", color_discrete_sequence=common.PALETTE,
                  labels={"commune": "", "participants": "participants", "format": common.tr("format", "format")},
                  title=common.tr("Participants aux diagnostics, par commune et format",
@@ -216,9 +217,9 @@ def published_figure_cards(figures: pd.DataFrame) -> None:
             entry = report.get(figure["figure_id"])
             note = f" · {common.tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
             with column:
-                st.metric(label, common.fmt(figure["value"]), border=True,
-                          help=f"{reconcile.document_name(figure['document'], lang)} — {figure['section']}")
-                st.caption(f"{qualifier}« {figure['quote']} »{note}")
+                st.metric(escape.markdown(label), common.fmt(figure["value"]), border=True,
+                          help=escape.markdown(f"{reconcile.document_name(figure['document'], lang)} — {figure['section']}"))
+                st.caption(f"{qualifier}« {escape.markdown(figure['quote'])} »{escape.markdown(note)}")
 
 
 def published_figure_table(figures: pd.DataFrame) -> pd.DataFrame:

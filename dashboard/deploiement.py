@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import figures, formatting, projects
+from qmi_metrics import escape, figures, formatting, projects
 from qmi_metrics.filters import Filters
 
 CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
@@ -113,7 +113,7 @@ def render_board(frame: pd.DataFrame) -> None:
         with column:
             st.markdown(f"**{common.STATUS_SYMBOLS[key]} "
                         f"{common.tr(*BOARD_TITLES[key])} ({len(names)})**")
-            listing = "\n".join(f"- {name}" for name in names) if names else common.tr("_aucun_", "_none_")
+            listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else common.tr("_aucun_", "_none_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
     reached = projects.reached(frame)
     st.caption(common.tr(
@@ -136,7 +136,7 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
                            "pas de distribution significative.",
                            f"Time to deployment known for {n} of {total} projects: no meaningful distribution."))
         if n:
-            st.markdown("\n".join(f"- {row.name} ({row.commune}){common.tr(' : ', ': ')}"
+            st.markdown("\n".join(f"- {escape.markdown(row.name)} ({escape.markdown(row.commune)}){common.tr(' : ', ': ')}"
                                   f"{common.fmt(round(row.deployment_months, 1), 'months')}"
                                   f" — {common.fmt_date(row.started_on, 'month')} → {common.fmt_date(row.deployed_on, 'month')}"
                                   for row in known.itertuples()))

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import queries
+from qmi_metrics import escape, queries
 from qmi_metrics.filters import Filters
 
 COMPARED = ("communes_count", "commune_applications_count", "candidatures_count", "projects_selected_count",
@@ -57,11 +57,12 @@ st.header(common.tr("Communes lauréates par édition", "Laureate communes by ed
 communes = communes_by_edition(version, Filters(communes=view.filters.communes))
 for column, edition in zip(st.columns(len(editions)), editions):
     with column:
-        st.subheader(edition[label])
+        st.subheader(escape.markdown(edition[label]))
         mine = communes[communes["edition_id"] == edition["edition_id"]]
         if mine.empty:
             st.write(common.tr("Aucune commune dans cette vue.", "No commune in this view."))
         for row in mine.itertuples():
             phase = f" — {common.tr('phase', 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
             quartier = row.quartier_name if isinstance(row.quartier_name, str) else common.tr("quartier non renseigné", "quartier not available")
-            st.markdown(f"- **{row.name}** ({row.departement}){phase} · {quartier}")
+            st.markdown(f"- **{escape.markdown(row.name)}** ({escape.markdown(row.departement)}){phase} · "
+                        f"{escape.markdown(quartier)}")

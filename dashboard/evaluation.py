@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import formatting, programme, reconcile
+from qmi_metrics import escape, formatting, programme, reconcile
 from qmi_metrics.filters import Filters
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
@@ -66,8 +66,8 @@ def label(row, fr: str = "label_fr", en: str = "label_en") -> str:
 
 
 def wrap(text: str, width: int = 42) -> str:
-    """Long axis labels on several lines (plotly does not wrap)."""
-    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
+    """Long axis labels on several lines (plotly does not wrap), the label's text escaped for plotly."""
+    return "<br>".join(escape.plotly(line) for line in textwrap.wrap(str(text), width)) or escape.plotly(text)
 
 
 def document_text(document, section) -> str:
@@ -91,14 +91,14 @@ def library_section(view: common.View, version: str, results: dict) -> None:
         if published is not None:
             st.write(common.tr(
                 f"Le tableau de bord livre **{shipped} indicateurs** ; le rapport en annonce "
-                f"**{published.qualifier or ''} {common.fmt(published.value)}** (« {published.quote} », "
-                f"{reconcile.document_name(published.document, 'fr')}, {published.section}). "
+                f"**{published.qualifier or ''} {common.fmt(published.value)}** (« {escape.markdown(published.quote)} », "
+                f"{reconcile.document_name(published.document, 'fr')}, {escape.markdown(published.section)}). "
                 "**La bibliothèque complète n'est pas publique** : celle-ci ne contient que les mesures que le rapport "
                 "cite, chacune avec sa phrase. Leur unité et leur sens souhaité sont notre modélisation.",
                 f"The dashboard ships **{shipped} indicators**; the report announces "
                 f"**{'more than ' if published.qualifier == 'plus de' else ''}{common.fmt(published.value)}** "
-                f"(“{published.quote}”, "
-                f"{reconcile.document_name(published.document, 'en')}, {published.section}). "
+                f"(“{escape.markdown(published.quote)}”, "
+                f"{reconcile.document_name(published.document, 'en')}, {escape.markdown(published.section)}). "
                 "**The full library is not public**: this one holds only the measures the report names, each with "
                 "its sentence. Their unit and wanted direction are our modelling."))
         else:
@@ -184,7 +184,7 @@ def follow_heatmap(matrix: pd.DataFrame) -> go.Figure:
     # Indicators on the rows (long labels read horizontally), projects on the columns.
     followed = matrix.T == "✓"
     figure = go.Figure(go.Heatmap(
-        z=followed.astype(int).values, x=list(matrix.index), y=[wrap(c, 55) for c in matrix.columns],
+        z=followed.astype(int).values, x=[escape.plotly(p) for p in matrix.index], y=[wrap(c, 55) for c in matrix.columns],
         text=matrix.T.values, texttemplate="%{text}", textfont={"size": 14, "color": "black"},
         colorscale=[[0, "#FFFFFF"], [1, common.PALETTE[5]]], showscale=False, xgap=2, ygap=2,
         customdata=[[common.tr("suivi", "followed") if v else common.tr("non suivi", "not followed") for v in row]
@@ -238,11 +238,11 @@ def replicability_section(view: common.View, version: str, results: dict) -> Non
     st.write(common.tr(
         f"L'indice est la moyenne de {len(crit)} critères notés de 0 à 5, ramenée entre 0 et 1 :",
         f"The index is the mean of {len(crit)} criteria scored 0 to 5, scaled to 0–1:"))
-    st.markdown("\n".join(f"{i}. {label(row)}" for i, (_, row) in enumerate(crit.iterrows(), start=1)))
+    st.markdown("\n".join(f"{i}. {escape.markdown(label(row))}" for i, (_, row) in enumerate(crit.iterrows(), start=1)))
     quotes = crit.dropna(subset=["source_quote"]).drop_duplicates("source_quote")
     for _, row in quotes.iterrows():
-        st.markdown(f"> « {row['source_quote']} »")
-        st.caption(f"{common.tr('Source :', 'Source:')} {row['source_title'] or ''}")
+        st.markdown(f"> « {escape.markdown(row['source_quote'])} »")
+        st.caption(f"{common.tr('Source :', 'Source:')} {escape.markdown(row['source_title'] or '')}")
     scored_anywhere = [k for k in results if k.startswith("replicability_index:")]
     if not scored_anywhere:
         st.info(common.tr("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes.",
@@ -271,7 +271,7 @@ def replicability_section(view: common.View, version: str, results: dict) -> Non
 
 
 def ranking_chart(frame: pd.DataFrame) -> go.Figure:
-    names = [f"{p} ({c})" if c else p for p, c in zip(frame["project"], frame["commune"].fillna(""))]
+    names = [escape.plotly(f"{p} ({c})" if c else p) for p, c in zip(frame["project"], frame["commune"].fillna(""))]
     figure = go.Figure(go.Bar(
         y=names, x=frame["index_ratio"], orientation="h", marker={"color": common.PALETTE[2]},
         text=[f"{common.fmt(v, 'index')} · {s}/{t} {common.tr('critères', 'criteria')}"
@@ -361,7 +361,7 @@ def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
             f"{len(group)} résultats.",
             f"Answers of the {who}: first, “{label(top)}” ({common.fmt(top['value'], 'ratio')}); "
             f"{len(group)} results.")
-        st.markdown(f"**{common.tr('Répondants', 'Respondents')} : {who}**")
+        st.markdown(f"**{common.tr('Répondants', 'Respondents')} : {escape.markdown(who)}**")
         common.chart(figure, survey_table(group, several_editions), summary,
                      f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}",
                      key=f"survey-{name}-{respondents}", height=120 + 60 * len(group))
@@ -374,7 +374,8 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
         return
     for _, row in scored[scored["topic"] != "frein"].iterrows():
         who = common.tr(*RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
-        st.markdown(f"- **{common.fmt(row['value'], 'score_10')}** — {survey_label(row, several_editions)} ({who})")
+        st.markdown(f"- **{common.fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
+                    f" ({escape.markdown(who)})")
     common.table(survey_table(scored, several_editions), "qmi_questionnaire_notes",
                  key=f"survey-scores-{rows['topic'].iloc[0]}")
 

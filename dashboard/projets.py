@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import figures, formatting, projects, queries, reports
+from qmi_metrics import escape, figures, formatting, projects, queries, reports
 from qmi_metrics.filters import Filters
 
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
@@ -68,11 +68,8 @@ def localised(row, column: str):
 
 
 def md(text) -> str:
-    """Text safe inside Markdown: documents hold '*', '_' and '$' that Markdown would interpret."""
-    text = known(text)
-    for special in ("\\", "*", "_", "$", "#", "[", "]", "<", ">", "|"):
-        text = text.replace(special, "\\" + special)
-    return text
+    """Data shown as typed inside Markdown (escape.markdown), « non renseigné » when NULL."""
+    return escape.markdown(known(text), lines=True)
 
 
 def colon() -> str:
@@ -362,7 +359,7 @@ def render_replicability(project: dict, scores: pd.DataFrame) -> None:
                          common.tr("note (0 à 5)", "score (0 to 5)"): scores["score"],
                          common.tr("noté le", "scored on"): scores["scored_on"], "source": scores["source_id"]})
     if len(scored) < 3:  # a radar needs at least three axes to mean anything
-        st.write(summary)
+        st.write(md(summary))
         common.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
         return
     text = [common.fmt(v) for v in values]
@@ -401,7 +398,7 @@ def render_sheet_downloads(project_id: str) -> None:
 def render_detail(version: str, project_id: str) -> None:
     detail = project_detail(version, project_id)
     project = detail["project"]
-    st.subheader(project["name"])
+    st.subheader(md(project["name"]))
     render_sheet_downloads(project_id)
     render_facts(project, detail["deployment"])
     render_timeline(project, detail["events"])

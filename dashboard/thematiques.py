@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import figures, programme, reconcile
+from qmi_metrics import escape, figures, programme, reconcile
 from qmi_metrics.filters import Filters
 
 PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
@@ -186,7 +186,7 @@ def theme_section(view: common.View, version: str) -> None:
 # --- families and solution types ----------------------------------------------------------------
 
 def breakdown_chart(frame: pd.DataFrame, colour: str) -> go.Figure:
-    names = [label(row) for _, row in frame.iterrows()]
+    names = [escape.plotly(label(row)) for _, row in frame.iterrows()]
     figure = go.Figure(go.Bar(
         y=names, x=frame["projects"], orientation="h", marker={"color": colour},
         text=[count_with_share(n, s) for n, s in zip(frame["projects"], frame["share"])],
@@ -280,11 +280,12 @@ def explain_digital_gap(results: dict, version: str) -> None:
     if entry is None:
         return
     figure = entry.figure
-    st.markdown(common.tr(
+    st.markdown(escape.markdown(common.tr(
         f"Le rapport écrit : « {figure.quote} » ({pct(figure.value)}, édition {figure.edition_id}).",
-        f"The report says: “{figure.quote}” ({pct(figure.value)}, edition {figure.edition_id})."))
-    st.caption(f"{common.tr('Écart expliqué', 'Gap explained')} : {common.tr(entry.explanation_fr, entry.explanation_en)}"
-               f" — {reconcile.document_name(figure.document, common.lang())}, {figure.section}.")
+        f"The report says: “{figure.quote}” ({pct(figure.value)}, edition {figure.edition_id}).")))
+    st.caption(escape.markdown(
+        f"{common.tr('Écart expliqué', 'Gap explained')} : {common.tr(entry.explanation_fr, entry.explanation_en)}"
+        f" — {reconcile.document_name(figure.document, common.lang())}, {figure.section}."))
 
 
 # --- page ---------------------------------------------------------------------------------------

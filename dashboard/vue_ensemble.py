@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import figures, queries
+from qmi_metrics import escape, figures, queries
 
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
             "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
@@ -65,7 +65,8 @@ else:
         figure.add_trace(go.Scatter(
             x=part["date_start"], y=[f"{common.tr('Édition', 'Edition')} {e}" for e in part["edition_id"]],
             mode="markers", name=name, marker={"symbol": symbol, "size": 13},
-            customdata=[[label, when[i]] for i, label in zip(part.index.map(dated.index.get_loc), part[label_column])],
+            customdata=[[escape.plotly(label), when[i]]
+                        for i, label in zip(part.index.map(dated.index.get_loc), part[label_column])],
             hovertemplate="%{customdata[1]} — %{customdata[0]}<extra></extra>"))
     ticks, tick_labels = common.month_ticks(dated["date_start"].min(), dated[["date_start", "date_end"]].max().max())
     figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import formatting
+from . import escape, formatting
 from .queries import STATUS_LABELS
 
 # Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
@@ -44,6 +44,11 @@ def tr(lang: str, fr: str, en: str) -> str:
 
 def known(value) -> bool:
     return value is not None and not (not isinstance(value, str) and pd.isna(value))
+
+
+def data_text(value) -> str:
+    """A data value as plotly text (escape.plotly); empty when unknown."""
+    return escape.plotly(value) if known(value) else ""
 
 
 def not_known(lang: str) -> str:
@@ -90,7 +95,8 @@ def month_ticks(first, last, every_months: int = 6, lang: str = "fr") -> tuple[l
 
 
 def wrap(text: str, width: int = 22) -> str:
-    """Break a long label into lines (plotly does not wrap) so it is not cut at the chart's edge."""
+    """Break a long label into lines (plotly does not wrap) so it is not cut at the chart's edge; the
+    label's own text is escaped for plotly (only the line breaks are markup)."""
     lines, line = [], ""
     for word in str(text).split():
         if line and len(line) + 1 + len(word) > width:
@@ -98,7 +104,7 @@ def wrap(text: str, width: int = 22) -> str:
             line = word
         else:
             line = f"{line} {word}".strip()
-    return "<br>".join([*lines, line])
+    return "<br>".join(escape.plotly(part) for part in [*lines, line])
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,7 +133,7 @@ def print_style(fig: go.Figure, lang: str = "fr", width: int = 900, height: int 
 def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
     """The programme funnel (`queries.funnel`, stages with a value): each bar says its value and whether it is
     computed, published or partial."""
-    names = [tr(lang, s["label_fr"], s["label_en"]) for s in stages]
+    names = [escape.plotly(tr(lang, s["label_fr"], s["label_en"])) for s in stages]
     texts = [f"{fmt(s['value'], lang=lang)} ({tr(lang, *FUNNEL_BASIS[s['basis']])})" for s in stages]
     figure = go.Figure(go.Funnel(y=names, x=[s["value"] for s in stages], text=texts, textinfo="text",
                                  marker={"color": [PALETTE[i % len(PALETTE)] for i in range(len(stages))]}))
@@ -151,7 +157,7 @@ def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "pr
 
     `shares` is `programme.theme_shares`, `published` the rows of `programme.published_theme_shares` of the scope."""
     keys = SHARE_SCOPES[scope]
-    names = [row["label_en"] if lang == "en" else row["label_fr"] for _, row in shares.iterrows()]
+    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _, row in shares.iterrows()]
     by_theme = published.drop_duplicates("theme_slug").set_index("theme_slug")["value"] if not published.empty else {}
     published_values = [by_theme.get(slug) for slug in shares["theme_slug"]]
     figure = go.Figure()
@@ -201,6 +207,7 @@ def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.
         tr(lang, "Taux de déploiement (n/N : issue connue / projets)", "Deployment rate (n/N: outcome known / projects)"),
         tr(lang, "Délai moyen (n/N : datés / déployés)", "Mean time (n/N: dated / deployed)")])
     rows = list(groups.itertuples())
+    labels = [escape.plotly(label) for label in labels]  # commune and défi names on the axis
     figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
                             text=[_rate_text(r, lang) for r in rows], textposition="outside", cliponaxis=False,
                             marker={"color": PALETTE[0]}, hoverinfo="text", showlegend=False), row=1, col=1)
@@ -244,7 +251,7 @@ def event_bar_labels(events: pd.DataFrame, lang: str = "fr") -> list[str]:
     """'novembre 2023<br>Sceaux', made unique when two meetings share a month and a commune."""
     labels, seen = [], {}
     for day, precision, commune in zip(events["date_start"], events["date_precision"], events["commune"]):
-        label = f"{date_text(day, precision, lang)}<br>{commune if known(commune) else not_known(lang)}"
+        label = f"{date_text(day, precision, lang)}<br>{escape.plotly(commune) if known(commune) else not_known(lang)}"
         seen[label] = seen.get(label, 0) + 1
         labels.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return labels
@@ -317,7 +324,7 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
 
 
 def indicator_titles(series: pd.DataFrame, lang: str = "fr") -> list[str]:
-    return [f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {tr(lang, *DIRECTIONS[row.direction])})"
+    return [escape.plotly(f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {tr(lang, *DIRECTIONS[row.direction])})")
             for row in series.itertuples()]
 
 
@@ -425,7 +432,7 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
         figure.add_trace(go.Scatter(
             x=ground["lon"], y=ground["lat"], mode="markers", name=tr(lang, "autres communes de la Métropole",
                                                                        "other communes of the Métropole"),
-            marker={"size": 5, "color": "#C8C8C8"}, hovertext=ground["commune"], hoverinfo="text"))
+            marker={"size": 5, "color": "#C8C8C8"}, hovertext=ground["commune"].map(data_text), hoverinfo="text"))
     quartier_points = _points(quartiers)
     if not quartier_points.empty:
         quartier_points = quartier_points[quartier_points["site_kind"] != "commune_centroid"]
@@ -433,7 +440,7 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
         # A commune whose centre is not known is named at its quartier instead (never at a guessed place).
         placed = set(laureates["insee"])
         projects_of = dict(zip(communes["insee"], communes["projects"])) if not communes.empty else {}
-        texts = ["" if row.insee in placed else f"<b>{row.commune}</b><br>{row.quartier_name}"
+        texts = ["" if row.insee in placed else f"<b>{data_text(row.commune)}</b><br>{data_text(row.quartier_name)}"
                  + (f" · {_projects_text(projects_of.get(row.insee, 0), lang)}" if row.insee in projects_of else "")
                  for row in quartier_points.itertuples()]
         figure.add_trace(go.Scatter(
@@ -441,20 +448,20 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
                                                                                           "quartier (landmark)"),
             marker={"size": 11, "symbol": "square-open", "color": PALETTE[3], "line": {"width": 2}},
             text=texts, textposition="top center", textfont={"color": "#1a1a1a"}, cliponaxis=False,
-            hovertext=quartier_points["quartier_name"], hoverinfo="text"))
+            hovertext=quartier_points["quartier_name"].map(data_text), hoverinfo="text"))
     site_points = _points(sites)
     if not site_points.empty:
         site_points = site_points.drop_duplicates("site_id")
         figure.add_trace(go.Scatter(
             x=site_points["lon"], y=site_points["lat"], mode="markers", name=tr(lang, "lieu d'expérimentation",
                                                                              "experimentation site"),
-            marker={"size": 9, "symbol": "x", "color": PALETTE[7]}, hovertext=site_points["site_name"],
+            marker={"size": 9, "symbol": "x", "color": PALETTE[7]}, hovertext=site_points["site_name"].map(data_text),
             hoverinfo="text"))
     for i, (editions, group) in enumerate(laureates.groupby("editions", sort=True)):
         name = (tr(lang, "commune lauréate, édition ", "laureate commune, edition ") + str(editions)
                 if "," not in str(editions) else tr(lang, "commune lauréate, éditions ", "laureate commune, editions ")
                 + str(editions))
-        texts = [f"<b>{row.commune}</b><br>{_projects_text(row.projects, lang)}" for row in group.itertuples()]
+        texts = [f"<b>{escape.plotly(row.commune)}</b><br>{_projects_text(row.projects, lang)}" for row in group.itertuples()]
         figure.add_trace(go.Scatter(
             x=group["lon"], y=group["lat"], mode="markers+text", name=name, text=texts,
             textposition=["top center" if j % 2 == 0 else "bottom center" for j in range(len(group))],

@@ -11,15 +11,15 @@ figures (`figures`) made into images offline (`render`). No Streamlit here.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import io
+import math
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import community, db, figures, formatting, geo, kpis, programme, projects, queries, reconcile, render
+from . import community, db, escape, figures, formatting, geo, kpis, programme, projects, queries, reconcile, render
 from .figures import known, tr
 from .filters import Filters, UnknownFilterValue, editions as list_editions, resolve_commune, resolve_edition
 
@@ -751,7 +751,7 @@ def pdf_plain(text) -> str:
 
 def pdf_text(text) -> str:
     """Text for a reportlab Paragraph: pdf_plain, with its markup characters escaped."""
-    return html.escape(pdf_plain(text), quote=False)
+    return escape.reportlab(pdf_plain(text))
 
 
 def _pdf_styles():
@@ -797,11 +797,13 @@ def _column_widths(header: list[str] | None, rows: list[list[str]], available: f
         return stringWidth(pdf_plain(text), font, size)
 
     # A no-break space joins its words: reportlab never breaks there ("20 884 habitants" is one word).
-    shortest = [max(width(word, "Helvetica-Bold" if header and i == 0 else "Helvetica")
-                    for i, cell in enumerate(column) for word in pdf_plain(cell).split(" ") or [""]) + pad
+    # A word wider than an equal share of the page is cut by reportlab instead: it must not squeeze the others.
+    share = available / max(1, len(columns))
+    shortest = [min(share, max(width(word, "Helvetica-Bold" if header and i == 0 else "Helvetica")
+                               for i, cell in enumerate(column) for word in pdf_plain(cell).split(" ") or [""]) + pad)
                 for column in columns]
-    natural = [max(width(cell, "Helvetica-Bold" if header and i == 0 else "Helvetica")
-                   for i, cell in enumerate(column)) + pad for column in columns]
+    natural = [min(available, max(width(cell, "Helvetica-Bold" if header and i == 0 else "Helvetica")
+                                  for i, cell in enumerate(column)) + pad) for column in columns]
     if sum(natural) <= available:  # everything fits on one line: share the spare width alike
         return [n * available / sum(natural) for n in natural]
     kept = [natural[i] if i in whole else w for i, w in enumerate(shortest)]
@@ -811,6 +813,28 @@ def _column_widths(header: list[str] | None, rows: list[list[str]], available: f
         return [w * available / sum(shortest) for w in shortest]
     spare, wants = available - sum(shortest), [n - w for n, w in zip(natural, shortest)]
     return [w + spare * want / sum(wants) for w, want in zip(shortest, wants)]
+
+
+CELL_HEIGHT_MAX = 240  # points, a third of a page: a table row taller than a page cannot be laid out
+
+
+def _cell(text, style, width: float):
+    """A table cell's Paragraph; a text that would be taller than CELL_HEIGHT_MAX is cut with « … »."""
+    from reportlab.platypus import Paragraph
+
+    text = str(text)
+    paragraph = Paragraph(pdf_text(text), style)
+    inner = max(1.0, width - 2 * CELL_PADDING)
+    if len(text) < 40 or paragraph.wrap(inner, 1e9)[1] <= CELL_HEIGHT_MAX:
+        return paragraph
+    short, long = 0, len(text)
+    while long - short > 1:  # the longest beginning that fits
+        middle = (short + long) // 2
+        if Paragraph(pdf_text(text[:middle] + " …"), style).wrap(inner, 1e9)[1] <= CELL_HEIGHT_MAX:
+            short = middle
+        else:
+            long = middle
+    return Paragraph(pdf_text(text[:short].rstrip() + " …"), style)
 
 
 def _pdf_table(header: list[str] | None, rows: list[list[str]], widths, available: float, styles, facts: bool = False,
@@ -824,9 +848,9 @@ def _pdf_table(header: list[str] | None, rows: list[list[str]], widths, availabl
         widths = [w * available / sum(widths) for w in widths]
     data = []
     if header:
-        data.append([Paragraph(pdf_text(h), styles["cell_bold"]) for h in header])
+        data.append([_cell(h, styles["cell_bold"], w) for h, w in zip(header, widths)])
     for row in rows:
-        data.append([Paragraph(pdf_text(cell), styles["cell_bold" if facts and i == 0 else "cell"])
+        data.append([_cell(cell, styles["cell_bold" if facts and i == 0 else "cell"], widths[i])
                      for i, cell in enumerate(row)])
     table = RLTable(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     commands = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),
@@ -949,8 +973,7 @@ li { font-size: 0.9rem; margin-bottom: 0.2rem; }
 
 def to_html(report: Report) -> str:
     """One self-contained HTML file (inline CSS, charts as inline PNG) with the PDF's content."""
-    e = lambda text: html.escape(str(text), quote=False)  # noqa: E731 (text nodes)
-    attribute = lambda text: html.escape(str(text), quote=True)  # noqa: E731
+    e = attribute = escape.html  # text nodes and attribute values
     lang = report.lang
     parts = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -1073,7 +1096,8 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
             tr(lang, "Aucun projet renseigné pour cette commune dans cette édition.",
                "No project recorded for this commune in this edition.")]
         count = len(project_list)
-        slides.append(Slide(f"{row.commune} — {count} {tr(lang, _plural(count, 'projet', 'projets'), 'project' if count == 1 else 'projects')}",
+        # A long commune name is cut so that the count stays on the title's one line.
+        slides.append(Slide(f"{_quote(row.commune, 27)} — {count} {tr(lang, _plural(count, 'projet', 'projets'), 'project' if count == 1 else 'projects')}",
                             "commune", subtitle=subtitle, items=items))
     community_cards = [card(results[i], lang) for i in COMMUNITY if i in results]
     events = community.events(con, view)
@@ -1086,6 +1110,29 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
                         subtitle=tr(lang, "Les chiffres de cette présentation, avec leurs sources, en direct :",
                                     "This deck's figures, with their sources, live:")))
     return slides
+
+
+EMU_PER_POINT = 12700
+
+
+def box_capacity(box_width: int, box_height: int, size: float, partial_line: bool = True) -> tuple[int, int]:
+    """(characters a line, lines) a text box of that size in EMU holds at a font size in points: 0.5 em an average
+    character, 1.2 em a line; a last line partly below the box counts unless partial_line is False (titles)."""
+    per_line = max(4, int(box_width / EMU_PER_POINT / (0.5 * size)))
+    lines = box_height / EMU_PER_POINT / (1.2 * size)
+    return per_line, max(1, math.ceil(lines - 0.05) if partial_line else int(lines))
+
+
+def fit_lines(lines: list[str], box_width: int, box_height: int, size: float, partial_line: bool = True) -> list[str]:
+    """The lines cut with « … » (the longest first) until they fit the box; PowerPoint never shrinks a text box."""
+    per_line, room = box_capacity(box_width, box_height, size, partial_line)
+    if len(lines) > room:  # more items than lines: the last line says how many are left out
+        lines = lines[:room - 1] + [f"… (+{len(lines) - room + 1})"]
+    needs = [max(1, -(-len(line) // per_line)) for line in lines]
+    while sum(needs) > room:
+        needs[needs.index(max(needs))] -= 1
+    return [line if len(line) <= need * per_line else line[:need * per_line - 2].rstrip() + " …"
+            for line, need in zip(lines, needs)]
 
 
 def to_pptx(slides: list[Slide], synthetic: bool, lang: str = "fr", footer: str = "") -> bytes:
@@ -1105,7 +1152,8 @@ def to_pptx(slides: list[Slide], synthetic: bool, lang: str = "fr", footer: str 
         box = slide.shapes.add_textbox(left, top, box_width, box_height)
         frame = box.text_frame
         frame.word_wrap = True
-        lines = text if isinstance(text, list) else [text]
+        lines = fit_lines(text if isinstance(text, list) else [text], box_width - frame.margin_left - frame.margin_right,
+                          box_height - frame.margin_top - frame.margin_bottom, size)
         for i, line in enumerate(lines):
             paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
             run = paragraph.add_run()
@@ -1156,13 +1204,15 @@ def to_pptx(slides: list[Slide], synthetic: bool, lang: str = "fr", footer: str 
         slide = deck.slides.add_slide(layout)
         title = slide.shapes.title
         title.left, title.top, title.width, title.height = margin, Inches(0.3), inner, Inches(1.0)
-        title.text = spec.title
+        if spec.kind == "title":
+            title.top, title.height = Inches(2.3), Inches(1.6)
+        title.text = "\n".join(fit_lines([spec.title], title.width, title.height, 36 if spec.kind != "title" else 44,
+                                         partial_line=False))
         for paragraph in title.text_frame.paragraphs:
             paragraph.alignment = PP_ALIGN.LEFT
             for run in paragraph.runs:
                 run.font.size, run.font.bold, run.font.color.rgb = Pt(36 if spec.kind != "title" else 44), True, blue
         if spec.kind == "title":
-            title.top, title.height = Inches(2.3), Inches(1.6)
             text_box(slide, margin, Inches(4.0), inner, Inches(1.0), spec.subtitle, 28, colour=grey)
         elif spec.kind == "numbers":
             per_row = 4

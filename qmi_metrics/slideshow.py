@@ -8,12 +8,12 @@ any projector; the headline numbers are 8.4 u and the body text 1.45 u (5.8 time
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import replace
 
 import segno
 
+from . import escape
 from .presentation import Deck, Place, Slide, tr
 
 FRAME_TITLE = "Diaporama QMI"  # the frame's accessible name, and how the page's CSS finds it
@@ -120,6 +120,13 @@ body.dark .controls .counter { color: #ffffff; }
 .progress.paused { animation-play-state: paused; }
 @keyframes grow { from { width: 0; } to { width: 100%; } }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+/* long data text (names of hundreds of characters, unbroken words): breaks anywhere, titles and cells cut to a few
+   lines with an ellipsis; the whole text stays in the page for screen readers */
+.stage { overflow-wrap: anywhere; }
+.slide h2, .slide.kind-title h1, .subtitle, .scope, .cell, .notes li, .legend li span {
+  display: -webkit-box; -webkit-box-orient: vertical; overflow: hidden; }
+.slide h2, .subtitle, .cell { -webkit-line-clamp: 2; }
+.slide.kind-title h1, .scope, .notes li, .legend li span { -webkit-line-clamp: 3; }
 """
 
 # Shows one slide at a time; timer, keyboard (in the frame and in the page around it) and buttons; loops.
@@ -245,7 +252,7 @@ def esc(text) -> str:
     text = "" if text is None else str(text)
     for plain, joined in NO_BREAK.items():
         text = text.replace(plain, joined)
-    return html.escape(text, quote=True)
+    return escape.html(text)
 
 
 # --- pieces ----------------------------------------------------------------------------------------
@@ -459,7 +466,7 @@ def _body(slide: Slide, lang: str) -> str:
     if slide.kind == "commune" and not slide.rows:
         return f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>"
     if slide.kind == "commune":
-        rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == 1 else ''}>{esc(cell)}</td>" for i, cell in enumerate(row))
+        rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == 1 else ''}><span class='cell'>{esc(cell)}</span></td>" for i, cell in enumerate(row))
                        + "</tr>" for row in slide.rows)
         table = (f"<table><thead><tr>{''.join(f'<th scope=col>{esc(c)}</th>' for c in slide.columns)}</tr></thead>"
                  f"<tbody>{rows}</tbody></table>") if slide.rows else ""

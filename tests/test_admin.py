@@ -52,28 +52,40 @@ def test_refused_without_login(admin_app):
     assert not at.get("file_uploader")
 
 
-def test_refused_with_a_wrong_password_and_rate_limited(admin_app):
+def sign_in(at, password: str):
+    at.text_input[0].input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_wrong_passwords_slow_down_their_own_client_only(admin_app, monkeypatch):
     from dashboard import common
 
-    common.attempt_limiter.clear()
     at = admin_app({"admin": {"password_hash": HASH}})
-    for attempt in range(auth.MAX_FAILURES):
-        at.text_input[0].input("mauvais")
-        at.button[0].click().run()
+    for attempt in range(auth.FREE_FAILURES - 1):
+        sign_in(at, "mauvais")
         assert not at.get("file_uploader")
-    assert "Mot de passe incorrect" in texts(at) or "Trop d'essais" in texts(at)
-    # Locked now: even the right password is refused until the lockout ends.
-    at.text_input[0].input(PASSWORD)
-    at.button[0].click().run()
+        assert "Mot de passe incorrect" in texts(at) and "Trop d'essais" not in texts(at)
+    sign_in(at, "mauvais")  # the last free try: from now on this client waits, 30 s then doubling
+    assert "Trop d'essais depuis cette connexion : réessayez dans 30 s" in texts(at)
+    # This client now waits: even the right password is not checked until the delay ends.
+    sign_in(at, PASSWORD)
     assert "Trop d'essais" in texts(at)
     assert not at.get("file_uploader")
-    common.attempt_limiter.clear()
+    # The server restarts (its caches go): the count is read back from the file beside the audit log.
+    common._throttles.clear()
+    again = admin_app({"admin": {"password_hash": HASH}})
+    sign_in(again, PASSWORD)
+    assert "Trop d'essais" in texts(again) and not again.get("file_uploader")
+    # Another client, which has not failed, signs in at once: nobody can lock the administrator out.
+    monkeypatch.setattr(common, "client_address", lambda: "203.0.113.7")
+    other = admin_app({"admin": {"password_hash": HASH}})
+    sign_in(other, PASSWORD)
+    assert not other.exception
+    assert other.get("file_uploader")
 
 
 def test_the_right_password_opens_the_import_form(admin_app):
-    from dashboard import common
-
-    common.attempt_limiter.clear()
     at = admin_app({"admin": {"password_hash": HASH}})
     at.text_input[0].input(PASSWORD)
     at.button[0].click().run()
@@ -85,9 +97,6 @@ def test_the_right_password_opens_the_import_form(admin_app):
 def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
     import os
 
-    from dashboard import common
-
-    common.attempt_limiter.clear()
     events = tmp_path / "evenements.csv"
     events.write_text("event_id;project_id;kind;date_start;date_precision\n"
                       ";faradae;deployed;01/02/2024;month\n", encoding="cp1252")
@@ -104,26 +113,86 @@ def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
     assert any("8/28" in c.value for c in at.caption)  # deployment outcome now known for 8 projects
 
 
+READING_NEEDS_LOGIN = {"admin": {"password_hash": HASH}, "access": {"require_login": True}}
+EVERY_PAGE = ["vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute",
+              "editions", "sources", "presentation", "administration"]
+
+
+def assert_only_the_sign_in_form(at, where: str) -> None:
+    assert not at.exception, where
+    assert "connectez-vous pour le consulter" in texts(at), where
+    assert at.text_input and at.text_input[0].label == "Mot de passe administrateur", where
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not at.get("deck_gl_json_chart"), where
+    assert not at.get("iframe") and not at.get("file_uploader"), where
+
+
 def test_reading_can_require_login(monkeypatch, reference_db_path):
     monkeypatch.setenv("QMI_DB", str(reference_db_path))
     at = AppTest.from_file("../app.py", default_timeout=90)
-    at.secrets["admin"] = {"password_hash": HASH}
-    at.secrets["access"] = {"require_login": True}
+    for key, value in READING_NEEDS_LOGIN.items():
+        at.secrets[key] = value
     at.run()
+    assert_only_the_sign_in_form(at, "home")
+    for name in EVERY_PAGE:  # a deep link to any page, and the slideshow
+        at.query_params["projet"] = "faradae"
+        at.switch_page(f"dashboard/{name}.py").run()
+        assert_only_the_sign_in_form(at, name)
+    at.query_params["present"] = "1"
+    at.switch_page("dashboard/vue_ensemble.py").run()
+    assert_only_the_sign_in_form(at, "?present=1")
+    # Signed in, the page asked for is there.
+    del at.query_params["present"]
+    at.switch_page("dashboard/projets.py").run()
+    sign_in(at, PASSWORD)
     assert not at.exception
-    assert not at.metric  # no KPI shown before sign-in
-    assert "Connectez-vous" in texts(at)
+    assert "Faradae" in " ".join(h.value for kind in (at.title, at.header, at.subheader) for h in kind)
 
 
-def test_limiter_window_and_lockout():
-    limiter = auth.AttemptLimiter(max_failures=3, window_seconds=10, lockout_seconds=60)
-    limiter.record_failure("s", now=0)
-    limiter.record_failure("s", now=20)  # the first one left the window
-    assert limiter.seconds_locked("s", now=21) == 0
-    limiter.record_failure("s", now=21)
-    limiter.record_failure("s", now=22)
-    assert limiter.seconds_locked("s", now=23) == pytest.approx(59)
-    assert limiter.seconds_locked("s", now=90) == 0
+@pytest.mark.parametrize("name", EVERY_PAGE)
+def test_every_page_script_checks_access_by_itself(monkeypatch, reference_db_path, name):
+    """A page run without app.py (whatever runs it) still shows only the sign-in form."""
+    monkeypatch.setenv("QMI_DB", str(reference_db_path))
+    at = AppTest.from_file(f"../dashboard/{name}.py", default_timeout=90)
+    for key, value in READING_NEEDS_LOGIN.items():
+        at.secrets[key] = value
+    at.query_params["projet"] = "faradae"
+    at.run()
+    assert_only_the_sign_in_form(at, name)
+
+
+def test_throttle_delay_grows_per_client_and_is_kept_across_restarts(tmp_path):
+    path = tmp_path / "signin_attempts.json"
+    throttle = auth.SignInThrottle(path, free_failures=3, base_delay=30, max_delay=100)
+    waits = [throttle.record_failure("198.51.100.1", "admin", now=1000 + i) for i in range(6)]
+    assert waits == [0, 0, 30, 60, 100, 100]  # free tries, then doubling, capped
+    assert throttle.seconds_to_wait("198.51.100.1", "admin", now=1050) == pytest.approx(55)
+    assert throttle.seconds_to_wait("198.51.100.1", "admin", now=1106) == 0  # the delay has run out
+    assert throttle.seconds_to_wait("198.51.100.2", "admin", now=1006) == 0  # another client is free
+    restarted = auth.SignInThrottle(path, free_failures=3, base_delay=30, max_delay=100)
+    assert restarted.seconds_to_wait("198.51.100.1", "admin", now=1050) == pytest.approx(55)
+    assert "198.51.100.1" not in path.read_text()  # addresses are stored hashed
+    restarted.record_success("198.51.100.1", "admin")
+    assert restarted.seconds_to_wait("198.51.100.1", "admin", now=1050) == 0
+
+
+def test_throttle_account_under_attack_slows_failed_clients_not_new_ones(tmp_path):
+    throttle = auth.SignInThrottle(tmp_path / "t.json", account_failures=10, account_window=600, account_delay=300)
+    for i in range(10):  # ten addresses, one wrong password each: none alone past its free tries
+        throttle.record_failure(f"192.0.2.{i}", "admin", now=1000 + i)
+    assert throttle.seconds_to_wait("192.0.2.0", "admin", now=1010) == pytest.approx(290)
+    assert throttle.seconds_to_wait("192.0.2.99", "admin", now=1010) == 0  # never failed: may sign in
+    assert throttle.seconds_to_wait("192.0.2.0", "other", now=1010) == 0  # per account
+
+
+def test_throttle_keeps_working_when_its_file_cannot_be_written(tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    throttle = auth.SignInThrottle(blocked / "signin_attempts.json", free_failures=1, base_delay=10)
+    assert throttle.record_failure("198.51.100.1", "admin", now=0) == 10
+    assert throttle.seconds_to_wait("198.51.100.1", "admin", now=5) == 5
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text("{not json")
+    assert auth.SignInThrottle(damaged).seconds_to_wait("198.51.100.1", "admin") == 0
 
 
 def test_password_hash_round_trip_and_malformed_hashes():
@@ -142,3 +211,19 @@ def test_hash_password_command():
     short = subprocess.run([sys.executable, "-m", "qmi_metrics", "hash-password", "--stdin"], input="court\n",
                            capture_output=True, text=True, cwd=REPO, timeout=60)
     assert short.returncode == 2
+
+
+def test_unreadable_secrets_close_the_dashboard(monkeypatch, reference_db_path, tmp_path):
+    """A secrets file that exists but does not parse must not open reading to everyone."""
+    from streamlit import config
+
+    broken = tmp_path / "secrets.toml"
+    broken.write_text('[access]\nrequire_login = true\n[admin\npassword_hash = "x"\n', encoding="utf-8")
+    monkeypatch.setenv("QMI_DB", str(reference_db_path))
+    monkeypatch.setattr(config, "get_option", lambda name, _get=config.get_option:
+                        [str(broken)] if name == "secrets.files" else _get(name))
+    monkeypatch.setattr("streamlit.secrets._secrets", None, raising=False)
+    at = AppTest.from_file("../app.py", default_timeout=90).run()
+    assert not at.exception
+    assert "illisible" in texts(at)
+    assert not at.metric and not at.dataframe and not at.get("plotly_chart")

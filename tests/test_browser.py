@@ -5,6 +5,7 @@ Skips where /usr/bin/chromium is absent, unless QMI_BROWSER_TESTS=required (set 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -52,28 +53,39 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(reference_db_path):
+@contextlib.contextmanager
+def serving(database: Path, *options: str):
+    """The app on a free loopback port over `database`, yielding its address once /_stcore/health answers."""
     port = free_port()
-    env = {**os.environ, "QMI_DB": str(reference_db_path)}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *options],
+        cwd=REPO, env={**os.environ, "QMI_DB": str(database)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)  # polled often: some tests must visit right after the start
+        else:
+            pytest.fail("the Streamlit server did not answer /_stcore/health within 60 s")
+        yield url
+    finally:
+        process.terminate()
         try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("the Streamlit server did not answer /_stcore/health within 60 s")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(reference_db_path):
+    with serving(reference_db_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import geo
 from qmi_metrics.filters import Filters
+from markdown_text import shown
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -185,7 +186,7 @@ def layers(at: AppTest) -> dict[str, dict]:
 
 
 def texts(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+    return shown("\n".join([m.value for m in at.markdown] + [c.value for c in at.caption]))
 
 
 def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, reference_db_path):

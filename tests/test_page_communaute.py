@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import community
 from qmi_metrics.filters import Filters
+from markdown_text import shown
 
 # data/community_events.csv: one meeting in each commune of edition 1.
 MEETINGS = {"92071": ("novembre 2023", 50), "93051": ("février 2024", 90), "92048": ("novembre 2024", 60),
@@ -71,8 +72,8 @@ def open_page(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
 
 
 def plain(text: str) -> str:
-    """French typography's no-break spaces as plain spaces, for readable expectations."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
+    """What the reader sees (Markdown escapes gone), no-break spaces as plain spaces, for readable expectations."""
+    return shown(text).replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def number(text: str) -> int:
@@ -110,7 +111,7 @@ def test_edition_1_shows_four_meetings_and_the_gap_with_the_report(monkeypatch, 
 
 def test_edition_1_diagnostics_say_attendance_is_not_published(monkeypatch, reference_db_path):
     at = open_page(monkeypatch, reference_db_path)
-    page = "\n".join(m.value for m in at.markdown)
+    page = shown("\n".join(m.value for m in at.markdown))
     assert "nombre de participants connu pour 0 sur 14" in page
     assert "n'est pas publié : seules les moyennes et le total ci-dessous le sont" in page
     pivot = next(d.value for d in at.dataframe if "marche sensible" in d.value.columns)

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import db, kpis, projects
 from qmi_metrics.filters import Filters
+from markdown_text import shown
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
@@ -187,13 +188,13 @@ def plotly_specs(at) -> list[dict]:
 
 
 def texts(at) -> str:
-    return "\n".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning])
+    return shown("\n".join(e.value for e in [*at.markdown, *at.caption, *at.info, *at.warning]))
 
 
 def test_page_on_the_reference_edition_1(deploiement, reference_db_path):
     at = deploiement(reference_db_path)
     assert not at.exception
-    cards = {m.label: m.value for m in at.metric}
+    cards = {shown(m.label): m.value for m in at.metric}
     assert set(cards) == {"Taux de déploiement", "Délai moyen de déploiement", "Projets sélectionnés",
                           "Fiches évaluation produites"}
     everything = texts(at)

@@ -15,6 +15,7 @@ from qmi_metrics import db, kpis, programme
 from qmi_metrics.filters import Filters
 
 from apptest_views import render_every_view
+from markdown_text import shown
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
@@ -137,7 +138,7 @@ def test_page_lists_the_library_per_domain(evaluation, reference_db_path):
     at = evaluation(reference_db_path)
     assert not at.exception
     # 21 shipped of the report's "plus de 60": the card shows the published size, the caption the coverage.
-    assert {m.label: m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "plus de 60"
+    assert {shown(m.label): m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "plus de 60"
     assert any("couverture 21/60" in c.value for c in at.caption)
     assert any("La bibliothèque complète n'est pas publique" in m.value and "+60 INDICATEURS" in m.value
                for m in at.markdown)
@@ -162,8 +163,8 @@ def test_page_shows_who_follows_what_and_the_surveys(evaluation, reference_db_pa
                for i in at.info)
     assert any("Traction commerciale" in m.value for m in at.markdown)
     # Surveys: the 80 % top motive, 6/10, and skills and outlook 100 %, 50 %, 100 %, each with its quote.
-    assert any(f"« Porter des innovations locales » (80{NBSP}%)" in c.value for c in at.caption)
-    assert {m.label: m.value for m in at.metric}["Frein du financement (note des porteurs)"] == "6/10"
+    assert any(f"« Porter des innovations locales » (80{NBSP}%)" in shown(c.value) for c in at.caption)
+    assert {shown(m.label): m.value for m in at.metric}["Frein du financement (note des porteurs)"] == "6/10"
     survey = [df for df in tables(at, "citation") if "résultat" in df.columns]
     motives = next(df for df in survey if "Porter des innovations locales" in set(df["résultat"])).set_index("résultat")
     assert motives.loc["Porter des innovations locales", "valeur"] == f"80{NBSP}%"
@@ -196,7 +197,7 @@ def test_synthetic_series_are_drawn_per_month_from_the_rollup(evaluation, demo_d
         con.close()
     per_month = next(df for df in tables(at, "projets mesurés"))
     assert per_month["mesures"].sum() == raw  # the roll-up loses no measurement
-    cards = {m.label: m.value for m in at.metric}
+    cards = {shown(m.label): m.value for m in at.metric}
     assert cards["Mesures d'indicateurs publiées"].replace(NBSP, "").replace("\u00a0", "") == str(raw)
 
 

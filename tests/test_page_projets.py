@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import db, projects, queries
 from qmi_metrics.filters import Filters
+from markdown_text import shown
 
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
 
@@ -141,7 +142,7 @@ def test_address_opens_purples_detail(projets, reference_db_path):
     assert not at.exception
     assert at.selectbox(key="projet_choice").value == "purple"
     assert [s.value for s in at.subheader][0] == "Purple"
-    facts = next(m.value for m in at.markdown if "**Déploiement**" in m.value)
+    facts = shown(next(m.value for m in at.markdown if "**Déploiement**" in m.value))
     assert "**Déploiement** : novembre 2024 (17,1\u00a0mois après le début de l'accompagnement, juin 2023)" in facts
     assert "**Défi** : Espaces publics et services urbains" in facts
     texts = [m.value for m in at.markdown]
@@ -163,7 +164,7 @@ def test_picking_a_project_writes_the_address(projets, reference_db_path):
     at.selectbox(key="projet_choice").set_value("pelican").run()
     assert not at.exception
     assert at.query_params["projet"] == "pelican"
-    facts = next(m.value for m in at.markdown if "**Déploiement**" in m.value)
+    facts = shown(next(m.value for m in at.markdown if "**Déploiement**" in m.value))
     assert "**Déploiement** : été 2024" in facts  # dated to a season: no delay in months
 
 
