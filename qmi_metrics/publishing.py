@@ -718,7 +718,12 @@ def _sync_audit_file(db_path: Path) -> None:
 def audit_entries(db_path) -> list[dict]:
     """Every import and rollback of this database, oldest first: audit.jsonl, completed by the database's table."""
     db_path = Path(db_path)
-    entries = _read_audit_file(db_path)
+    try:
+        entries = _read_audit_file(db_path)
+    except (OSError, UnicodeDecodeError) as error:  # e.g. a folder at its path: the database's own table still tells
+        print(f"journal d'audit illisible, historique tiré de la base / unreadable audit log, history from the "
+              f"database: {audit_path(db_path)} ({error.__class__.__name__})", file=sys.stderr)
+        entries = []
     logged = {e["entry_id"] for e in entries}
     entries += [e for e in _database_audit(db_path) if e["entry_id"] not in logged]
     return entries

@@ -19,9 +19,17 @@ PREFIX = "'"
 _SIGNED_NUMBER = re.compile(r"^[+-][\d\s\u00a0\u202f.,]*\d[\d\s\u00a0\u202f.,]*%?$")
 
 
+# Control characters an xlsx cannot hold (openpyxl raises on them, and the whole export is lost).
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def neutralise(value):
-    """The value for a spreadsheet cell: a dangerous text prefixed with ', anything else unchanged."""
-    if isinstance(value, str) and value.startswith(DANGEROUS) and not _SIGNED_NUMBER.match(value):
+    """The value for a spreadsheet cell: a dangerous text prefixed with ', control characters that would
+    break the file (the import refuses them; data/ could still hold one) made spaces, anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    value = _UNWRITABLE.sub(" ", value)
+    if value.startswith(DANGEROUS) and not _SIGNED_NUMBER.match(value):
         return PREFIX + value
     return value
 

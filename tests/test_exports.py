@@ -46,6 +46,7 @@ def test_neutralise_rule():
                   "-35 %", ""):
         assert neutralise(value) is value or neutralise(value) == value
     assert unneutralise("'t Hooft") == "'t Hooft" and unneutralise("'") == "'"
+    assert neutralise("bip\x07 fin\x1f") == "bip  fin " and neutralise("a\tb\nc") == "a\tb\nc"
     frame = safe_frame(pd.DataFrame({"n": [-1, 2], "x": [-1.5, 2.0], "t": ["=1+1", "ok"], "=col": ["a", -3]}))
     assert frame["n"].tolist() == [-1, 2] and frame["x"].tolist() == [-1.5, 2.0]
     assert frame["t"].tolist() == ["'=1+1", "ok"] and list(frame.columns)[3] == "'=col" and frame.iloc[1, 3] == -3
@@ -211,3 +212,14 @@ def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path)
                                                           "removed": 0}
         csv_back = importing.read_file(common.to_csv(rows), "export.csv", "projects")
         assert importing.prepare(con, csv_back, "projects", "upsert").counts["projects"].as_dict()["unchanged"] == len(rows)
+
+
+def test_a_control_character_in_the_data_does_not_lose_the_excel_export():
+    import io
+
+    import openpyxl
+
+    from dashboard.common import to_excel
+
+    book = openpyxl.load_workbook(io.BytesIO(to_excel(pd.DataFrame({"nom": ["bip\x07", "ok"], "n": [1, 2]}))))
+    assert [c.value for c in book.active["A"]] == ["nom", "bip ", "ok"]

@@ -113,6 +113,10 @@ def test_an_audit_log_that_is_a_folder_is_named(database, tmp_path):
                "--db", database)
     assert_refused(done, database, before, "le journal d'audit", audit)
     assert "(c'est un dossier) : rien n'a été publié ; remplacez-le par un fichier ou supprimez-le" in done.stderr
+    # history still answers, from the database's own audit table, and says why the log was not read
+    shown = run("history", "--db", database, "--format", "json")
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
+    assert "journal d'audit illisible" in shown.stderr and json.loads(shown.stdout)
 
 
 def test_a_read_only_versions_folder_refuses_before_publishing(database, tmp_path, unwritable):
