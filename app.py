@@ -2,30 +2,19 @@
 
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, registry
 from qmi_metrics import presentation, slideshow
 
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
-PAGES = {
-    "Programme": [
-        st.Page("dashboard/vue_ensemble.py", title="Vue d'ensemble", icon=":material/home:", default=True),
-        st.Page("dashboard/carte.py", title="Carte des quartiers", icon=":material/map:"),
-        st.Page("dashboard/projets.py", title="Projets", icon=":material/science:"),
-        st.Page("dashboard/thematiques.py", title="Thématiques", icon=":material/label:"),
-        st.Page("dashboard/deploiement.py", title="Déploiement", icon=":material/rocket_launch:"),
-        st.Page("dashboard/evaluation.py", title="Évaluation", icon=":material/straighten:"),
-        st.Page("dashboard/communaute.py", title="Communauté", icon=":material/groups:"),
-    ],
-    "Méthode": [
-        st.Page("dashboard/editions.py", title="Éditions", icon=":material/calendar_month:"),
-        st.Page("dashboard/sources.py", title="Sources et écarts", icon=":material/fact_check:"),
-    ],
-}
-PRESENTATION = st.Page("dashboard/presentation.py", title="Mode présentation", icon=":material/slideshow:")
-PAGES["Présenter"] = [PRESENTATION]
-ADMINISTRATION = st.Page("dashboard/administration.py", title="Administration", icon=":material/admin_panel_settings:")
-PAGES["Gestion"] = [ADMINISTRATION]
+# The pages of dashboard/registry.py, titled in the reader's language (the sidebar's switch, else ?lang=).
+language = common.lang()
+BY_NAME = {spec.name: st.Page(spec.file, title=spec.title(language), icon=spec.icon, default=spec.default)
+           for spec in registry.PAGES}
+PAGES: dict[str, list] = {}
+for spec in registry.PAGES:
+    PAGES.setdefault(registry.section_title(spec.section, language), []).append(BY_NAME[spec.name])
+PRESENTATION = BY_NAME["presentation"]
 # A missing, broken or foreign database file: every address shows what is wrong and what to do, and
 # the next run after a good file is published at the path serves the data again.
 problem = common.database_problem()

@@ -17,7 +17,6 @@ up within CONNECT_GRACE_MS of a goto), ends the wait as an error instead.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import shutil
@@ -126,20 +125,15 @@ def private_copy(db: Path):
 
 # --- the app's pages ----------------------------------------------------------------------------
 
-def app_pages(app: Path = REPO_DIR / "app.py") -> list[dict]:
-    """Every st.Page("dashboard/x.py", title=...) of app.py, in order: name (file stem), title, url path
-    ("" for the default page: its address is the root), whether the sidebar is hidden on it."""
-    pages = []
-    for node in ast.walk(ast.parse(app.read_text())):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args \
-                and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("dashboard/"):
-            keywords = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-            name = Path(node.args[0].value).stem
-            pages.append({"line": (node.lineno, node.col_offset), "name": name, "title": keywords.get("title", name),
-                          "path": "" if keywords.get("default") else keywords.get("url_path", name),
-                          "sidebar": name != "presentation"})  # the slideshow hides the sidebar (app.py)
-    pages.sort(key=lambda p: (p["path"] != "", p.pop("line")))  # the default page, then source order
-    return pages
+def app_pages() -> list[dict]:
+    """The app's pages as dashboard/registry.py declares them, in order: name (file stem), French title, url
+    path ("" for the default page: its address is the root), whether the sidebar is shown on it."""
+    from dashboard import registry
+
+    pages = [{"name": spec.name, "title": spec.title_fr, "path": spec.url_path,
+              "sidebar": spec.name != "presentation"}  # the slideshow hides the sidebar (app.py)
+             for spec in registry.PAGES]
+    return sorted(pages, key=lambda p: p["path"] != "")  # the default page, then the declared order
 
 
 def page_url(base: str, path: str, query: str = "") -> str:

@@ -21,8 +21,9 @@ import scales  # noqa: E402  (puts the repository on sys.path)
 # benchmarks/ must not shadow the app's modules on sys.path (benchmarks/pages.py, scales…).
 sys.path[:] = [str(scales.REPO_DIR)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-PAGES = ("vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute", "editions",
-         "sources", "presentation", "administration")
+from dashboard import registry  # noqa: E402
+
+PAGES = registry.NAMES
 
 
 def main() -> int:

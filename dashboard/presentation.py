@@ -7,15 +7,13 @@ self-contained HTML document (qmi_metrics.slideshow): advancing does not rerun t
 fetched from the network, so it plays on a laptop without internet.
 """
 
-from pathlib import Path
-
 import streamlit as st
 
-from dashboard import common
+from dashboard import common, registry
 from qmi_metrics import presentation, slideshow
 from qmi_metrics.filters import Filters
 
-PAGE_PATHS = tuple(path.stem for path in Path(__file__).parent.glob("*.py"))  # each page's url_path is its file name
+PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

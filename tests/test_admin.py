@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import auth
+from dashboard import registry
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "un mot de passe assez long"
@@ -114,8 +115,7 @@ def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
 
 
 READING_NEEDS_LOGIN = {"admin": {"password_hash": HASH}, "access": {"require_login": True}}
-EVERY_PAGE = ["vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute",
-              "editions", "sources", "presentation", "administration"]
+EVERY_PAGE = list(registry.NAMES)
 
 
 def assert_only_the_sign_in_form(at, where: str) -> None:

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from dashboard import registry
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO / "tests" / "screenshots"
@@ -111,6 +113,11 @@ def open_and_wait(page, url: str) -> None:
     page.wait_for_selector(FINISHED, timeout=60_000)
 
 
+def test_the_browser_pages_are_the_registry_s():
+    """Every page of the registry (but the slideshow, tested on its own) is opened above."""
+    assert [path for path, *_ in PAGES] == [spec.url_path for spec in registry.PAGES if spec.name != "presentation"]
+
+
 @pytest.mark.parametrize("path, title, has_chart, has_map", PAGES, ids=[p[0] or "accueil" for p in PAGES])
 def test_every_page_renders(server, page, path, title, has_chart, has_map):
     open_and_wait(page, f"{server}/{path}?edition=1")
@@ -168,6 +175,11 @@ def test_english_switch_changes_the_labels(server, page):
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert "Laureate communes" in [" ".join(label.split()) for label in labels], labels
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Communes").count() >= 1
+    # The navigation follows the language too (dashboard/registry.py's English titles and sections).
+    navigation = page.locator('[data-testid="stSidebarNav"]')
+    for title in ("Overview", "District map", "Sources and discrepancies", "Method"):
+        assert navigation.get_by_text(title, exact=True).count() == 1, title
+    assert navigation.get_by_text("Vue d'ensemble").count() == 0
 
 
 def test_switching_language_keeps_the_filters(server, page):

@@ -18,13 +18,13 @@ from streamlit.testing.v1 import AppTest
 from qmi_metrics import auth, db, importing, queries, rollups
 from qmi_metrics.filters import Filters
 from qmi_metrics.spreadsheet import neutralise, safe_frame, unneutralise
+from dashboard import registry
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 POISON = ('=HYPERLINK("http://x";"a")', '+(HYPERLINK("http://x"&B2;"Cliquez ici"))', "-(1+1)", "@SUM(1)", "\tx",
           "\rx")
 PASSWORD = "un mot de passe assez long"
-PAGES = ["vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute", "editions",
-         "sources"]
+PAGES = [name for name in registry.NAMES if name not in ("presentation", "administration")]  # the reading pages
 # Data text the pages show in tables: each gets a formula in front of what it said.
 POISONED = {
     "projects": ("name", "operator", "subtype_fr", "description_fr", "lessons_fr"),

@@ -16,10 +16,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import db, loader
+from dashboard import registry
 
-PAGES = ["dashboard/vue_ensemble.py", "dashboard/carte.py", "dashboard/projets.py", "dashboard/thematiques.py",
-         "dashboard/deploiement.py", "dashboard/evaluation.py", "dashboard/communaute.py", "dashboard/editions.py",
-         "dashboard/sources.py", "dashboard/presentation.py", "dashboard/administration.py"]
+PAGES = list(registry.FILES)
 
 
 def sha256(path: Path) -> str:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
+from dashboard import registry
 
 MARK = "qmifuzz"
 # Each carries MARK, so that what the page shows of it can be found.
@@ -44,9 +45,7 @@ VALID = {
     "base": ["https://qmi.example.org/tdb", "javascript:alert(1)"],
 }
 REPEATED = ("commune", "theme", "status")
-PAGES = ["dashboard/vue_ensemble.py", "dashboard/carte.py", "dashboard/projets.py", "dashboard/thematiques.py",
-         "dashboard/deploiement.py", "dashboard/evaluation.py", "dashboard/communaute.py", "dashboard/editions.py",
-         "dashboard/sources.py", "dashboard/presentation.py", "dashboard/administration.py"]
+PAGES = list(registry.FILES)
 
 no_surrogates = st.characters(exclude_categories=("Cs",))
 random_text = st.text(alphabet=no_surrogates, max_size=40) | st.text(alphabet=no_surrogates, min_size=200, max_size=600)

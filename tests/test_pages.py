@@ -7,9 +7,9 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics import db, filters, formatting, kpis
 from qmi_metrics.filters import Filters
+from dashboard import registry
 
-PAGES = ["vue_ensemble", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute", "editions",
-         "sources"]
+PAGES = [name for name in registry.NAMES if name not in ("presentation", "administration")]  # the reading pages
 
 
 def views(db_path):
