@@ -19,8 +19,8 @@ UNKNOWN_COLOUR = [153, 153, 153]
 STATUS_COLOURS = dict(zip(
     ("deployed", "started", "tested", "stopped", "agreement_signed", "selected", "continued", "evaluated"),
     common.PALETTE))
-# The map tells statuses apart by symbol; common.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
-MAP_STATUS_SYMBOLS = {**common.STATUS_SYMBOLS, "tested": "◉"}
+# The map tells statuses apart by symbol; formatting.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
+MAP_STATUS_SYMBOLS = {**formatting.STATUS_SYMBOLS, "tested": "◉"}
 TOOLTIP = {
     "html": "<b>{tip_title}</b><div style='white-space:pre-line;max-width:320px'>{tip_body}</div>",
     "style": {"backgroundColor": "#ffffff", "color": "#1a1a1a", "border": "1px solid #888", "fontSize": "13px"},

@@ -26,8 +26,6 @@ _LOG = logging.getLogger("qmi")
 
 # Okabe–Ito: distinguishable by colour-blind readers; charts also carry text labels.
 PALETTE = figures.PALETTE
-STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
-                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
 
 
 @dataclass(frozen=True)
@@ -277,8 +275,8 @@ def lang() -> str:
 
 
 def tr(fr: str, en: str) -> str:
-    """The text in the reader's language."""
-    return en if lang() == "en" else fr
+    """The text in the reader's language (formatting.tr bound to this session's language)."""
+    return formatting.tr(lang(), fr, en)
 
 
 def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
@@ -292,7 +290,7 @@ def fmt_date(day, precision: str | None = "day") -> str:
 def status_label(status: str | None) -> str:
     if status is None:
         return formatting.NOT_KNOWN[lang()]
-    return f"{STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
+    return f"{formatting.STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
 
 
 def theme_label(slug: str | None) -> str:

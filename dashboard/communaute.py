@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import common
 from qmi_metrics import community, escape, figures, formatting, reconcile
+from qmi_metrics.formatting import known
 from qmi_metrics.filters import Filters
 
 view = common.page(
@@ -37,10 +38,6 @@ def data(version: str, filters: Filters) -> dict:
 
 
 # --- small formatters -----------------------------------------------------------------------------------
-
-def known(value) -> bool:
-    return value is not None and not pd.isna(value)
-
 
 def date_text(day, precision) -> str:
     return common.fmt_date(day, precision) if known(day) else NOT_KNOWN

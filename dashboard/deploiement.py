@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import common
 from qmi_metrics import escape, figures, formatting, projects
+from qmi_metrics.formatting import plural
 from qmi_metrics.filters import Filters
 
 CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
@@ -33,10 +34,6 @@ def delays(version: str, filters: Filters) -> pd.DataFrame:
 
 def not_known() -> str:
     return formatting.NOT_KNOWN[common.lang()]
-
-
-def plural(n: int, singular: str, plural_form: str) -> str:
-    return singular if n < 2 else plural_form
 
 
 # --- per commune, per défi ---------------------------------------------------------------------------
@@ -111,7 +108,7 @@ def render_board(frame: pd.DataFrame) -> None:
     for column, key in zip(st.columns(len(board)), board):
         names = board[key]
         with column:
-            st.markdown(f"**{common.STATUS_SYMBOLS[key]} "
+            st.markdown(f"**{formatting.STATUS_SYMBOLS[key]} "
                         f"{common.tr(*BOARD_TITLES[key])} ({len(names)})**")
             listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else common.tr("_aucun_", "_none_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import common
 from qmi_metrics import escape, figures, formatting, projects, queries, reports
+from qmi_metrics.formatting import plural
 from qmi_metrics.filters import Filters
 
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
@@ -55,9 +56,9 @@ def not_known() -> str:
     return formatting.NOT_KNOWN[common.lang()]
 
 
-def known(value) -> str:
+def or_not_known(value) -> str:
     """The value as text, « non renseigné » when NULL."""
-    return not_known() if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return str(value) if formatting.known(value) else not_known()
 
 
 def localised(row, column: str):
@@ -69,16 +70,12 @@ def localised(row, column: str):
 
 def md(text) -> str:
     """Data shown as typed inside Markdown (escape.markdown), « non renseigné » when NULL."""
-    return escape.markdown(known(text), lines=True)
+    return escape.markdown(or_not_known(text), lines=True)
 
 
 def colon() -> str:
     """French puts a space before a colon, English does not."""
     return common.tr(" : ", ": ")
-
-
-def plural(n: int, singular: str, plural_form: str) -> str:
-    return singular if n < 2 else plural_form
 
 
 def detail_link(project_id: str) -> str:
@@ -95,11 +92,11 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     columns = {
         common.tr("projet", "project"): frame["name"],
         common.tr("fiche", "details"): [detail_link(pid) for pid in frame["project_id"]],
-        common.tr("porteur", "operator"): frame["operator"].map(known),
-        "commune": frame["commune"].map(known),
-        common.tr("famille", "family"): frame["family_en" if en else "family_fr"].map(known),
-        "type": frame["type_en" if en else "type_fr"].map(known),
-        common.tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(known),
+        common.tr("porteur", "operator"): frame["operator"].map(or_not_known),
+        "commune": frame["commune"].map(or_not_known),
+        common.tr("famille", "family"): frame["family_en" if en else "family_fr"].map(or_not_known),
+        "type": frame["type_en" if en else "type_fr"].map(or_not_known),
+        common.tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(or_not_known),
         common.tr("statut", "status"): frame["current_status"].map(common.status_label),
         common.tr("déploiement", "deployment"): [common.fmt_date(day, precision) for day, precision
                                                  in zip(frame["deployment_date"], frame["deployment_precision"])],
@@ -159,14 +156,14 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
     st.header(common.tr("Fiche projet", "Project details"))
     requested = st.query_params.get("projet") or None
     options = list(frame["project_id"])
-    names = dict(zip(frame["project_id"], frame["name"] + " — " + frame["commune"].map(known)))
+    names = dict(zip(frame["project_id"], frame["name"] + " — " + frame["commune"].map(or_not_known)))
     outside_view = False
     if requested:
         if project_exists(version, requested):
             if requested not in options:
                 detail = project_detail(version, requested)["project"]
                 options.append(requested)
-                names[requested] = f"{detail['name']} — {known(detail['commune'])}"
+                names[requested] = f"{detail['name']} — {or_not_known(detail['commune'])}"
                 outside_view = True
             if st.session_state.get("projet_choice") != requested:
                 st.session_state["projet_choice"] = requested
@@ -272,10 +269,10 @@ def render_sites(sites: pd.DataFrame) -> None:
     table = pd.DataFrame({
         "site": sites["name"],
         common.tr("nature", "kind"): [common.tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
-        "commune": sites["commune"].map(known),
+        "commune": sites["commune"].map(or_not_known),
         common.tr("position", "position"): [common.tr(*SITE_PRECISIONS.get(p, (p, p))) for p in sites["precision"]],
-        "source": sites["source_title"].map(known),
-        common.tr("citation", "quote"): sites["source_quote"].map(known),
+        "source": sites["source_title"].map(or_not_known),
+        common.tr("citation", "quote"): sites["source_quote"].map(or_not_known),
     })
     common.table(table, "qmi_projet_sites", key="sites")
 
@@ -296,7 +293,7 @@ def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFr
         common.tr("sens souhaité", "desired direction"): [common.tr(*DIRECTIONS.get(d, (d, d))) for d in indicators["direction"]],
         common.tr("mesures", "measurements"): indicators["values_count"],
         common.tr("dernière valeur", "latest value"): last,
-        common.tr("citation", "quote"): indicators["source_quote"].map(known),
+        common.tr("citation", "quote"): indicators["source_quote"].map(or_not_known),
     })
     common.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
     series = indicators[indicators["values_count"] >= 2]

@@ -18,12 +18,11 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import escape, formatting
+from .formatting import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
 from .queries import STATUS_LABELS
 
 # Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
-                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
 STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
 # Marker symbols of the status timeline: the stage is told by its shape as well as by its row.
 STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
@@ -37,14 +36,6 @@ SHARE_SCOPES = {"projects": {"share": "projects_share", "count": "projects", "kn
 
 
 # --- language and formats -------------------------------------------------------------------------
-
-def tr(lang: str, fr: str, en: str) -> str:
-    return en if lang == "en" else fr
-
-
-def known(value) -> bool:
-    return value is not None and not (not isinstance(value, str) and pd.isna(value))
-
 
 def data_text(value) -> str:
     """A data value as plotly text (escape.plotly); empty when unknown."""

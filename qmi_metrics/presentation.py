@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import community, db, filters, formatting, geo, kpis, programme, queries, reconcile
 from .filters import Filters
+from .formatting import STATUS_SYMBOLS, tr  # noqa: F401  (also used as presentation.tr)
 
 DEFAULT_BASE_URL = "http://localhost:8501/"
 DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL = 15, 3, 600  # seconds a slide stays on screen
@@ -28,15 +29,8 @@ PROGRAMME_KPIS = ("communes_count", "candidatures_count", "projects_selected_cou
 DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count")
 COMMUNITY_KPIS = ("community_events_count", "community_participants_total", "diagnostics_people_total")
 
-# Status symbols, so that a status reads without colour (the same as the pages' ones).
-STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
-                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
 QUALIFIERS_EN = {"plus de": "more than", "près de": "nearly", "au moins": "at least", "jusqu'à": "up to",
                  "environ": "about", "en moyenne": "on average"}
-
-
-def tr(lang: str, fr: str, en: str) -> str:
-    return en if lang == "en" else fr
 
 
 # --- what a slide holds ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import community, db, escape, figures, formatting, geo, kpis, programme, projects, queries, reconcile, render
-from .figures import known, tr
+from .formatting import known, plural, tr
 from .filters import Filters, UnknownFilterValue, editions as list_editions, resolve_commune, resolve_edition
 
 # The Vue d'ensemble's cards: the headline numbers of a view.
@@ -124,10 +124,6 @@ def _text(value, lang: str) -> str:
 def _quote(text, limit: int = QUOTE_MAX) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
-def _plural(n: int, singular: str, plural: str) -> str:
-    return singular if n < 2 else plural
 
 
 def _edition_label(con, edition: int | None, lang: str) -> str:
@@ -314,7 +310,7 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
         (tr(lang, "Suite donnée", "Outcome"),
          _outcome(events, lang)),
         (tr(lang, "Indicateurs suivis", "Indicators followed"),
-         tr(lang, f"{followed} {_plural(followed, 'indicateur', 'indicateurs')}",
+         tr(lang, f"{followed} {plural(followed, 'indicateur', 'indicateurs')}",
             f"{followed} indicator{'s' if followed != 1 else ''}") if followed else _nk(lang)),
         (tr(lang, "Mesures", "Measurements"), measured),
         (tr(lang, "Critères de répliquabilité notés", "Replicability criteria scored"), f"{scored}/{len(scores)}"),
@@ -344,8 +340,8 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
         blocks.append(Chart(figure, summary, height=90 + 45 * rows))  # a sheet keeps to two pages
     undated = len(events) - len(dated)
     if undated:
-        blocks.append(Text(tr(lang, f"{undated} {_plural(undated, 'événement non daté', 'événements non datés')}.",
-                              f"{undated} undated {_plural(undated, 'event', 'events')}."), "note"))
+        blocks.append(Text(tr(lang, f"{undated} {plural(undated, 'événement non daté', 'événements non datés')}.",
+                              f"{undated} undated {plural(undated, 'event', 'events')}."), "note"))
     rows = [[figures.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
              tr(lang, *PRECISION_WORDS[row.date_precision]) if known(row.date_precision) else "—",
              " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or _nk(lang)]
@@ -550,7 +546,7 @@ def _project_blocks(con, view: Filters, lang: str) -> list:
     blocks: list = [Heading(tr(lang, "Projets", "Projects"), 2)]
     if not rows:
         return blocks + [Text(tr(lang, "Aucun projet dans cette vue.", "No project in this view."))]
-    blocks.append(Text(tr(lang, f"{len(rows)} {_plural(len(rows), 'projet', 'projets')}.", f"{len(rows)} project(s).")))
+    blocks.append(Text(tr(lang, f"{len(rows)} {plural(len(rows), 'projet', 'projets')}.", f"{len(rows)} project(s).")))
     blocks.append(Table([tr(lang, "Projet", "Project"), "Commune", tr(lang, "Famille", "Family"), "Type",
                          tr(lang, "Défi", "Challenge"), tr(lang, "Statut", "Status"),
                          tr(lang, "Déploiement", "Deployment")], rows, whole=(0, 1)))
@@ -1097,7 +1093,7 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
                "No project recorded for this commune in this edition.")]
         count = len(project_list)
         # A long commune name is cut so that the count stays on the title's one line.
-        slides.append(Slide(f"{_quote(row.commune, 27)} — {count} {tr(lang, _plural(count, 'projet', 'projets'), 'project' if count == 1 else 'projects')}",
+        slides.append(Slide(f"{_quote(row.commune, 27)} — {count} {tr(lang, plural(count, 'projet', 'projets'), 'project' if count == 1 else 'projects')}",
                             "commune", subtitle=subtitle, items=items))
     community_cards = [card(results[i], lang) for i in COMMUNITY if i in results]
     events = community.events(con, view)
