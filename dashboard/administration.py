@@ -60,18 +60,21 @@ mode = right.selectbox(common.tr("Mode", "Mode"), importing.MODES, key="import_m
 upload = st.file_uploader(common.tr("Fichier (.xlsx ou .csv)", "File (.xlsx or .csv)"), type=["xlsx", "csv"],
                           key="import_file")
 
+def report(problems: list[importing.Problem], message: str) -> pd.DataFrame:
+    """Errors or warnings of a file, one row each, where the spreadsheet shows them."""
+    return pd.DataFrame([{
+        common.tr("feuille", "sheet"): p.sheet, common.tr("ligne", "row"): p.row, common.tr("colonne", "column"): p.column,
+        common.tr("valeur", "value"): p.value, message: p.expected_en if common.lang() == "en" else p.expected_fr,
+    } for p in problems])
+
+
 if upload is not None:
     parsed = importing.read_file(upload.getvalue(), upload.name, table)
     prepared = importing.prepare(common.connection(), parsed, table, mode)
     if not prepared.ok:
         st.error(common.tr(f"{len(prepared.problems)} problème(s) : rien ne sera écrit. Corrigez le fichier et recommencez.",
                            f"{len(prepared.problems)} problem(s): nothing will be written. Fix the file and try again."))
-        problems = pd.DataFrame([{
-            common.tr("feuille", "sheet"): p.sheet, common.tr("ligne", "row"): p.row, common.tr("colonne", "column"): p.column,
-            common.tr("valeur", "value"): p.value,
-            common.tr("attendu", "expected"): p.expected_en if common.lang() == "en" else p.expected_fr,
-        } for p in prepared.problems])
-        common.table(problems, "qmi_import_problemes", key="problems")
+        common.table(report(prepared.problems, common.tr("attendu", "expected")), "qmi_import_problemes", key="problems")
     else:
         counts = pd.DataFrame([{"table": name, **c.as_dict()} for name, c in prepared.counts.items()])
         st.success(common.tr("Fichier valide. Voici ce que l'import changerait :", "Valid file. This is what the import would change:"))
@@ -82,11 +85,8 @@ if upload is not None:
             count = len(prepared.warnings)
             st.warning(common.tr(f"{count} avertissement(s) : l'import est accepté, vérifiez ces lignes.",
                                  f"{count} warning(s): the import is accepted, check these rows."))
-            common.table(pd.DataFrame([{
-                common.tr("ligne", "row"): w.row, common.tr("colonne", "column"): w.column,
-                common.tr("valeur", "value"): w.value,
-                common.tr("avertissement", "warning"): w.expected_en if common.lang() == "en" else w.expected_fr,
-            } for w in prepared.warnings]), "qmi_import_avertissements", key="warnings")
+            common.table(report(prepared.warnings, common.tr("avertissement", "warning")), "qmi_import_avertissements",
+                         key="warnings")
         if st.button(common.tr("Publier cette version", "Publish this version"), type="primary"):
             try:
                 result = publishing.publish_import(db_path, parsed, table, mode, by=user, source_name=upload.name)
