@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import common, registry
-from qmi_metrics import presentation, slideshow
+from qmi_metrics.outputs import deck, slideshow
 
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
@@ -26,7 +26,7 @@ if problem:
     common.unavailable_page(problem)
     st.stop()
 common.require_access()
-if presentation.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path:
+if deck.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path:
     # ?present=1 on any page: the same view as a slideshow, filters kept.
     st.switch_page(PRESENTATION, query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
 if navigation.url_path == PRESENTATION.url_path:

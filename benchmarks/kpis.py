@@ -4,7 +4,7 @@
 
 Views timed: the unfiltered one and one per commune (all of them at S; at M and L a fixed, seeded
 sample, said in the output). For each view: one untimed warm run, then the median of `repeat` runs of
-  - the app path: qmi_metrics.kpis.compute_all(con, Filters(...)), the whole registry as a page asks it;
+  - the app path: qmi_metrics.metrics.kpis.compute_all(con, Filters(...)), the whole registry as a page asks it;
   - the baseline: every KPI written the way an analyst would in pandas (masks, groupby, merge) over the
     raw tables, loaded once before timing (no roll-ups, no stored values).
 kpi_ms_median and pandas_ms_median are medians over the views' medians. The warm runs' results are
@@ -37,9 +37,9 @@ else:  # loaded by path from the tests: benchmarks/ must not join sys.path (its 
     sys.modules["scales"] = scales
     _spec.loader.exec_module(scales)
 
-from qmi_metrics import db  # noqa: E402
-from qmi_metrics import kpis as registry  # noqa: E402
-from qmi_metrics.filters import Filters  # noqa: E402
+from qmi_metrics.metrics import kpis as registry  # noqa: E402
+from qmi_metrics.metrics.filters import Filters  # noqa: E402
+from qmi_metrics.store import db  # noqa: E402
 
 # The raw tables the baseline reads, and their columns it needs; never the derived tables
 # (indicator_monthly, kpi_values).

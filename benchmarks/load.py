@@ -28,7 +28,6 @@ import contextlib
 import math
 import random
 import signal
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -51,8 +50,8 @@ ERROR_SAMPLES = 12
 # --- what the sessions choose from ----------------------------------------------------------------
 
 def choices_from(db: Path) -> dict:
-    from qmi_metrics import db as qmi_db
-    from qmi_metrics import filters
+    from qmi_metrics.metrics import filters
+    from qmi_metrics.store import db as qmi_db
 
     con = qmi_db.connect(db)
     try:

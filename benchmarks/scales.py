@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 
-from qmi_metrics import loader  # noqa: E402
+from qmi_metrics.store import loader  # noqa: E402
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 SCALES = ("S", "M", "L")

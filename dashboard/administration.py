@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import importing, publishing
+from qmi_metrics.admin import importing, publishing
 
 view = common.page("Administration", "Administration")
 config = common.access_config()

@@ -10,8 +10,10 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, formatting, geo, queries
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import vocabulary
+from qmi_metrics.reads import geo, queries
 
 QUARTIER_RADIUS_M = 500  # the circle drawn around a quartier's landmark: an extent, not its official perimeter
 SITE_RADIUS_PX, RING_STEP_PX, MAX_RINGS = 7, 5, 8
@@ -19,8 +21,8 @@ UNKNOWN_COLOUR = [153, 153, 153]
 STATUS_COLOURS = dict(zip(
     ("deployed", "started", "tested", "stopped", "agreement_signed", "selected", "continued", "evaluated"),
     common.PALETTE))
-# The map tells statuses apart by symbol; formatting.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
-MAP_STATUS_SYMBOLS = {**formatting.STATUS_SYMBOLS, "tested": "◉"}
+# The map tells statuses apart by symbol; vocabulary.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
+MAP_STATUS_SYMBOLS = {**vocabulary.STATUS_SYMBOLS, "tested": "◉"}
 TOOLTIP = {
     "html": "<b>{tip_title}</b><div style='white-space:pre-line;max-width:320px'>{tip_body}</div>",
     "style": {"backgroundColor": "#ffffff", "color": "#1a1a1a", "border": "1px solid #888", "fontSize": "13px"},
@@ -96,7 +98,7 @@ def on_pick() -> None:
 # --- labels ---------------------------------------------------------------------------------------------
 
 def text(value) -> str:
-    return formatting.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return vocabulary.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def rgb(hex_colour: str) -> list[int]:

@@ -19,8 +19,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from qmi_metrics import auth, db, escape, figures, filters, formatting, kpis, loader, queries, reconcile, spreadsheet
-from qmi_metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.admin import auth
+from qmi_metrics.metrics import filters, kpis, reconcile
+from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.outputs import escape, spreadsheet
+from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.reads import queries
+from qmi_metrics.store import db, loader
 
 _LOG = logging.getLogger("qmi")
 
@@ -275,8 +280,8 @@ def lang() -> str:
 
 
 def tr(fr: str, en: str) -> str:
-    """The text in the reader's language (formatting.tr bound to this session's language)."""
-    return formatting.tr(lang(), fr, en)
+    """The text in the reader's language (vocabulary.tr bound to this session's language)."""
+    return vocabulary.tr(lang(), fr, en)
 
 
 def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
@@ -289,12 +294,12 @@ def fmt_date(day, precision: str | None = "day") -> str:
 
 def status_label(status: str | None) -> str:
     if status is None:
-        return formatting.NOT_KNOWN[lang()]
-    return f"{formatting.STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
+        return vocabulary.NOT_KNOWN[lang()]
+    return f"{vocabulary.STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
 
 
 def theme_label(slug: str | None) -> str:
-    return theme_labels(data_version(), lang()).get(slug, formatting.NOT_KNOWN[lang()])
+    return theme_labels(data_version(), lang()).get(slug, vocabulary.NOT_KNOWN[lang()])
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -7,9 +7,12 @@ import plotly.express as px
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import community, escape, figures, formatting, reconcile
-from qmi_metrics.formatting import known
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import reconcile
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.present.vocabulary import known
+from qmi_metrics.reads import community
 
 view = common.page(
     "Communauté", "Community",
@@ -19,7 +22,7 @@ view = common.page(
     "projects: what the documents' rows say, and the figures the documents publish.")
 lang = common.lang()
 version = common.data_version()
-NOT_KNOWN = formatting.NOT_KNOWN[lang]
+NOT_KNOWN = vocabulary.NOT_KNOWN[lang]
 QUALIFIERS_EN = {"plus de": "more than", "près de": "nearly", "environ": "about", "en moyenne": "on average",
                  "au moins": "at least", "jusqu'à": "up to"}
 STATUS_WORDS = {reconcile.AGREES: ("concorde", "agrees"), reconcile.DIFFERS: ("diffère", "differs"),

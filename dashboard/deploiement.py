@@ -6,9 +6,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, figures, formatting, projects
-from qmi_metrics.formatting import plural
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present.vocabulary import plural
+from qmi_metrics.reads import projects
 
 CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
 BOARD_TITLES = {
@@ -33,7 +35,7 @@ def delays(version: str, filters: Filters) -> pd.DataFrame:
 
 
 def not_known() -> str:
-    return formatting.NOT_KNOWN[common.lang()]
+    return vocabulary.NOT_KNOWN[common.lang()]
 
 
 # --- per commune, per défi ---------------------------------------------------------------------------
@@ -73,7 +75,7 @@ def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFram
 
 
 def group_chart(groups: pd.DataFrame, labels: list[str], by: str) -> go.Figure:
-    # The same figure as the reports (qmi_metrics.figures).
+    # The same figure as the reports (qmi_metrics.present.figures).
     return figures.deployment(groups, labels, common.lang())
 
 
@@ -108,7 +110,7 @@ def render_board(frame: pd.DataFrame) -> None:
     for column, key in zip(st.columns(len(board)), board):
         names = board[key]
         with column:
-            st.markdown(f"**{formatting.STATUS_SYMBOLS[key]} "
+            st.markdown(f"**{vocabulary.STATUS_SYMBOLS[key]} "
                         f"{common.tr(*BOARD_TITLES[key])} ({len(names)})**")
             listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else common.tr("_aucun_", "_none_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)

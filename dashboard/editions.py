@@ -2,8 +2,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, queries
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.reads import queries
 
 COMPARED = ("communes_count", "commune_applications_count", "candidatures_count", "projects_selected_count",
             "selection_rate", "projects_deployed_count", "deployment_rate", "mean_deployment_months",

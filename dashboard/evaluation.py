@@ -8,8 +8,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, formatting, programme, reconcile
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import reconcile
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
 RANKING_MAX_BARS = 40
@@ -122,7 +125,7 @@ def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
         common.tr("unité", "unit"): rows["unit"].values,
         common.tr("sens souhaité", "wanted direction"): [directions.get(d, d) for d in rows["direction"]],
         common.tr("projets qui le suivent (vue)", "projects following it (view)"): rows["projects_following"].astype(int).values,
-        common.tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else formatting.NOT_KNOWN[common.lang()]
+        common.tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[common.lang()]
                                                                  for q in rows["source_quote"]],
         "source": [t or "" for t in rows["source_title"]],
     })

@@ -3,15 +3,15 @@
 Opened from the navigation (/presentation) or with ?present=1 on any page (app.py switches here). The
 view's filters come from the URL (?edition=2&commune=Sceaux); ?interval=20 sets the seconds per slide and
 ?base=https://… the address the QR code points to. All slides are rendered server-side into one
-self-contained HTML document (qmi_metrics.slideshow): advancing does not rerun the page, and nothing is
+self-contained HTML document (qmi_metrics.outputs.slideshow): advancing does not rerun the page, and nothing is
 fetched from the network, so it plays on a laptop without internet.
 """
 
 import streamlit as st
 
 from dashboard import common, registry
-from qmi_metrics import presentation, slideshow
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import deck, slideshow
 
 PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 
@@ -19,8 +19,8 @@ PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 @st.cache_data(max_entries=64, show_spinner=False)
 def slideshow_html(version: str, filters: Filters, statuses: tuple[str, ...], lang: str, base: str,
                    notices: tuple[str, ...], interval: float) -> str:
-    deck = presentation.build(common.connection(), filters, statuses, lang, base, notices)
-    return slideshow.render(deck, interval)
+    shown = deck.build(common.connection(), filters, statuses, lang, base, notices)
+    return slideshow.render(shown, interval)
 
 
 def configured_public_url() -> str | None:
@@ -41,8 +41,8 @@ def browser_url() -> str | None:
 # No sidebar, header or toolbar: app.py hides them (slideshow.HOST_PAGE_CSS) before drawing the sidebar. Not
 # st.set_page_config(initial_sidebar_state="collapsed"): the collapse would outlive the slideshow on the next page.
 view = common.current_view()
-interval, interval_notice = presentation.parse_interval(st.query_params.get("interval"))
-base, base_notice = presentation.base_url(st.query_params.get("base"), configured_public_url(), browser_url(), PAGE_PATHS)
+interval, interval_notice = deck.parse_interval(st.query_params.get("interval"))
+base, base_notice = deck.base_url(st.query_params.get("base"), configured_public_url(), browser_url(), PAGE_PATHS)
 notices = [common.tr(fr, en).format(v=value) for fr, en, value in view.notices]
 notices += [common.tr(*notice) for notice in (interval_notice, base_notice) if notice]
 st.iframe(slideshow_html(common.data_version(), view.filters, view.statuses, common.lang(), base, tuple(notices), interval),

@@ -8,9 +8,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, figures, formatting, projects, queries, reports
-from qmi_metrics.formatting import plural
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape, reports
+from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present.vocabulary import plural
+from qmi_metrics.reads import projects, queries
 
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
               "quartier": ("quartier", "district"), "landmark": ("repère", "landmark"),
@@ -53,12 +55,12 @@ def project_detail(version: str, project_id: str) -> dict:
 # --- small helpers -----------------------------------------------------------------------------------
 
 def not_known() -> str:
-    return formatting.NOT_KNOWN[common.lang()]
+    return vocabulary.NOT_KNOWN[common.lang()]
 
 
 def or_not_known(value) -> str:
     """The value as text, « non renseigné » when NULL."""
-    return str(value) if formatting.known(value) else not_known()
+    return str(value) if vocabulary.known(value) else not_known()
 
 
 def localised(row, column: str):

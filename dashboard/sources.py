@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import formatting
+from qmi_metrics.present import formatting
 
 common.page("Sources et écarts", "Sources and discrepancies",
             "Chaque chiffre publié par les documents, confronté à ce que donnent les données.",

@@ -6,8 +6,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, figures, programme, reconcile
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import reconcile
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import figures
+from qmi_metrics.reads import programme
 
 PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
 
@@ -131,7 +134,7 @@ def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd
 
 
 def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go.Figure:
-    # The same figure as the reports and slides (qmi_metrics.figures).
+    # The same figure as the reports and slides (qmi_metrics.present.figures).
     return figures.theme_shares(shares, published, scope, common.lang())
 
 

@@ -3,7 +3,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics import escape, figures, queries
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import figures
+from qmi_metrics.reads import queries
 
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
             "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")

@@ -8,8 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from . import db, formatting, importing, kpis, loader, publishing, reconcile
-from .filters import UnknownFilterValue, resolve
+from qmi_metrics.admin import importing, publishing
+from qmi_metrics.metrics import kpis, reconcile
+from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
+from qmi_metrics.present import formatting
+from qmi_metrics.store import db, loader
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -33,7 +36,7 @@ def _database(db_path: Path | None) -> Path:
 
 def _open(db_path: Path | None):
     """A database file, a folder written by export-parquet, or MotherDuck (md:<db>): the same KPI SQL runs on each."""
-    from . import parquet
+    from qmi_metrics.store import parquet
 
     if db_path is not None and parquet.is_motherduck(str(db_path)):
         return parquet.open_source(str(db_path))
@@ -232,7 +235,7 @@ def _lock_wait() -> float:
 def cmd_hash_password(args) -> int:
     import getpass
 
-    from . import auth
+    from qmi_metrics.admin import auth
 
     password = sys.stdin.readline().rstrip("\n") if args.stdin else getpass.getpass("Mot de passe / password: ")
     if len(password) < 12:
@@ -272,7 +275,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cmd_report(args) -> int:
-    from . import reports  # plotly and reportlab load only for this command
+    from qmi_metrics.outputs import reports  # plotly and reportlab load only for this command
 
     con = _open(args.db)
     allowed = ("pdf", "html", "pptx") if args.kind == "edition" else ("pdf", "html")
@@ -349,7 +352,7 @@ def _report_parser(commands) -> None:
 # --- export-parquet ------------------------------------------------------------------------------
 
 def cmd_export_parquet(args) -> int:
-    from . import parquet
+    from qmi_metrics.store import parquet
 
     source = args.db or str(loader.default_db_path())
     try:
@@ -437,7 +440,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .parquet import ExportError
+    from qmi_metrics.store.parquet import ExportError
 
     try:
         return args.run(args)

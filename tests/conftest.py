@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, loader
+from qmi_metrics.store import db, loader
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

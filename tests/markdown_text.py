@@ -1,4 +1,4 @@
-"""What a reader sees of Markdown the pages write: data go in through qmi_metrics.escape.markdown, so page
+"""What a reader sees of Markdown the pages write: data go in through qmi_metrics.outputs.escape.markdown, so page
 tests compare expectations with the source minus its backslash escapes and invisible word joiners."""
 
 import re

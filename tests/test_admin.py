@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import auth
 from dashboard import registry
+from qmi_metrics.admin import auth
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "un mot de passe assez long"

@@ -41,7 +41,7 @@ def test_sources_page_lists_every_figure(app, reference_db_path):
 
 
 def test_the_app_serves_a_new_database_version_without_restart(app, tmp_path):
-    from qmi_metrics import loader
+    from qmi_metrics.store import loader
 
     path = tmp_path / "live.duckdb"
     loader.build(path)

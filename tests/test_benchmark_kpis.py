@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, kpis
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "kpis.py"
 
 
 def _load_benchmark():
-    # By path and under its own name: "kpis" alone would be ambiguous beside qmi_metrics.kpis.
+    # By path and under its own name: "kpis" alone would be ambiguous beside qmi_metrics.metrics.kpis.
     spec = importlib.util.spec_from_file_location("benchmark_kpis", BENCHMARK)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

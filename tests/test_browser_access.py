@@ -7,10 +7,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from qmi_metrics import auth
-
 from test_browser import FINISHED, SCREENSHOTS, browser, serving  # noqa: F401  (browser: a fixture)
+
+from qmi_metrics.admin import auth
 
 PASSWORD = "un mot de passe assez long"
 DEEP_LINKS = ["projets?projet=faradae", "deploiement", "evaluation", "communaute?edition=1", "?present=1"]

@@ -20,11 +20,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_port, open_and_wait  # noqa: F401
 
-from qmi_metrics import db, formatting, importing, kpis, publishing
-from qmi_metrics.filters import Filters
+from qmi_metrics.admin import importing, publishing
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting
+from qmi_metrics.store import db
 
 UNAVAILABLE = "Tableau de bord indisponible"
 EXCEPTION = '[data-testid="stException"]'

@@ -10,10 +10,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from qmi_metrics import db, importing, loader, reports
-
 from test_browser import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, open_and_wait, serving
+
+from qmi_metrics.admin import importing
+from qmi_metrics.outputs import reports
+from qmi_metrics.store import db, loader
 
 playwright = pytest.importorskip("playwright.sync_api")
 

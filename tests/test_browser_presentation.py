@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-
 from test_browser import FINISHED, SCREENSHOTS, browser, open_and_wait, server  # noqa: F401  (fixtures)
 
 FRAME = 'iframe[title="Diaporama QMI"]'

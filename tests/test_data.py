@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from qmi_metrics import db, loader
+from qmi_metrics.store import db, loader
 
 TABLES_WITH_ROWS = ("sources", "editions", "milestones", "themes", "project_families", "solution_types", "communes",
                     "sites", "commune_editions", "calls", "published_figures", "call_figures", "projects",

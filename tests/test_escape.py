@@ -1,4 +1,4 @@
-"""qmi_metrics.escape: each destination reads data as typed, and ordinary French names are unchanged."""
+"""qmi_metrics.outputs.escape: each destination reads data as typed, and ordinary French names are unchanged."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.platypus import Paragraph
 
-from qmi_metrics import escape, figures
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import figures
 
 NAMES = ["Boucl'Énergie", "Paris&Co", "« Cœur de ville » — l'été 2024", 'Le "Lab" (Sceaux)', "Saint-Ouen-sur-Seine",
          "Vélo & co. : 70 % à 12,5 €", "1er prix #3 !"]

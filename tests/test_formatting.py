@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from qmi_metrics import formatting
+from qmi_metrics.present import formatting
 
 
 @pytest.mark.parametrize("value, unit, lang, expected", [

@@ -8,7 +8,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -22,8 +21,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from qmi_metrics import db, importing, kpis, loader, publishing
-from qmi_metrics.filters import Filters
+from qmi_metrics.admin import importing, publishing
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db, loader
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(__file__).resolve().parent / "import_corpus"
@@ -550,15 +551,15 @@ def test_validation_api_for_the_admin_page(reference_con):
 
 def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
     """What the Projets page exports in the template's format comes back unchanged (issue 4, round trip)."""
-    import io
     import shutil
 
     import pandas as pd
 
     from dashboard import common
-    from qmi_metrics import db as qdb
-    from qmi_metrics import importing, queries
-    from qmi_metrics.filters import Filters
+    from qmi_metrics.admin import importing
+    from qmi_metrics.metrics.filters import Filters
+    from qmi_metrics.reads import queries
+    from qmi_metrics.store import db as qdb
 
     live = tmp_path / "live.duckdb"
     shutil.copy(reference_db_path, live)

@@ -17,10 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import hostile_files
 import pytest
 
-import hostile_files
-from qmi_metrics import importing
+from qmi_metrics.admin import importing
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "import_corpus" / "bad"
@@ -36,7 +36,7 @@ sys.stderr.write(done.stderr)
 sys.stderr.write("\\n" + json.dumps({"rc": done.returncode, "seconds": time.monotonic() - start,
                   "rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}) + "\\n")
 """
-BASELINE = "import qmi_metrics.cli, qmi_metrics.importing, qmi_metrics.publishing, openpyxl, duckdb"
+BASELINE = "import qmi_metrics.cli, qmi_metrics.admin.importing, qmi_metrics.admin.publishing, openpyxl, duckdb"
 
 
 def measured(*command) -> tuple[str, str, dict]:

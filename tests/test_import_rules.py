@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, importing
+from qmi_metrics.admin import importing
+from qmi_metrics.store import db
 
 REPO = Path(__file__).resolve().parent.parent
 THIS_YEAR = date.today().year

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, filters, kpis, rollups
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db, rollups
 
 REPO = Path(__file__).resolve().parent.parent
 

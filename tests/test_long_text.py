@@ -14,8 +14,9 @@ import pypdf
 import pytest
 from pptx import Presentation
 
-from qmi_metrics import db, presentation, render, reports, rollups, slideshow
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import deck, render, reports, slideshow
+from qmi_metrics.store import db, rollups
 
 NAME, DESCRIPTION = 1000, 5000
 UNBROKEN = "purple"  # this project's name is one 1 000-character word
@@ -71,9 +72,9 @@ def test_pdfs_lay_out_long_names_and_descriptions(con):
 
 
 def test_slides_cut_long_texts_to_their_boxes(con):
-    deck = Presentation(io.BytesIO(reports.edition_deck(con, 1)))
+    pptx_deck = Presentation(io.BytesIO(reports.edition_deck(con, 1)))
     communes = 0
-    for slide in deck.slides:
+    for slide in pptx_deck.slides:
         for shape in slide.shapes:
             if not shape.has_text_frame or not shape.text_frame.text:
                 continue
@@ -101,7 +102,7 @@ def test_slideshow_keeps_long_texts_inside_the_screen(con):
             pytest.fail("QMI_BROWSER_TESTS=required but no /usr/bin/chromium")
         pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")
-    html = slideshow.render(presentation.build(con, Filters(edition=1)), 3600)
+    html = slideshow.render(deck.build(con, Filters(edition=1)), 3600)
     outside = """() => {
         const stage = document.querySelector('.stage').getBoundingClientRect();
         const slide = document.querySelector('.slide.active');

@@ -1,4 +1,4 @@
-"""Carte des quartiers: the map's places and contours (qmi_metrics.geo) and the page (AppTest, no browser)."""
+"""Carte des quartiers: the map's places and contours (qmi_metrics.reads.geo) and the page (AppTest, no browser)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from markdown_text import shown
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import geo
-from qmi_metrics.filters import Filters
-from markdown_text import shown
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import geo
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 

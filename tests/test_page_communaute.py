@@ -1,4 +1,4 @@
-"""Communauté: meetings and diagnostics (qmi_metrics.community) and the page (AppTest, no browser)."""
+"""Communauté: meetings and diagnostics (qmi_metrics.reads.community) and the page (AppTest, no browser)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 import re
 
 import pytest
+from markdown_text import shown
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import community
-from qmi_metrics.filters import Filters
-from markdown_text import shown
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import community
 
 # data/community_events.csv: one meeting in each commune of edition 1.
 MEETINGS = {"92071": ("novembre 2023", 50), "93051": ("février 2024", 90), "92048": ("novembre 2024", 60),

@@ -1,4 +1,4 @@
-"""Déploiement: qmi_metrics.projects' deployment aggregates against counts made by hand from
+"""Déploiement: qmi_metrics.reads.projects' deployment aggregates against counts made by hand from
 data/project_events.csv and data/projects.csv, and the page itself (AppTest) on the reference and
 synthetic databases for every edition and commune."""
 
@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from markdown_text import shown
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import db, kpis, projects
-from qmi_metrics.filters import Filters
-from markdown_text import shown
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import projects
+from qmi_metrics.store import db
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
@@ -67,7 +69,7 @@ def assert_groups(frame: pd.DataFrame, expected: dict) -> None:
                 assert computed == pytest.approx(wanted), key
 
 
-# --- qmi_metrics.projects: deployment ---------------------------------------------------------------
+# --- qmi_metrics.reads.projects: deployment ---------------------------------------------------------------
 
 def test_deployment_per_commune_of_edition_1(reference_con):
     frame = projects.deployment_by(reference_con, Filters(edition=1), "commune")
@@ -154,7 +156,7 @@ def test_delay_bins():
 
 
 def test_board_and_stages_reached_of_edition_1(reference_con):
-    from qmi_metrics import queries
+    from qmi_metrics.reads import queries
 
     frame = queries.projects(reference_con, Filters(edition=1))
     board = projects.board(frame)

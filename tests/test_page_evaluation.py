@@ -1,4 +1,4 @@
-"""Évaluation: the qmi_metrics.programme functions behind it against hand counts of data/*.csv, and the
+"""Évaluation: the qmi_metrics.reads.programme functions behind it against hand counts of data/*.csv, and the
 page itself (AppTest) on the reference and synthetic databases for every edition and commune."""
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from qmi_metrics import db, kpis, programme
-from qmi_metrics.filters import Filters
-
 from apptest_views import render_every_view
 from markdown_text import shown
+from streamlit.testing.v1 import AppTest
+
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import programme
+from qmi_metrics.store import db
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
@@ -34,7 +35,7 @@ def read_csv(name: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-# --- qmi_metrics.programme ----------------------------------------------------------------------
+# --- qmi_metrics.reads.programme ----------------------------------------------------------------------
 
 def test_indicator_library_per_domain(reference_con):
     frame = programme.indicators(reference_con)

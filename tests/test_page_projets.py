@@ -1,4 +1,4 @@
-"""Projets: the project-level reads of qmi_metrics.projects against data/*.csv, and the page itself
+"""Projets: the project-level reads of qmi_metrics.reads.projects against data/*.csv, and the page itself
 (AppTest): the list, the search, the detail view opened from the address, on reference and synthetic data."""
 
 from __future__ import annotations
@@ -8,16 +8,17 @@ import json
 
 import pandas as pd
 import pytest
+from markdown_text import shown
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import db, projects, queries
-from qmi_metrics.filters import Filters
-from markdown_text import shown
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import projects, queries
+from qmi_metrics.store import db
 
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
 
 
-# --- qmi_metrics.projects: one project, the list ------------------------------------------------------
+# --- qmi_metrics.reads.projects: one project, the list ------------------------------------------------------
 
 def test_deployment_dates_keep_their_precision(reference_con):
     frame = projects.deployment_dates(reference_con, Filters(edition=1)).set_index("project_id")

@@ -1,4 +1,4 @@
-"""Thématiques: the qmi_metrics.programme functions behind it against hand counts of data/projects.csv, and
+"""Thématiques: the qmi_metrics.reads.programme functions behind it against hand counts of data/projects.csv, and
 the page itself (AppTest) on the reference and synthetic databases for every edition and commune."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
-from qmi_metrics import kpis, programme
-from qmi_metrics.filters import Filters
-
 from apptest_views import render_every_view
 from markdown_text import shown
+from streamlit.testing.v1 import AppTest
+
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import programme
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
@@ -36,7 +36,7 @@ def csv_projects() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-# --- qmi_metrics.programme ----------------------------------------------------------------------
+# --- qmi_metrics.reads.programme ----------------------------------------------------------------------
 
 def test_type_counts_of_edition_1(reference_con):
     frame = programme.type_counts(reference_con, Filters(edition=1))
@@ -205,7 +205,7 @@ def test_page_renders_for_every_edition_and_commune(thematiques, reference_db_pa
 
 
 def first_edition_communes(path) -> list[str]:
-    from qmi_metrics import db
+    from qmi_metrics.store import db
     con = db.connect(path)
     try:
         return [row["insee"] for row in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]

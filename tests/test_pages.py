@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import db, filters, formatting, kpis
-from qmi_metrics.filters import Filters
 from dashboard import registry
+from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting
+from qmi_metrics.store import db
 
 PAGES = [name for name in registry.NAMES if name not in ("presentation", "administration")]  # the reading pages
 

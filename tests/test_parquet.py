@@ -10,8 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from qmi_metrics import cli, db, filters, kpis, parquet, reconcile
-from qmi_metrics.filters import Filters
+from qmi_metrics import cli
+from qmi_metrics.metrics import filters, kpis, reconcile
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db, parquet
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Event mode: the slides' content (qmi_metrics.presentation), their HTML (qmi_metrics.slideshow) and the page
+"""Event mode: the slides' content (qmi_metrics.outputs.deck), their HTML (qmi_metrics.outputs.slideshow) and the page
 (AppTest). Numbers are checked against kpis.compute_all and against values computed by hand from the data."""
 
 from __future__ import annotations
@@ -10,15 +10,18 @@ import pytest
 import segno
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics import db, filters, formatting, kpis, presentation, slideshow
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import deck, slideshow
+from qmi_metrics.present import formatting
+from qmi_metrics.store import db
 
 NNBSP, NBSP = formatting.NARROW_NBSP, formatting.NBSP
 SCEAUX = "92071"
 
 
-def by_kind(deck, kind):
-    return [s for s in deck.slides if s.kind == kind]
+def by_kind(shown, kind):
+    return [s for s in shown.slides if s.kind == kind]
 
 
 def numbers(slide):
@@ -29,7 +32,7 @@ def numbers(slide):
 
 @pytest.fixture
 def edition_1(reference_con):
-    return presentation.build(reference_con, Filters(edition=1))
+    return deck.build(reference_con, Filters(edition=1))
 
 
 def test_edition_1_tells_the_story_in_order(edition_1):
@@ -126,55 +129,55 @@ def test_map_places_communes_quartiers_and_sites_without_tiles(edition_1):
 # --- filters -------------------------------------------------------------------------------------
 
 def test_a_commune_filter_gives_one_commune_slide(reference_con):
-    deck = presentation.build(reference_con, Filters(edition=1, communes=(SCEAUX,)))
-    communes = by_kind(deck, "commune")
+    shown = deck.build(reference_con, Filters(edition=1, communes=(SCEAUX,)))
+    communes = by_kind(shown, "commune")
     assert [(s.title, len(s.rows)) for s in communes] == [("Sceaux", 6)]
-    assert numbers(deck.slides[1])["communes_count"].value == 1
-    assert deck.slides[0].rows == (("1re édition · Sceaux",),)
+    assert numbers(shown.slides[1])["communes_count"].value == 1
+    assert shown.slides[0].rows == (("1re édition · Sceaux",),)
 
 
 def test_an_empty_view_says_so_on_a_slide(reference_con):
-    deck = presentation.build(reference_con, Filters(edition=2, communes=(SCEAUX,)))  # Sceaux: edition 1 only
-    assert [s.kind for s in deck.slides] == ["title", "empty", "qr"]
-    assert deck.slides[1].notes == ("Aucune commune lauréate et aucun projet ne correspondent à ces filtres.",)
+    shown = deck.build(reference_con, Filters(edition=2, communes=(SCEAUX,)))  # Sceaux: edition 1 only
+    assert [s.kind for s in shown.slides] == ["title", "empty", "qr"]
+    assert shown.slides[1].notes == ("Aucune commune lauréate et aucun projet ne correspondent à ces filtres.",)
 
 
 def test_edition_2_has_communes_but_no_known_project(reference_con):
-    deck = presentation.build(reference_con, Filters(edition=2))
-    communes = by_kind(deck, "commune")
+    shown = deck.build(reference_con, Filters(edition=2))
+    communes = by_kind(shown, "commune")
     assert len(communes) == 6
     assert all(not s.rows and not s.numbers and "Aucun projet" in s.notes[0] for s in communes)
     # 6 communes (complete), 19 projects published for phase 1; no application row at all: no big zero.
-    assert {k: n.text for k, n in numbers(deck.slides[1]).items()} == {"communes_count": "6", "projects_selected_count": "19"}
-    assert deck.slides[1].notes == ("Non renseigné pour cette vue : candidatures de projets.",)
-    deployment = by_kind(deck, "kpis")[1]
+    assert {k: n.text for k, n in numbers(shown.slides[1]).items()} == {"communes_count": "6", "projects_selected_count": "19"}
+    assert shown.slides[1].notes == ("Non renseigné pour cette vue : candidatures de projets.",)
+    deployment = by_kind(shown, "kpis")[1]
     assert not deployment.numbers
     assert deployment.notes[1] == ("Non renseigné pour cette vue : taux de déploiement, délai moyen de déploiement, "
                                    "fiches évaluation produites.")
-    assert [(b.label, b.value) for b in by_kind(deck, "funnel")[0].bars] == [("Projets sélectionnés", 19)]
-    assert by_kind(deck, "themes")[0].notes[0].startswith("Aucune part par défi n'est publiée pour cette vue")
+    assert [(b.label, b.value) for b in by_kind(shown, "funnel")[0].bars] == [("Projets sélectionnés", 19)]
+    assert by_kind(shown, "themes")[0].notes[0].startswith("Aucune part par défi n'est publiée pour cette vue")
 
 
 def test_status_filter_narrows_the_commune_lists(reference_con):
-    deck = presentation.build(reference_con, Filters(edition=1), statuses=("deployed",))
-    rows = [row for s in by_kind(deck, "commune") for row in s.rows]
+    shown = deck.build(reference_con, Filters(edition=1), statuses=("deployed",))
+    rows = [row for s in by_kind(shown, "commune") for row in s.rows]
     assert rows and all(row[2] == "● déployé" for row in rows)
-    assert "status=deployed" in deck.link
+    assert "status=deployed" in shown.link
 
 
 # --- QR code and link ----------------------------------------------------------------------------
 
 def test_qr_payload_carries_the_filters(reference_con):
     view = Filters(edition=1, communes=(SCEAUX, "92048"), themes=("economie-circulaire",))
-    deck = presentation.build(reference_con, view, statuses=("deployed",), lang="en", base="https://qmi.example.org/tdb")
-    link = deck.slides[-1].link
-    assert link == deck.link
+    shown = deck.build(reference_con, view, statuses=("deployed",), lang="en", base="https://qmi.example.org/tdb")
+    link = shown.slides[-1].link
+    assert link == shown.link
     parts = urlsplit(link)
     assert (parts.scheme, parts.netloc, parts.path) == ("https", "qmi.example.org", "/tdb/")
     assert parse_qs(parts.query) == {"edition": ["1"], "commune": ["Sceaux", "Meudon"],
                                      "theme": ["economie-circulaire"], "status": ["deployed"], "lang": ["en"]}
-    assert not any("phones will not open it" in n for n in deck.slides[-1].notes)
-    html = slideshow.render(deck, 15)
+    assert not any("phones will not open it" in n for n in shown.slides[-1].notes)
+    html = slideshow.render(shown, 15)
     assert qr_svg_of(link) in html  # the QR code drawn is the code of that link
 
 
@@ -184,9 +187,9 @@ def qr_svg_of(link):
 
 
 def test_all_editions_link_and_local_address_warning(reference_con):
-    deck = presentation.build(reference_con, Filters())
-    assert deck.link == "http://localhost:8501/?edition=all"
-    assert any("les téléphones ne l'ouvriront pas" in n for n in deck.slides[-1].notes)
+    shown = deck.build(reference_con, Filters())
+    assert shown.link == "http://localhost:8501/?edition=all"
+    assert any("les téléphones ne l'ouvriront pas" in n for n in shown.slides[-1].notes)
 
 
 @pytest.mark.parametrize("param, configured, context, expected, noticed", [
@@ -200,7 +203,7 @@ def test_all_editions_link_and_local_address_warning(reference_con):
     ("http://x.org/\"><script>", None, "http://10.0.0.5:8501/carte", "http://10.0.0.5:8501/", True),
 ])
 def test_base_address_of_the_qr_code(param, configured, context, expected, noticed):
-    base, notice = presentation.base_url(param, configured, context, ("presentation", "carte"))
+    base, notice = deck.base_url(param, configured, context, ("presentation", "carte"))
     assert base == expected
     assert (notice is not None) == noticed
 
@@ -210,37 +213,37 @@ def test_base_address_of_the_qr_code(param, configured, context, expected, notic
     ("abc", 15, True), ("nan", 15, True), ("inf", 15, True), ("1", 3, True), ("-4", 3, True), ("9999", 600, True),
 ])
 def test_interval_is_bounded_and_bad_values_fall_back(raw, seconds, noticed):
-    value, notice = presentation.parse_interval(raw)
+    value, notice = deck.parse_interval(raw)
     assert value == seconds
     assert (notice is not None) == noticed
 
 
 def test_present_flag_words():
-    assert all(presentation.is_on(v) for v in ("1", "true", "oui", "ON"))
-    assert not any(presentation.is_on(v) for v in (None, "0", "", "non"))
+    assert all(deck.is_on(v) for v in ("1", "true", "oui", "ON"))
+    assert not any(deck.is_on(v) for v in (None, "0", "", "non"))
 
 
 # --- English and synthetic data --------------------------------------------------------------------
 
 def test_english_deck(reference_con):
-    deck = presentation.build(reference_con, Filters(edition=1), lang="en")
-    assert deck.slides[1].title == "The programme in figures"
-    assert numbers(by_kind(deck, "kpis")[1])["deployment_rate"].text == "70%"
-    assert by_kind(deck, "commune")[0].columns == ("Project", "Type", "Status")
-    assert "edition=1&lang=en" in deck.link
+    shown = deck.build(reference_con, Filters(edition=1), lang="en")
+    assert shown.slides[1].title == "The programme in figures"
+    assert numbers(by_kind(shown, "kpis")[1])["deployment_rate"].text == "70%"
+    assert by_kind(shown, "commune")[0].columns == ("Project", "Type", "Status")
+    assert "edition=1&lang=en" in shown.link
 
 
 def test_synthetic_deck_is_marked_on_every_slide(demo_con):
-    deck = presentation.build(demo_con, Filters(edition=1))
-    assert deck.synthetic
-    html = slideshow.render(deck, 15)
-    assert html.count("class='synthetic'") == len(deck.slides) == html.count("<section ")
-    themes = by_kind(deck, "themes")[0]
+    shown = deck.build(demo_con, Filters(edition=1))
+    assert shown.synthetic
+    html = slideshow.render(shown, 15)
+    assert html.count("class='synthetic'") == len(shown.slides) == html.count("<section ")
+    themes = by_kind(shown, "themes")[0]
     # Synthetic projects all have a défi: the shares are computed and add up to 100 %.
     assert themes.bars and all(b.basis == "computed" for b in themes.bars)
     assert sum(b.value for b in themes.bars) == pytest.approx(1.0)
     # Synthetic communes have no centroid: they are drawn at their quartier.
-    assert {p.kind for p in by_kind(deck, "map")[0].places} >= {"commune", "site"}
+    assert {p.kind for p in by_kind(shown, "map")[0].places} >= {"commune", "site"}
 
 
 def test_reference_deck_has_no_synthetic_mark(edition_1):
@@ -263,10 +266,10 @@ def test_slideshow_is_self_contained_and_sized_for_a_room(edition_1):
 
 
 def test_text_from_the_database_is_escaped():
-    slide = presentation.Slide(kind="commune", title="<script>alert(1)</script>", rows=(("<b>x</b>", "t", "s"),),
+    slide = deck.Slide(kind="commune", title="<script>alert(1)</script>", rows=(("<b>x</b>", "t", "s"),),
                                columns=("a", "b", "c"))
-    deck = presentation.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1")
-    html = slideshow.render(deck, 15)
+    shown = deck.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1")
+    html = slideshow.render(shown, 15)
     assert "<script>alert(1)" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
 
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qmi_metrics import filters, formatting, kpis
-from qmi_metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.present import formatting
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics import db, importing, publishing
+from qmi_metrics.admin import importing, publishing
+from qmi_metrics.store import db
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = "project_id,kind,date_start,date_precision\n"

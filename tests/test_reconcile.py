@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qmi_metrics import kpis, reconcile
+from qmi_metrics.metrics import kpis, reconcile
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import base64
 import io
-from html import unescape
 import os
 import shutil
 import subprocess
+from html import unescape
 from pathlib import Path
 
 import pypdf
@@ -20,8 +20,13 @@ import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from qmi_metrics import cli, db, figures, formatting, kpis, loader, programme, projects, queries, render, reports
-from qmi_metrics.filters import Filters
+from qmi_metrics import cli
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import render, reports
+from qmi_metrics.present import figures, formatting
+from qmi_metrics.reads import projects, queries
+from qmi_metrics.store import db, loader
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 REQUIRED = os.environ.get("QMI_BROWSER_TESTS") == "required"

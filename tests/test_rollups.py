@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from qmi_metrics import db, filters, kpis, projects, rollups
-from qmi_metrics.filters import Filters
+from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.reads import projects
+from qmi_metrics.store import db, rollups
 
 
 def test_monthly_rollup_matches_the_raw_series(demo_con):

@@ -8,7 +8,7 @@ import math
 import duckdb
 import pytest
 
-from qmi_metrics import loader, synthetic
+from qmi_metrics.store import loader, synthetic
 
 # ---------------------------------------------------------------- the dimension tables
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-from . import rollups
+from qmi_metrics.store import rollups
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+REPO_DIR = PACKAGE_DIR.parent.parent
 DATA_DIR = REPO_DIR / "data"
 DEFAULT_DB_PATH = DATA_DIR / "qmi.duckdb"
 SCHEMA_PATH = PACKAGE_DIR / "schema.sql"
@@ -136,7 +136,7 @@ def ensure_built(db_path: Path | None = None) -> Path:
 
 def build_synthetic(db_path: Path, scale, seed: int = 0) -> dict[str, int]:
     """Build a synthetic database: the reference vocabulary plus generated facts."""
-    from . import synthetic
+    from qmi_metrics.store import synthetic
 
     db_path = Path(db_path)
     if db_path.resolve() == DEFAULT_DB_PATH.resolve():

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import db, kpis
-from .filters import Filters
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 # The report's shares of APPLICATIONS per theme use its own words; this is the défi each one names
 # (our reading: « mobilités » is the flows-and-mobility défi, « services urbains dans l'espace public »

@@ -9,8 +9,8 @@ import unicodedata
 
 import pandas as pd
 
-from . import db
-from .filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 # Board columns of the Déploiement page: each project sits in the column of its current status.
 BOARD_COLUMNS = ("selected", "deployed", "evaluated", "continued", "stopped")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import formatting, kpis
-from .filters import Filters
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting
 
 AGREES, DIFFERS, NOT_COMPUTABLE = "agrees", "differs", "not computable"
 

@@ -30,9 +30,10 @@ from typing import Any
 
 import duckdb
 
-from . import db, loader, xlsx_guard
-from .spreadsheet import neutralise, unneutralise
-from .filters import normalise
+from qmi_metrics.admin import xlsx_guard
+from qmi_metrics.metrics.filters import normalise
+from qmi_metrics.outputs.spreadsheet import neutralise, unneutralise
+from qmi_metrics.store import db, loader
 
 IMPORTABLE_TABLES = ("projects", "project_events", "candidatures", "indicator_values", "replicability_scores",
                      "community_events", "communes", "editions")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import db, loader
+from qmi_metrics.store import db, loader
 
 MANIFEST = "manifest.json"
 FORMAT = "qmi-parquet-export/1"

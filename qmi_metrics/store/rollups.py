@@ -7,7 +7,8 @@ Whoever writes the source tables calls `refresh` in the same transaction (build,
 
 from __future__ import annotations
 
-from . import db, kpis
+from qmi_metrics.metrics import kpis
+from qmi_metrics.store import db
 
 DERIVED_TABLES = db.DERIVED_TABLES
 

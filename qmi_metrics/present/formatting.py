@@ -5,29 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pandas as pd
+from qmi_metrics.present.vocabulary import NOT_KNOWN
 
 NARROW_NBSP = "\u202f"  # thousands separator and space before % in French typography
 NBSP = "\u00a0"
-NOT_KNOWN = {"fr": "non renseigné", "en": "not available"}
-# Status symbols, so that a status reads without colour: every output (pages, figures, slides, reports) uses these.
-STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
-                  "evaluated": "★", "continued": "➜", "stopped": "✕"}
-
-
-def tr(lang: str, fr: str, en: str) -> str:
-    """The text in `lang` (French unless "en")."""
-    return en if lang == "en" else fr
-
-
-def known(value) -> bool:
-    """Not NULL: neither None nor a missing value of pandas (NaN, NaT, NA)."""
-    return value is not None and not (not isinstance(value, str) and pd.isna(value))
-
-
-def plural(n: int, singular: str, plural_form: str) -> str:
-    """French agreement: 0 and 1 take the singular."""
-    return singular if n < 2 else plural_form
 
 MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",

@@ -17,9 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from . import escape, formatting
-from .formatting import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
-from .queries import STATUS_LABELS
+from qmi_metrics.outputs import escape
+from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
+from qmi_metrics.reads.queries import STATUS_LABELS
 
 # Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -43,7 +44,7 @@ def data_text(value) -> str:
 
 
 def not_known(lang: str) -> str:
-    return formatting.NOT_KNOWN[lang]
+    return vocabulary.NOT_KNOWN[lang]
 
 
 def fmt(value, unit: str = "count", lang: str = "fr", decimals: int | None = None) -> str:

@@ -233,7 +233,7 @@ def generate(con: duckdb.DuckDBPyConnection, scale, seed: int = 0) -> dict[str, 
     con.execute(
         "INSERT INTO sources (source_id, kind, title, publisher, note) VALUES ($id, 'synthetic', $title, $pub, $note)",
         {"id": SYNTHETIC_SOURCE_ID, "title": source_title(spec.label or scale, seed),
-         "pub": "qmi_metrics.synthetic",
+         "pub": "qmi_metrics.store.synthetic",
          "note": (f"Jeu de données synthétique : {spec.n_editions} éditions, {spec.n_communes} communes, "
                   f"{spec.n_projects} projets, {spec.n_candidatures} candidatures, "
                   f"{spec.n_indicator_values} valeurs d'indicateurs. Ne pas citer.")})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import db
-from .filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 DIAGNOSTIC_KINDS = ("marche sensible", "balade urbaine", "entretiens", "atelier carte sur table")
 DIAGNOSTIC_LABELS = {

@@ -1,6 +1,6 @@
 """Event mode ("Mode présentation"): the programme's story as a list of slides, one message each.
 
-Plain data, no Streamlit and no HTML: the page renders these slides as a slideshow (qmi_metrics/slideshow.py)
+Plain data, no Streamlit and no HTML: the page renders these slides as a slideshow (qmi_metrics/outputs/slideshow.py)
 and other outputs (a PowerPoint deck) can take the same list. Every number comes from the KPI registry
 (kpis.compute_all) or the shared reads (queries, geo, programme, community) under the view's filters, and
 is shown the way the dashboard's cards show it: the computed value when the rows are complete, else the
@@ -15,9 +15,12 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import pandas as pd
 
-from . import community, db, filters, formatting, geo, kpis, programme, queries, reconcile
-from .filters import Filters
-from .formatting import STATUS_SYMBOLS, tr  # noqa: F401  (also used as presentation.tr)
+from qmi_metrics.metrics import filters, kpis, reconcile
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, tr  # noqa: F401  (also used as presentation.tr)
+from qmi_metrics.reads import community, geo, programme, queries
+from qmi_metrics.store import db
 
 DEFAULT_BASE_URL = "http://localhost:8501/"
 DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL = 15, 3, 600  # seconds a slide stays on screen
@@ -409,12 +412,12 @@ def _edition_word(edition: int, lang: str) -> str:
 
 def status_text(status: str | None, lang: str) -> str:
     if status is None:
-        return formatting.NOT_KNOWN[lang]
+        return vocabulary.NOT_KNOWN[lang]
     return f"{STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang].get(status, status)}".strip()
 
 
 def _text(value, lang: str) -> str:
-    return formatting.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return vocabulary.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
@@ -428,7 +431,7 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
         first = rows.iloc[0]
         quartiers = [q for q in dict.fromkeys(rows["quartier_name"]) if isinstance(q, str) and q]
         facts = [", ".join(editions_label.get(int(e), str(e)) for e in rows["edition_id"]),
-                 tr(lang, "quartier : ", "quartier: ") + (", ".join(quartiers) if quartiers else formatting.NOT_KNOWN[lang])]
+                 tr(lang, "quartier : ", "quartier: ") + (", ".join(quartiers) if quartiers else vocabulary.NOT_KNOWN[lang])]
         if _known(first["population"]):
             facts.append(formatting.value(float(first["population"]), "inhabitants", lang))
         own = projects[projects["insee"] == insee]

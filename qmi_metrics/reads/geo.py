@@ -17,8 +17,8 @@ from typing import Callable
 
 import pandas as pd
 
-from . import db, loader
-from .filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db, loader
 
 EPCI_MGP = "200054781"  # SIREN of the Métropole du Grand Paris
 CONTOURS_URL = f"https://geo.api.gouv.fr/communes?codeEpci={EPCI_MGP}&format=geojson&geometry=contour"

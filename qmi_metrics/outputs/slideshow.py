@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import segno
 
-from . import escape
-from .presentation import Deck, Place, Slide, tr
+from qmi_metrics.outputs import escape
+from qmi_metrics.outputs.deck import Deck, Place, Slide, tr
 
 FRAME_TITLE = "Diaporama QMI"  # the frame's accessible name, and how the page's CSS finds it
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from . import db
+from qmi_metrics.store import db
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,14 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import community, db, escape, figures, formatting, geo, kpis, programme, projects, queries, reconcile, render
-from .formatting import known, plural, tr
-from .filters import Filters, UnknownFilterValue, editions as list_editions, resolve_commune, resolve_edition
+from qmi_metrics.metrics import kpis, reconcile
+from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
+from qmi_metrics.metrics.filters import editions as list_editions
+from qmi_metrics.outputs import escape, render
+from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.present.vocabulary import known, plural, tr
+from qmi_metrics.reads import community, geo, programme, projects, queries
+from qmi_metrics.store import db
 
 # The Vue d'ensemble's cards: the headline numbers of a view.
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
@@ -113,7 +118,7 @@ class Report:
 # --- small helpers ------------------------------------------------------------------------------------------
 
 def _nk(lang: str) -> str:
-    return formatting.NOT_KNOWN[lang]
+    return vocabulary.NOT_KNOWN[lang]
 
 
 def _text(value, lang: str) -> str:
@@ -836,7 +841,8 @@ def _cell(text, style, width: float):
 def _pdf_table(header: list[str] | None, rows: list[list[str]], widths, available: float, styles, facts: bool = False,
                whole: tuple[int, ...] = ()):
     from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table as RLTable, TableStyle
+    from reportlab.platypus import Table as RLTable
+    from reportlab.platypus import TableStyle
 
     if widths is None:
         widths = _column_widths(header, rows, available, styles["cell"].fontSize, whole)
@@ -873,12 +879,11 @@ def _unavailable(error: Exception, lang: str) -> str:
 
 
 def to_pdf(report: Report) -> bytes:
+    from reportlab import rl_config
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
-
-    from reportlab import rl_config
 
     rl_config.useA85 = 0  # images stored as binary: smaller files, and no slow ASCII85 pass in pure Python
     styles = _pdf_styles()
@@ -1135,7 +1140,7 @@ def to_pptx(slides: list[Slide], synthetic: bool, lang: str = "fr", footer: str 
     from pptx import Presentation
     from pptx.dml.color import RGBColor
     from pptx.enum.text import PP_ALIGN
-    from pptx.util import Emu, Inches, Pt
+    from pptx.util import Inches, Pt
 
     deck = Presentation()
     deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)

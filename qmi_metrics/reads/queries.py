@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import db
-from .filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 STATUSES = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
 STATUS_LABELS = {

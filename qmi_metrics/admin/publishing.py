@@ -38,9 +38,11 @@ from pathlib import Path
 
 import duckdb
 
-from . import db, importing, kpis, loader, rollups
-from .filters import Filters
-from .importing import Counts, Problem, quote_identifier
+from qmi_metrics.admin import importing
+from qmi_metrics.admin.importing import Counts, Problem, quote_identifier
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db, loader, rollups
 
 KEEP_VERSIONS = 5
 LOCK_TIMEOUT_SECONDS = 60.0

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from . import db
-from .filters import Filters
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.store import db
 
 # How a shown value was obtained (KpiResult.shown), in French and English.
 BASIS_LABELS = {
