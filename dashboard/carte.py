@@ -115,7 +115,7 @@ def category(row, colour_by: str, theme_labels: dict[str, str]) -> tuple[int, st
                 rgb(common.PALETTE[(rank - 1) % len(common.PALETTE)]))
     status = row["current_status"]
     order = queries.STATUSES.index(status) if status in queries.STATUSES else 99
-    return (order, queries.STATUS_LABELS[lang].get(status, status), MAP_STATUS_SYMBOLS.get(status, "?"),
+    return (order, vocabulary.status_label(status, lang, symbol=False), MAP_STATUS_SYMBOLS.get(status, "?"),
             rgb(STATUS_COLOURS.get(status, "#999999")))
 
 
@@ -137,7 +137,7 @@ def source_line(row) -> str:
 
 
 def precision_line(row) -> str:
-    return f"{common.tr('Précision', 'Precision')} : {geo.precision_label(row['precision'], lang)}"
+    return f"{common.tr('Précision', 'Precision')} : {vocabulary.site_precision(row['precision'], lang)}"
 
 
 # --- layers ---------------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.Data
               "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
              for _, r in sites.sort_values(["commune", "site_name", "project"]).iterrows()]
     table = pd.DataFrame(rows, columns=["name", "commune", "kind", "project", "precision_code", "lat", "lon", "source"])
-    table["precision"] = table["precision_code"].map(lambda p: geo.precision_label(p, lang))
+    table["precision"] = table["precision_code"].map(lambda p: vocabulary.site_precision(p, lang))
     table["project"] = table["project"].fillna("")  # only experimentation sites have a project
     return table
 

@@ -23,7 +23,7 @@ from qmi_metrics.admin import auth
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
 from qmi_metrics.outputs import escape, spreadsheet
-from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.present import cards, figures, formatting, vocabulary
 from qmi_metrics.reads import queries
 from qmi_metrics.store import db, loader
 
@@ -293,9 +293,7 @@ def fmt_date(day, precision: str | None = "day") -> str:
 
 
 def status_label(status: str | None) -> str:
-    if status is None:
-        return vocabulary.NOT_KNOWN[lang()]
-    return f"{vocabulary.STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang()].get(status, status)}".strip()
+    return vocabulary.status_label(status, lang())
 
 
 def theme_label(slug: str | None) -> str:
@@ -478,23 +476,14 @@ def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
 # --- KPI cards ----------------------------------------------------------------------------------
 
 def kpi_card(result: kpis.KpiResult) -> None:
-    """A KPI as a card: the computed value when complete, else the published one, saying which."""
-    language = lang()
-    shown, basis, lower_bound = result.shown()
-    note = tr(*kpis.BASIS_LABELS[basis])
-    qualifier = tr("plus de ", "over ") if lower_bound else ""
-    published = result.published[0] if result.published else None
-    help_lines = [result.kpi.definition(language)]
-    if published:
-        help_lines.append(f"{tr('Source', 'Source')} : {published.source} — « {published.quote} »")
-    st.metric(escape.markdown(result.kpi.label(language)), qualifier + formatting.value(shown, result.unit, language),
-              border=True, help="\n\n".join(escape.markdown(line) for line in help_lines))
-    total = result.total if result.total is not None else "?"
-    caption = f"{note} · {tr('couverture', 'coverage')} {result.covered}/{total}"
-    if published:
-        caption += f" · {tr('source', 'source')} : {reconcile.document_name(published.document, language)}"
-    if result.ignored_filters:
-        caption += " · " + tr("filtres non applicables : ", "filters not applicable: ") + ", ".join(result.ignored_filters)
+    """A KPI as a card, in the words every output uses (qmi_metrics.present.cards)."""
+    shown = cards.card(result, lang())
+    help_lines = [shown.definition]
+    if shown.quote:
+        help_lines.append(f"{tr('Source', 'Source')} : {shown.source} — « {shown.quote} »")
+    st.metric(escape.markdown(shown.label), shown.text, border=True,
+              help="\n\n".join(escape.markdown(line) for line in help_lines))
+    caption = shown.note + (f" · {tr('source', 'source')} : {shown.document}" if shown.document else "")
     st.caption(escape.markdown(caption))
 
 

@@ -10,7 +10,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.present import cards, figures, formatting, vocabulary
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
@@ -23,8 +23,6 @@ view = common.page(
 lang = common.lang()
 version = common.data_version()
 NOT_KNOWN = vocabulary.NOT_KNOWN[lang]
-QUALIFIERS_EN = {"plus de": "more than", "près de": "nearly", "environ": "about", "en moyenne": "on average",
-                 "au moins": "at least", "jusqu'à": "up to"}
 STATUS_WORDS = {reconcile.AGREES: ("concorde", "agrees"), reconcile.DIFFERS: ("diffère", "differs"),
                 reconcile.NOT_COMPUTABLE: ("non calculable", "not computable")}
 
@@ -50,16 +48,9 @@ def people(value) -> str:
     return common.fmt(value, "people") if known(value) else NOT_KNOWN
 
 
-def qualifier_text(qualifier) -> str:
-    """« plus de », « en moyenne »… in the reader's language; minimum and maximum are in the label already."""
-    if not known(qualifier) or qualifier in ("minimum", "maximum"):
-        return ""
-    return QUALIFIERS_EN.get(qualifier, qualifier) if lang == "en" else qualifier
-
-
 def published_text(figure) -> str:
     """A published figure as printed: its qualifier and its value."""
-    return f"{qualifier_text(figure.qualifier)} {common.fmt(figure.value, figure.unit)}".strip()
+    return cards.published_text(figure, lang)
 
 
 def status_word(status: str) -> str:
@@ -204,16 +195,16 @@ def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
                  height=max(420, 160 + 22 * len(totals)))
 
 
-def published_figure_cards(figures: pd.DataFrame) -> None:
+def published_figure_cards(published: pd.DataFrame) -> None:
     """The report's figures on the diagnostics, each with the sentence it stands in."""
     report = reconciliation_by_figure()
-    cards = list(figures.iterrows())
-    for start in range(0, len(cards), 3):
-        for column, (_, figure) in zip(st.columns(3), cards[start:start + 3]):
+    shown = list(published.iterrows())
+    for start in range(0, len(shown), 3):
+        for column, (_, figure) in zip(st.columns(3), shown[start:start + 3]):
             label = figure["label_en"] if lang == "en" else figure["label_fr"]
             if figure["unit"] in formatting.UNIT_WORDS[lang]:  # the unit goes in the label: the value stays short
                 label += f" ({formatting.UNIT_WORDS[lang][figure['unit']][1]})"
-            qualifier = f"**{qualifier_text(figure['qualifier'])}** — " if qualifier_text(figure["qualifier"]) else ""
+            qualifier = f"**{vocabulary.qualifier(figure['qualifier'], lang)}** — " if vocabulary.qualifier(figure["qualifier"], lang) else ""
             entry = report.get(figure["figure_id"])
             note = f" · {common.tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
             with column:
@@ -222,15 +213,15 @@ def published_figure_cards(figures: pd.DataFrame) -> None:
                 st.caption(f"{qualifier}« {escape.markdown(figure['quote'])} »{escape.markdown(note)}")
 
 
-def published_figure_table(figures: pd.DataFrame) -> pd.DataFrame:
+def published_figure_table(published: pd.DataFrame) -> pd.DataFrame:
     report = reconciliation_by_figure()
     rows = []
-    for _, figure in figures.iterrows():
+    for _, figure in published.iterrows():
         entry = report.get(figure["figure_id"])
         rows.append({
             "figure": figure["figure_id"],
             common.tr("libellé", "label"): figure["label_en"] if lang == "en" else figure["label_fr"],
-            common.tr("publié", "published"): f"{qualifier_text(figure['qualifier'])} "
+            common.tr("publié", "published"): f"{vocabulary.qualifier(figure['qualifier'], lang)} "
                                               f"{common.fmt(figure['value'], figure['unit'])}".strip(),
             common.tr("citation", "quote"): figure["quote"],
             "document": reconcile.document_name(figure["document"], lang),
@@ -289,17 +280,17 @@ else:
                            "The number of participants of each walk, interview or workshop is not published: only "
                            "the averages and the total below are."))
 
-figures = rows["figures"]
+published = rows["figures"]
 st.subheader(common.tr("Ce que le rapport publie sur les diagnostics", "What the report publishes on the diagnostics"))
-if figures.empty:
+if published.empty:
     st.write(common.tr("Aucun chiffre publié sur les diagnostics pour cette vue.",
                        "No published figure on the diagnostics for this view."))
 else:
     if view.filters.communes:
         st.caption(common.tr("Ces chiffres portent sur l'ensemble des villes de l'édition, pas sur la seule sélection.",
                              "These figures cover all the edition's cities, not only the selection."))
-    published_figure_cards(figures)
-    common.table(published_figure_table(figures), "qmi_diagnostics_chiffres_publies", key="diagnostics-publies")
+    published_figure_cards(published)
+    common.table(published_figure_table(published), "qmi_diagnostics_chiffres_publies", key="diagnostics-publies")
 
 if not diagnostics.empty:
     with st.expander(common.tr("Tous les diagnostics (lignes et citations)", "All diagnostics (rows and quotes)")):

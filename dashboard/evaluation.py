@@ -16,7 +16,7 @@ from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
 RANKING_MAX_BARS = 40
-DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(programme.DOMAINS)}  # a domain keeps its colour
+DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}  # a domain keeps its colour
 RESPONDENTS = {"communes": ("communes", "communes"), "porteurs de projet": ("porteurs de projet", "project holders")}
 
 
@@ -107,9 +107,9 @@ def library_section(view: common.View, version: str, results: dict) -> None:
         else:
             st.write(common.tr(f"La bibliothèque contient **{shipped} indicateurs**.",
                                f"The library holds **{shipped} indicators**."))
-    by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in programme.DOMAINS}
-    tabs = st.tabs([f"{common.tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in programme.DOMAINS])
-    for tab, (slug, fr, en) in zip(tabs, programme.DOMAINS):
+    by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in vocabulary.DOMAINS}
+    tabs = st.tabs([f"{common.tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
+    for tab, (slug, fr, en) in zip(tabs, vocabulary.DOMAINS):
         with tab:
             rows = by_domain[slug]
             if rows.empty:
@@ -119,7 +119,7 @@ def library_section(view: common.View, version: str, results: dict) -> None:
 
 
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
-    directions = programme.DIRECTIONS[common.lang()]
+    directions = {key: common.tr(*pair) for key, pair in vocabulary.DIRECTIONS.items()}
     return pd.DataFrame({
         common.tr("indicateur", "indicator"): [label(r) for _, r in rows.iterrows()],
         common.tr("unité", "unit"): rows["unit"].values,
@@ -176,7 +176,7 @@ def follow_section(view: common.View, version: str) -> None:
 
 def domain_labels() -> dict[str, str]:
     """Domain labels in the reader's language, looked up once for a whole column (not per row)."""
-    return {key: common.tr(fr, en) for key, fr, en in programme.DOMAINS}
+    return {key: common.tr(fr, en) for key, fr, en in vocabulary.DOMAINS}
 
 
 def domain_label(slug: str) -> str:
@@ -207,7 +207,7 @@ def measurements_section(view: common.View, version: str, results: dict) -> None
         return  # the follow section already says no measurement is published
     st.header(common.tr("Mesures dans le temps", "Measurements over time"))
     common.kpi_row(results, ("measurements_count", "measured_projects_share"), columns=2)
-    domains = [slug for slug, _fr, _en in programme.DOMAINS if slug in set(frame["domain"])]
+    domains = [slug for slug, _fr, _en in vocabulary.DOMAINS if slug in set(frame["domain"])]
     figure = go.Figure()
     for slug in domains:
         rows = frame[frame["domain"] == slug]

@@ -17,12 +17,7 @@ from qmi_metrics.reads import projects, queries
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
               "quartier": ("quartier", "district"), "landmark": ("repère", "landmark"),
               "commune_centroid": ("centre de la commune", "commune centre")}
-SITE_PRECISIONS = {"approximate": ("approximative (≈ 300 m)", "approximate (≈ 300 m)"),
-                   "landmark": ("repère", "landmark"), "computed": ("calculée", "computed"),
-                   "unknown": ("inconnue", "unknown")}
-DIRECTIONS = {"hausse": ("↑ hausse", "↑ up"), "baisse": ("↓ baisse", "↓ down"), "neutre": ("→ neutre", "→ neutral")}
-DOMAINS_EN = {"environnemental": "environmental", "social": "social", "économique": "economic",
-              "retours usagers": "user feedback", "efficacité": "effectiveness"}
+
 
 
 # --- data (cached per data version and view) -----------------------------------------------------
@@ -272,7 +267,7 @@ def render_sites(sites: pd.DataFrame) -> None:
         "site": sites["name"],
         common.tr("nature", "kind"): [common.tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
-        common.tr("position", "position"): [common.tr(*SITE_PRECISIONS.get(p, (p, p))) for p in sites["precision"]],
+        common.tr("position", "position"): [vocabulary.site_precision(p, common.lang()) for p in sites["precision"]],
         "source": sites["source_title"].map(or_not_known),
         common.tr("citation", "quote"): sites["source_quote"].map(or_not_known),
     })
@@ -290,9 +285,9 @@ def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFr
             for n, v, d in zip(indicators["values_count"], indicators["last_value"], indicators["last_measured_on"])]
     table = pd.DataFrame({
         common.tr("indicateur", "indicator"): indicators["label_en" if en else "label_fr"],
-        common.tr("domaine", "domain"): [DOMAINS_EN.get(d, d) if en else d for d in indicators["domain"]],
+        common.tr("domaine", "domain"): [vocabulary.domain_label(d, common.lang()) for d in indicators["domain"]],
         common.tr("unité", "unit"): indicators["unit"],
-        common.tr("sens souhaité", "desired direction"): [common.tr(*DIRECTIONS.get(d, (d, d))) for d in indicators["direction"]],
+        common.tr("sens souhaité", "desired direction"): [vocabulary.words(vocabulary.DIRECTIONS, d, common.lang()) for d in indicators["direction"]],
         common.tr("mesures", "measurements"): indicators["values_count"],
         common.tr("dernière valeur", "latest value"): last,
         common.tr("citation", "quote"): indicators["source_quote"].map(or_not_known),

@@ -4,12 +4,11 @@ import streamlit as st
 
 from dashboard import common
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures
+from qmi_metrics.present import figures, vocabulary
 from qmi_metrics.reads import queries
 
 HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
             "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
-BASIS = figures.FUNNEL_BASIS
 
 
 @st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
@@ -37,7 +36,7 @@ else:
     frame = pd.DataFrame([{
         common.tr("étape", "stage"): common.tr(s["label_fr"], s["label_en"]),
         common.tr("valeur", "value"): s["value"],
-        common.tr("nature", "basis"): common.tr(*BASIS[s["basis"]]),
+        common.tr("nature", "basis"): vocabulary.words(vocabulary.BASES, s["basis"], common.lang()),
         common.tr("couverture", "coverage"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
     } for s in stages])
     figure = figures.funnel(stages, common.lang())  # the same figure as the reports and slides

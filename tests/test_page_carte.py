@@ -205,7 +205,7 @@ def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, ref
     sceaux = [row for row in found["sites"]["data"] if row["insee"] == "92071"]
     assert sorted(row["radius"] for row in sceaux) == [7, 12, 17]
     tip = next(row for row in found["sites"]["data"] if row["tip_title"] == "Purple")["tip_body"]
-    assert "Statut : ● déployé" in tip and "Précision : approximatif ~300 m" in tip and "Commune : Aulnay-sous-Bois" in tip
+    assert "Statut : ● déployé" in tip and "Précision : approximative (≈ 300 m)" in tip and "Commune : Aulnay-sous-Bois" in tip
     assert "Type : " in tip and "Opérateur : " in tip and "Source : Positions approximatives" in tip
     page = texts(at)
     assert "5 lieu(x) d'expérimentation localisé(s) pour 5 projet(s) sur 28 ; 23 projet(s) n'ont pas de lieu connu" in page
@@ -213,7 +213,7 @@ def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, ref
     assert "Quartier sans position connue (1) : Sceaux." in page
     table = at.dataframe[0].value
     assert len(table) == 4 + 3 + 5
-    assert table["précision"].value_counts().to_dict() == {"approximatif ~300 m": 6, "calculé": 4, "repère public": 2}
+    assert table["précision"].value_counts().to_dict() == {"approximative (≈ 300 m)": 6, "calculée": 4, "repère public": 2}
     assert at.download_button(key="carte-lieux-csv") and at.download_button(key="carte-lieux-xlsx")
 
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from qmi_metrics.metrics import filters, kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
-from qmi_metrics.present import formatting
+from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.store import db
 
 NNBSP, NBSP = formatting.NARROW_NBSP, formatting.NBSP
@@ -56,8 +56,11 @@ def test_headline_numbers_are_what_the_dashboard_computes(reference_con, edition
                 # The card's rule: computed when the rows are complete, else the published figure.
                 expected = result.value if result.is_complete else result.published_value
                 assert number.value == pytest.approx(expected), number.kpi_id
-                assert number.text == formatting.value(expected, result.unit), number.kpi_id
-                shown[number.kpi_id] = number.text
+                # A published value keeps its document's bounding qualifier (« plus de 290 »), drawn apart from the number.
+                qualifier = result.published[0].qualifier if not result.is_complete else None
+                assert number.qualifier == vocabulary.qualifier(qualifier), number.kpi_id
+                assert number.text == " ".join(filter(None, [number.qualifier, formatting.value(expected, result.unit)]))
+                shown[number.kpi_id] = number.number + (f"{NBSP}{number.unit_text}" if number.unit_text else "")
     # By hand: 4 laureate communes (complete); 168 applications and 30 selected projects published by the report
     # (the rows hold 28 of each); 70 % and 11 months published (7 and 2 dated rows); 18 evaluation sheets published;
     # 4 meetings of 50 + 90 + 60 + 80 = 280 people (complete rows; the report says « plus de 290 »);
@@ -74,12 +77,12 @@ def test_a_number_says_where_it_comes_from(edition_1):
     programme = numbers(edition_1.slides[1])
     assert programme["communes_count"].basis == "computed" and "4/4" in programme["communes_count"].note
     assert programme["candidatures_count"].basis == "published"
-    assert programme["candidatures_count"].source.startswith("Source : le rapport « Retours d'expérimentations » (2025)")
+    assert programme["candidatures_count"].source_line.startswith("Source : le rapport « Retours d'expérimentations » (2025)")
     community = numbers(by_kind(edition_1, "community")[0])
     participants = community["community_participants_total"]
     # Computed 280 with the disagreeing published « plus de 290 » kept in sight.
     assert (participants.number, participants.unit_text) == ("280", "personnes")
-    assert f"Publié : plus de 290{NBSP}personnes" in participants.source
+    assert f"Publié : plus de 290{NBSP}personnes" in participants.source_line
     assert community["diagnostics_people_total"].qualifier == "plus de"
 
 
@@ -228,7 +231,8 @@ def test_present_flag_words():
 def test_english_deck(reference_con):
     shown = deck.build(reference_con, Filters(edition=1), lang="en")
     assert shown.slides[1].title == "The programme in figures"
-    assert numbers(by_kind(shown, "kpis")[1])["deployment_rate"].text == "70%"
+    rate = numbers(by_kind(shown, "kpis")[1])["deployment_rate"]
+    assert (rate.qualifier, rate.number, rate.text) == ("", "70%", "70%")  # « en moyenne » is the label's to say
     assert by_kind(shown, "commune")[0].columns == ("Project", "Type", "Status")
     assert "edition=1&lang=en" in shown.link
 

@@ -24,7 +24,7 @@ from qmi_metrics import cli
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import render, reports
-from qmi_metrics.present import figures, formatting
+from qmi_metrics.present import cards, figures, formatting
 from qmi_metrics.reads import projects, queries
 from qmi_metrics.store import db, loader
 
@@ -265,8 +265,8 @@ def test_every_edition_report_pdf_and_html(database, request):
         pdf = pdf_text(reports.to_pdf(report))
         html = norm(unescape(reports.to_html(report)))
         results = reports.view_kpis(con, view)
-        cards = [reports.card(r)["value"] for r in results if r.id in reports.HEADLINE]
-        expected = value_texts(results) + cards + list(queries.projects(con, view)["name"])
+        headline = [cards.card(r).text for r in results if r.id in reports.HEADLINE]
+        expected = value_texts(results) + headline + list(queries.projects(con, view)["name"])
         assert not missing_from(pdf, expected), (database, edition)
         assert not missing_from(html, expected), (database, edition)
         assert ("DONNÉES SYNTHÉTIQUES" in pdf) == (database == "syn")
@@ -331,10 +331,10 @@ def test_every_edition_deck(database, request):
         results = {r.id: r for r in reports.view_kpis(con, Filters(edition=edition))}
         numbers = " ".join(slide_texts(slides[1]))
         for kpi_id in reports.HEADLINE:  # the card's value, number and unit, and its label
-            shown = reports.card(results[kpi_id])
-            assert norm(shown["value"]) in numbers and shown["label"] in numbers, (database, edition, kpi_id)
+            shown = cards.card(results[kpi_id])
+            assert norm(shown.text) in numbers and shown.label in numbers, (database, edition, kpi_id)
         notes = slides[1].notes_slide.notes_text_frame.text
-        assert all(reports.card(results[k])["source"] in notes for k in reports.HEADLINE if results[k].published)
+        assert all(cards.card(results[k]).source in notes for k in reports.HEADLINE if results[k].published)
         for slide, name in zip(slides[5:-2], communes["commune"]):
             listed = " ".join(slide_texts(slide))
             names = queries.projects(con, Filters(edition=edition, communes=tuple(

@@ -19,12 +19,6 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db
 
 # How a shown value was obtained (KpiResult.shown), in French and English.
-BASIS_LABELS = {
-    "computed": ("calculé", "computed"),
-    "published": ("publié · données partielles", "published · partial data"),
-    "not computable": ("non calculable · données partielles", "not computable · partial data"),
-    "partial": ("calculé · données partielles", "computed · partial data"),
-}
 UNITS = ("count", "ratio", "months", "people", "index", "score_10", "inhabitants")
 FILTER_NAMES = ("edition", "commune", "theme")
 FILTER_FIELDS = {"edition": "edition", "commune": "communes", "theme": "themes"}  # KPI filter -> Filters field

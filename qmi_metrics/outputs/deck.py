@@ -17,8 +17,8 @@ import pandas as pd
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import formatting, vocabulary
-from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, tr  # noqa: F401  (also used as presentation.tr)
+from qmi_metrics.present import cards, formatting, vocabulary
+from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, queries
 from qmi_metrics.store import db
 
@@ -32,28 +32,9 @@ PROGRAMME_KPIS = ("communes_count", "candidatures_count", "projects_selected_cou
 DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count")
 COMMUNITY_KPIS = ("community_events_count", "community_participants_total", "diagnostics_people_total")
 
-QUALIFIERS_EN = {"plus de": "more than", "près de": "nearly", "au moins": "at least", "jusqu'à": "up to",
-                 "environ": "about", "en moyenne": "on average"}
 
 
 # --- what a slide holds ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class BigNumber:
-    """A headline figure: the value shown, its unit, where it comes from and what it rests on."""
-
-    kpi_id: str
-    label: str
-    value: float | None  # the value shown: computed, or published when the rows are partial
-    unit: str
-    text: str  # formatting.value(value, unit, lang): '70 %', '280 personnes'
-    number: str  # the part drawn big: '70 %', '280'
-    unit_text: str  # the part drawn small under it: '', 'personnes'
-    qualifier: str  # of a published figure: 'plus de', 'near'… ('' otherwise)
-    basis: str  # computed | published | partial
-    note: str  # what the value rests on: 'calculé · couverture 4/4'
-    source: str  # the document and section of a published figure, or how it is computed
-
 
 @dataclass(frozen=True)
 class Bar:
@@ -81,7 +62,7 @@ class Slide:
     kind: str  # title (rows[0][0]: the view's scope), empty, kpis, funnel, map, themes, commune, community, qr
     title: str
     subtitle: str = ""
-    numbers: tuple[BigNumber, ...] = ()
+    numbers: tuple[cards.Card, ...] = ()
     bars: tuple[Bar, ...] = ()
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
@@ -180,67 +161,9 @@ def dashboard_link(base: str, view: Filters, statuses: tuple[str, ...] = (), lan
 
 # --- headline numbers ------------------------------------------------------------------------------
 
-def _document(figure: kpis.PublishedFigure, lang: str) -> str:
-    return reconcile.document_name(figure.document, lang)
-
-
-def qualifier_text(qualifier: str | None, lang: str) -> str:
-    """'plus de' printed before a published value; bounds (minimum, maximum) are said by the label."""
-    if not qualifier or qualifier in ("minimum", "maximum"):
-        return ""
-    return QUALIFIERS_EN.get(qualifier, qualifier) if lang == "en" else qualifier
-
-
-def split_value(value: float | None, unit: str, lang: str) -> tuple[str, str, str]:
-    """(full text, part drawn big, unit drawn small): '280 personnes' -> '280' + 'personnes'."""
-    text = formatting.value(value, unit, lang)
-    if value is not None and formatting.NBSP in text and unit not in ("euros",):
-        number, _, word = text.partition(formatting.NBSP)
-        return text, number, word
-    return text, text, ""
-
-
-def shown_value(result: kpis.KpiResult) -> tuple[float | None, str]:
-    """The value a card shows and its basis, by the shared rule (KpiResult.shown)."""
-    value, basis, _ = result.shown()
-    return value, {"not computable": "partial"}.get(basis, basis)
-
-
-def big_number(result: kpis.KpiResult, lang: str) -> BigNumber:
-    value, basis = shown_value(result)
-    total = result.total if result.total is not None else "?"
-    coverage = f"{tr(lang, 'couverture', 'coverage')} {result.covered}/{total}"
-    published = result.published[0] if result.published else None
-    if basis == "published":
-        note = f"{tr(lang, 'publié', 'published')} · {tr(lang, 'données partielles', 'partial data')} · {coverage}"
-        source = f"{tr(lang, 'Source', 'Source')} : {_document(published, lang)} — {published.section}"
-    else:
-        note = (f"{tr(lang, 'calculé', 'computed')} · {coverage}" if basis == "computed"
-                else f"{tr(lang, 'calculé', 'computed')} · {tr(lang, 'données partielles', 'partial data')} · {coverage}")
-        source = tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
-                    "Computed from the rows of the dashboard's database")
-        if published:  # the published figure stays in sight, agreeing or not
-            printed = " ".join(filter(None, [qualifier_text(published.qualifier, lang),
-                                             formatting.value(published.value, published.unit, lang)]))
-            source = f"{tr(lang, 'Publié', 'Published')} : {printed} — {_document(published, lang)}"
-    if result.ignored_filters:
-        note += " · " + tr(lang, "filtres non applicables : ", "filters not applicable: ") + ", ".join(result.ignored_filters)
-    text, number, unit_text = split_value(value, result.unit, lang)
-    return BigNumber(kpi_id=result.id, label=result.kpi.label(lang), value=value, unit=result.unit, text=text,
-                     number=number, unit_text=unit_text,
-                     qualifier=qualifier_text(published.qualifier, lang) if basis == "published" else "",
-                     basis=basis, note=note, source=source)
-
-
 def _lower_first(text: str) -> str:
     """'Rencontres de la Communauté' -> 'rencontres de la Communauté' (proper nouns keep their capital)."""
     return text[:1].lower() + text[1:]
-
-
-def rests_on_no_row(total: int | None, basis: str) -> bool:
-    """A computed count over no row at all (0 of 0) says the database knows nothing yet, not that there are
-    none: no big zero on a projector for it (the dashboard's card shows « 0 », with « couverture 0/0 »)."""
-    return total == 0 and basis != "published"
 
 
 def kpi_slide(results: dict, ids: tuple[str, ...], title: str, lang: str, subtitle: str = "") -> Slide:
@@ -249,8 +172,8 @@ def kpi_slide(results: dict, ids: tuple[str, ...], title: str, lang: str, subtit
     for kpi_id in ids:
         if kpi_id not in results:
             continue
-        number = big_number(results[kpi_id], lang)
-        (unknown if number.value is None or rests_on_no_row(results[kpi_id].total, number.basis) else numbers).append(number)
+        shown = cards.card(results[kpi_id], lang)
+        (unknown if shown.value is None or cards.rests_on_no_row(results[kpi_id].total, shown.basis) else numbers).append(shown)
     notes = []
     if unknown:
         notes.append(tr(lang, "Non renseigné pour cette vue : ", "Not available for this view: ")
@@ -259,24 +182,20 @@ def kpi_slide(results: dict, ids: tuple[str, ...], title: str, lang: str, subtit
         notes.insert(0, tr(lang, "Aucun de ces chiffres n'est connu pour cette vue.",
                            "None of these figures is known for this view."))
     return Slide(kind="kpis", title=title, subtitle=subtitle, numbers=tuple(numbers), notes=tuple(notes),
-                 sources=tuple(dict.fromkeys(n.source for n in numbers)))
+                 sources=tuple(dict.fromkeys(n.source_line for n in numbers)))
 
 
 # --- the other slides --------------------------------------------------------------------------------
-
-BASIS_WORDS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
-               "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
-
 
 def funnel_slide(con, view: Filters, results: dict, lang: str) -> Slide:
     stages = queries.funnel(con, view, results)
     bars, unknown = [], []
     for stage in stages:
         label = tr(lang, stage["label_fr"], stage["label_en"])
-        if stage["value"] is None or rests_on_no_row(stage["total"], stage["basis"]):
+        if stage["value"] is None or cards.rests_on_no_row(stage["total"], stage["basis"]):
             unknown.append(_lower_first(label) if lang == "fr" else label)
             continue
-        note = tr(lang, *BASIS_WORDS[stage["basis"]])
+        note = vocabulary.words(vocabulary.BASES, stage["basis"], lang)
         if stage["basis"] == "partial":
             total = stage["total"] if stage["total"] is not None else "?"
             note += f" · {tr(lang, 'couverture', 'coverage')} {stage['covered']}/{total}"
@@ -298,10 +217,6 @@ def funnel_slide(con, view: Filters, results: dict, lang: str) -> Slide:
                  bars=tuple(bars), notes=tuple(notes))
 
 
-def _known(value) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
 def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide:
     """Communes, quartiers and sites placed from their coordinates: drawn without any map tiles."""
     communes = geo.laureate_communes(con, view)
@@ -311,11 +226,11 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
     for row in geo.metropole_centroids(con).itertuples():
         if row.insee not in laureate_codes:  # laureates are drawn as such below
             places.append(Place("city" if row.commune == "Paris" else "context", row.commune, row.lat, row.lon))
-    quartier_at = {r.insee: (r.lat, r.lon) for r in quartiers.itertuples() if _known(r.lat) and _known(r.lon)}
+    quartier_at = {r.insee: (r.lat, r.lon) for r in quartiers.itertuples() if known(r.lat) and known(r.lon)}
     unplaced, at_quartier = [], set()
     for row in communes.itertuples():
         # A commune without a centroid is drawn at its quartier: the only place the data give.
-        if _known(row.lat) and _known(row.lon):
+        if known(row.lat) and known(row.lon):
             lat, lon = row.lat, row.lon
         elif row.insee in quartier_at:
             lat, lon = quartier_at[row.insee]
@@ -325,7 +240,7 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
             continue
         places.append(Place("commune", row.commune, float(lat), float(lon), int(row.projects)))
     for row in quartiers.drop_duplicates("site_id").itertuples():
-        if _known(row.lat) and _known(row.lon) and row.insee not in at_quartier:
+        if known(row.lat) and known(row.lon) and row.insee not in at_quartier:
             places.append(Place("quartier", row.quartier_name or row.site_name, float(row.lat), float(row.lon)))
     sites = geo.experimentation_sites(con, view, statuses).drop_duplicates("site_id")
     for row in sites.itertuples():
@@ -333,7 +248,7 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
     notes = []
     if communes.empty:
         notes.append(tr(lang, "Aucune commune lauréate dans cette vue.", "No laureate commune in this view."))
-    without_quartier = [r.commune for r in quartiers.itertuples() if not _known(r.lat)]
+    without_quartier = [r.commune for r in quartiers.itertuples() if not known(r.lat)]
     if without_quartier:
         notes.append(tr(lang, "Quartier non localisé : ", "Quartier not located: ") + ", ".join(sorted(set(without_quartier))) + ".")
     if at_quartier:
@@ -341,7 +256,7 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
                         "Communes without a known centroid: placed at their quartier."))
     if unplaced:
         notes.append(tr(lang, "Position non renseignée : ", "Position not available: ") + ", ".join(unplaced) + ".")
-    precisions = sorted({geo.precision_label(p, lang) for p in quartiers["precision"] if p and p != "unknown"})
+    precisions = sorted({vocabulary.site_precision(p, lang) for p in quartiers["precision"] if p and p != "unknown"})
     if precisions:
         notes.append(tr(lang, "Précision des quartiers : ", "Quartiers' precision: ") + ", ".join(precisions) + ".")
     has_context = any(p.kind in ("context", "city") for p in places)
@@ -387,7 +302,7 @@ def themes_slide(con, view: Filters, lang: str) -> Slide:
         return Slide(kind="themes", title=title, notes=tuple(notes))
     column = "theme_en" if lang == "en" else "theme_fr"
     bars = tuple(Bar(label=row[column], value=float(row["value"]),
-                     text=" ".join(filter(None, [qualifier_text(row["qualifier"], lang),
+                     text=" ".join(filter(None, [vocabulary.qualifier(row["qualifier"], lang),
                                                  formatting.value(float(row["value"]), "ratio", lang)])),
                      note=tr(lang, "publié", "published"), basis="published")
                  for _, row in published.sort_values("value", ascending=False).iterrows())
@@ -410,12 +325,6 @@ def _edition_word(edition: int, lang: str) -> str:
     return tr(lang, f"édition {edition}", f"edition {edition}")
 
 
-def status_text(status: str | None, lang: str) -> str:
-    if status is None:
-        return vocabulary.NOT_KNOWN[lang]
-    return f"{STATUS_SYMBOLS.get(status, '')} {queries.STATUS_LABELS[lang].get(status, status)}".strip()
-
-
 def _text(value, lang: str) -> str:
     return vocabulary.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
@@ -432,19 +341,17 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
         quartiers = [q for q in dict.fromkeys(rows["quartier_name"]) if isinstance(q, str) and q]
         facts = [", ".join(editions_label.get(int(e), str(e)) for e in rows["edition_id"]),
                  tr(lang, "quartier : ", "quartier: ") + (", ".join(quartiers) if quartiers else vocabulary.NOT_KNOWN[lang])]
-        if _known(first["population"]):
+        if known(first["population"]):
             facts.append(formatting.value(float(first["population"]), "inhabitants", lang))
         own = projects[projects["insee"] == insee]
-        table = [(row.name, _text(row.type_en if lang == "en" else row.type_fr, lang), status_text(row.current_status, lang))
+        table = [(row.name, _text(row.type_en if lang == "en" else row.type_fr, lang), vocabulary.status_label(row.current_status, lang))
                  for row in own.itertuples()]
-        count = BigNumber(kpi_id="projects_in_commune", label="",
-                          value=float(len(own)), unit="count", text=str(len(own)), number=str(len(own)),
-                          unit_text=tr(lang, "projet" if len(own) <= 1 else "projets", "project" if len(own) == 1 else "projects"),
-                          qualifier="", basis="computed", note="", source="")
+        count = cards.count_card("projects_in_commune", len(own), tr(lang, plural(len(own), "projet", "projets"),
+                                                                      "project" if len(own) == 1 else "projects"))
         notes = []
         if statuses:
             notes.append(tr(lang, "Projets aux statuts : ", "Projects with status: ")
-                         + ", ".join(status_text(s, lang) for s in statuses) + ".")
+                         + ", ".join(vocabulary.status_label(s, lang) for s in statuses) + ".")
         if not table:
             notes.insert(0, tr(lang, "Aucun projet de cette commune n'est connu dans la base pour cette vue.",
                                "No project of this commune is known in the database for this view."))
@@ -477,7 +384,7 @@ def _scope(con, view: Filters, statuses: tuple[str, ...], lang: str, editions_la
         labels = {row["theme_slug"]: row["label_en" if lang == "en" else "label_fr"] for row in filters.themes(con)}
         parts.append(", ".join(labels.get(t, t) for t in view.themes))
     if statuses:
-        parts.append(", ".join(status_text(s, lang) for s in statuses))
+        parts.append(", ".join(vocabulary.status_label(s, lang) for s in statuses))
     return " · ".join(parts)
 
 

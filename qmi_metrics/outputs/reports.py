@@ -23,7 +23,7 @@ from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import escape, render
-from qmi_metrics.present import figures, formatting, vocabulary
+from qmi_metrics.present import cards, figures, formatting, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
@@ -33,12 +33,6 @@ HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "
             "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
 COMMUNITY = ("community_events_count", "community_participants_total", "community_participants_min",
              "community_participants_max")
-FILTER_WORDS = {"edition": ("édition", "edition"), "commune": ("commune", "commune"), "theme": ("défi", "challenge")}
-PRECISION_WORDS = {"day": ("jour", "day"), "month": ("mois", "month"), "season": ("saison", "season"),
-                   "year": ("année", "year")}
-SITE_PRECISIONS = {"approximate": ("position approximative (≈ 300 m)", "approximate position (≈ 300 m)"),
-                   "landmark": ("repère public", "public landmark"), "computed": ("position calculée", "computed position"),
-                   "unknown": ("position inconnue", "unknown position")}
 QUOTE_MAX = 280  # characters of a source quote kept in a report (the full sentence is in the database)
 DEFAULT_URL = "http://localhost:8501"
 
@@ -161,55 +155,28 @@ def view_kpis(con, view: Filters) -> list[kpis.KpiResult]:
     return [r for r in kpis.compute_all(con, view) if not r.id.startswith("replicability_index:")]
 
 
-def card(result: kpis.KpiResult, lang: str = "fr") -> dict:
-    """A KPI as the dashboard's card shows it: the computed value when complete, else the published one,
-    and the words saying which (the same rule as dashboard/common.kpi_card)."""
-    shown, basis, lower_bound = result.shown()
-    note = tr(lang, *kpis.BASIS_LABELS[basis])
-    qualifier = tr(lang, "plus de ", "over ") if lower_bound else ""  # « +60 indicateurs »: a lower bound
-    published = result.published[0] if result.published else None
-    return {
-        "label": result.kpi.label(lang),
-        "value": qualifier + formatting.value(shown, result.unit, lang),
-        "note": note,
-        "coverage": coverage_text(result, lang),
-        "source": source_text(published, lang) if published else "",
-        "quote": published.quote if published else "",
-        "definition": result.kpi.definition(lang),
-    }
-
-
-def coverage_text(result: kpis.KpiResult, lang: str = "fr") -> str:
-    text = f"{result.covered if result.covered is not None else '?'}/{result.total if result.total is not None else '?'}"
-    if result.ignored_filters:
-        words = ", ".join(tr(lang, *FILTER_WORDS[name]) for name in result.ignored_filters)
-        text += tr(lang, f" · filtre non applicable : {words}", f" · filter not applicable: {words}")
-    return text
-
-
 def source_text(figure: kpis.PublishedFigure, lang: str = "fr") -> str:
     return f"{reconcile.document_name(figure.document, lang)} — {figure.section}"
 
 
 def kpi_table(results: list[kpis.KpiResult], lang: str = "fr") -> Table:
     """Every KPI: computed value, coverage, published value, source — as `python -m qmi_metrics kpis`."""
-    rows = [[r.kpi.label(lang), formatting.value(r.value, r.unit, lang), coverage_text(r, lang),
-             formatting.value(r.published_value, r.unit, lang) if r.published else "—",
-             source_text(r.published[0], lang) if r.published else "—"] for r in results]
+    rows = []
+    for result in results:
+        shown = cards.card(result, lang)
+        coverage = " · ".join(filter(None, [shown.coverage, shown.ignored]))
+        rows.append([shown.label, formatting.value(result.value, result.unit, lang), coverage,
+                     cards.published_text(result.published[0], lang) if result.published else "—", shown.source or "—"])
     return Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Calculé", "Computed"),
                   tr(lang, "Couverture", "Coverage"), tr(lang, "Publié", "Published"), "Source"],
                  rows)
 
 
 def headline_table(results: dict, lang: str = "fr", ids: tuple[str, ...] = HEADLINE) -> Table:
-    rows = []
-    for kpi_id in ids:
-        if kpi_id in results:
-            shown = card(results[kpi_id], lang)
-            rows.append([shown["label"], shown["value"], f"{shown['note']} · {tr(lang, 'couverture', 'coverage')} "
-                         f"{shown['coverage']}", shown["source"] or "—"])
+    shown = [cards.card(results[kpi_id], lang) for kpi_id in ids if kpi_id in results]
     return Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Valeur", "Value"),
-                  tr(lang, "Nature · couverture", "Basis · coverage"), "Source"], rows)
+                  tr(lang, "Nature · couverture", "Basis · coverage"), "Source"],
+                 [[c.label, c.text, c.note, c.source or "—"] for c in shown])
 
 
 KPI_NOTE = ("« Calculé » : la valeur que donnent les lignes de la base ; « couverture » : les lignes sur lesquelles "
@@ -287,7 +254,7 @@ def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quart
         (tr(lang, "Défi", "Challenge"), _text(_localised(project, "theme", lang), lang)),
         (tr(lang, "Famille", "Family"), _text(_localised(project, "family", lang), lang)),
         ("Type", _text(kind, lang)),
-        (tr(lang, "Statut actuel", "Current status"), figures.status_label(project.get("current_status"), lang, symbol=False)),
+        (tr(lang, "Statut actuel", "Current status"), vocabulary.status_label(project.get("current_status"), lang, symbol=False)),
         (tr(lang, "Déploiement", "Deployment"), _deployment_text(project, deployment, lang)),
     ])
 
@@ -295,7 +262,7 @@ def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quart
 def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFrame, values: pd.DataFrame,
               scores: pd.DataFrame, lang: str) -> Facts:
     """The experimental protocol as far as the data describe it: where, when, what is measured."""
-    places = "; ".join(f"{row.name} ({tr(lang, *SITE_PRECISIONS.get(row.precision, (row.precision, row.precision)))})"
+    places = "; ".join(f"{row.name} ({vocabulary.site_precision(row.precision, lang)})"
                        for row in sites.itertuples()) or _nk(lang)
     followed = len(indicators)
     count, first, last = int(values["measurements"].sum()), values["first_on"].min(), values["last_on"].max()
@@ -326,7 +293,7 @@ def _outcome(events: pd.DataFrame, lang: str) -> str:
     parts = []
     for kind in ("continued", "stopped"):
         if (events["kind"] == kind).any():
-            parts.append(f"{figures.status_label(kind, lang, symbol=False)} ({_event_date(events, (kind,), lang)})")
+            parts.append(f"{vocabulary.status_label(kind, lang, symbol=False)} ({_event_date(events, (kind,), lang)})")
     return ", ".join(parts) or _nk(lang)
 
 
@@ -337,7 +304,7 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     figure = figures.project_timeline(events, lang)
     dated = events[events["date_start"].notna()]
     if figure is not None:
-        labels = [figures.status_label(kind, lang, symbol=False) for kind in dated["kind"]]
+        labels = [vocabulary.status_label(kind, lang, symbol=False) for kind in dated["kind"]]
         whens = [figures.event_when(row, lang) for row in dated.itertuples()]
         summary = f"{project['name']}{tr(lang, ' : ', ': ')}" + tr(lang, " ; ", "; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
@@ -347,8 +314,8 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     if undated:
         blocks.append(Text(tr(lang, f"{undated} {plural(undated, 'événement non daté', 'événements non datés')}.",
                               f"{undated} undated {plural(undated, 'event', 'events')}."), "note"))
-    rows = [[figures.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
-             tr(lang, *PRECISION_WORDS[row.date_precision]) if known(row.date_precision) else "—",
+    rows = [[vocabulary.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
+             vocabulary.words(vocabulary.DATE_PRECISIONS, row.date_precision, lang) if known(row.date_precision) else "—",
              " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or _nk(lang)]
             for row in events.itertuples()]
     blocks.append(Table([tr(lang, "Statut", "Status"), "Date", tr(lang, "Précision", "Precision"), "Source"], rows))
@@ -365,8 +332,8 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
         last = (tr(lang, "aucune mesure publiée", "no measurement published") if row.values_count == 0
                 else f"{formatting.value(row.last_value, 'count', lang, decimals=None)} "
                      f"({formatting.date(row.last_measured_on, 'day', lang)})")
-        rows.append([row.label_en if lang == "en" else row.label_fr, row.domain, row.unit,
-                     tr(lang, *figures.DIRECTIONS.get(row.direction, (row.direction, row.direction))),
+        rows.append([row.label_en if lang == "en" else row.label_fr, vocabulary.domain_label(row.domain, lang), row.unit,
+                     vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang),
                      str(row.values_count), last])
     blocks.append(Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Domaine", "Domain"), tr(lang, "Unité", "Unit"),
                          tr(lang, "Sens souhaité", "Desired direction"), tr(lang, "Mesures", "Measurements"),
@@ -423,7 +390,7 @@ def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, i
 
     cite(tr(lang, "fiche du projet", "project facts"), project.get("source_title"), project.get("source_section"))
     for row in events.itertuples():
-        cite(f"{figures.status_label(row.kind, lang, symbol=False)} ({figures.event_when(row, lang)})",
+        cite(f"{vocabulary.status_label(row.kind, lang, symbol=False)} ({figures.event_when(row, lang)})",
              row.source_title, row.source_section, row.source_quote)
     for row in sites.itertuples():
         cite(f"{tr(lang, 'lieu', 'site')} {row.name}", row.source_title, quote=row.source_quote)
@@ -527,7 +494,7 @@ def _funnel_blocks(stages: list[dict], lang: str) -> list:
         return blocks + [Text(tr(lang, "Aucune donnée d'entonnoir pour cette vue.", "No funnel data for this view."))]
     blocks.append(Chart(figures.funnel(stages, lang), figures.funnel_summary(stages, lang)))
     rows = [[tr(lang, s["label_fr"], s["label_en"]), formatting.value(s["value"], "count", lang),
-             tr(lang, *figures.FUNNEL_BASIS[s["basis"]]),
+             vocabulary.words(vocabulary.BASES, s["basis"], lang),
              "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}"]
             for s in stages]
     blocks.append(Table([tr(lang, "Étape", "Stage"), tr(lang, "Valeur", "Value"), tr(lang, "Nature", "Basis"),
@@ -540,7 +507,7 @@ def project_rows(con, view: Filters, lang: str = "fr") -> list[list[str]]:
     en = lang == "en"
     return [[row.name, _text(row.commune, lang), _text(row.family_en if en else row.family_fr, lang),
              _text(row.type_en if en else row.type_fr, lang), _text(row.theme_en if en else row.theme_fr, lang),
-             figures.status_label(row.current_status, lang, symbol=False),
+             vocabulary.status_label(row.current_status, lang, symbol=False),
              formatting.date(row.deployment_date, row.deployment_precision, lang) if known(row.deployment_date)
              else _nk(lang)]
             for row in frame.itertuples()]
@@ -1046,7 +1013,7 @@ class Slide:
     title: str
     kind: str  # title | numbers | image | map | commune | link
     subtitle: str = ""
-    numbers: list[dict] = field(default_factory=list)  # card() dicts
+    numbers: list = field(default_factory=list)  # cards.Card
     figure: go.Figure | None = None
     summary: str = ""
     items: list[str] = field(default_factory=list)
@@ -1054,12 +1021,12 @@ class Slide:
     link: str = ""
 
 
-def _notes_for(cards: list[dict], lang: str) -> str:
+def _notes_for(shown: list[cards.Card], lang: str) -> str:
     lines = []
-    for shown in cards:
-        line = f"{shown['label']} : {shown['value']} ({shown['note']}, {tr(lang, 'couverture', 'coverage')} {shown['coverage']})"
-        if shown["source"]:
-            line += f" — {tr(lang, 'source', 'source')} : {shown['source']} « {_quote(shown['quote'], 200)} »"
+    for c in shown:
+        line = f"{c.label}{tr(lang, ' : ', ': ')}{c.text} ({c.note})"
+        if c.source:
+            line += f" — {tr(lang, 'source', 'source')}{tr(lang, ' : ', ': ')}{c.source} « {_quote(c.quote, 200)} »"
         lines.append(line)
     return "\n".join(lines)
 
@@ -1074,7 +1041,7 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
     label = _edition_label(con, edition, lang)
     slides = [Slide(tr(lang, "Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts"), "title",
                     subtitle=f"{label} · {formatting.date(dt.date.today(), 'day', lang)}")]
-    headline = [card(results[i], lang) for i in HEADLINE if i in results]
+    headline = [cards.card(results[i], lang) for i in HEADLINE if i in results]
     slides.append(Slide(tr(lang, "Chiffres clés", "Key figures"), "numbers", numbers=headline,
                         notes=_notes_for(headline, lang)))
     stages = funnel_stages(con, view, results)
@@ -1100,7 +1067,7 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
         # A long commune name is cut so that the count stays on the title's one line.
         slides.append(Slide(f"{_quote(row.commune, 27)} — {count} {tr(lang, plural(count, 'projet', 'projets'), 'project' if count == 1 else 'projects')}",
                             "commune", subtitle=subtitle, items=items))
-    community_cards = [card(results[i], lang) for i in COMMUNITY if i in results]
+    community_cards = [cards.card(results[i], lang) for i in COMMUNITY if i in results]
     events = community.events(con, view)
     slides.append(Slide(tr(lang, "Communauté des Expérimentateurs", "Community of Experimenters"), "numbers",
                         numbers=community_cards, figure=figures.community_events(events, lang) if not events.empty else None,
@@ -1223,9 +1190,9 @@ def to_pptx(slides: list[Slide], synthetic: bool, lang: str = "fr", footer: str 
             for i, shown in enumerate(spec.numbers):
                 left = margin + (i % per_row) * cell_width
                 row_top = top + (i // per_row) * rows_height
-                number_box(slide, left + Inches(0.1), row_top, cell_width - Inches(0.2), Inches(0.9), shown["value"])
-                text_box(slide, left, row_top + Inches(0.9), cell_width - Inches(0.2), Inches(0.8), shown["label"], 15)
-                text_box(slide, left, row_top + Inches(1.75), cell_width - Inches(0.2), Inches(0.35), shown["note"], 11,
+                number_box(slide, left + Inches(0.1), row_top, cell_width - Inches(0.2), Inches(0.9), shown.text)
+                text_box(slide, left, row_top + Inches(0.9), cell_width - Inches(0.2), Inches(0.8), shown.label, 15)
+                text_box(slide, left, row_top + Inches(1.75), cell_width - Inches(0.2), Inches(0.35), shown.note, 11,
                          colour=grey)
             if spec.figure is not None:
                 chart_top = top + rows_height * ((len(spec.numbers) + per_row - 1) // per_row)

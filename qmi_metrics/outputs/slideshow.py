@@ -266,7 +266,7 @@ def _notes(slide: Slide) -> str:
 def _numbers(slide: Slide, with_sources: bool = True) -> str:
     cells = []
     for n in slide.numbers:
-        source = f"<div class='source'>{esc(n.source)}</div>" if with_sources and n.source else ""
+        source = f"<div class='source'>{esc(n.source_line)}</div>" if with_sources and n.source_line else ""
         cells.append(
             f"<div class='figure' data-kpi='{esc(n.kpi_id)}'><div class='label'>{esc(n.label)}</div>"
             f"<div class='qualifier'>{esc(n.qualifier)}</div><div class='num'>{esc(n.number)}</div>"

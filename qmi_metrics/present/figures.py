@@ -20,7 +20,6 @@ from plotly.subplots import make_subplots
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
-from qmi_metrics.reads.queries import STATUS_LABELS
 
 # Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -28,9 +27,6 @@ STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", 
 # Marker symbols of the status timeline: the stage is told by its shape as well as by its row.
 STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
                  "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
-FUNNEL_BASIS = {"computed": ("calculé", "computed"), "published": ("publié", "published"),
-                "partial": ("partiel", "partial"), "unknown": ("non renseigné", "not available")}
-DIRECTIONS = {"hausse": ("↑ hausse", "↑ up"), "baisse": ("↓ baisse", "↓ down"), "neutre": ("→ neutre", "→ neutral")}
 PUBLISHED_COLOUR, COMPUTED_COLOUR = PALETTE[1], PALETTE[0]
 SHARE_SCOPES = {"projects": {"share": "projects_share", "count": "projects", "known": "projects_known"},
                 "applications": {"share": "applications_share", "count": "applications", "known": "applications_known"}}
@@ -57,14 +53,6 @@ def pct(value, lang: str = "fr") -> str:
 
 def date_text(day, precision, lang: str = "fr") -> str:
     return formatting.date(day, precision, lang) if known(day) else not_known(lang)
-
-
-def status_label(status: str | None, lang: str = "fr", symbol: bool = True) -> str:
-    """'● déployé' (the symbol tells the status without colour); 'non renseigné' when unknown."""
-    if status is None:
-        return not_known(lang)
-    text = STATUS_LABELS[lang].get(status, status)
-    return f"{STATUS_SYMBOLS.get(status, '')} {text}".strip() if symbol else text
 
 
 def separators(lang: str) -> str:
@@ -126,7 +114,7 @@ def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
     """The programme funnel (`queries.funnel`, stages with a value): each bar says its value and whether it is
     computed, published or partial."""
     names = [escape.plotly(tr(lang, s["label_fr"], s["label_en"])) for s in stages]
-    texts = [f"{fmt(s['value'], lang=lang)} ({tr(lang, *FUNNEL_BASIS[s['basis']])})" for s in stages]
+    texts = [f"{fmt(s['value'], lang=lang)} ({vocabulary.words(vocabulary.BASES, s['basis'], lang)})" for s in stages]
     figure = go.Figure(go.Funnel(y=names, x=[s["value"] for s in stages], text=texts, textinfo="text",
                                  marker={"color": [PALETTE[i % len(PALETTE)] for i in range(len(stages))]}))
     figure.update_layout(height=380, separators=separators(lang))
@@ -289,7 +277,7 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
     if dated.empty:
         return None
     colon = tr(lang, " : ", ": ")
-    labels = [status_label(kind, lang) for kind in dated["kind"]]
+    labels = [vocabulary.status_label(kind, lang) for kind in dated["kind"]]
     whens = [event_when(row, lang) for row in dated.itertuples()]
     figure = go.Figure(go.Scatter(
         x=dated["date_start"], y=labels, mode="markers+text", text=whens, textposition="top center",
@@ -299,10 +287,10 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
         hovertemplate="%{y} — %{text}<br>%{customdata[0]}" + colon + "%{customdata[1]}<extra></extra>",
         showlegend=False))
     for row in dated[dated["date_end"].notna()].itertuples():  # a period (a season) drawn as a segment
-        label = status_label(row.kind, lang)
+        label = vocabulary.status_label(row.kind, lang)
         figure.add_trace(go.Scatter(x=[row.date_start, row.date_end], y=[label, label], mode="lines",
                                     line={"width": 6, "color": PALETTE[5]}, hoverinfo="skip", showlegend=False))
-    order = [status_label(kind, lang) for kind in STAGE_ORDER if kind in set(dated["kind"])]
+    order = [vocabulary.status_label(kind, lang) for kind in STAGE_ORDER if kind in set(dated["kind"])]
     # Room around the markers so the date labels above them are never cut.
     figure.update_yaxes(categoryorder="array", categoryarray=order, title=None, range=[-0.6, len(order) - 0.2])
     ends = dated["date_end"].dropna()
@@ -316,7 +304,7 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
 
 
 def indicator_titles(series: pd.DataFrame, lang: str = "fr") -> list[str]:
-    return [escape.plotly(f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {tr(lang, *DIRECTIONS[row.direction])})")
+    return [escape.plotly(f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang)})")
             for row in series.itertuples()]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-NOT_KNOWN = {"fr": "non renseigné", "en": "not available"}
+NOT_KNOWN_PAIR = ("non renseigné", "not available")
+NOT_KNOWN = {"fr": NOT_KNOWN_PAIR[0], "en": NOT_KNOWN_PAIR[1]}
 # Status symbols, so that a status reads without colour: every output (pages, figures, slides, reports) uses these.
 STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
                   "evaluated": "★", "continued": "➜", "stopped": "✕"}
@@ -23,3 +24,91 @@ def known(value) -> bool:
 def plural(n: int, singular: str, plural_form: str) -> str:
     """French agreement: 0 and 1 take the singular."""
     return singular if n < 2 else plural_form
+
+
+def words(table: dict, key, lang: str) -> str:
+    """The words of `key` in a table of (French, English) pairs; the key itself when the table lacks it."""
+    pair = table.get(key)
+    return tr(lang, *pair) if pair else str(key)
+
+
+STATUS_LABELS = {
+    "selected": ("sélectionné", "selected"), "started": ("accompagné", "supported"),
+    "agreement_signed": ("convention signée", "agreement signed"), "deployed": ("déployé", "deployed"),
+    "tested": ("testé", "tested"), "evaluated": ("évalué", "evaluated"), "continued": ("poursuivi", "continued"),
+    "stopped": ("arrêté", "stopped"),
+}
+
+
+def status_label(status: str | None, lang: str = "fr", symbol: bool = True) -> str:
+    """'● déployé' (the symbol tells the status without colour); « non renseigné » when unknown."""
+    if not known(status):
+        return NOT_KNOWN[lang]
+    text = words(STATUS_LABELS, status, lang)
+    return f"{STATUS_SYMBOLS.get(status, '')} {text}".strip() if symbol else text
+
+
+# The indicator library's domains, in the order every output lists them (slug as stored, French, English).
+DOMAINS = (
+    ("environnemental", "Environnemental", "Environmental"),
+    ("social", "Social", "Social"),
+    ("économique", "Économique", "Economic"),
+    ("retours usagers", "Retours usagers", "User feedback"),
+    ("efficacité", "Efficacité", "Effectiveness"),
+)
+
+
+def domain_label(slug: str | None, lang: str = "fr") -> str:
+    for key, fr, en in DOMAINS:
+        if key == slug:
+            return tr(lang, fr, en)
+    return str(slug) if known(slug) else NOT_KNOWN[lang]
+
+
+# An indicator's desired direction (one wording everywhere: the page, the sheet, the chart titles).
+DIRECTIONS = {"hausse": ("↑ hausse souhaitée", "↑ increase wanted"),
+              "baisse": ("↓ baisse souhaitée", "↓ decrease wanted"),
+              "neutre": ("→ suivi sans sens souhaité", "→ tracked, no preferred direction")}
+
+# How precisely a site's position is known (the sites table's `precision`).
+SITE_PRECISIONS = {"approximate": ("approximative (≈ 300 m)", "approximate (≈ 300 m)"),
+                   "landmark": ("repère public", "public landmark"), "computed": ("calculée", "computed"),
+                   "unknown": NOT_KNOWN_PAIR}
+
+
+def site_precision(precision: str | None, lang: str = "fr") -> str:
+    return words(SITE_PRECISIONS, precision if known(precision) else "unknown", lang)
+
+
+# How precisely a date is known (`date_precision`).
+DATE_PRECISIONS = {"day": ("jour", "day"), "month": ("mois", "month"), "season": ("saison", "season"),
+                   "year": ("année", "year")}
+
+# The view's filters, named in « filtre non applicable : défi ».
+FILTER_WORDS = {"edition": ("édition", "edition"), "commune": ("commune", "commune"), "theme": ("défi", "challenge")}
+
+# What a number rests on. A card's basis is one of the first four; a row's basis (issue 12) one of the last three.
+BASES = {
+    "computed": ("calculé", "computed"),
+    "published": ("publié", "published"),
+    "partial": ("partiel", "partial"),
+    "not computable": ("non calculable", "not computable"),
+    "computed_from_published": ("calculé à partir des chiffres publiés", "computed from the published figures"),
+    "inferred": ("inféré", "inferred"),
+    "modelled": ("modélisé", "modelled"),
+    "unknown": NOT_KNOWN_PAIR,
+}
+PARTIAL_DATA = ("données partielles", "partial data")
+
+# Qualifiers of a published figure that bound its value, printed before it as the document prints them
+# (« plus de 290 », « près de 170 »). What the figure is (« en moyenne », « minimum », « maximum ») is said by
+# the KPI's label (« Délai moyen de déploiement »), not printed again on the value.
+QUALIFIERS = {"plus de": ("plus de", "more than"), "près de": ("près de", "nearly"), "au moins": ("au moins", "at least"),
+              "jusqu'à": ("jusqu'à", "up to"), "environ": ("environ", "about"), "en moyenne": ("", ""),
+              "minimum": ("", ""), "maximum": ("", "")}
+LOWER_BOUNDS = ("plus de", "au moins")  # a published value that the true one may exceed
+
+
+def qualifier(word: str | None, lang: str = "fr") -> str:
+    """The printed qualifier of a published figure: '' when there is none or the label says it."""
+    return words(QUALIFIERS, word, lang) if known(word) and word else ""

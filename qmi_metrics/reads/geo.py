@@ -26,20 +26,10 @@ CACHE_PATH = loader.DATA_DIR / "cache" / "contours_mgp.geojson"  # data/cache/ i
 CACHE_ENV = "QMI_CONTOURS_CACHE"  # another place for the cache (read-only checkout, tests)
 FETCH_TIMEOUT = 3.0  # seconds: the page must not hang when offline
 
-PRECISION_LABELS = {
-    "fr": {"computed": "calculé", "landmark": "repère public", "approximate": "approximatif ~300 m",
-           "unknown": "non renseigné"},
-    "en": {"computed": "computed", "landmark": "public landmark", "approximate": "approximate ~300 m",
-           "unknown": "not available"},
-}
 KIND_LABELS = {
     "fr": {"commune": "commune lauréate (centroïde)", "quartier": "quartier", "site": "lieu d'expérimentation"},
     "en": {"commune": "laureate commune (centroid)", "quartier": "quartier", "site": "experimentation site"},
 }
-
-
-def precision_label(precision: str | None, lang: str = "fr") -> str:
-    return PRECISION_LABELS[lang].get(precision or "unknown", PRECISION_LABELS[lang]["unknown"])
 
 
 # --- places from the database ---------------------------------------------------------------------

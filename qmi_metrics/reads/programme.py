@@ -11,6 +11,7 @@ import pandas as pd
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import vocabulary
 from qmi_metrics.store import db
 
 # The report's shares of APPLICATIONS per theme use its own words; this is the défi each one names
@@ -22,17 +23,6 @@ APPLICATION_FIGURES = {
     "rapport_candidatures_economie_circulaire": "economie-circulaire",
 }
 
-DOMAINS = (
-    ("environnemental", "Environnemental", "Environmental"),
-    ("social", "Social", "Social"),
-    ("économique", "Économique", "Economic"),
-    ("retours usagers", "Retours usagers", "User feedback"),
-    ("efficacité", "Efficacité", "Effectiveness"),
-)
-DIRECTIONS = {
-    "fr": {"hausse": "↑ hausse souhaitée", "baisse": "↓ baisse souhaitée", "neutre": "→ suivi sans sens souhaité"},
-    "en": {"hausse": "↑ increase wanted", "baisse": "↓ decrease wanted", "neutre": "→ tracked, no preferred direction"},
-}
 SURVEY_TOPICS = ("motif", "frein", "compétences", "perspectives")
 
 
@@ -158,7 +148,7 @@ def indicators(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -
                 WHERE pi.indicator_id = i.indicator_id) AS projects_following
         FROM indicators i LEFT JOIN sources s USING (source_id)
         ORDER BY list_position($domains, i.domain), i.label_fr
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
 
 
 def project_indicators(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -172,7 +162,7 @@ def project_indicators(con, view: Filters = Filters(), statuses: tuple[str, ...]
         LEFT JOIN communes c ON c.insee = p.insee
         WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
         ORDER BY p.name, list_position($domains, i.domain), i.label_fr
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
 
 
 def indicator_coverage(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> dict:
@@ -193,7 +183,7 @@ def indicator_matrix(links: pd.DataFrame, lang: str = "fr") -> pd.DataFrame:
     if links.empty:
         return pd.DataFrame()
     marks = links.assign(mark="✓").pivot_table(index="project", columns=label, values="mark", aggfunc="first")
-    domain_rank = {slug: rank for rank, (slug, _fr, _en) in enumerate(DOMAINS)}
+    domain_rank = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}
     columns = (links[[label, "domain"]].drop_duplicates()
                .assign(rank=lambda f: f["domain"].map(domain_rank)).sort_values(["rank", label])[label])
     return marks.reindex(columns=list(columns)).fillna("")
@@ -235,7 +225,7 @@ def measurements_by_month(con, view: Filters = Filters(), statuses: tuple[str, .
         WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
         GROUP BY m.month, i.domain
         ORDER BY m.month, list_position($domains, i.domain)
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
 
 
 def projects_in_view(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> int:

@@ -8,15 +8,6 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db
 
 STATUSES = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
-STATUS_LABELS = {
-    "fr": {"selected": "sélectionné", "started": "accompagné", "agreement_signed": "convention signée",
-           "deployed": "déployé", "tested": "testé", "evaluated": "évalué", "continued": "poursuivi",
-           "stopped": "arrêté"},
-    "en": {"selected": "selected", "started": "supported", "agreement_signed": "agreement signed",
-           "deployed": "deployed", "tested": "tested", "evaluated": "evaluated", "continued": "continued",
-           "stopped": "stopped"},
-}
-
 
 def projects(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per project of the view, with labels, status and deployment dates."""
