@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import auth, importing, publishing
 
 view = common.page("Administration", "Administration")
 config = common.access_config()
@@ -29,6 +29,13 @@ if not common.is_admin():
 
 user = common.signed_in_user()
 st.caption(common.tr(f"Connecté : {user}", f"Signed in: {user}"))
+if config["password_hash"] and auth.needs_rehash(config["password_hash"]):
+    st.info(common.tr(
+        "L'empreinte du mot de passe administrateur (`[admin] password_hash`) est d'un format plus ancien (PBKDF2) ou "
+        "plus faible : elle reste valable, mais remplacez-la par celle que donne `python -m qmi_metrics hash-password` "
+        "(argon2id).", "The administrator password hash (`[admin] password_hash`) is in an older (PBKDF2) or weaker "
+        "format: it still works, but replace it with the one `python -m qmi_metrics hash-password` gives (argon2id)."),
+        icon=":material/key:")
 if st.button(common.tr("Se déconnecter", "Sign out")):
     st.session_state.pop("admin_user", None)
     if common.oidc_user():

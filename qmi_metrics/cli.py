@@ -256,15 +256,17 @@ def _report_format(args) -> str:
     return suffix if suffix in ("pdf", "html", "pptx") else "pdf"
 
 
-def _progress(done: int, total: int, name: str) -> None:
-    """A text progress bar on stderr: one updated line on a terminal, one line per file otherwise."""
-    width = 24
-    filled = width * done // total if total else width
-    line = f"[{done}/{total}] {'#' * filled}{'.' * (width - filled)} {name}"
-    if sys.stderr.isatty():
-        print(f"\r{line:<79}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-    else:
-        print(line, file=sys.stderr, flush=True)
+def _with_progress(names: list[str], always: bool, file=None):
+    """Yields each name; a tqdm bar on stderr (stdout stays for results) counts and names the ones done. Drawn
+    on a terminal, silent elsewhere unless `always` (--progress: a log, CI)."""
+    from tqdm import tqdm
+
+    with tqdm(total=len(names), file=file or sys.stderr, disable=False if always else None,
+              bar_format="[{n_fmt}/{total_fmt}] {bar:24} {desc} ({elapsed}<{remaining})") as bar:
+        for name in names:
+            yield name
+            bar.update()
+            bar.set_description_str(name)  # redraws now, so that each name shows whatever tqdm's pace
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -315,9 +317,8 @@ def _report_projects(con, args, fmt: str, reports) -> int:
     ids = reports.project_ids(con, edition)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for done, project_id in enumerate(ids, start=1):
+    for project_id in _with_progress(ids, args.progress):
         _write(out / f"{project_id}.{fmt}", reports.render_report(reports.project_sheet(con, project_id, args.lang), fmt))
-        _progress(done, len(ids), project_id)
     print(f"{len(ids)} fiches écrites dans / sheets written to: {out}")
     return EXIT_OK
 
@@ -334,6 +335,8 @@ def _report_parser(commands) -> None:
     project.add_argument("project", nargs="?", help="identifiant du projet (ex. purple)")
     project.add_argument("--all", action="store_true", help="tous les projets de la base, un fichier chacun dans --out")
     project.add_argument("--edition", help="avec --all : les projets de cette édition seulement")
+    project.add_argument("--progress", action="store_true",
+                         help="avec --all : barre de progression même hors d'un terminal (journal, CI)")
     project.add_argument("--format", choices=("pdf", "html"))
 
     commune = kinds.add_parser("commune", parents=[common], help="rapport d'une commune lauréate")

@@ -3,12 +3,16 @@ rate-limited, and an import published from the page reaches the other pages."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import argon2
 import pytest
+from limits import RateLimitItemPerSecond
+from limits.strategies import MovingWindowRateLimiter
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
@@ -16,7 +20,10 @@ from qmi_metrics.admin import auth
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "un mot de passe assez long"
-HASH = auth.hash_password(PASSWORD, iterations=1000)
+HASH = auth.hash_password(PASSWORD)
+# Made by the PBKDF2 code this project used before argon2id, as such hashes still sit in secrets.toml files.
+LEGACY_PASSWORD = "un ancien mot de passe"
+LEGACY_HASH = "pbkdf2_sha256$390000$NtnhFkK8LNHjASYtypja+g==$wytZTIHhYqLwwlDye1Pv+WlbHGT133fJGAa1JtbEe6o="
 
 
 @pytest.fixture
@@ -93,6 +100,15 @@ def test_the_right_password_opens_the_import_form(admin_app):
     assert not at.exception
     assert at.get("file_uploader")
     assert "Historique des versions" in [h.value for h in at.header]
+    assert "hash-password" not in texts(at)  # an argon2id hash of today's parameters: nothing to replace
+
+
+def test_a_pbkdf2_hash_still_opens_the_import_form_and_asks_to_be_replaced(admin_app):
+    at = admin_app({"admin": {"password_hash": LEGACY_HASH}})
+    sign_in(at, LEGACY_PASSWORD)
+    assert not at.exception
+    assert at.get("file_uploader")
+    assert "plus ancien (PBKDF2)" in texts(at) and "hash-password" in texts(at)
 
 
 def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
@@ -184,6 +200,48 @@ def test_throttle_account_under_attack_slows_failed_clients_not_new_ones(tmp_pat
     assert throttle.seconds_to_wait("192.0.2.0", "other", now=1010) == 0  # per account
 
 
+def test_throttle_account_window_is_in_the_file_shared_by_replicas(tmp_path):
+    path = tmp_path / "signin_attempts.json"
+    one, two = (auth.SignInThrottle(path, account_failures=4, account_window=60, account_delay=300) for _ in "12")
+    for i in range(4):  # the failures arrive at either replica
+        (one if i % 2 else two).record_failure(f"192.0.2.{i}", "admin", now=1000 + i)
+    assert one.seconds_to_wait("192.0.2.0", "admin", now=1010) == pytest.approx(290)
+    assert two.seconds_to_wait("192.0.2.1", "admin", now=1010) == pytest.approx(291)
+    assert two.seconds_to_wait("192.0.2.0", "admin", now=1059) == pytest.approx(241)
+    assert one.seconds_to_wait("192.0.2.0", "admin", now=1061) == 0  # two failures have left the window
+
+
+def test_throttle_reads_a_file_written_before_the_limits_windows(tmp_path):
+    path = tmp_path / "signin_attempts.json"
+    throttle = auth.SignInThrottle(path, free_failures=1, base_delay=10)
+    throttle.record_failure("198.51.100.1", "admin", now=0)
+    state = json.loads(path.read_text())
+    state["accounts"] = {"admin": [0]}  # how the account's failures used to be kept
+    del state["windows"]
+    path.write_text(json.dumps(state))
+    restarted = auth.SignInThrottle(path, free_failures=1, base_delay=10)
+    assert restarted.seconds_to_wait("198.51.100.1", "admin", now=5) == 5  # the clients' counts are kept
+    assert restarted.record_failure("198.51.100.1", "admin", now=6) == 20
+    assert set(json.loads(path.read_text())) == {"salt", "clients", "windows"}
+
+
+def test_state_windows_is_a_limits_moving_window_storage():
+    windows: dict = {}
+    limit = RateLimitItemPerSecond(2, 10)
+
+    def limiter(now: float) -> MovingWindowRateLimiter:
+        return MovingWindowRateLimiter(auth.StateWindows(windows, now))
+
+    assert limiter(0).hit(limit, "k") and limiter(1).hit(limit, "k")
+    assert not limiter(5).hit(limit, "k") and not limiter(5).test(limit, "k")  # full: refused, not kept
+    assert limiter(5).get_window_stats(limit, "k") == (10, 0)  # room again when the first is 10 s old
+    assert limiter(10.5).test(limit, "k") and limiter(10.5).hit(limit, "k")
+    assert limiter(12).get_window_stats(limit, "k").remaining == 1
+    assert json.loads(json.dumps(windows)) == windows  # plain JSON, for the throttle's file
+    limiter(12).clear(limit, "k")
+    assert limiter(12).get_window_stats(limit, "k").remaining == 2
+
+
 def test_throttle_keeps_working_when_its_file_cannot_be_written(tmp_path):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the folder should be")
@@ -196,17 +254,27 @@ def test_throttle_keeps_working_when_its_file_cannot_be_written(tmp_path):
 
 
 def test_password_hash_round_trip_and_malformed_hashes():
-    stored = auth.hash_password("correct horse battery", iterations=1000)
+    stored = auth.hash_password("correct horse battery")
+    assert stored.startswith("$argon2id$") and not auth.needs_rehash(stored)
     assert auth.verify_password("correct horse battery", stored)
     assert not auth.verify_password("wrong", stored)
-    for broken in ("", "plain", "md5$1$x$y", "pbkdf2_sha256$notanumber$a$b", None):
+    for broken in ("", "plain", "md5$1$x$y", "pbkdf2_sha256$notanumber$a$b", "$argon2id$broken", None):
         assert not auth.verify_password("x", broken)
+
+
+def test_a_pbkdf2_hash_of_earlier_versions_still_verifies_and_asks_for_a_new_one():
+    assert auth.verify_password(LEGACY_PASSWORD, LEGACY_HASH)
+    assert not auth.verify_password("un ancien mot de passE", LEGACY_HASH)
+    assert auth.needs_rehash(LEGACY_HASH)
+    weaker = argon2.PasswordHasher(time_cost=1, memory_cost=8192).hash(LEGACY_PASSWORD)
+    assert auth.verify_password(LEGACY_PASSWORD, weaker) and auth.needs_rehash(weaker)
 
 
 def test_hash_password_command():
     done = subprocess.run([sys.executable, "-m", "qmi_metrics", "hash-password", "--stdin"], input=PASSWORD + "\n",
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 0
+    assert done.stdout.startswith("$argon2id$")
     assert auth.verify_password(PASSWORD, done.stdout.strip())
     short = subprocess.run([sys.executable, "-m", "qmi_metrics", "hash-password", "--stdin"], input="court\n",
                            capture_output=True, text=True, cwd=REPO, timeout=60)

@@ -27,7 +27,7 @@ def site(reference_db_path, tmp_path):
     live = tmp_path / "qmi.duckdb"
     shutil.copy(reference_db_path, live)
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text(f'[admin]\npassword_hash = "{auth.hash_password(PASSWORD, iterations=1000)}"\n\n'
+    secrets.write_text(f'[admin]\npassword_hash = "{auth.hash_password(PASSWORD)}"\n\n'
                        "[access]\nrequire_login = true\n", encoding="utf-8")
     return live, secrets
 

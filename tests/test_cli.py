@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from qmi_metrics import cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -128,3 +131,17 @@ def test_build_over_an_unreadable_file_asks_for_force_then_rebuilds(tmp_path):
     rebuilt = run("build", "--db", target, "--force")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "Base construite" in rebuilt.stdout
+
+
+def test_progress_bar_on_a_terminal_only_unless_asked():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, always, drawn in ((io.StringIO(), False, False), (io.StringIO(), True, True), (Terminal(), False, True)):
+        assert list(cli._with_progress(["alpha", "beta"], always, stream)) == ["alpha", "beta"]
+        text = stream.getvalue()
+        if drawn:  # each file counted and named
+            assert "[1/2]" in text and "alpha" in text and "[2/2]" in text and "beta" in text, text
+        else:
+            assert text == ""

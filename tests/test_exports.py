@@ -162,7 +162,7 @@ def test_administration_downloads_are_inert(monkeypatch, poisoned_db, tmp_path, 
     shutil.copy(poisoned_db, live)
     monkeypatch.setenv("QMI_DB", str(live))
     at = AppTest.from_file("../app.py", default_timeout=120)
-    at.secrets["admin"] = {"password_hash": auth.hash_password(PASSWORD, iterations=1000)}
+    at.secrets["admin"] = {"password_hash": auth.hash_password(PASSWORD)}
     at.run().switch_page("dashboard/administration.py").run()
     at.text_input[0].input(PASSWORD)
     at.button[0].click().run()

@@ -149,7 +149,8 @@ def test_pdf_text_keeps_french_and_uses_spaces_the_font_has():
 
 def test_all_28_reference_sheets_in_one_command(reference_db_path, ref, tmp_path, capsys):
     out = tmp_path / "fiches"
-    assert cli.main(["report", "project", "--all", "--edition", "1", "--out", str(out), "--db", str(reference_db_path)]) == 0
+    assert cli.main(["report", "project", "--all", "--edition", "1", "--out", str(out), "--db", str(reference_db_path),
+                     "--progress"]) == 0
     progress = capsys.readouterr().err
     assert "[1/28]" in progress and "[28/28]" in progress and "worm-generation" in progress
     files = sorted(out.glob("*.pdf"))
@@ -473,7 +474,7 @@ def test_rasterised_slide(ref, tmp_path):
 
 def test_every_synthetic_sheet_in_one_command(synthetic_db_path, syn, tmp_path, capsys):
     out = tmp_path / "fiches-synthetiques"
-    assert cli.main(["report", "project", "--all", "--out", str(out), "--db", str(synthetic_db_path)]) == 0
+    assert cli.main(["report", "project", "--all", "--out", str(out), "--db", str(synthetic_db_path), "--progress"]) == 0
     expected = reports.project_ids(syn)
     assert f"[{len(expected)}/{len(expected)}]" in capsys.readouterr().err
     files = sorted(out.glob("*.pdf"))
