@@ -10,7 +10,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import cards, figures, formatting, vocabulary
+from qmi_metrics.present import cards, figures, formatting, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
@@ -93,26 +93,7 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def events_summary(events: pd.DataFrame) -> str:
-    counted = events.dropna(subset=["participants"])
-    dated = events.dropna(subset=["date_start"])
-    sentence = common.tr(f"{len(events)} rencontre(s)", f"{len(events)} meeting(s)")
-    if len(dated) == 1:
-        sentence += common.tr(" en ", " in ") + date_text(dated.iloc[0]["date_start"], dated.iloc[0]["date_precision"])
-    elif len(dated) > 1:
-        first, last = dated.iloc[0], dated.iloc[-1]
-        sentence += (common.tr(" entre ", " between ") + date_text(first["date_start"], first["date_precision"])
-                     + common.tr(" et ", " and ") + date_text(last["date_start"], last["date_precision"]))
-    if len(counted) == 1:
-        sentence += f", {people(counted['participants'].iloc[0])}"
-    elif len(counted) > 1:
-        low, high = common.fmt(counted["participants"].min()), people(counted["participants"].max())
-        sentence += common.tr(f", de {low} à {high} par rencontre, {people(counted['participants'].sum())} au total",
-                              f", {low} to {high} per meeting, {people(counted['participants'].sum())} in all")
-    missing = len(events) - len(counted)
-    if missing:
-        sentence += common.tr(f" ; participants non renseignés pour {missing} rencontre(s)",
-                              f"; participants not available for {missing} meeting(s)")
-    return sentence + "."
+    return narratives.community_summary(events, lang)
 
 
 def events_chart(events: pd.DataFrame) -> None:

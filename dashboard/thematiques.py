@@ -9,7 +9,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures
+from qmi_metrics.present import figures, narratives
 from qmi_metrics.reads import programme
 
 PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
@@ -62,59 +62,15 @@ def source_text(row) -> str:
 
 # --- défis: published vs computed ---------------------------------------------------------------
 
-SCOPES = {
-    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known",
-                 "noun": ("projet", "projets", "project", "projects"),
-                 "title": ("Projets sélectionnés", "Selected projects")},
-    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known",
-                     "noun": ("candidature", "candidatures", "application", "applications"),
-                     "title": ("Candidatures", "Applications")},
-}
+TITLES = {"projects": ("Projets sélectionnés", "Selected projects"), "applications": ("Candidatures", "Applications")}
 
 
 def noun(scope: str, count: int | None = None) -> str:
-    """The scope's noun, singular for 0 or 1 in French and for 1 in English."""
-    fr_one, fr_many, en_one, en_many = SCOPES[scope]["noun"]
-    return common.tr(fr_one if count is not None and count <= 1 else fr_many,
-                     en_one if count == 1 else en_many)
-
-
-def coverage_sentence(scope: str, shares: pd.DataFrame) -> tuple[str, bool]:
-    """What the computed shares rest on, and whether they are complete enough to compare."""
-    first = shares.iloc[0]
-    known = int(first[SCOPES[scope]["known"]])
-    if scope == "projects":
-        total = int(first["projects_total"])
-        total_text = common.tr(f"{total} listés", f"{total} listed")
-    else:
-        rows, published = int(first["applications_rows"]), first["applications_published"]
-        total = int(published) if not pd.isna(published) else rows
-        total_text = (common.tr(f"{total} reçues selon les documents ({rows} connues ligne à ligne)",
-                                f"{total} received according to the documents ({rows} known row by row)")
-                      if not pd.isna(published) and total != rows
-                      else common.tr(f"{total} connues", f"{total} known"))
-    if known == 0:
-        return (common.tr(f"Aucun défi n'est renseigné pour les {noun(scope)} de cette vue ({total_text}) : "
-                          "seules les parts publiées sont montrées.",
-                          f"No challenge is known for the {noun(scope)} in this view ({total_text}): "
-                          "only the published shares are shown."), False)
-    if known >= total:
-        return (common.tr(f"Calculé sur {'le' if known == 1 else 'les'} {known} {noun(scope, known)} de la vue : "
-                          "le défi est renseigné pour chacun.",
-                          f"Computed over the {known} {noun(scope, known)} in the view: every one has a known challenge."),
-                True)
-    # Why so few, for the reference data: generated data have no such reason.
-    why = "" if common.is_synthetic() else common.tr(
-        " (les documents publics ne le donnent que pour les projets cités en exemple)",
-        " (the public documents give it only for the projects cited as examples)")
-    return (common.tr(f"Calculé sur {known} {noun(scope, known)} sur {total_text} : le défi n'est renseigné que pour "
-                      f"ces lignes{why}. Les parts calculées ne sont donc PAS comparables aux parts publiées.",
-                      f"Computed over {known} {noun(scope, known)} of {total_text}: the challenge is known for those "
-                      f"rows only{why}. The computed shares are therefore NOT comparable with the published ones."), False)
+    return narratives.scope_noun(scope, common.lang(), count)
 
 
 def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
-    keys = SCOPES[scope]
+    keys = narratives.SHARE_SCOPES[scope]
     rows = []
     for _, theme in shares.iterrows():
         match = published[published["theme_slug"] == theme["theme_slug"]]
@@ -138,23 +94,6 @@ def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go
     return figures.theme_shares(shares, published, scope, common.lang())
 
 
-def share_summary(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> str:
-    keys = SCOPES[scope]
-    parts = []
-    if not published.empty:
-        listed = ", ".join(f"{common.theme_label(r['theme_slug'])} {pct(r['value'])}" for _, r in published.iterrows())
-        parts.append(common.tr(f"Parts publiées : {listed}.", f"Published shares: {listed}."))
-    else:
-        parts.append(common.tr("Aucune part publiée pour cette vue.", "No published share for this view."))
-    known = int(shares[keys["known"]].iloc[0])
-    if known:
-        present = shares[shares[keys["count"]] > 0]
-        listed = ", ".join(f"{label(r)} {pct(r[keys['share']])}" for _, r in present.iterrows())
-        parts.append(common.tr(f"Parts calculées sur {known} {noun(scope, known)} au défi connu : {listed}.",
-                               f"Shares computed over {known} {noun(scope, known)} with a known challenge: {listed}."))
-    return " ".join(parts)
-
-
 def theme_section(view: common.View, version: str) -> None:
     st.header(common.tr("Défis : candidatures et projets", "Challenges: applications and projects"))
     st.write(common.tr(
@@ -162,27 +101,22 @@ def theme_section(view: common.View, version: str) -> None:
         "et telle que les lignes de la base la donnent (barres pleines).",
         "Share of each of the 8 priority urban challenges, as the report publishes it (hatched bars) "
         "and as the rows of the database give it (solid bars)."))
-    if view.filters.themes:
-        st.info(common.tr("Les parts par défi ignorent le filtre « Défis » : une part se calcule sur tous les défis.",
-                          "The shares per challenge ignore the “Challenges” filter: a share is taken over all challenges."),
-                icon="ℹ️")
     shares = theme_shares(version, Filters(edition=view.filters.edition, communes=view.filters.communes))
     published = published_shares(version, view.filters.edition)
-    if view.filters.communes and not published.empty:
-        st.caption(common.tr("Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies.",
-                             "The published shares are about the whole edition, not only the communes chosen."))
     for scope in ("applications", "projects"):
-        st.subheader(common.tr(*SCOPES[scope]["title"]))
+        st.subheader(common.tr(*TITLES[scope]))
         scoped = published[published["scope"] == scope]
-        total = shares["projects_total"].iloc[0] if scope == "projects" else shares["applications_rows"].iloc[0]
-        if total == 0 and scoped.empty:
-            st.info(common.tr(f"Aucune ligne de {noun(scope)} dans cette vue.", f"No {noun(scope)} in this view."))
+        story = narratives.theme_story(shares, scoped, scope, view.filters, common.lang(),
+                                       reference=not common.is_synthetic())
+        if story.total == 0 and scoped.empty:
+            st.info(story.coverage)
             continue
         # The coverage sentence stands right above its chart: it decides how the chart may be read.
-        sentence, comparable = coverage_sentence(scope, shares)
-        (st.info if comparable else st.warning)(sentence, icon="ℹ️" if comparable else "⚠️")
+        (st.info if story.comparable else st.warning)(story.coverage, icon="ℹ️" if story.comparable else "⚠️")
+        for note in story.notes:
+            st.info(note, icon="ℹ️")
         figure = share_chart(scope, shares, scoped)
-        common.chart(figure, share_table(scope, shares, scoped), share_summary(scope, shares, scoped),
+        common.chart(figure, share_table(scope, shares, scoped), story.summary,
                      f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
 
 

@@ -105,7 +105,7 @@ def test_edition_1_shows_four_meetings_and_the_gap_with_the_report(monkeypatch, 
     assert "280 personnes" in warning and "Sceaux 50 + Noisy-le-Grand 90 + Meudon 60 + Aulnay-sous-Bois 80" in warning
     assert bars(at) == {"novembre 2023<br>Sceaux": "50", "février 2024<br>Noisy-le-Grand": "90",
                         "novembre 2024<br>Meudon": "60", "février 2025<br>Aulnay-sous-Bois": "80"}
-    assert any(plain(c.value) == "4 rencontre(s) entre novembre 2023 et février 2025, de 50 à 90 personnes par rencontre, "
+    assert any(plain(c.value) == "4 rencontres entre novembre 2023 et février 2025, de 50 à 90 personnes par rencontre, "
                           "280 personnes au total." for c in at.caption)
 
 

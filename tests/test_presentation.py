@@ -113,7 +113,8 @@ def test_themes_are_the_published_shares_with_their_source_and_coverage(edition_
         ("Espaces publics et services urbains", f"17{NNBSP}%"), ("Adaptation au changement climatique", f"17{NNBSP}%"),
         ("Renouvellement urbain et chantiers", f"10{NNBSP}%")]
     assert all(b.basis == "published" for b in themes.bars)
-    assert "le défi n'est connu que pour 4 projets sur 28" in themes.notes[0]
+    assert themes.notes[0] == "Parts publiées (édition 1)."
+    assert "Calculé sur 4 projets sur 28 listés : le défi n'est renseigné que pour ces lignes" in themes.notes[1]
     assert themes.sources == ("Source : le rapport « Retours d'expérimentations » (2025) — "
                               "LES 5 THÉMATIQUES LES PLUS REPRÉSENTÉES PARMI NOS PROJETS",)
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, formatting, vocabulary
+from qmi_metrics.present import cards, formatting, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, queries
 from qmi_metrics.store import db
@@ -269,56 +269,31 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
 
 def themes_slide(con, view: Filters, lang: str) -> Slide:
     """Shares per défi: computed when every project's défi is known, else the published ones with their
-    source and a sentence on why the rows cannot be compared with them."""
+    source, and the sentences of narratives.theme_story (the pages' and the reports' too)."""
     title = tr(lang, "Les défis des projets", "The projects' challenges")
     shares = programme.theme_shares(con, Filters(edition=view.edition, communes=view.communes))
     published = programme.published_theme_shares(con, view.edition)
     published = published[published["scope"] == "projects"].drop_duplicates("theme_slug")
+    story = narratives.theme_story(shares, published, "projects", view, lang, reference=not db.is_synthetic(con))
     label = "label_en" if lang == "en" else "label_fr"
-    known, total = int(shares["projects_known"].iloc[0]), int(shares["projects_total"].iloc[0])
-    notes, sources = [], []
-    if view.themes:
-        notes.append(tr(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis.",
-                        "Shares ignore the “Challenges” filter: a share is taken over all challenges."))
-    if total and known >= total:
+    if story.comparable:
         bars = tuple(Bar(label=row[label], value=float(row["projects_share"]),
                          text=formatting.value(float(row["projects_share"]), "ratio", lang),
-                         note=f"{int(row['projects'])}/{known}")
+                         note=f"{int(row['projects'])}/{story.known}")
                      for _, row in shares.sort_values(["projects_share", "rank"], ascending=[False, True]).iterrows())
-        notes.insert(0, tr(lang, f"Calculé sur les {known} projets de la vue : le défi est connu pour chacun.",
-                           f"Computed over the {known} projects in the view: every one has a known challenge."))
-        return Slide(kind="themes", title=title, bars=bars, notes=tuple(notes),
+        return Slide(kind="themes", title=title, bars=bars, notes=(story.coverage, *story.notes),
                      sources=(tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
                                  "Computed from the rows of the dashboard's database"),))
-    if published.empty and total == 0:
-        notes.insert(0, tr(lang, "Aucune part par défi n'est publiée pour cette vue, et la base n'en contient aucun projet.",
-                           "No share per challenge is published for this view, and the database holds none of its projects."))
-        return Slide(kind="themes", title=title, notes=tuple(notes))
-    if published.empty:
-        notes.insert(0, tr(lang, f"Aucune part par défi n'est publiée pour cette vue, et le défi n'est connu que pour "
-                                 f"{known} projet{'s' if known > 1 else ''} sur {total}.",
-                           f"No share per challenge is published for this view, and the challenge is known for "
-                           f"{known} project{'s' if known != 1 else ''} out of {total} only."))
-        return Slide(kind="themes", title=title, notes=tuple(notes))
     column = "theme_en" if lang == "en" else "theme_fr"
     bars = tuple(Bar(label=row[column], value=float(row["value"]),
                      text=" ".join(filter(None, [vocabulary.qualifier(row["qualifier"], lang),
                                                  formatting.value(float(row["value"]), "ratio", lang)])),
-                     note=tr(lang, "publié", "published"), basis="published")
+                     note=vocabulary.words(vocabulary.BASES, "published", lang), basis="published")
                  for _, row in published.sort_values("value", ascending=False).iterrows())
-    editions = sorted({int(e) for e in published["edition_id"].dropna()})
-    notes.insert(0, tr(lang, f"Parts publiées ({', '.join(_edition_word(e, lang) for e in editions)}). Dans la base, le défi "
-                             f"n'est connu que pour {known} projet{'s' if known > 1 else ''} sur {total} : "
-                             "aucune part n'est calculée ici.",
-                       f"Published shares ({', '.join(_edition_word(e, lang) for e in editions)}). In the database the "
-                       f"challenge is known for {known} project{'s' if known != 1 else ''} out of {total} only: "
-                       "no share is computed here."))
-    if view.communes:
-        notes.append(tr(lang, "Ces parts portent sur toute l'édition, pas sur les seules communes choisies.",
-                        "These shares are about the whole edition, not only the communes chosen."))
-    for _, row in published.iterrows():
-        sources.append(f"{tr(lang, 'Source', 'Source')} : {reconcile.document_name(row['document'], lang)} — {row['section']}")
-    return Slide(kind="themes", title=title, bars=bars, notes=tuple(notes), sources=tuple(dict.fromkeys(sources)))
+    sources = [f"{tr(lang, 'Source', 'Source')}{tr(lang, ' : ', ': ')}{reconcile.document_name(row['document'], lang)} — "
+               f"{row['section']}" for _, row in published.iterrows()]
+    return Slide(kind="themes", title=title, bars=bars, notes=(story.published_scope or story.published, story.coverage, *story.notes),
+                 sources=tuple(dict.fromkeys(sources)))
 
 
 def _edition_word(edition: int, lang: str) -> str:

@@ -23,7 +23,7 @@ from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import escape, render
-from qmi_metrics.present import cards, figures, formatting, vocabulary
+from qmi_metrics.present import cards, figures, formatting, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
@@ -526,34 +526,13 @@ def _project_blocks(con, view: Filters, lang: str) -> list:
 
 
 def theme_figure(con, view: Filters, lang: str = "fr") -> tuple[go.Figure | None, str]:
-    """The projects' shares per défi, published (edition-wide views only) next to computed, and the sentence
-    saying how far they compare."""
+    """The projects' shares per défi, published next to computed, and the sentences saying how far they compare."""
     shares = programme.theme_shares(con, Filters(edition=view.edition, communes=view.communes))
     published = programme.published_theme_shares(con, view.edition)
-    published = published[published["scope"] == "projects"] if not view.communes else published.iloc[0:0]
-    first = shares.iloc[0]
-    known_rows, total = int(first["projects_known"]), int(first["projects_total"])
-    if total == 0 and published.empty:
-        return None, tr(lang, "Aucun projet dans cette vue.", "No project in this view.")
-    if known_rows == 0:
-        sentence = tr(lang, f"Aucun défi n'est renseigné pour les projets de cette vue ({total} listés).",
-                      f"No challenge is known for the projects in this view ({total} listed).")
-    elif known_rows >= total:
-        sentence = tr(lang, f"Calculé sur les {known_rows} projets de la vue : le défi est renseigné pour chacun.",
-                      f"Computed over the {known_rows} projects in the view: every one has a known challenge.")
-    else:
-        sentence = tr(lang, f"Calculé sur {known_rows} projets sur {total} listés : le défi n'est renseigné que pour "
-                            "ces lignes. Les parts calculées ne sont donc PAS comparables aux parts publiées.",
-                      f"Computed over {known_rows} of {total} listed projects: the challenge is known for those rows "
-                      "only. The computed shares are therefore NOT comparable with the published ones.")
-    if view.communes:
-        sentence += " " + tr(lang, "Les parts publiées portent sur toute l'édition : voir le rapport d'édition.",
-                             "The published shares cover the whole edition: see the edition report.")
-    elif not published.empty:
-        listed = ", ".join(f"{r['theme_en'] if lang == 'en' else r['theme_fr']} {figures.pct(r['value'], lang)}"
-                           for _, r in published.iterrows())
-        sentence += " " + tr(lang, f"Parts publiées : {listed}.", f"Published shares: {listed}.")
-    if known_rows == 0 and published.empty:
+    published = published[published["scope"] == "projects"]
+    story = narratives.theme_story(shares, published, "projects", view, lang, reference=not db.is_synthetic(con))
+    sentence = " ".join([story.coverage, story.published, *story.notes])
+    if story.known == 0 and published.empty:
         return None, sentence
     return figures.theme_shares(shares, published, "projects", lang), sentence
 
@@ -584,24 +563,6 @@ def _deployment_blocks(con, view: Filters, lang: str) -> list:
     return blocks
 
 
-def community_summary(events: pd.DataFrame, lang: str = "fr") -> str:
-    counted = events.dropna(subset=["participants"])
-    sentence = tr(lang, f"{len(events)} rencontre(s)", f"{len(events)} meeting(s)")
-    if len(counted) == 1:
-        sentence += f", {formatting.value(counted['participants'].iloc[0], 'people', lang)}"
-    elif len(counted) > 1:
-        low = formatting.value(counted["participants"].min(), "count", lang)
-        high = formatting.value(counted["participants"].max(), "people", lang)
-        total = formatting.value(counted["participants"].sum(), "people", lang)
-        sentence += tr(lang, f", de {low} à {high} par rencontre, {total} au total",
-                       f", {low} to {high} per meeting, {total} in all")
-    missing = len(events) - len(counted)
-    if missing:
-        sentence += tr(lang, f" ; participants non renseignés pour {missing} rencontre(s)",
-                       f"; participants not available for {missing} meeting(s)")
-    return sentence + "."
-
-
 def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:
     blocks: list = [Heading(tr(lang, "Communauté des Expérimentateurs", "Community of Experimenters"), 2),
                     headline_table(results, lang, COMMUNITY)]
@@ -611,9 +572,9 @@ def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:
                                  "No Community meeting in this view."))]
     figure = figures.community_events(events, lang)
     if figure is not None:
-        blocks.append(Chart(figure, community_summary(events, lang)))
+        blocks.append(Chart(figure, narratives.community_summary(events, lang)))
     else:
-        blocks.append(Text(community_summary(events, lang)))
+        blocks.append(Text(narratives.community_summary(events, lang)))
     rows = [[figures.date_text(row.date_start, row.date_precision, lang), _text(row.commune, lang),
              _text(row.format_en if lang == "en" else row.format_fr, lang),
              formatting.value(row.participants, "count", lang) if known(row.participants) else _nk(lang),
@@ -1071,7 +1032,7 @@ def edition_slides(con, edition, lang: str = "fr", url: str = DEFAULT_URL) -> li
     events = community.events(con, view)
     slides.append(Slide(tr(lang, "Communauté des Expérimentateurs", "Community of Experimenters"), "numbers",
                         numbers=community_cards, figure=figures.community_events(events, lang) if not events.empty else None,
-                        summary=community_summary(events, lang) if not events.empty else "",
+                        summary=narratives.community_summary(events, lang) if not events.empty else "",
                         notes=_notes_for(community_cards, lang)))
     link = dashboard_link(url, edition, lang)
     slides.append(Slide(tr(lang, "Le tableau de bord", "The dashboard"), "link", link=link,

@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present import formatting, narratives, vocabulary
 from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
 
 # Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
@@ -28,9 +28,6 @@ STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", 
 STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
                  "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
 PUBLISHED_COLOUR, COMPUTED_COLOUR = PALETTE[1], PALETTE[0]
-SHARE_SCOPES = {"projects": {"share": "projects_share", "count": "projects", "known": "projects_known"},
-                "applications": {"share": "applications_share", "count": "applications", "known": "applications_known"}}
-
 
 # --- language and formats -------------------------------------------------------------------------
 
@@ -136,7 +133,7 @@ def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "pr
     """Share of each défi as published (hatched bars) and as computed from the rows (solid bars).
 
     `shares` is `programme.theme_shares`, `published` the rows of `programme.published_theme_shares` of the scope."""
-    keys = SHARE_SCOPES[scope]
+    keys = narratives.SHARE_SCOPES[scope]
     names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _, row in shares.iterrows()]
     by_theme = published.drop_duplicates("theme_slug").set_index("theme_slug")["value"] if not published.empty else {}
     published_values = [by_theme.get(slug) for slug in shares["theme_slug"]]

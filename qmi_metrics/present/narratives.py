@@ -1,0 +1,152 @@
+"""The sentences around charts and slides, once: functions of the data that return text (French or English),
+used by the pages, the reports, the event slides and the PPTX alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting
+from qmi_metrics.present.vocabulary import plural, tr
+
+# --- défis: computed shares beside the published ones ------------------------------------------------
+
+SHARE_SCOPES = {
+    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known",
+                 "noun": ("projet", "projets", "project", "projects")},
+    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known",
+                     "noun": ("candidature", "candidatures", "application", "applications")},
+}
+
+
+def scope_noun(scope: str, lang: str, count: int | None = None) -> str:
+    """'projets', 'projet' (0 or 1 in French, 1 in English), 'applications'…"""
+    fr_one, fr_many, en_one, en_many = SHARE_SCOPES[scope]["noun"]
+    return tr(lang, fr_one if count is not None and count <= 1 else fr_many, en_one if count == 1 else en_many)
+
+
+@dataclass(frozen=True)
+class ThemeStory:
+    """What a chart of shares per défi may say. The rule: computed shares are read beside the published ones
+    only when the défi is known for every row of the view; published shares are edition-wide, and say so
+    under a commune filter (they stay in sight, they are not the commune's)."""
+
+    total: int  # rows of the view (projects listed, or applications received)
+    known: int  # rows whose défi is known
+    comparable: bool  # every row's défi is known: the computed shares stand on their own
+    coverage: str  # what the computed shares rest on, and whether they compare
+    published: str  # what the published shares are, or that there are none
+    published_scope: str  # which editions the published shares are of ('' when none): under bars that show them
+    notes: tuple[str, ...]  # filters the shares do not follow
+    summary: str  # the chart's one-sentence summary (its alternative text)
+
+
+def _total(scope: str, first: pd.Series, lang: str) -> tuple[int, str]:
+    if scope == "projects":
+        total = int(first["projects_total"])
+        return total, tr(lang, f"{total} listés", f"{total} listed")
+    rows, published = int(first["applications_rows"]), first["applications_published"]
+    if pd.isna(published):
+        return rows, tr(lang, f"{rows} connues", f"{rows} known")
+    total = int(published)
+    if total == rows:
+        return total, tr(lang, f"{total} connues", f"{total} known")
+    return total, tr(lang, f"{total} reçues selon les documents ({rows} connues ligne à ligne)",
+                     f"{total} received according to the documents ({rows} known row by row)")
+
+
+def _theme_name(row, lang: str) -> str:
+    return row["theme_en"] if lang == "en" else row["theme_fr"]
+
+
+def theme_story(shares: pd.DataFrame, published: pd.DataFrame, scope: str, view: Filters, lang: str = "fr",
+                reference: bool = True) -> ThemeStory:
+    """`shares` is programme.theme_shares of the view (its défi filter dropped), `published` the rows of
+    programme.published_theme_shares of the scope; `reference`: the reference data, whose documents give the
+    défi only for the projects they cite (synthetic data has no such reason)."""
+    keys = SHARE_SCOPES[scope]
+    first = shares.iloc[0]
+    known = int(first[keys["known"]])
+    total, total_text = _total(scope, first, lang)
+    noun = scope_noun(scope, lang)
+    comparable = total > 0 and known >= total
+    if total == 0:
+        coverage = tr(lang, f"Aucune ligne de {noun} dans cette vue.", f"No {noun} in this view.")
+    elif known == 0:
+        coverage = tr(lang, f"Aucun défi n'est renseigné pour les {noun} de cette vue ({total_text}) : aucune part "
+                            "n'est calculée.",
+                      f"No challenge is known for the {noun} in this view ({total_text}): no share is computed.")
+    elif comparable:
+        coverage = tr(lang, f"Calculé sur {'le' if known == 1 else 'les'} {known} {scope_noun(scope, lang, known)} de "
+                            "la vue : le défi est renseigné pour chacun.",
+                      f"Computed over the {known} {scope_noun(scope, lang, known)} in the view: every one has a "
+                      "known challenge.")
+    else:
+        why = tr(lang, " (les documents publics ne le donnent que pour les projets cités en exemple)",
+                 " (the public documents give it only for the projects cited as examples)") if reference else ""
+        coverage = tr(lang, f"Calculé sur {known} {scope_noun(scope, lang, known)} sur {total_text} : le défi n'est "
+                            f"renseigné que pour ces lignes{why}. Les parts calculées ne sont donc PAS comparables aux "
+                            "parts publiées.",
+                      f"Computed over {known} {scope_noun(scope, lang, known)} of {total_text}: the challenge is known "
+                      f"for those rows only{why}. The computed shares are therefore NOT comparable with the "
+                      "published ones.")
+    published_scope = ""
+    if published.empty:
+        published_text = tr(lang, "Aucune part par défi n'est publiée pour cette vue.",
+                            "No share per challenge is published for this view.")
+    else:
+        editions = sorted({int(e) for e in published["edition_id"].dropna()})
+        listed = ", ".join(f"{_theme_name(r, lang)} {formatting.value(float(r['value']), 'ratio', lang)}"
+                           for _, r in published.sort_values("value", ascending=False).iterrows())
+        which = ", ".join(tr(lang, f"édition {e}", f"edition {e}") for e in editions)
+        published_text = tr(lang, f"Parts publiées ({which}) : {listed}.", f"Published shares ({which}): {listed}.")
+        published_scope = tr(lang, f"Parts publiées ({which}).", f"Published shares ({which}).")
+    notes = []
+    if view.themes:
+        notes.append(tr(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis.",
+                        "Shares ignore the “Challenges” filter: a share is taken over all challenges."))
+    if view.communes and not published.empty:
+        notes.append(tr(lang, "Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies.",
+                        "The published shares are about the whole edition, not only the communes chosen."))
+    summary = [published_text]
+    if known:
+        present = shares[shares[keys["count"]] > 0]
+        listed = ", ".join(f"{r['label_en'] if lang == 'en' else r['label_fr']} "
+                           f"{formatting.value(float(r[keys['share']]), 'ratio', lang)}" for _, r in present.iterrows())
+        summary.append(tr(lang, f"Parts calculées sur {known} {scope_noun(scope, lang, known)} au défi connu : {listed}.",
+                          f"Shares computed over {known} {scope_noun(scope, lang, known)} with a known challenge: "
+                          f"{listed}."))
+    return ThemeStory(total=total, known=known, comparable=comparable, coverage=coverage, published=published_text,
+                      published_scope=published_scope, notes=tuple(notes), summary=" ".join(summary))
+
+
+# --- the Communauté des Expérimentateurs ------------------------------------------------------------
+
+def community_summary(events: pd.DataFrame, lang: str = "fr") -> str:
+    """'4 rencontres entre novembre 2023 et février 2025, de 50 à 90 personnes par rencontre, 280 personnes au total.'"""
+    counted = events.dropna(subset=["participants"])
+    dated = events.dropna(subset=["date_start"])
+    meetings = len(events)
+    sentence = tr(lang, f"{meetings} {plural(meetings, 'rencontre', 'rencontres')}",
+                  f"{meetings} meeting{'' if meetings == 1 else 's'}")
+    if len(dated) == 1:
+        sentence += tr(lang, " en ", " in ") + formatting.date(dated.iloc[0]["date_start"], dated.iloc[0]["date_precision"], lang)
+    elif len(dated) > 1:
+        first, last = dated.iloc[0], dated.iloc[-1]
+        sentence += (tr(lang, " entre ", " between ") + formatting.date(first["date_start"], first["date_precision"], lang)
+                     + tr(lang, " et ", " and ") + formatting.date(last["date_start"], last["date_precision"], lang))
+    if len(counted) == 1:
+        sentence += f", {formatting.value(counted['participants'].iloc[0], 'people', lang)}"
+    elif len(counted) > 1:
+        low = formatting.value(counted["participants"].min(), "count", lang)
+        high = formatting.value(counted["participants"].max(), "people", lang)
+        total = formatting.value(counted["participants"].sum(), "people", lang)
+        sentence += tr(lang, f", de {low} à {high} par rencontre, {total} au total",
+                       f", {low} to {high} per meeting, {total} in all")
+    missing = meetings - len(counted)
+    if missing:
+        sentence += tr(lang, f" ; participants non renseignés pour {missing} {plural(missing, 'rencontre', 'rencontres')}",
+                       f"; participants not available for {missing} meeting{'' if missing == 1 else 's'}")
+    return sentence + "."
