@@ -23,8 +23,6 @@ view = common.page(
 lang = common.lang()
 version = common.data_version()
 NOT_KNOWN = vocabulary.NOT_KNOWN[lang]
-STATUS_WORDS = {reconcile.AGREES: ("concorde", "agrees"), reconcile.DIFFERS: ("diffère", "differs"),
-                reconcile.NOT_COMPUTABLE: ("non calculable", "not computable")}
 
 
 @st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
@@ -54,7 +52,7 @@ def published_text(figure) -> str:
 
 
 def status_word(status: str) -> str:
-    fr, en = STATUS_WORDS.get(status, (status, status))
+    fr, en = vocabulary.FINDINGS.get(status, (status, status))
     return common.tr(fr, en)
 
 

@@ -2,7 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics.present import formatting
+from qmi_metrics.present import formatting, vocabulary
 
 common.page("Sources et écarts", "Sources and discrepancies",
             "Chaque chiffre publié par les documents, confronté à ce que donnent les données.",
@@ -10,8 +10,7 @@ common.page("Sources et écarts", "Sources and discrepancies",
 fr = common.lang() == "fr"
 
 report = common.reconciliation(common.data_version())
-STATUS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs"),
-          "not computable": ("non calculable", "not computable")}
+STATUS = vocabulary.FINDINGS
 counts = {status: sum(r.status == status for r in report) for status in STATUS}
 for column, status in zip(st.columns(3), STATUS):
     column.metric(STATUS[status][0 if fr else 1], formatting.number(counts[status]), border=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 from qmi_metrics.admin import importing, publishing
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
-from qmi_metrics.present import formatting
+from qmi_metrics.present import formatting, narratives
 from qmi_metrics.store import db, loader
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
@@ -97,9 +97,7 @@ def cmd_reconcile(args) -> int:
              formatting.value(r.computed_value, r.figure.unit, args.lang) if r.kpi_id else "—", r.status,
              (r.explanation_en if args.lang == "en" else r.explanation_fr)] for r in report]
     print(_table(rows, ["figure", "publié", "calculé", "statut", "explication"]))
-    counts = {s: sum(r.status == s for r in report) for s in (reconcile.AGREES, reconcile.DIFFERS, reconcile.NOT_COMPUTABLE)}
-    print(f"\n{len(report)} chiffres publiés : {counts['agrees']} concordent, {counts['differs']} diffèrent,"
-          f" {counts['not computable']} non calculables.")
+    print("\n" + narratives.findings_summary(report, args.lang))
     return EXIT_OK
 
 
@@ -277,7 +275,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cmd_report(args) -> int:
-    from qmi_metrics.outputs import reports  # plotly and reportlab load only for this command
+    from qmi_metrics.outputs import pptx, reports  # plotly, reportlab and python-pptx load only for this command
 
     con = _open(args.db)
     allowed = ("pdf", "html", "pptx") if args.kind == "edition" else ("pdf", "html")
@@ -293,7 +291,7 @@ def cmd_report(args) -> int:
             report = reports.commune_report(con, args.commune, args.edition, args.lang)
             data = reports.render_report(report, fmt)
         elif fmt == "pptx":
-            data = reports.edition_deck(con, args.edition, args.lang, args.url)
+            data = pptx.edition_deck(con, args.edition, args.lang, args.url)
         else:
             data = reports.render_report(reports.edition_report(con, args.edition, args.lang), fmt)
     except (UnknownFilterValue, reports.UnknownProject) as error:

@@ -10,7 +10,7 @@ import pytest
 import segno
 from streamlit.testing.v1 import AppTest
 
-from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
 from qmi_metrics.present import formatting, vocabulary
@@ -37,13 +37,26 @@ def edition_1(reference_con):
 
 def test_edition_1_tells_the_story_in_order(edition_1):
     assert [s.kind for s in edition_1.slides] == [
-        "title", "kpis", "funnel", "map", "kpis", "themes", "commune", "commune", "commune", "commune", "community", "qr"]
+        "title", "kpis", "funnel", "map", "kpis", "themes", "commune", "commune", "commune", "commune", "community", "findings", "qr"]
     assert [s.title for s in edition_1.slides[:6]] == [
         "Quartiers Métropolitains d'Innovation", "Le programme en chiffres", "Du premier appel aux projets évalués",
         "Les quartiers d'innovation", "Déploiement et évaluation", "Les défis des projets"]
     assert edition_1.slides[0].rows == (("1re édition",),)
     assert edition_1.slides[-1].title == "Le tableau de bord sur votre téléphone"
     assert not edition_1.synthetic
+
+
+def test_findings_say_how_many_published_figures_agree_and_which_differ(reference_con, edition_1):
+    findings = next(s for s in edition_1.slides if s.kind == "findings")
+    report = [f for f in reconcile.reconcile(reference_con) if f.figure.edition_id in (None, 1)]
+    counts = {n.kpi_id: int(n.value) for n in findings.numbers}
+    assert counts == {f"findings_{status}": sum(f.status == status for f in report)
+                      for status in ("agrees", "differs", "not computable")}
+    assert sum(counts.values()) == len(report) and counts["findings_differs"] > 0
+    assert findings.notes[0].startswith(f"{len(report)} chiffres publiés : ")
+    differing = [f for f in report if f.status == "differs"]
+    assert len(findings.rows) == min(len(differing), deck.FINDINGS_SHOWN)
+    assert all(row[1] and row[2] for row in findings.rows)
 
 
 def test_headline_numbers_are_what_the_dashboard_computes(reference_con, edition_1):
@@ -64,8 +77,9 @@ def test_headline_numbers_are_what_the_dashboard_computes(reference_con, edition
     # By hand: 4 laureate communes (complete); 168 applications and 30 selected projects published by the report
     # (the rows hold 28 of each); 70 % and 11 months published (7 and 2 dated rows); 18 evaluation sheets published;
     # 4 meetings of 50 + 90 + 60 + 80 = 280 people (complete rows; the report says « plus de 290 »);
-    # « plus de 410 » people in the diagnostics (no row has attendance).
+    # « plus de 410 » people in the diagnostics (no row has attendance); « +60 » indicators in the library (21 rows).
     assert shown == {
+        "indicators_count": "60",
         "communes_count": "4", "candidatures_count": "168", "projects_selected_count": "30",
         "deployment_rate": f"70{NNBSP}%", "mean_deployment_months": f"11{NBSP}mois", "evaluation_sheets_count": "18",
         "community_events_count": "4", "community_participants_total": f"280{NBSP}personnes",
@@ -155,8 +169,8 @@ def test_edition_2_has_communes_but_no_known_project(reference_con):
     assert {k: n.text for k, n in numbers(shown.slides[1]).items()} == {"communes_count": "6", "projects_selected_count": "19"}
     assert shown.slides[1].notes == ("Non renseigné pour cette vue : candidatures de projets.",)
     deployment = by_kind(shown, "kpis")[1]
-    assert not deployment.numbers
-    assert deployment.notes[1] == ("Non renseigné pour cette vue : taux de déploiement, délai moyen de déploiement, "
+    assert [n.kpi_id for n in deployment.numbers] == ["indicators_count"]  # the library is the programme's
+    assert deployment.notes[0] == ("Non renseigné pour cette vue : taux de déploiement, délai moyen de déploiement, "
                                    "fiches évaluation produites.")
     assert [(b.label, b.value) for b in by_kind(shown, "funnel")[0].bars] == [("Projets sélectionnés", 19)]
     assert by_kind(shown, "themes")[0].notes[0].startswith("Aucune part par défi n'est publiée pour cette vue")

@@ -29,7 +29,7 @@ TRUE_WORDS = ("1", "true", "yes", "oui", "on")
 
 # The headline slides: a few big numbers each (ids of the KPI registry).
 PROGRAMME_KPIS = ("communes_count", "candidatures_count", "projects_selected_count")
-DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count")
+DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count", "indicators_count")
 COMMUNITY_KPIS = ("community_events_count", "community_participants_total", "diagnostics_people_total")
 
 
@@ -59,7 +59,7 @@ class Place:
 
 @dataclass(frozen=True)
 class Slide:
-    kind: str  # title (rows[0][0]: the view's scope), empty, kpis, funnel, map, themes, commune, community, qr
+    kind: str  # title (rows[0][0]: the view's scope), empty, kpis, funnel, map, themes, commune, community, findings, qr
     title: str
     subtitle: str = ""
     numbers: tuple[cards.Card, ...] = ()
@@ -78,6 +78,23 @@ class Deck:
     lang: str
     synthetic: bool  # every slide then carries a "DONNÉES SYNTHÉTIQUES" mark
     link: str  # the dashboard's address with the same filters
+
+
+def project(places: list[Place], width: float, height: float, margin: float):
+    """Equirectangular projection (longitudes shrunk by cos(latitude)) fitting the Métropole to a box of that size:
+    (lat, lon) -> (x, y), and the scale in box units per degree. The slideshow's SVG and the PPTX use it."""
+    frame = [p for p in places if p.kind in ("context", "city")] or places
+    lat0 = sum(p.lat for p in frame) / len(frame)
+    k = math.cos(math.radians(lat0))
+    xs, ys = [p.lon * k for p in frame], [p.lat for p in frame]
+    span = max(max(xs) - min(xs), max(ys) - min(ys), 0.03)
+    x_mid, y_mid = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    scale = min((width - 2 * margin) / max(max(xs) - min(xs), span * 0.5),
+                (height - 2 * margin) / max(max(ys) - min(ys), span * 0.5))
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return width / 2 + (lon * k - x_mid) * scale, height / 2 - (lat - y_mid) * scale
+    return xy, scale
 
 
 # --- URL parameters of the event mode ------------------------------------------------------------
@@ -346,7 +363,35 @@ def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
     dated = [f"{_text(r.commune, lang)} ({formatting.date(r.date_start, r.date_precision, lang)})"
              for r in meetings.itertuples() if r.date_start is not None and not pd.isna(r.date_start)]
     subtitle = (tr(lang, "Rencontres : ", "Meetings: ") + ", ".join(dated)) if dated and len(dated) <= 6 else ""
-    return replace(slide, kind="community", subtitle=subtitle)
+    summary = (narratives.community_summary(meetings, lang),) if not meetings.empty else ()
+    return replace(slide, kind="community", subtitle=subtitle, notes=summary + slide.notes)
+
+
+FINDINGS_SHOWN = 5  # differing figures listed on the slide; the Sources page has them all
+
+
+def findings_slide(con, view: Filters, lang: str) -> Slide:
+    """What the reconciliation finds for the view's edition: how many published figures agree, differ or cannot
+    be computed, and the ones that differ."""
+    findings = [f for f in reconcile.reconcile(con)
+                if view.edition is None or f.figure.edition_id in (None, view.edition)]
+    numbers = tuple(cards.count_card(f"findings_{status}", sum(f.status == status for f in findings),
+                                     vocabulary.words(vocabulary.FINDINGS_PLURAL, status, lang))
+                    for status in vocabulary.FINDINGS)
+    differing = [f for f in findings if f.status == reconcile.DIFFERS]
+    rows = tuple((kpis.BY_ID[f.kpi_id].label(lang) if f.kpi_id in kpis.BY_ID else f.figure.label_fr,
+                  cards.published_text(f.figure, lang), formatting.value(f.computed_value, f.figure.unit, lang))
+                 for f in differing[:FINDINGS_SHOWN])
+    notes = [narratives.findings_summary(findings, lang)]
+    if len(differing) > FINDINGS_SHOWN:
+        notes.append(tr(lang, f"… et {len(differing) - FINDINGS_SHOWN} autres écarts.",
+                        f"… and {len(differing) - FINDINGS_SHOWN} more differences."))
+    notes.append(tr(lang, "Chaque écart est expliqué sur la page « Sources et écarts » du tableau de bord.",
+                    "Each difference is explained on the dashboard's “Sources and discrepancies” page."))
+    return Slide(kind="findings", title=tr(lang, "Les documents face aux données", "The documents against the data"),
+                 numbers=numbers if findings else (), columns=(tr(lang, "Chiffre", "Figure"), tr(lang, "Publié", "Published"),
+                                                               tr(lang, "Calculé", "Computed")),
+                 rows=rows, notes=tuple(notes))
 
 
 def _scope(con, view: Filters, statuses: tuple[str, ...], lang: str, editions_label: dict[int, str]) -> str:
@@ -405,6 +450,7 @@ def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: 
             themes_slide(con, view, lang),
             *commune_slides(con, view, statuses, lang, editions_label),
             community_slide(con, view, results, lang),
+            findings_slide(con, view, lang),
         ]
     slides.append(qr_slide(link, scope, lang))
     return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link)

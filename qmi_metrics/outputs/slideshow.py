@@ -14,7 +14,7 @@ from dataclasses import replace
 import segno
 
 from qmi_metrics.outputs import escape
-from qmi_metrics.outputs.deck import Deck, Place, Slide, tr
+from qmi_metrics.outputs.deck import Deck, Place, Slide, project, tr
 
 FRAME_TITLE = "Diaporama QMI"  # the frame's accessible name, and how the page's CSS finds it
 
@@ -295,24 +295,8 @@ def qr_svg(link: str, title: str) -> str:
 
 # --- the offline map ---------------------------------------------------------------------------------
 
-MAP_W, MAP_H, MAP_MARGIN = 640, 440, 28
+MAP_W, MAP_H, MAP_MARGIN = 640, 440, 28  # the SVG map's view box
 LABEL_SIZE = 17
-
-
-def _projector(places: list[Place]):
-    """Equirectangular projection (longitudes shrunk by cos(latitude)) fitting the frame to the box."""
-    frame = [p for p in places if p.kind in ("context", "city")] or places
-    lat0 = sum(p.lat for p in frame) / len(frame)
-    k = math.cos(math.radians(lat0))
-    xs, ys = [p.lon * k for p in frame], [p.lat for p in frame]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 0.03)
-    x_mid, y_mid = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-    scale = min((MAP_W - 2 * MAP_MARGIN) / max(max(xs) - min(xs), span * 0.5),
-                (MAP_H - 2 * MAP_MARGIN) / max(max(ys) - min(ys), span * 0.5))
-
-    def xy(lat: float, lon: float) -> tuple[float, float]:
-        return MAP_W / 2 + (lon * k - x_mid) * scale, MAP_H / 2 - (lat - y_mid) * scale
-    return xy, scale
 
 
 def _overlaps(box, boxes) -> bool:
@@ -341,7 +325,7 @@ def map_svg(places: tuple[Place, ...], lang: str) -> tuple[str, list[str]]:
     places = list(places)
     if not places:
         return "", []
-    xy, scale = _projector(places)
+    xy, scale = project(places, MAP_W, MAP_H, MAP_MARGIN)
     parts = [f"<svg viewBox='0 0 {MAP_W} {MAP_H}' role='img' aria-label='{esc(tr(lang, 'Carte des communes lauréates', 'Map of the laureate communes'))}'>"]
     for p in places:
         x, y = xy(p.lat, p.lon)
@@ -463,9 +447,9 @@ def _body(slide: Slide, lang: str) -> str:
         return f"{_header(slide)}<div class='content'>{_numbers(slide)}</div>" + (f"<ul class='notes'>{notes}</ul>" if notes else "")
     if slide.kind in ("funnel", "themes"):
         return f"{_header(slide)}<div class='content'>{_bars(slide, funnel=slide.kind == 'funnel')}</div>{_notes(slide)}"
-    if slide.kind == "commune" and not slide.rows:
+    if slide.kind in ("commune", "findings") and not slide.rows and not slide.numbers:
         return f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>"
-    if slide.kind == "commune":
+    if slide.kind in ("commune", "findings"):
         rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == 1 else ''}><span class='cell'>{esc(cell)}</span></td>" for i, cell in enumerate(row))
                        + "</tr>" for row in slide.rows)
         table = (f"<table><thead><tr>{''.join(f'<th scope=col>{esc(c)}</th>' for c in slide.columns)}</tr></thead>"

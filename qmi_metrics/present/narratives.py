@@ -9,7 +9,7 @@ import pandas as pd
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
-from qmi_metrics.present.vocabulary import plural, tr
+from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, plural, tr, words
 
 # --- défis: computed shares beside the published ones ------------------------------------------------
 
@@ -150,3 +150,14 @@ def community_summary(events: pd.DataFrame, lang: str = "fr") -> str:
         sentence += tr(lang, f" ; participants non renseignés pour {missing} {plural(missing, 'rencontre', 'rencontres')}",
                        f"; participants not available for {missing} meeting{'' if missing == 1 else 's'}")
     return sentence + "."
+
+
+# --- the reconciliation's findings -----------------------------------------------------------------
+
+def findings_summary(findings: list, lang: str = "fr") -> str:
+    """'86 chiffres publiés : 16 concordent, 7 diffèrent, 63 non calculables.'"""
+    counts = {status: sum(f.status == status for f in findings) for status in FINDINGS_PLURAL}
+    listed = ", ".join(f"{counts[s]} {words(FINDINGS_PLURAL if counts[s] > 1 else FINDINGS, s, lang)}" for s in counts)
+    figures = len(findings)
+    return tr(lang, f"{figures} {plural(figures, 'chiffre publié', 'chiffres publiés')} : {listed}.",
+              f"{figures} published figure{'' if figures == 1 else 's'}: {listed}.")

@@ -112,3 +112,9 @@ LOWER_BOUNDS = ("plus de", "au moins")  # a published value that the true one ma
 def qualifier(word: str | None, lang: str = "fr") -> str:
     """The printed qualifier of a published figure: '' when there is none or the label says it."""
     return words(QUALIFIERS, word, lang) if known(word) and word else ""
+
+# A published figure against the rows (metrics/reconcile): one finding's status, and the same in the plural.
+FINDINGS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs"),
+            "not computable": ("non calculable", "not computable")}
+FINDINGS_PLURAL = {"agrees": ("concordent", "agree"), "differs": ("diffèrent", "differ"),
+                   "not computable": ("non calculables", "not computable")}
