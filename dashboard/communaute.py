@@ -10,7 +10,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import cards, figures, formatting, narratives, vocabulary
+from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
@@ -233,8 +233,7 @@ if view.filters.themes:
                          "The challenge filter does not apply to meetings or diagnostics."))
 
 st.header(common.tr("Rencontres de la Communauté des Expérimentateurs", "Meetings of the Community of Experimenters"))
-common.kpi_row(results, ("community_events_count", "community_participants_total",
-                         "community_participants_min", "community_participants_max"))
+common.kpi_row(results, headlines.COMMUNITY)
 if "community_participants_total" in results:
     published_notes(results["community_participants_total"])
 events = rows["events"]

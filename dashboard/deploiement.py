@@ -8,11 +8,10 @@ import streamlit as st
 from dashboard import common
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present import figures, headlines, vocabulary
 from qmi_metrics.present.vocabulary import plural
 from qmi_metrics.reads import projects
 
-CARDS = ("deployment_rate", "mean_deployment_months", "projects_selected_count", "evaluation_sheets_count")
 BOARD_TITLES = {
     "selected": ("Sélectionnés, pas encore déployés", "Selected, not yet deployed"),
     "deployed": ("Déployés ou testés", "Deployed or tested"),
@@ -172,7 +171,7 @@ view = common.page("Déploiement", "Deployment",
                    "Combien de projets passent de l'expérimentation au déploiement, en combien de temps, et où.",
                    "How many projects move from experimentation to deployment, how fast, and where.")
 version = common.data_version()
-common.kpi_row(common.kpi_results(version, view.filters), CARDS)
+common.kpi_row(common.kpi_results(version, view.filters), headlines.DEPLOYMENT)
 
 frame = common.projects(version, view.filters)
 if view.statuses:  # a rate over the projects of one status would say nothing

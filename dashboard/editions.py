@@ -4,12 +4,10 @@ import streamlit as st
 from dashboard import common
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
+from qmi_metrics.present import headlines
 from qmi_metrics.reads import queries
 
-COMPARED = ("communes_count", "commune_applications_count", "candidatures_count", "projects_selected_count",
-            "selection_rate", "projects_deployed_count", "deployment_rate", "mean_deployment_months",
-            "international_share", "digital_share", "community_events_count", "community_participants_total",
-            "evaluation_sheets_count", "replicability_index_mean")
+COMPARED = headlines.EDITIONS_COMPARED
 
 
 def shown(result) -> str:

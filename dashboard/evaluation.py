@@ -11,7 +11,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present import formatting, headlines, vocabulary
 from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
@@ -86,7 +86,7 @@ def library_section(view: common.View, version: str, results: dict) -> None:
     frame = library(version, view.filters, view.statuses)
     left, right = st.columns([1, 2])
     with left:
-        common.kpi_row(results, ("indicators_count",), columns=1)
+        common.kpi_row(results, headlines.EVALUATION_LIBRARY, columns=1)
     with right:
         result = results.get("indicators_count")
         published = result.published[0] if result is not None and result.published else None
@@ -206,7 +206,7 @@ def measurements_section(view: common.View, version: str, results: dict) -> None
     if frame.empty:
         return  # the follow section already says no measurement is published
     st.header(common.tr("Mesures dans le temps", "Measurements over time"))
-    common.kpi_row(results, ("measurements_count", "measured_projects_share"), columns=2)
+    common.kpi_row(results, headlines.EVALUATION_MEASURES, columns=2)
     domains = [slug for slug, _fr, _en in vocabulary.DOMAINS if slug in set(frame["domain"])]
     figure = go.Figure()
     for slug in domains:
@@ -320,7 +320,7 @@ def survey_section(view: common.View, version: str, results: dict) -> None:
     st.subheader(common.tr("Freins", "Brakes"))
     brake = results.get("financing_brake_score")
     if brake is not None and (brake.value is not None or brake.published):
-        common.kpi_row(results, ("financing_brake_score",), columns=2)
+        common.kpi_row(results, headlines.EVALUATION_SURVEY, columns=2)
     ratio_charts(frame[frame["topic"] == "frein"], several_editions, "freins")
     score_lines(frame[frame["topic"] == "frein"], several_editions)
     st.subheader(common.tr("Compétences et perspectives", "Skills and outlook"))

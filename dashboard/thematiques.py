@@ -9,7 +9,7 @@ from dashboard import common
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, narratives
+from qmi_metrics.present import figures, headlines, narratives
 from qmi_metrics.reads import programme
 
 PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
@@ -180,7 +180,7 @@ def digital_section(view: common.View, version: str) -> None:
     results = common.kpi_results(version, view.filters)
     left, right = st.columns([2, 3])
     with left:
-        common.kpi_row(results, ("digital_share",), columns=1)
+        common.kpi_row(results, headlines.THEMES_DIGITAL, columns=1)
         explain_digital_gap(results, version)
     with right:
         common.chart(*digital_donut(split), "qmi_numerique", key="digital", height=380)

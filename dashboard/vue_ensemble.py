@@ -4,11 +4,9 @@ import streamlit as st
 
 from dashboard import common
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present import figures, headlines, vocabulary
 from qmi_metrics.reads import queries
 
-HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
-            "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
 
 
 @st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
@@ -26,7 +24,7 @@ view = common.page("Quartiers Métropolitains d'Innovation", "Metropolitan Innov
                    "The edition's key figures, each with its source and coverage.")
 version = common.data_version()
 results = common.kpi_results(version, view.filters)
-common.kpi_row(results, HEADLINE)
+common.kpi_row(results, headlines.OVERVIEW)
 
 st.header(common.tr("Entonnoir du programme", "Programme funnel"))
 stages = [s for s in funnel_stages(version, view.filters) if s["value"] is not None]

@@ -25,7 +25,7 @@ from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_po
 from qmi_metrics.admin import importing, publishing
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import formatting
+from qmi_metrics.present import cards, headlines
 from qmi_metrics.store import db
 
 UNAVAILABLE = "Tableau de bord indisponible"
@@ -202,20 +202,12 @@ IMPORTED = ["boucl-energie", "circular-place", "cumulusland"]  # edition-1 proje
 
 def expected_cards(db_path: Path) -> list[tuple[str, str, str]]:
     """(label, value, coverage) of each overview card of edition 1, as the page prints them."""
-    import ast
-
-    page = (REPO / "dashboard" / "vue_ensemble.py").read_text(encoding="utf-8")  # its HEADLINE, without running the page
-    headline = next(ast.literal_eval(node.value) for node in ast.parse(page).body
-                    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "HEADLINE")
     with db.open_for_reading(db_path) as con:
         results = {r.id: r for r in kpis.compute_all(con, Filters(edition=1))}
     shown = []
-    for kpi_id in headline:
-        result = results[kpi_id]
-        value, _, lower_bound = result.shown()
-        text = ("plus de " if lower_bound else "") + formatting.value(value, result.unit, "fr")
-        total = result.total if result.total is not None else "?"
-        shown.append((normalise(result.kpi.label("fr")), normalise(text), f"couverture {result.covered}/{total}"))
+    for kpi_id in headlines.OVERVIEW:
+        card = cards.card(results[kpi_id], "fr")
+        shown.append((normalise(card.label), normalise(card.text), card.coverage))
     return shown
 
 

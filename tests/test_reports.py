@@ -24,7 +24,7 @@ from qmi_metrics import cli
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, pptx, render, reports
-from qmi_metrics.present import cards, figures, formatting
+from qmi_metrics.present import cards, figures, formatting, headlines
 from qmi_metrics.reads import projects, queries
 from qmi_metrics.store import db, loader
 
@@ -266,7 +266,7 @@ def test_every_edition_report_pdf_and_html(database, request):
         pdf = pdf_text(reports.to_pdf(report))
         html = norm(unescape(reports.to_html(report)))
         results = reports.view_kpis(con, view)
-        headline = [cards.card(r).text for r in results if r.id in reports.HEADLINE]
+        headline = [cards.card(r).text for r in results if r.id in headlines.OVERVIEW]
         expected = value_texts(results) + headline + list(queries.projects(con, view)["name"])
         assert not missing_from(pdf, expected), (database, edition)
         assert not missing_from(html, expected), (database, edition)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, formatting, narratives, vocabulary
+from qmi_metrics.present import cards, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, queries
 from qmi_metrics.store import db
@@ -26,11 +26,6 @@ DEFAULT_BASE_URL = "http://localhost:8501/"
 DEFAULT_INTERVAL, MIN_INTERVAL, MAX_INTERVAL = 15, 3, 600  # seconds a slide stays on screen
 PROJECTS_PER_SLIDE = 8  # rows of a commune's project list that stay legible from the back of a room
 TRUE_WORDS = ("1", "true", "yes", "oui", "on")
-
-# The headline slides: a few big numbers each (ids of the KPI registry).
-PROGRAMME_KPIS = ("communes_count", "candidatures_count", "projects_selected_count")
-DEPLOYMENT_KPIS = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count", "indicators_count")
-COMMUNITY_KPIS = ("community_events_count", "community_participants_total", "diagnostics_people_total")
 
 
 
@@ -358,7 +353,7 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
 
 
 def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
-    slide = kpi_slide(results, COMMUNITY_KPIS, tr(lang, "La Communauté des Expérimentateurs", "The Community of Experimenters"), lang)
+    slide = kpi_slide(results, headlines.SLIDE_COMMUNITY, tr(lang, "La Communauté des Expérimentateurs", "The Community of Experimenters"), lang)
     meetings = community.events(con, view)
     dated = [f"{_text(r.commune, lang)} ({formatting.date(r.date_start, r.date_precision, lang)})"
              for r in meetings.itertuples() if r.date_start is not None and not pd.isna(r.date_start)]
@@ -443,10 +438,10 @@ def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: 
                                       "No laureate commune and no project match these filters."),)))
     else:
         slides += [
-            kpi_slide(results, PROGRAMME_KPIS, tr(lang, "Le programme en chiffres", "The programme in figures"), lang, scope),
+            kpi_slide(results, headlines.SLIDE_PROGRAMME, tr(lang, "Le programme en chiffres", "The programme in figures"), lang, scope),
             funnel_slide(con, view, results, lang),
             map_slide(con, view, statuses, lang),
-            kpi_slide(results, DEPLOYMENT_KPIS, tr(lang, "Déploiement et évaluation", "Deployment and evaluation"), lang, scope),
+            kpi_slide(results, headlines.SLIDE_DEPLOYMENT, tr(lang, "Déploiement et évaluation", "Deployment and evaluation"), lang, scope),
             themes_slide(con, view, lang),
             *commune_slides(con, view, statuses, lang, editions_label),
             community_slide(con, view, results, lang),

@@ -20,16 +20,12 @@ from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import escape, render
-from qmi_metrics.present import cards, figures, formatting, narratives, vocabulary
+from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
 
 # The Vue d'ensemble's cards: the headline numbers of a view.
-HEADLINE = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",
-            "deployment_rate", "mean_deployment_months", "community_participants_total", "indicators_count")
-COMMUNITY = ("community_events_count", "community_participants_total", "community_participants_min",
-             "community_participants_max")
 QUOTE_MAX = 280  # characters of a source quote kept in a report (the full sentence is in the database)
 
 
@@ -168,7 +164,7 @@ def kpi_table(results: list[kpis.KpiResult], lang: str = "fr") -> Table:
                  rows)
 
 
-def headline_table(results: dict, lang: str = "fr", ids: tuple[str, ...] = HEADLINE) -> Table:
+def headline_table(results: dict, lang: str = "fr", ids: tuple[str, ...] = headlines.OVERVIEW) -> Table:
     shown = [cards.card(results[kpi_id], lang) for kpi_id in ids if kpi_id in results]
     return Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Valeur", "Value"),
                   tr(lang, "Nature · couverture", "Basis · coverage"), "Source"],
@@ -561,7 +557,7 @@ def _deployment_blocks(con, view: Filters, lang: str) -> list:
 
 def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:
     blocks: list = [Heading(tr(lang, "Communauté des Expérimentateurs", "Community of Experimenters"), 2),
-                    headline_table(results, lang, COMMUNITY)]
+                    headline_table(results, lang, headlines.COMMUNITY)]
     events = community.events(con, Filters(edition=view.edition, communes=view.communes))
     if events.empty:
         return blocks + [Text(tr(lang, "Aucune rencontre de la Communauté dans cette vue.",
