@@ -163,7 +163,7 @@ def view_kpis(con, view: Filters) -> list[kpis.KpiResult]:
 
 def card(result: kpis.KpiResult, lang: str = "fr") -> dict:
     """A KPI as the dashboard's card shows it: the computed value when complete, else the published one,
-    and the words saying which (the same rule as dashboard/common.kpi_card)."""
+    and the words saying which (the same rule as dashboard/ui/widgets.kpi_card)."""
     shown, basis, lower_bound = result.shown()
     note = tr(lang, *kpis.BASIS_LABELS[basis])
     qualifier = tr(lang, "plus de ", "over ") if lower_bound else ""  # « +60 indicateurs »: a lower bound
