@@ -2,41 +2,42 @@
 
 import streamlit as st
 
-from dashboard import common, registry
+from dashboard import registry
+from dashboard.ui import access, database, language, sidebar
 from qmi_metrics.outputs import deck, slideshow
 
 st.set_page_config(page_title="QMI — tableau de bord", page_icon=":material/location_city:", layout="wide")
 
 # The pages of dashboard/registry.py, titled in the reader's language (the sidebar's switch, else ?lang=).
-language = common.lang()
-BY_NAME = {spec.name: st.Page(spec.file, title=spec.title(language), icon=spec.icon, default=spec.default)
+lang = language.lang()
+BY_NAME = {spec.name: st.Page(spec.file, title=spec.title(lang), icon=spec.icon, default=spec.default)
            for spec in registry.PAGES}
 PAGES: dict[str, list] = {}
 for spec in registry.PAGES:
-    PAGES.setdefault(registry.section_title(spec.section, language), []).append(BY_NAME[spec.name])
+    PAGES.setdefault(registry.section_title(spec.section, lang), []).append(BY_NAME[spec.name])
 PRESENTATION = BY_NAME["presentation"]
 # A missing, broken or foreign database file: every address shows what is wrong and what to do, and
 # the next run after a good file is published at the path serves the data again.
-problem = common.database_problem()
+problem = database.problem()
 # Every page stays declared when reading needs a sign-in: a deep link resolves (no « page not found »),
 # and its run shows the sign-in form instead of the page, then the page itself once signed in.
-allowed = common.reading_allowed()
+allowed = access.reading_allowed()
 navigation = st.navigation(PAGES, position="sidebar" if allowed and not problem else "hidden")
 if problem:
-    common.unavailable_page(problem)
+    database.unavailable_page(problem)
     st.stop()
-common.require_access()
+access.require_access()
 if deck.is_on(st.query_params.get("present")) and navigation.url_path != PRESENTATION.url_path:
     # ?present=1 on any page: the same view as a slideshow, filters kept.
     st.switch_page(PRESENTATION, query_params=[(k, v) for k in st.query_params for v in st.query_params.get_all(k)])
 if navigation.url_path == PRESENTATION.url_path:
     st.html(slideshow.HOST_PAGE_CSS)  # full screen: the sidebar below stays hidden from its first frame
 try:
-    common.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
+    sidebar.sidebar()  # drawn here, not in the pages, so the filters are the same widgets on every page
     navigation.run()
 except Exception as error:
     # The file went bad under the run (replaced by a broken one, or a corrupt block): rerun, and the
     # run shows the unavailable page instead of a half-drawn one. Any other error is a bug: raised.
-    if common.damaged(error) is None:
+    if database.damaged(error) is None:
         raise
     st.rerun()

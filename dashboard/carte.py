@@ -9,10 +9,11 @@ import pandas as pd
 import pydeck as pdk
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import fmt, status_label, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import vocabulary
+from qmi_metrics.present import figures, vocabulary
 from qmi_metrics.reads import geo, queries
 
 QUARTIER_RADIUS_M = 500  # the circle drawn around a quartier's landmark: an extent, not its official perimeter
@@ -20,7 +21,7 @@ SITE_RADIUS_PX, RING_STEP_PX, MAX_RINGS = 7, 5, 8
 UNKNOWN_COLOUR = [153, 153, 153]
 STATUS_COLOURS = dict(zip(
     ("deployed", "started", "tested", "stopped", "agreement_signed", "selected", "continued", "evaluated"),
-    common.PALETTE))
+    figures.PALETTE))
 # The map tells statuses apart by symbol; vocabulary.STATUS_SYMBOLS gives "deployed" and "tested" the same dot.
 MAP_STATUS_SYMBOLS = {**vocabulary.STATUS_SYMBOLS, "tested": "◉"}
 TOOLTIP = {
@@ -28,22 +29,22 @@ TOOLTIP = {
     "style": {"backgroundColor": "#ffffff", "color": "#1a1a1a", "border": "1px solid #888", "fontSize": "13px"},
 }
 
-view = common.page(
+view = sidebar.page(
     "Carte des quartiers", "Map of the quartiers",
     "Les communes lauréates, leurs quartiers et les lieux d'expérimentation connus, avec la précision de chaque "
     "position. Survolez un point pour le détail ; cliquez sur une commune (ou choisissez-la ci-dessous) pour "
     "filtrer tout le tableau de bord.",
     "The laureate communes, their quartiers and the known experimentation sites, with the precision of each "
     "position. Hover over a point for details; click a commune (or pick it below) to filter the whole dashboard.")
-lang = common.lang()
-version = common.data_version()
+lang = language.lang()
+version = caches.data_version()
 
 
 # --- data (cached per data version and view) ---------------------------------------------------------
 
-@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=caches.CACHE_BYTES, show_spinner=False)
 def places(version: str, filters: Filters, statuses: tuple[str, ...]) -> dict:
-    con = common.connection()
+    con = database.connection()
     return {
         "communes": geo.laureate_communes(con, filters),
         "quartiers": geo.quartiers(con, filters),
@@ -56,7 +57,7 @@ def places(version: str, filters: Filters, statuses: tuple[str, ...]) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def picker_communes(version: str, edition: int | None) -> pd.DataFrame:
     """The communes the picker offers: the edition's laureates, whatever the commune filter."""
-    return geo.laureate_communes(common.connection(), Filters(edition=edition))[["insee", "commune"]]
+    return geo.laureate_communes(database.connection(), Filters(edition=edition))[["insee", "commune"]]
 
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
@@ -109,10 +110,10 @@ def category(row, colour_by: str, theme_labels: dict[str, str]) -> tuple[int, st
     """Order, legend label, map symbol and colour of a project: by défi (its rank) or by status."""
     if colour_by == "theme":
         if row["theme_slug"] is None or pd.isna(row["theme_slug"]):
-            return 99, common.tr("défi non renseigné", "challenge not available"), "?", UNKNOWN_COLOUR
+            return 99, tr("défi non renseigné", "challenge not available"), "?", UNKNOWN_COLOUR
         rank = int(row["theme_rank"])
         return (rank, theme_labels.get(row["theme_slug"], text(None)), str(rank),
-                rgb(common.PALETTE[(rank - 1) % len(common.PALETTE)]))
+                rgb(figures.PALETTE[(rank - 1) % len(figures.PALETTE)]))
     status = row["current_status"]
     order = queries.STATUSES.index(status) if status in queries.STATUSES else 99
     return (order, vocabulary.status_label(status, lang, symbol=False), MAP_STATUS_SYMBOLS.get(status, "?"),
@@ -133,11 +134,11 @@ def runs(symbols: list[str]) -> str:
 
 
 def source_line(row) -> str:
-    return f"{common.tr('Source', 'Source')} : {text(row['source'])}"
+    return f"{tr('Source', 'Source')} : {text(row['source'])}"
 
 
 def precision_line(row) -> str:
-    return f"{common.tr('Précision', 'Precision')} : {vocabulary.site_precision(row['precision'], lang)}"
+    return f"{tr('Précision', 'Precision')} : {vocabulary.site_precision(row['precision'], lang)}"
 
 
 # --- layers ---------------------------------------------------------------------------------------------
@@ -161,9 +162,9 @@ def commune_rows(communes: pd.DataFrame) -> pd.DataFrame:
     located["tip_title"] = located["commune"]
     located["tip_body"] = [
         "\n".join([
-            f"{common.tr('Commune lauréate — édition', 'Laureate commune — edition')} {row['editions']}",
-            f"{common.tr('Projets dans la vue', 'Projects in view')} : {row['projects']}",
-            f"{common.tr('Position : centroïde du contour communal', 'Position: centroid of the commune contour')}",
+            f"{tr('Commune lauréate — édition', 'Laureate commune — edition')} {row['editions']}",
+            f"{tr('Projets dans la vue', 'Projects in view')} : {row['projects']}",
+            f"{tr('Position : centroïde du contour communal', 'Position: centroid of the commune contour')}",
             precision_line(row), source_line(row)])
         for _, row in located.iterrows()]
     return located
@@ -171,16 +172,16 @@ def commune_rows(communes: pd.DataFrame) -> pd.DataFrame:
 
 def quartier_rows(quartiers: pd.DataFrame) -> pd.DataFrame:
     located = quartiers.dropna(subset=["lat", "lon"]).drop_duplicates("site_id").copy()
-    located["tip_title"] = [f"{common.tr('Quartier', 'Quartier')} {text(row['quartier_name'])} — {row['commune']}"
+    located["tip_title"] = [f"{tr('Quartier', 'Quartier')} {text(row['quartier_name'])} — {row['commune']}"
                             for _, row in located.iterrows()]
     located["tip_body"] = [
-        "\n".join([f"{common.tr('Repère', 'Landmark') if row['precision'] == 'landmark' else common.tr('Lieu', 'Place')}"
+        "\n".join([f"{tr('Repère', 'Landmark') if row['precision'] == 'landmark' else tr('Lieu', 'Place')}"
                    f" : {row['site_name']}",
                    precision_line(row),
-                   f"{common.tr('Source de la position', 'Source of the position')} : {text(row['source'])}",
-                   f"{common.tr('Source du quartier', 'Source of the quartier')} : {text(row['quartier_source'])}"]
-                  + ([f"{common.tr('Cercle de', 'Circle of')} {QUARTIER_RADIUS_M} m : "
-                      f"{common.tr('étendue indicative, pas le périmètre officiel', 'indicative extent, not the official boundary')}"]))
+                   f"{tr('Source de la position', 'Source of the position')} : {text(row['source'])}",
+                   f"{tr('Source du quartier', 'Source of the quartier')} : {text(row['quartier_source'])}"]
+                  + ([f"{tr('Cercle de', 'Circle of')} {QUARTIER_RADIUS_M} m : "
+                      f"{tr('étendue indicative, pas le périmètre officiel', 'indicative extent, not the official boundary')}"]))
         for _, row in located.iterrows()]
     return located
 
@@ -191,7 +192,7 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
         return frame.assign(order=[], legend=[], symbol=[], colour=[], ring=[], radius=[], fill=[], tip_title=[],
                             tip_body=[])
     # Labels looked up once, not per site: thousands of sites at the Métropole's scale.
-    themes = common.theme_labels(version, lang)
+    themes = caches.theme_labels(version, lang)
     rows = frame.to_dict("records")
     cats = [category(row, colour_by, themes) for row in rows]
     frame["order"], frame["legend"], frame["symbol"], frame["colour"] = zip(*cats)
@@ -201,10 +202,10 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
     # The innermost project is a dot; the others are rings around it, so no project hides another.
     frame["fill"] = [colour + [230] if ring == 0 else colour + [0] for colour, ring in zip(frame["colour"], frame["ring"])]
     frame["tip_title"] = frame["project"]
-    names = {key: common.tr(fr, en) for key, fr, en in (
+    names = {key: tr(fr, en) for key, fr, en in (
         ("operator", "Opérateur", "Operator"), ("type", "Type", "Type"), ("status", "Statut", "Status"),
         ("theme", "Défi", "Challenge"), ("commune", "Commune", "Commune"), ("place", "Lieu", "Place"))}
-    statuses = {status: common.status_label(status) for status in frame["current_status"].unique()}
+    statuses = {status: status_label(status) for status in frame["current_status"].unique()}
     frame["tip_body"] = [
         "\n".join([
             f"{names['operator']} : {text(row['operator'])}",
@@ -237,10 +238,10 @@ def contour_layer(geojson: dict | None, laureates: dict[str, str]) -> pdk.Layer 
     for feature in collection["features"]:
         props = feature["properties"]
         props["tip_title"] = escape.html(props["name"])
-        props["tip_body"] = (common.tr("Commune lauréate (contour officiel, geo.api.gouv.fr)",
-                                       "Laureate commune (official contour, geo.api.gouv.fr)") if props["laureate"]
-                             else common.tr("Commune de la Métropole (contour officiel, geo.api.gouv.fr)",
-                                            "Commune of the Métropole (official contour, geo.api.gouv.fr)"))
+        props["tip_body"] = (tr("Commune lauréate (contour officiel, geo.api.gouv.fr)",
+                                "Laureate commune (official contour, geo.api.gouv.fr)") if props["laureate"]
+                             else tr("Commune de la Métropole (contour officiel, geo.api.gouv.fr)",
+                                     "Commune of the Métropole (official contour, geo.api.gouv.fr)"))
         props["fill"] = [0, 114, 178, 45] if props["laureate"] else [255, 255, 255, 0]
         props["line"] = [0, 114, 178, 220] if props["laureate"] else [160, 160, 160, 200]
     return pdk.Layer("GeoJsonLayer", id="contours", data=collection, pickable=True, stroked=True, filled=True,
@@ -271,7 +272,7 @@ def metropole_rows(metropole: pd.DataFrame, laureates: set[str]) -> pd.DataFrame
     """The other communes as small grey dots: where the laureates stand in the Métropole."""
     others = metropole[~metropole["insee"].isin(laureates)].copy()
     others["tip_title"] = others["commune"]
-    others["tip_body"] = common.tr("Commune de la Métropole (centroïde calculé)", "Commune of the Métropole (computed centroid)")
+    others["tip_body"] = tr("Commune de la Métropole (centroïde calculé)", "Commune of the Métropole (computed centroid)")
     return others
 
 
@@ -333,43 +334,43 @@ def legend(sites: pd.DataFrame, colour_by: str, has_contours: bool, has_communes
     """The legend as text: each entry has its symbol, so colour is never the only cue."""
     items = []
     if has_communes:
-        items.append(f"◯ **{common.tr('commune lauréate', 'laureate commune')}** — "
-                     f"{common.tr('point blanc cerclé de noir, au centroïde calculé', 'white dot ringed in black, at the computed centroid')}")
+        items.append(f"◯ **{tr('commune lauréate', 'laureate commune')}** — "
+                     f"{tr('point blanc cerclé de noir, au centroïde calculé', 'white dot ringed in black, at the computed centroid')}")
     if has_quartiers:
-        items.append(f"◌ **{common.tr('quartier', 'quartier')}** — "
-                     + common.tr(f"grand cercle gris de {QUARTIER_RADIUS_M} m autour du repère ou de la position approximative",
-                                 f"large grey circle of {QUARTIER_RADIUS_M} m around the landmark or approximate position"))
+        items.append(f"◌ **{tr('quartier', 'quartier')}** — "
+                     + tr(f"grand cercle gris de {QUARTIER_RADIUS_M} m autour du repère ou de la position approximative",
+                          f"large grey circle of {QUARTIER_RADIUS_M} m around the landmark or approximate position"))
     if has_contours:
-        items.append(f"▭ **{common.tr('contour communal', 'commune contour')}** — "
-                     f"{common.tr('bleu pour les lauréates, gris pour les autres', 'blue for laureates, grey for the others')}")
+        items.append(f"▭ **{tr('contour communal', 'commune contour')}** — "
+                     f"{tr('bleu pour les lauréates, gris pour les autres', 'blue for laureates, grey for the others')}")
     if not sites.empty:
-        by = common.tr("défi (numéro du défi)", "challenge (its number)") if colour_by == "theme" \
-            else common.tr("statut", "status")
-        items.append(f"● **{common.tr('lieu d’expérimentation', 'experimentation site')}** — "
-                     + common.tr(f"point coloré, avec à sa droite le symbole de son {by} :",
-                                 f"coloured dot, with the symbol of its {by} on its right:"))
+        by = tr("défi (numéro du défi)", "challenge (its number)") if colour_by == "theme" \
+            else tr("statut", "status")
+        items.append(f"● **{tr('lieu d’expérimentation', 'experimentation site')}** — "
+                     + tr(f"point coloré, avec à sa droite le symbole de son {by} :",
+                          f"coloured dot, with the symbol of its {by} on its right:"))
     keys = ["order", "legend", "symbol", sites["colour"].map(tuple)]
     for (_, label, symbol, colour), count in sites.groupby(keys).size().items():
         swatch = "#{:02X}{:02X}{:02X}".format(*colour)
         items.append(f"    - <span style='color:{swatch};font-size:1.2em'>●</span> "
                      f"<span style='font-size:1.15em'>{escape.markdown(symbol)}</span> **{escape.markdown(label)}** — "
-                     f"{common.fmt(count)} {common.tr('projet(s)', 'project(s)')}")
+                     f"{fmt(count)} {tr('projet(s)', 'project(s)')}")
     if not sites.empty and (sites["ring"] > 0).any():
-        items.append(common.tr("◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
-                               "symboles du centre vers l'extérieur",
-                               "◎ concentric rings: several projects at one place; the label lists their symbols "
-                               "from the centre outwards"))
+        items.append(tr("◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
+                        "symboles du centre vers l'extérieur",
+                        "◎ concentric rings: several projects at one place; the label lists their symbols "
+                        "from the centre outwards"))
     lines = [item if item.startswith("    - ") else f"- {item}" for item in items]  # site categories are nested
-    st.markdown("**" + common.tr("Légende", "Legend") + "**\n\n" + "\n".join(lines),
+    st.markdown("**" + tr("Légende", "Legend") + "**\n\n" + "\n".join(lines),
                 unsafe_allow_html=True)
 
 
 def located_sentence(sites: pd.DataFrame, located: dict) -> str:
     total, with_site = int(located["projects"] or 0), int(located["located"] or 0)
     if total == 0:
-        return common.tr("Aucun projet dans cette vue : aucun lieu d'expérimentation à montrer.",
-                         "No project in this view: no experimentation site to show.")
-    return common.tr(
+        return tr("Aucun projet dans cette vue : aucun lieu d'expérimentation à montrer.",
+                  "No project in this view: no experimentation site to show.")
+    return tr(
         f"{len(sites)} lieu(x) d'expérimentation localisé(s) pour {with_site} projet(s) sur {total} ; "
         f"{total - with_site} projet(s) n'ont pas de lieu connu dans les données.",
         f"{len(sites)} experimentation site(s) located for {with_site} project(s) out of {total}; "
@@ -387,8 +388,8 @@ def precision_sentence(table: pd.DataFrame) -> str | None:
                           "centroids computed from the 2018 commune contours")):
         names = sorted(set(table.loc[table["precision_code"] == code, "name"]))
         if names:
-            parts.append(f"{common.tr(fr, en)} : {', '.join(names) if len(names) <= 8 else common.fmt(len(names)) + ' ' + common.tr('lieux', 'places')}")
-    return (common.tr("Précision des positions — ", "Precision of positions — ") + " ; ".join(parts) + ".") if parts else None
+            parts.append(f"{tr(fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + tr('lieux', 'places')}")
+    return (tr("Précision des positions — ", "Precision of positions — ") + " ; ".join(parts) + ".") if parts else None
 
 
 def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
@@ -397,8 +398,8 @@ def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
         return None
     names = [f"{row['commune']}" + (f" ({row['quartier_name']})" if pd.notna(row["quartier_name"]) else "")
              for _, row in missing.iterrows()]
-    return common.tr(f"Quartier sans position connue ({len(names)}) : {', '.join(names)}.",
-                     f"Quartier with no known position ({len(names)}): {', '.join(names)}.")
+    return tr(f"Quartier sans position connue ({len(names)}) : {', '.join(names)}.",
+              f"Quartier with no known position ({len(names)}): {', '.join(names)}.")
 
 
 def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
@@ -428,21 +429,21 @@ geojson = contours(str(geo.default_cache_path()), cache_mtime(geo.default_cache_
 
 left, right = st.columns([1, 1])
 with left:
-    colour_by = st.radio(common.tr("Couleur :", "Colour:"), ["theme", "status"], horizontal=True, key="carte_couleur",
-                         format_func=lambda v: {"theme": common.tr("défi", "challenge"),
-                                                "status": common.tr("statut", "status")}[v])
+    colour_by = st.radio(tr("Couleur :", "Colour:"), ["theme", "status"], horizontal=True, key="carte_couleur",
+                         format_func=lambda v: {"theme": tr("défi", "challenge"),
+                                                "status": tr("statut", "status")}[v])
 with right:
-    participating = {row["insee"] for row in common.choices(version)["communes"]}
+    participating = {row["insee"] for row in caches.choices(version)["communes"]}
     offered = picker_communes(version, view.filters.edition)
     offered = offered[offered["insee"].isin(participating)]
     names = dict(zip(offered["insee"], offered["commune"]))
     chosen = view.filters.communes
     # The picker shows the commune filter when it holds one commune of this edition.
     st.session_state["carte_commune"] = chosen[0] if len(chosen) == 1 and chosen[0] in names else None
-    st.selectbox(common.tr("Commune à afficher", "Commune to show"), [None, *names], key="carte_commune",
-                 on_change=on_pick, placeholder=common.tr("Toutes les communes", "All communes"), format_func=lambda i: names.get(i, common.tr("Toutes les communes", "All communes")),
-                 help=common.tr("Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte).",
-                                "Filters the whole dashboard on this commune (like a click on the map)."))
+    st.selectbox(tr("Commune à afficher", "Commune to show"), [None, *names], key="carte_commune",
+                 on_change=on_pick, placeholder=tr("Toutes les communes", "All communes"), format_func=lambda i: names.get(i, tr("Toutes les communes", "All communes")),
+                 help=tr("Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte).",
+                         "Filters the whole dashboard on this commune (like a click on the map)."))
 
 sites = site_rows(data["sites"], colour_by)
 located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
@@ -450,41 +451,41 @@ chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["me
 map_key = f"carte_map_{view.filters.edition}_{'-'.join(view.filters.communes)}"
 st.pydeck_chart(chart, on_select=functools.partial(on_map_select, map_key, set(names)),
                 selection_mode="single-object", key=map_key, height=560,
-                alt=common.tr(f"Carte : {len(communes)} commune(s) lauréate(s), {len(located_quartiers)} quartier(s), "
-                              f"{len(sites)} lieu(x) d'expérimentation.",
-                              f"Map: {len(communes)} laureate commune(s), {len(located_quartiers)} quartier(s), "
-                              f"{len(sites)} experimentation site(s)."))
+                alt=tr(f"Carte : {len(communes)} commune(s) lauréate(s), {len(located_quartiers)} quartier(s), "
+                       f"{len(sites)} lieu(x) d'expérimentation.",
+                       f"Map: {len(communes)} laureate commune(s), {len(located_quartiers)} quartier(s), "
+                       f"{len(sites)} experimentation site(s)."))
 if geojson is None:
-    st.caption(common.tr("Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
-                         "les centroïdes des communes et les cercles des quartiers.",
-                         "Commune contours unavailable (no network and no local copy): the map shows the communes' "
-                         "centroids and the quartiers' circles."))
+    st.caption(tr("Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
+                  "les centroïdes des communes et les cercles des quartiers.",
+                  "Commune contours unavailable (no network and no local copy): the map shows the communes' "
+                  "centroids and the quartiers' circles."))
 else:
-    st.caption(common.tr("Contours des communes : API officielle geo.api.gouv.fr (copie locale).",
-                         "Commune contours: official API geo.api.gouv.fr (local copy)."))
+    st.caption(tr("Contours des communes : API officielle geo.api.gouv.fr (copie locale).",
+                  "Commune contours: official API geo.api.gouv.fr (local copy)."))
 
 legend(sites, colour_by, geojson is not None, not communes.empty, not located_quartiers.empty)
 st.write(located_sentence(sites, data["located"]))
 if view.filters.themes or view.statuses:
-    st.caption(common.tr("Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
-                         "restent ceux de l'édition.",
-                         "The challenge and status filters apply to projects; communes and quartiers stay those of "
-                         "the edition."))
+    st.caption(tr("Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
+                  "restent ceux de l'édition.",
+                  "The challenge and status filters apply to projects; communes and quartiers stay those of "
+                  "the edition."))
 if (sentence := missing_quartiers_sentence(data["quartiers"])) is not None:
     st.write(escape.markdown(sentence))
 if len(data["communes"]) > len(communes):
-    st.write(common.tr(f"{len(data['communes']) - len(communes)} commune(s) sans centroïde connu : nommée(s) au "
-                       "quartier quand il est localisé.",
-                       f"{len(data['communes']) - len(communes)} commune(s) with no known centroid: named at the "
-                       "quartier when it is located."))
+    st.write(tr(f"{len(data['communes']) - len(communes)} commune(s) sans centroïde connu : nommée(s) au "
+                "quartier quand il est localisé.",
+                f"{len(data['communes']) - len(communes)} commune(s) with no known centroid: named at the "
+                "quartier when it is located."))
 
-st.subheader(common.tr("Lieux montrés sur la carte", "Places shown on the map"))
+st.subheader(tr("Lieux montrés sur la carte", "Places shown on the map"))
 table = places_table(communes, located_quartiers, sites)
 if (sentence := precision_sentence(table)) is not None:
     st.write(escape.markdown(sentence))
-columns = {"name": common.tr("lieu", "place"), "commune": "commune", "kind": common.tr("type", "kind"),
-           "project": common.tr("projet", "project"), "precision": common.tr("précision", "precision"),
+columns = {"name": tr("lieu", "place"), "commune": "commune", "kind": tr("type", "kind"),
+           "project": tr("projet", "project"), "precision": tr("précision", "precision"),
            "lat": "lat", "lon": "lon", "source": "source"}
-common.table(table[list(columns)].rename(columns=columns), "qmi_carte_lieux", key="carte-lieux",
-             column_config={"lat": st.column_config.NumberColumn(format="%.4f"),
-                            "lon": st.column_config.NumberColumn(format="%.4f")})
+widgets.table(table[list(columns)].rename(columns=columns), "qmi_carte_lieux", key="carte-lieux",
+              column_config={"lat": st.column_config.NumberColumn(format="%.4f"),
+                             "lon": st.column_config.NumberColumn(format="%.4f")})

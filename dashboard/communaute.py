@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import fmt, fmt_date, tr
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
@@ -14,20 +14,20 @@ from qmi_metrics.present import cards, figures, formatting, headlines, narrative
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
-view = common.page(
+view = sidebar.page(
     "Communauté", "Community",
     "Les rencontres de la Communauté des Expérimentateurs et les diagnostics territoriaux qui ont préparé les "
     "appels à projets : ce que disent les lignes des documents, et les chiffres que les documents publient.",
     "The meetings of the Community of Experimenters and the territorial diagnostics that prepared the calls for "
     "projects: what the documents' rows say, and the figures the documents publish.")
-lang = common.lang()
-version = common.data_version()
+lang = language.lang()
+version = caches.data_version()
 NOT_KNOWN = vocabulary.NOT_KNOWN[lang]
 
 
-@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=caches.CACHE_BYTES, show_spinner=False)
 def data(version: str, filters: Filters) -> dict:
-    con = common.connection()
+    con = database.connection()
     return {
         "events": community.events(con, filters),
         "diagnostics": community.diagnostics(con, filters),
@@ -39,11 +39,11 @@ def data(version: str, filters: Filters) -> dict:
 # --- small formatters -----------------------------------------------------------------------------------
 
 def date_text(day, precision) -> str:
-    return common.fmt_date(day, precision) if known(day) else NOT_KNOWN
+    return fmt_date(day, precision) if known(day) else NOT_KNOWN
 
 
 def people(value) -> str:
-    return common.fmt(value, "people") if known(value) else NOT_KNOWN
+    return fmt(value, "people") if known(value) else NOT_KNOWN
 
 
 def published_text(figure) -> str:
@@ -53,11 +53,11 @@ def published_text(figure) -> str:
 
 def status_word(status: str) -> str:
     fr, en = vocabulary.FINDINGS.get(status, (status, status))
-    return common.tr(fr, en)
+    return tr(fr, en)
 
 
 def reconciliation_by_figure() -> dict:
-    return {r.figure.figure_id: r for r in common.reconciliation(version)}
+    return {r.figure.figure_id: r for r in caches.reconciliation(version)}
 
 
 # --- meetings -------------------------------------------------------------------------------------------
@@ -67,13 +67,13 @@ def published_notes(result) -> None:
     report = reconciliation_by_figure()
     for figure in result.published:
         entry = report.get(figure.figure_id)
-        line = (f"**{common.tr('Publié', 'Published')} : {published_text(figure)}** — « {escape.markdown(figure.quote)} » "
+        line = (f"**{tr('Publié', 'Published')} : {published_text(figure)}** — « {escape.markdown(figure.quote)} » "
                 f"({reconcile.document_name(figure.document, lang)}, {escape.markdown(figure.section)}).")
         if entry is None:
             st.caption(line)
             continue
         explanation = entry.explanation_en if lang == "en" else entry.explanation_fr
-        line += f" {common.tr('Rapprochement', 'Reconciliation')} : **{status_word(entry.status)}**. {escape.markdown(explanation)}"
+        line += f" {tr('Rapprochement', 'Reconciliation')} : **{status_word(entry.status)}**. {escape.markdown(explanation)}"
         (st.warning if entry.status == reconcile.DIFFERS else st.caption)(line)
 
 
@@ -81,12 +81,12 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "date": [date_text(d, p) for d, p in zip(events["date_start"], events["date_precision"])],
         "commune": events["commune"].fillna(NOT_KNOWN),
-        common.tr("format", "format"): (events["format_en"] if lang == "en" else events["format_fr"]).fillna(NOT_KNOWN),
+        tr("format", "format"): (events["format_en"] if lang == "en" else events["format_fr"]).fillna(NOT_KNOWN),
         "participants": events["participants"].astype("Int64"),
-        common.tr("édition", "edition"): events["edition_id"],
+        tr("édition", "edition"): events["edition_id"],
         "source": events["source"],
         "section": events["source_section"],
-        common.tr("citation", "quote"): events["source_quote"],
+        tr("citation", "quote"): events["source_quote"],
     })
 
 
@@ -98,13 +98,13 @@ def events_chart(events: pd.DataFrame) -> None:
     counted = events.dropna(subset=["participants"])
     table = event_table(events)
     if counted.empty:
-        st.info(common.tr("Aucune rencontre de cette vue n'a de nombre de participants publié : pas de graphique.",
-                          "No meeting in this view has a published number of participants: no chart."))
-        common.table(table, "qmi_communaute_rencontres", key="rencontres")
+        st.info(tr("Aucune rencontre de cette vue n'a de nombre de participants publié : pas de graphique.",
+                   "No meeting in this view has a published number of participants: no chart."))
+        widgets.table(table, "qmi_communaute_rencontres", key="rencontres")
         return
     fig = figures.community_events(events, lang)  # the same figure as the reports and slides
-    common.chart(fig, table, events_summary(events), "qmi_communaute_rencontres", key="rencontres",
-                 height=fig.layout.height)
+    widgets.chart(fig, table, events_summary(events), "qmi_communaute_rencontres", key="rencontres",
+                  height=fig.layout.height)
 
 
 # --- diagnostics ----------------------------------------------------------------------------------------
@@ -116,15 +116,15 @@ def kind_label(kind: str) -> str:
 def diagnostics_cell(held: int, with_participants: int, participants) -> str:
     """'1 · 12 participants', or '1 · participants non renseignés' when the attendance is not published."""
     if with_participants == 0:
-        return f"{held} · " + common.tr("participants non renseignés", "participants not available")
+        return f"{held} · " + tr("participants non renseignés", "participants not available")
     text = f"{held} · {people(participants)}"
-    return text if with_participants == held else text + common.tr(f" ({with_participants} connus sur {held})",
-                                                                   f" ({with_participants} known of {held})")
+    return text if with_participants == held else text + tr(f" ({with_participants} connus sur {held})",
+                                                            f" ({with_participants} known of {held})")
 
 
 def diagnostics_pivot(by_commune: pd.DataFrame) -> pd.DataFrame:
     frame = by_commune.assign(
-        commune=by_commune["commune"].fillna(common.tr("commune non renseignée", "commune not available")),
+        commune=by_commune["commune"].fillna(tr("commune non renseignée", "commune not available")),
         format=by_commune["kind"].map(kind_label),
         cell=[diagnostics_cell(h, w, p) for h, w, p in
               zip(by_commune["held"], by_commune["with_participants"], by_commune["participants"])])
@@ -138,40 +138,32 @@ def diagnostics_sentence(diagnostics: pd.DataFrame) -> str:
     parts = ", ".join(f"{counts[k]} × {kind_label(k)}" for k in community.DIAGNOSTIC_KINDS if k in counts)
     with_people = int(diagnostics["participants"].notna().sum())
     without_commune = int(diagnostics["insee"].isna().sum())
-    sentence = common.tr(f"{len(diagnostics)} diagnostic(s) dans cette vue ({parts}) ; nombre de participants connu "
-                         f"pour {with_people} sur {len(diagnostics)}.",
-                         f"{len(diagnostics)} diagnostic(s) in this view ({parts}); number of participants known "
-                         f"for {with_people} of {len(diagnostics)}.")
+    sentence = tr(f"{len(diagnostics)} diagnostic(s) dans cette vue ({parts}) ; nombre de participants connu "
+                  f"pour {with_people} sur {len(diagnostics)}.",
+                  f"{len(diagnostics)} diagnostic(s) in this view ({parts}); number of participants known "
+                  f"for {with_people} of {len(diagnostics)}.")
     if without_commune:
-        sentence += common.tr(f" {without_commune} sans commune connue (le document ne la nomme pas).",
-                              f" {without_commune} with no known commune (the document does not name it).")
+        sentence += tr(f" {without_commune} sans commune connue (le document ne la nomme pas).",
+                       f" {without_commune} with no known commune (the document does not name it).")
     return sentence
 
 
 def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
     counted = diagnostics.dropna(subset=["participants"]).copy()
     counted["commune"] = counted["commune"].fillna(NOT_KNOWN)
-    counted["format"] = counted["kind"].map(kind_label)
-    totals = counted.groupby(["commune", "format"], sort=False, as_index=False)["participants"].sum()
+    totals = counted.groupby(["commune", "kind"], sort=False, as_index=False)["participants"].sum()
     totals["participants"] = totals["participants"].astype(int)
-    # Horizontal bars: commune names stay readable, however many communes there are.
-    # The chart's own copy of the names, escaped for plotly; the table keeps them as they are.
-    fig = px.bar(totals.assign(commune=totals["commune"].map(escape.plotly)), y="commune", x="participants", color="format", pattern_shape="format", barmode="group",
-                 orientation="h", text="participants", color_discrete_sequence=common.PALETTE,
-                 labels={"commune": "", "participants": "participants", "format": common.tr("format", "format")},
-                 title=common.tr("Participants aux diagnostics, par commune et format",
-                                 "Diagnostics participants, by commune and format"))
-    fig.update_traces(textposition="outside", cliponaxis=False)
-    fig.update_layout(yaxis_autorange="reversed", xaxis_range=[0, totals["participants"].max() * 1.15])
+    figure = figures.diagnostics_participants(totals, lang)
     missing = len(diagnostics) - len(counted)
-    summary = common.tr(
+    summary = tr(
         f"{people(totals['participants'].sum())} au total sur {len(counted)} diagnostic(s) dont l'affluence est connue"
         + (f" ; {missing} sans nombre de participants." if missing else "."),
         f"{people(totals['participants'].sum())} in all over {len(counted)} diagnostic(s) with a known attendance"
         + (f"; {missing} without a number of participants." if missing else "."))
-    common.chart(fig, totals.rename(columns={"format": common.tr("format", "format")}), summary,
-                 "qmi_diagnostics_participants", key="diagnostics-participants",
-                 height=max(420, 160 + 22 * len(totals)))
+    table = pd.DataFrame({"commune": totals["commune"], tr("format", "format"): totals["kind"].map(kind_label),
+                          "participants": totals["participants"]})
+    widgets.chart(figure, table, summary, "qmi_diagnostics_participants", key="diagnostics-participants",
+                  height=figure.layout.height)
 
 
 def published_figure_cards(published: pd.DataFrame) -> None:
@@ -185,9 +177,9 @@ def published_figure_cards(published: pd.DataFrame) -> None:
                 label += f" ({formatting.UNIT_WORDS[lang][figure['unit']][1]})"
             qualifier = f"**{vocabulary.qualifier(figure['qualifier'], lang)}** — " if vocabulary.qualifier(figure["qualifier"], lang) else ""
             entry = report.get(figure["figure_id"])
-            note = f" · {common.tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
+            note = f" · {tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
             with column:
-                st.metric(escape.markdown(label), common.fmt(figure["value"]), border=True,
+                st.metric(escape.markdown(label), fmt(figure["value"]), border=True,
                           help=escape.markdown(f"{reconcile.document_name(figure['document'], lang)} — {figure['section']}"))
                 st.caption(f"{qualifier}« {escape.markdown(figure['quote'])} »{escape.markdown(note)}")
 
@@ -199,14 +191,14 @@ def published_figure_table(published: pd.DataFrame) -> pd.DataFrame:
         entry = report.get(figure["figure_id"])
         rows.append({
             "figure": figure["figure_id"],
-            common.tr("libellé", "label"): figure["label_en"] if lang == "en" else figure["label_fr"],
-            common.tr("publié", "published"): f"{vocabulary.qualifier(figure['qualifier'], lang)} "
-                                              f"{common.fmt(figure['value'], figure['unit'])}".strip(),
-            common.tr("citation", "quote"): figure["quote"],
+            tr("libellé", "label"): figure["label_en"] if lang == "en" else figure["label_fr"],
+            tr("publié", "published"): f"{vocabulary.qualifier(figure['qualifier'], lang)} "
+                                       f"{fmt(figure['value'], figure['unit'])}".strip(),
+            tr("citation", "quote"): figure["quote"],
             "document": reconcile.document_name(figure["document"], lang),
             "section": figure["section"],
-            common.tr("rapprochement", "reconciliation"): status_word(entry.status) if entry else "—",
-            common.tr("explication", "explanation"): (entry.explanation_en if lang == "en" else entry.explanation_fr) if entry else "",
+            tr("rapprochement", "reconciliation"): status_word(entry.status) if entry else "—",
+            tr("explication", "explanation"): (entry.explanation_en if lang == "en" else entry.explanation_fr) if entry else "",
         })
     return pd.DataFrame(rows)
 
@@ -217,59 +209,59 @@ def diagnostics_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
         "format": diagnostics["kind"].map(kind_label),
         "date": [date_text(d, p) for d, p in zip(diagnostics["held_on"], diagnostics["date_precision"])],
         "participants": diagnostics["participants"].astype("Int64"),
-        common.tr("édition", "edition"): diagnostics["edition_id"],
+        tr("édition", "edition"): diagnostics["edition_id"],
         "source": diagnostics["source"],
         "section": diagnostics["source_section"],
-        common.tr("citation", "quote"): diagnostics["source_quote"],
+        tr("citation", "quote"): diagnostics["source_quote"],
     })
 
 
 # --- page -----------------------------------------------------------------------------------------------
 
-results = common.kpi_results(version, view.filters)
+results = caches.kpi_results(version, view.filters)
 rows = data(version, view.filters)
 if view.filters.themes:
-    st.caption(common.tr("Le filtre « défis » ne s'applique pas aux rencontres ni aux diagnostics.",
-                         "The challenge filter does not apply to meetings or diagnostics."))
+    st.caption(tr("Le filtre « défis » ne s'applique pas aux rencontres ni aux diagnostics.",
+                  "The challenge filter does not apply to meetings or diagnostics."))
 
-st.header(common.tr("Rencontres de la Communauté des Expérimentateurs", "Meetings of the Community of Experimenters"))
-common.kpi_row(results, headlines.COMMUNITY)
+st.header(tr("Rencontres de la Communauté des Expérimentateurs", "Meetings of the Community of Experimenters"))
+widgets.kpi_row(results, headlines.COMMUNITY)
 if "community_participants_total" in results:
     published_notes(results["community_participants_total"])
 events = rows["events"]
 if events.empty:
-    st.info(common.tr("Aucune rencontre de la Communauté dans cette vue.", "No Community meeting in this view."))
+    st.info(tr("Aucune rencontre de la Communauté dans cette vue.", "No Community meeting in this view."))
 else:
     events_chart(events)
 
-st.header(common.tr("Diagnostics territoriaux", "Territorial diagnostics"))
+st.header(tr("Diagnostics territoriaux", "Territorial diagnostics"))
 diagnostics = rows["diagnostics"]
 if diagnostics.empty:
-    st.info(common.tr("Aucun diagnostic territorial dans cette vue.", "No territorial diagnostic in this view."))
+    st.info(tr("Aucun diagnostic territorial dans cette vue.", "No territorial diagnostic in this view."))
 else:
     st.write(diagnostics_sentence(diagnostics))
-    st.subheader(common.tr("Diagnostics par commune et format", "Diagnostics by commune and format"))
-    common.table(diagnostics_pivot(rows["by_commune"]), "qmi_diagnostics_par_commune", key="diagnostics-pivot")
+    st.subheader(tr("Diagnostics par commune et format", "Diagnostics by commune and format"))
+    widgets.table(diagnostics_pivot(rows["by_commune"]), "qmi_diagnostics_par_commune", key="diagnostics-pivot")
     if diagnostics["participants"].notna().any():
         diagnostics_chart(diagnostics)
     else:
-        st.write(common.tr("Le nombre de participants de chaque marche, entretien ou atelier n'est pas publié : "
-                           "seules les moyennes et le total ci-dessous le sont.",
-                           "The number of participants of each walk, interview or workshop is not published: only "
-                           "the averages and the total below are."))
+        st.write(tr("Le nombre de participants de chaque marche, entretien ou atelier n'est pas publié : "
+                    "seules les moyennes et le total ci-dessous le sont.",
+                    "The number of participants of each walk, interview or workshop is not published: only "
+                    "the averages and the total below are."))
 
 published = rows["figures"]
-st.subheader(common.tr("Ce que le rapport publie sur les diagnostics", "What the report publishes on the diagnostics"))
+st.subheader(tr("Ce que le rapport publie sur les diagnostics", "What the report publishes on the diagnostics"))
 if published.empty:
-    st.write(common.tr("Aucun chiffre publié sur les diagnostics pour cette vue.",
-                       "No published figure on the diagnostics for this view."))
+    st.write(tr("Aucun chiffre publié sur les diagnostics pour cette vue.",
+                "No published figure on the diagnostics for this view."))
 else:
     if view.filters.communes:
-        st.caption(common.tr("Ces chiffres portent sur l'ensemble des villes de l'édition, pas sur la seule sélection.",
-                             "These figures cover all the edition's cities, not only the selection."))
+        st.caption(tr("Ces chiffres portent sur l'ensemble des villes de l'édition, pas sur la seule sélection.",
+                      "These figures cover all the edition's cities, not only the selection."))
     published_figure_cards(published)
-    common.table(published_figure_table(published), "qmi_diagnostics_chiffres_publies", key="diagnostics-publies")
+    widgets.table(published_figure_table(published), "qmi_diagnostics_chiffres_publies", key="diagnostics-publies")
 
 if not diagnostics.empty:
-    with st.expander(common.tr("Tous les diagnostics (lignes et citations)", "All diagnostics (rows and quotes)")):
-        common.table(diagnostics_table(diagnostics), "qmi_diagnostics", key="diagnostics-lignes")
+    with st.expander(tr("Tous les diagnostics (lignes et citations)", "All diagnostics (rows and quotes)")):
+        widgets.table(diagnostics_table(diagnostics), "qmi_diagnostics", key="diagnostics-lignes")

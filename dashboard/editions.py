@@ -1,7 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import fmt, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import headlines
@@ -13,55 +14,55 @@ COMPARED = headlines.EDITIONS_COMPARED
 def shown(result) -> str:
     """The value an official can quote, and on what it rests."""
     if result.is_complete and result.value is not None:
-        return common.fmt(result.value, result.unit)
+        return fmt(result.value, result.unit)
     if result.published:
-        return f"{common.fmt(result.published_value, result.unit)} ({common.tr('publié', 'published')})"
+        return f"{fmt(result.published_value, result.unit)} ({tr('publié', 'published')})"
     if result.value is not None and result.covered and result.unit == "count":
-        return f"{common.fmt(result.value, result.unit)} ({common.tr('partiel', 'partial')} {result.covered}/{result.total or '?'})"
-    return common.tr("non renseigné", "not available")
+        return f"{fmt(result.value, result.unit)} ({tr('partiel', 'partial')} {result.covered}/{result.total or '?'})"
+    return tr("non renseigné", "not available")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def communes_by_edition(version, filters):
-    return queries.laureate_communes(common.connection(), filters)
+    return queries.laureate_communes(database.connection(), filters)
 
 
-view = common.page("Éditions", "Editions",
-                   "Les éditions côte à côte sur les mêmes indicateurs ; « non renseigné » quand une édition ne le dit pas encore.",
-                   "The editions side by side on the same indicators; “not available” where an edition does not say yet.")
-version = common.data_version()
-editions = common.choices(version)["editions"]
+view = sidebar.page("Éditions", "Editions",
+                    "Les éditions côte à côte sur les mêmes indicateurs ; « non renseigné » quand une édition ne le dit pas encore.",
+                    "The editions side by side on the same indicators; “not available” where an edition does not say yet.")
+version = caches.data_version()
+editions = caches.choices(version)["editions"]
 if view.filters.edition is not None:
-    st.caption(common.tr("Le filtre d'édition est ignoré ici : toutes les éditions sont comparées.",
-                         "The edition filter is ignored here: every edition is compared."))
+    st.caption(tr("Le filtre d'édition est ignoré ici : toutes les éditions sont comparées.",
+                  "The edition filter is ignored here: every edition is compared."))
 
-results = {e["edition_id"]: common.kpi_results(version, Filters(edition=e["edition_id"], communes=view.filters.communes,
+results = {e["edition_id"]: caches.kpi_results(version, Filters(edition=e["edition_id"], communes=view.filters.communes,
                                                                    themes=view.filters.themes))
            for e in editions}
-label = "label_en" if common.lang() == "en" else "label_fr"
+label = "label_en" if language.lang() == "en" else "label_fr"
 rows = []
 for kpi_id in COMPARED:
     first = next(iter(results.values()))[kpi_id]
-    row = {common.tr("indicateur", "indicator"): first.kpi.label(common.lang())}
+    row = {tr("indicateur", "indicator"): first.kpi.label(language.lang())}
     for edition in editions:
         row[edition[label]] = shown(results[edition["edition_id"]][kpi_id])
     rows.append(row)
 comparison = pd.DataFrame(rows)
-status_row = {common.tr("indicateur", "indicator"): common.tr("Statut", "Status")}
+status_row = {tr("indicateur", "indicator"): tr("Statut", "Status")}
 status_row.update({e[label]: e["status"] for e in editions})
 comparison = pd.concat([pd.DataFrame([status_row]), comparison], ignore_index=True)
-common.table(comparison, "qmi_editions", key="editions")
+widgets.table(comparison, "qmi_editions", key="editions")
 
-st.header(common.tr("Communes lauréates par édition", "Laureate communes by edition"))
+st.header(tr("Communes lauréates par édition", "Laureate communes by edition"))
 communes = communes_by_edition(version, Filters(communes=view.filters.communes))
 for column, edition in zip(st.columns(len(editions)), editions):
     with column:
         st.subheader(escape.markdown(edition[label]))
         mine = communes[communes["edition_id"] == edition["edition_id"]]
         if mine.empty:
-            st.write(common.tr("Aucune commune dans cette vue.", "No commune in this view."))
+            st.write(tr("Aucune commune dans cette vue.", "No commune in this view."))
         for row in mine.itertuples():
-            phase = f" — {common.tr('phase', 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
-            quartier = row.quartier_name if isinstance(row.quartier_name, str) else common.tr("quartier non renseigné", "quartier not available")
+            phase = f" — {tr('phase', 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
+            quartier = row.quartier_name if isinstance(row.quartier_name, str) else tr("quartier non renseigné", "quartier not available")
             st.markdown(f"- **{escape.markdown(row.name)}** ({escape.markdown(row.departement)}){phase} · "
                         f"{escape.markdown(quartier)}")

@@ -1,131 +1,123 @@
 """Évaluation: the indicator library, who follows which indicator, the replicability index and the
 questionnaire results, each with its source."""
 
-import textwrap
-
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import fmt, fmt_date, tr
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import formatting, headlines, vocabulary
+from qmi_metrics.present import figures, formatting, headlines, vocabulary
 from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
 RANKING_MAX_BARS = 40
-DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}  # a domain keeps its colour
 RESPONDENTS = {"communes": ("communes", "communes"), "porteurs de projet": ("porteurs de projet", "project holders")}
 
 
 # --- cached reads -----------------------------------------------------------------------------
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def library(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
-    return programme.indicators(common.connection(), view, statuses)
+    return programme.indicators(database.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def links(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
-    return programme.project_indicators(common.connection(), view, statuses)
+    return programme.project_indicators(database.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def coverage(version: str, view: Filters, statuses: tuple[str, ...]) -> dict:
-    return programme.indicator_coverage(common.connection(), view, statuses)
+    return programme.indicator_coverage(database.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def measurements(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
-    return programme.measurements_by_month(common.connection(), view, statuses)
+    return programme.measurements_by_month(database.connection(), view, statuses)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def criteria(version: str) -> pd.DataFrame:
-    return programme.replicability_criteria(common.connection())
+    return programme.replicability_criteria(database.connection())
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def ranking(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
-    return programme.replicability_ranking(common.connection(), view, statuses)
+    return programme.replicability_ranking(database.connection(), view, statuses)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def projects_count(version: str, view: Filters, statuses: tuple[str, ...]) -> int:
-    return programme.projects_in_view(common.connection(), view, statuses)
+    return programme.projects_in_view(database.connection(), view, statuses)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def surveys(version: str, edition: int | None) -> pd.DataFrame:
-    return programme.survey_results(common.connection(), edition)
+    return programme.survey_results(database.connection(), edition)
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 def label(row, fr: str = "label_fr", en: str = "label_en") -> str:
-    return row[en] if common.lang() == "en" else row[fr]
-
-
-def wrap(text: str, width: int = 42) -> str:
-    """Long axis labels on several lines (plotly does not wrap), the label's text escaped for plotly."""
-    return "<br>".join(escape.plotly(line) for line in textwrap.wrap(str(text), width)) or escape.plotly(text)
+    return row[en] if language.lang() == "en" else row[fr]
 
 
 def document_text(document, section) -> str:
     if document is None or pd.isna(document):
         return ""
-    return f"{reconcile.document_name(document, common.lang())} — {section}"
+    return f"{reconcile.document_name(document, language.lang())} — {section}"
 
 
 # --- 1. the indicator library -------------------------------------------------------------------
 
-def library_section(view: common.View, version: str, results: dict) -> None:
-    st.header(common.tr("Bibliothèque d'indicateurs", "Indicator library"))
+def library_section(view: sidebar.View, version: str, results: dict) -> None:
+    st.header(tr("Bibliothèque d'indicateurs", "Indicator library"))
     frame = library(version, view.filters, view.statuses)
     left, right = st.columns([1, 2])
     with left:
-        common.kpi_row(results, headlines.EVALUATION_LIBRARY, columns=1)
+        widgets.kpi_row(results, headlines.EVALUATION_LIBRARY, columns=1)
     with right:
         result = results.get("indicators_count")
         published = result.published[0] if result is not None and result.published else None
         shipped = len(frame)
         if published is not None:
-            st.write(common.tr(
+            st.write(tr(
                 f"Le tableau de bord livre **{shipped} indicateurs** ; le rapport en annonce "
-                f"**{published.qualifier or ''} {common.fmt(published.value)}** (« {escape.markdown(published.quote)} », "
+                f"**{published.qualifier or ''} {fmt(published.value)}** (« {escape.markdown(published.quote)} », "
                 f"{reconcile.document_name(published.document, 'fr')}, {escape.markdown(published.section)}). "
                 "**La bibliothèque complète n'est pas publique** : celle-ci ne contient que les mesures que le rapport "
                 "cite, chacune avec sa phrase. Leur unité et leur sens souhaité sont notre modélisation.",
                 f"The dashboard ships **{shipped} indicators**; the report announces "
-                f"**{'more than ' if published.qualifier == 'plus de' else ''}{common.fmt(published.value)}** "
+                f"**{'more than ' if published.qualifier == 'plus de' else ''}{fmt(published.value)}** "
                 f"(“{escape.markdown(published.quote)}”, "
                 f"{reconcile.document_name(published.document, 'en')}, {escape.markdown(published.section)}). "
                 "**The full library is not public**: this one holds only the measures the report names, each with "
                 "its sentence. Their unit and wanted direction are our modelling."))
         else:
-            st.write(common.tr(f"La bibliothèque contient **{shipped} indicateurs**.",
-                               f"The library holds **{shipped} indicators**."))
+            st.write(tr(f"La bibliothèque contient **{shipped} indicateurs**.",
+                        f"The library holds **{shipped} indicators**."))
     by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in vocabulary.DOMAINS}
-    tabs = st.tabs([f"{common.tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
+    tabs = st.tabs([f"{tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
     for tab, (slug, fr, en) in zip(tabs, vocabulary.DOMAINS):
         with tab:
             rows = by_domain[slug]
             if rows.empty:
-                st.write(common.tr("Aucun indicateur dans ce domaine.", "No indicator in this domain."))
+                st.write(tr("Aucun indicateur dans ce domaine.", "No indicator in this domain."))
                 continue
-            common.table(indicator_table(rows), f"qmi_indicateurs_{slug.replace(' ', '_')}", key=f"indicators-{slug}")
+            widgets.table(indicator_table(rows), f"qmi_indicateurs_{slug.replace(' ', '_')}", key=f"indicators-{slug}")
 
 
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
-    directions = {key: common.tr(*pair) for key, pair in vocabulary.DIRECTIONS.items()}
+    directions = {key: tr(*pair) for key, pair in vocabulary.DIRECTIONS.items()}
     return pd.DataFrame({
-        common.tr("indicateur", "indicator"): [label(r) for _, r in rows.iterrows()],
-        common.tr("unité", "unit"): rows["unit"].values,
-        common.tr("sens souhaité", "wanted direction"): [directions.get(d, d) for d in rows["direction"]],
-        common.tr("projets qui le suivent (vue)", "projects following it (view)"): rows["projects_following"].astype(int).values,
-        common.tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[common.lang()]
+        tr("indicateur", "indicator"): [label(r) for _, r in rows.iterrows()],
+        tr("unité", "unit"): rows["unit"].values,
+        tr("sens souhaité", "wanted direction"): [directions.get(d, d) for d in rows["direction"]],
+        tr("projets qui le suivent (vue)", "projects following it (view)"): rows["projects_following"].astype(int).values,
+        tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[language.lang()]
                                                                  for q in rows["source_quote"]],
         "source": [t or "" for t in rows["source_title"]],
     })
@@ -133,167 +125,127 @@ def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 # --- 2. who follows what ------------------------------------------------------------------------
 
-def follow_section(view: common.View, version: str) -> None:
-    st.header(common.tr("Qui suit quel indicateur", "Who follows which indicator"))
+def follow_section(view: sidebar.View, version: str) -> None:
+    st.header(tr("Qui suit quel indicateur", "Who follows which indicator"))
     counts = coverage(version, view.filters, view.statuses)
     if not counts["projects"]:
-        st.info(common.tr("Aucun projet dans cette vue.", "No project in this view."))
+        st.info(tr("Aucun projet dans cette vue.", "No project in this view."))
         return
-    st.write(common.tr(
+    st.write(tr(
         f"{counts['following']} projets sur {counts['projects']} suivent au moins un indicateur ; "
         f"{counts['projects'] - counts['following']} n'en suivent aucun connu. "
-        + (f"{common.fmt(counts['values_count'])} valeurs mesurées sont enregistrées." if counts["values_count"]
+        + (f"{fmt(counts['values_count'])} valeurs mesurées sont enregistrées." if counts["values_count"]
            else "Aucune valeur mesurée n'est publiée : seuls les indicateurs suivis sont connus."),
         f"{counts['following']} of {counts['projects']} projects follow at least one indicator; "
         f"{counts['projects'] - counts['following']} follow none that is known. "
-        + (f"{common.fmt(counts['values_count'])} measured values are recorded." if counts["values_count"]
+        + (f"{fmt(counts['values_count'])} measured values are recorded." if counts["values_count"]
            else "No measured value is published: only which indicators are followed is known.")))
     frame = links(version, view.filters, view.statuses)
     if frame.empty:
         return
-    matrix = programme.indicator_matrix(frame, common.lang())
+    matrix = programme.indicator_matrix(frame, language.lang())
     data = pd.DataFrame({
-        common.tr("projet", "project"): frame["project"],
+        tr("projet", "project"): frame["project"],
         "commune": frame["commune"],
-        common.tr("indicateur", "indicator"): frame["indicator_en" if common.lang() == "en" else "indicator_fr"],
-        common.tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        common.tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
+        tr("indicateur", "indicator"): frame["indicator_en" if language.lang() == "en" else "indicator_fr"],
+        tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
+        tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
     })
     if len(matrix) > MATRIX_MAX_PROJECTS:
-        st.caption(common.tr(f"{len(matrix)} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
-                             f"{len(matrix)} projects: too many for a readable matrix, the table follows (✓ = followed)."))
-        common.table(matrix.reset_index().rename(columns={"project": common.tr("projet", "project")}),
-                     "qmi_projets_indicateurs", key="follow-table")
+        st.caption(tr(f"{len(matrix)} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
+                      f"{len(matrix)} projects: too many for a readable matrix, the table follows (✓ = followed)."))
+        widgets.table(matrix.reset_index().rename(columns={"project": tr("projet", "project")}),
+                      "qmi_projets_indicateurs", key="follow-table")
         return
-    summary = common.tr(
+    summary = tr(
         f"Matrice projets × indicateurs : {len(frame)} suivis pour {len(matrix)} projets et {matrix.shape[1]} indicateurs ; "
         "✓ marque un indicateur suivi.",
         f"Projects × indicators matrix: {len(frame)} links for {len(matrix)} projects and {matrix.shape[1]} indicators; "
         "✓ marks a followed indicator.")
-    common.chart(follow_heatmap(matrix), data, summary, "qmi_projets_indicateurs", key="follow",
-                 height=180 + 26 * matrix.shape[1])
+    figure = figures.indicator_matrix(matrix, language.lang())
+    widgets.chart(figure, data, summary, "qmi_projets_indicateurs", key="follow", height=figure.layout.height)
 
 
 def domain_labels() -> dict[str, str]:
     """Domain labels in the reader's language, looked up once for a whole column (not per row)."""
-    return {key: common.tr(fr, en) for key, fr, en in vocabulary.DOMAINS}
-
-
-def domain_label(slug: str) -> str:
-    return domain_labels().get(slug, slug)
-
-
-def follow_heatmap(matrix: pd.DataFrame) -> go.Figure:
-    # Indicators on the rows (long labels read horizontally), projects on the columns.
-    followed = matrix.T == "✓"
-    figure = go.Figure(go.Heatmap(
-        z=followed.astype(int).values, x=[escape.plotly(p) for p in matrix.index], y=[wrap(c, 55) for c in matrix.columns],
-        text=matrix.T.values, texttemplate="%{text}", textfont={"size": 14, "color": "black"},
-        colorscale=[[0, "#FFFFFF"], [1, common.PALETTE[5]]], showscale=False, xgap=2, ygap=2,
-        customdata=[[common.tr("suivi", "followed") if v else common.tr("non suivi", "not followed") for v in row]
-                    for row in followed.values],
-        hovertemplate="%{x} — %{y}: %{customdata}<extra></extra>"))
-    figure.update_xaxes(tickangle=-45, side="top")
-    figure.update_yaxes(autorange="reversed")
-    figure.update_layout(plot_bgcolor="#EEEEEE")
-    return figure
+    return figures.domain_labels(language.lang())
 
 
 # --- 2b. measurements over time -------------------------------------------------------------------
 
-def measurements_section(view: common.View, version: str, results: dict) -> None:
+def measurements_section(view: sidebar.View, version: str, results: dict) -> None:
     frame = measurements(version, view.filters, view.statuses)
     if frame.empty:
         return  # the follow section already says no measurement is published
-    st.header(common.tr("Mesures dans le temps", "Measurements over time"))
-    common.kpi_row(results, headlines.EVALUATION_MEASURES, columns=2)
-    domains = [slug for slug, _fr, _en in vocabulary.DOMAINS if slug in set(frame["domain"])]
-    figure = go.Figure()
-    for slug in domains:
-        rows = frame[frame["domain"] == slug]
-        figure.add_trace(go.Bar(x=rows["month"], y=rows["measurements"], name=domain_label(slug),
-                                marker={"color": common.PALETTE[DOMAIN_RANK[slug] % len(common.PALETTE)]}))
-    ticks, tick_labels = common.month_ticks(frame["month"].min(), frame["month"].max())
-    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
-    figure.update_yaxes(title=common.tr("mesures", "measurements"), exponentformat="none", separatethousands=True)
-    figure.update_layout(barmode="stack")  # common.chart styles the rest (separators, legend)
+    st.header(tr("Mesures dans le temps", "Measurements over time"))
+    widgets.kpi_row(results, headlines.EVALUATION_MEASURES, columns=2)
+    figure = figures.measurements_by_month(frame, language.lang())
     per_month = frame.groupby("month")["measurements"].sum()
-    first, last, busiest = (common.fmt_date(day, "month") for day in
+    first, last, busiest = (fmt_date(day, "month") for day in
                             (per_month.index.min(), per_month.index.max(), per_month.idxmax()))
-    total, most = common.fmt(int(per_month.sum())), common.fmt(int(per_month.max()))
-    summary = common.tr(
+    total, most = fmt(int(per_month.sum())), fmt(int(per_month.max()))
+    summary = tr(
         f"{total} mesures de {first} à {last} ; le mois le plus fourni : {busiest} ({most} mesures).",
         f"{total} measurements from {first} to {last}; the busiest month: {busiest} ({most} measurements).")
     data = pd.DataFrame({
-        common.tr("mois", "month"): frame["month"],
-        common.tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        common.tr("mesures", "measurements"): frame["measurements"],
-        common.tr("projets mesurés", "projects measured"): frame["projects"],
+        tr("mois", "month"): frame["month"],
+        tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
+        tr("mesures", "measurements"): frame["measurements"],
+        tr("projets mesurés", "projects measured"): frame["projects"],
     })
-    common.chart(figure, data, summary, "qmi_mesures_par_mois", key="measurements")
+    widgets.chart(figure, data, summary, "qmi_mesures_par_mois", key="measurements", height=figure.layout.height)
 
 
 # --- 3. replicability ---------------------------------------------------------------------------
 
-def replicability_section(view: common.View, version: str, results: dict) -> None:
-    st.header(common.tr("Indice de répliquabilité", "Replicability index"))
+def replicability_section(view: sidebar.View, version: str, results: dict) -> None:
+    st.header(tr("Indice de répliquabilité", "Replicability index"))
     crit = criteria(version)
-    st.write(common.tr(
+    st.write(tr(
         f"L'indice est la moyenne de {len(crit)} critères notés de 0 à 5, ramenée entre 0 et 1 :",
         f"The index is the mean of {len(crit)} criteria scored 0 to 5, scaled to 0–1:"))
     st.markdown("\n".join(f"{i}. {escape.markdown(label(row))}" for i, (_, row) in enumerate(crit.iterrows(), start=1)))
     quotes = crit.dropna(subset=["source_quote"]).drop_duplicates("source_quote")
     for _, row in quotes.iterrows():
         st.markdown(f"> « {escape.markdown(row['source_quote'])} »")
-        st.caption(f"{common.tr('Source :', 'Source:')} {escape.markdown(row['source_title'] or '')}")
+        st.caption(f"{tr('Source :', 'Source:')} {escape.markdown(row['source_title'] or '')}")
     scored_anywhere = [k for k in results if k.startswith("replicability_index:")]
     if not scored_anywhere:
-        st.info(common.tr("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes.",
-                          "No project is scored yet: the public documents do not give the scores."), icon="ℹ️")
+        st.info(tr("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes.",
+                   "No project is scored yet: the public documents do not give the scores."), icon="ℹ️")
         return
     frame = ranking(version, view.filters, view.statuses)
     total = projects_count(version, view.filters, view.statuses)
     if frame.empty:
-        st.info(common.tr(f"Aucun des {total} projets de cette vue n'est noté ({len(scored_anywhere)} le sont dans la base).",
-                          f"None of the {total} projects in this view is scored ({len(scored_anywhere)} are in the database)."))
+        st.info(tr(f"Aucun des {total} projets de cette vue n'est noté ({len(scored_anywhere)} le sont dans la base).",
+                   f"None of the {total} projects in this view is scored ({len(scored_anywhere)} are in the database)."))
         return
     shown = frame.head(RANKING_MAX_BARS)
-    mean = common.fmt(float(frame["index_ratio"].mean()), "index")
-    summary = common.tr(
+    mean = fmt(float(frame["index_ratio"].mean()), "index")
+    summary = tr(
         f"{len(frame)} projets notés sur {total} dans la vue (indice moyen des projets notés : {mean}) ; le mieux noté : {frame['project'].iloc[0]} "
-        f"({common.fmt(frame['index_ratio'].iloc[0], 'index')}), le moins bien : {frame['project'].iloc[-1]} "
-        f"({common.fmt(frame['index_ratio'].iloc[-1], 'index')}).",
+        f"({fmt(frame['index_ratio'].iloc[0], 'index')}), le moins bien : {frame['project'].iloc[-1]} "
+        f"({fmt(frame['index_ratio'].iloc[-1], 'index')}).",
         f"{len(frame)} projects scored of {total} in the view (mean index of the scored projects: {mean}); best: {frame['project'].iloc[0]} "
-        f"({common.fmt(frame['index_ratio'].iloc[0], 'index')}), lowest: {frame['project'].iloc[-1]} "
-        f"({common.fmt(frame['index_ratio'].iloc[-1], 'index')}).")
+        f"({fmt(frame['index_ratio'].iloc[0], 'index')}), lowest: {frame['project'].iloc[-1]} "
+        f"({fmt(frame['index_ratio'].iloc[-1], 'index')}).")
     if len(frame) > RANKING_MAX_BARS:
-        summary += common.tr(f" Le graphique montre les {RANKING_MAX_BARS} premiers ; le tableau les montre tous.",
-                             f" The chart shows the top {RANKING_MAX_BARS}; the table shows them all.")
-    common.chart(ranking_chart(shown), ranking_table(frame, crit), summary, "qmi_repliquabilite",
-                 key="replicability", height=140 + 26 * len(shown))
-
-
-def ranking_chart(frame: pd.DataFrame) -> go.Figure:
-    names = [escape.plotly(f"{p} ({c})" if c else p) for p, c in zip(frame["project"], frame["commune"].fillna(""))]
-    figure = go.Figure(go.Bar(
-        y=names, x=frame["index_ratio"], orientation="h", marker={"color": common.PALETTE[2]},
-        text=[f"{common.fmt(v, 'index')} · {s}/{t} {common.tr('critères', 'criteria')}"
-              for v, s, t in zip(frame["index_ratio"], frame["criteria_scored"], frame["criteria_total"])],
-        textposition="outside", cliponaxis=False))
-    figure.update_xaxes(range=[0, 1.3], tickvals=[0, 0.25, 0.5, 0.75, 1], title=common.tr("indice (0 à 1)", "index (0 to 1)"))
-    figure.update_yaxes(autorange="reversed", title=None)
-    return figure
+        summary += tr(f" Le graphique montre les {RANKING_MAX_BARS} premiers ; le tableau les montre tous.",
+                      f" The chart shows the top {RANKING_MAX_BARS}; the table shows them all.")
+    figure = figures.replicability_ranking(shown, language.lang())
+    widgets.chart(figure, ranking_table(frame, crit), summary, "qmi_repliquabilite", key="replicability",
+                  height=figure.layout.height)
 
 
 def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
-    language = common.lang()  # read once: a thousand scored projects at the Métropole's scale
+    lang = language.lang()  # read once: a thousand scored projects at the Métropole's scale
     table = pd.DataFrame({
-        common.tr("rang", "rank"): range(1, len(frame) + 1),
-        common.tr("projet", "project"): frame["project"].values,
+        tr("rang", "rank"): range(1, len(frame) + 1),
+        tr("projet", "project"): frame["project"].values,
         "commune": frame["commune"].values,
-        common.tr("édition", "edition"): frame["edition_id"].values,
-        common.tr("indice", "index"): [formatting.value(v, "index", language) for v in frame["index_ratio"]],
-        common.tr("critères notés", "criteria scored"): [f"{s}/{t}" for s, t in zip(frame["criteria_scored"], frame["criteria_total"])],
+        tr("édition", "edition"): frame["edition_id"].values,
+        tr("indice", "index"): [formatting.value(v, "index", lang) for v in frame["index_ratio"]],
+        tr("critères notés", "criteria scored"): [f"{s}/{t}" for s, t in zip(frame["criteria_scored"], frame["criteria_total"])],
     })
     for _, row in crit.iterrows():
         table[f"{label(row)} (0–5)"] = [scores.get(row["criterion_id"]) if isinstance(scores, dict) else None
@@ -303,46 +255,45 @@ def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
 
 # --- 4. questionnaires --------------------------------------------------------------------------
 
-def survey_section(view: common.View, version: str, results: dict) -> None:
-    st.header(common.tr("Questionnaires", "Questionnaires"))
+def survey_section(view: sidebar.View, version: str, results: dict) -> None:
+    st.header(tr("Questionnaires", "Questionnaires"))
     if view.filters.communes or view.filters.themes:
-        st.caption(common.tr("Les résultats de questionnaires sont des agrégats publiés par édition : les filtres "
-                             "« Communes » et « Défis » ne s'y appliquent pas.",
-                             "Questionnaire results are aggregates published per edition: the “Communes” and "
-                             "“Challenges” filters do not apply to them."))
+        st.caption(tr("Les résultats de questionnaires sont des agrégats publiés par édition : les filtres "
+                      "« Communes » et « Défis » ne s'y appliquent pas.",
+                      "Questionnaire results are aggregates published per edition: the “Communes” and "
+                      "“Challenges” filters do not apply to them."))
     frame = surveys(version, view.filters.edition)
     if frame.empty:
-        st.info(common.tr("Aucun résultat de questionnaire pour cette vue.", "No questionnaire result for this view."))
+        st.info(tr("Aucun résultat de questionnaire pour cette vue.", "No questionnaire result for this view."))
         return
     several_editions = frame["edition_id"].nunique() > 1
-    st.subheader(common.tr("Motifs de candidature", "Reasons for applying"))
+    st.subheader(tr("Motifs de candidature", "Reasons for applying"))
     ratio_charts(frame[frame["topic"] == "motif"], several_editions, "motifs")
-    st.subheader(common.tr("Freins", "Brakes"))
+    st.subheader(tr("Freins", "Brakes"))
     brake = results.get("financing_brake_score")
     if brake is not None and (brake.value is not None or brake.published):
-        common.kpi_row(results, headlines.EVALUATION_SURVEY, columns=2)
+        widgets.kpi_row(results, headlines.EVALUATION_SURVEY, columns=2)
     ratio_charts(frame[frame["topic"] == "frein"], several_editions, "freins")
     score_lines(frame[frame["topic"] == "frein"], several_editions)
-    st.subheader(common.tr("Compétences et perspectives", "Skills and outlook"))
+    st.subheader(tr("Compétences et perspectives", "Skills and outlook"))
     later = frame[frame["topic"].isin(["compétences", "perspectives"])]
     ratio_charts(later, several_editions, "perspectives")
     score_lines(later, several_editions)
 
 
 def survey_label(row, several_editions: bool) -> str:
-    text = label(row)
-    return f"{common.tr('Éd.', 'Ed.')} {row['edition_id']} · {text}" if several_editions else text
+    return figures.survey_label(row, several_editions, language.lang())
 
 
 def survey_table(rows: pd.DataFrame, several_editions: bool) -> pd.DataFrame:
     return pd.DataFrame({
-        common.tr("résultat", "result"): [survey_label(r, several_editions) for _, r in rows.iterrows()],
-        common.tr("valeur", "value"): [common.fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
-        common.tr("répondants", "respondents"): [common.tr(*RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
-        common.tr("édition", "edition"): rows["edition_id"].values,
+        tr("résultat", "result"): [survey_label(r, several_editions) for _, r in rows.iterrows()],
+        tr("valeur", "value"): [fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
+        tr("répondants", "respondents"): [tr(*RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
+        tr("édition", "edition"): rows["edition_id"].values,
         "source": [document_text(d, s) or (t or "") for d, s, t in zip(rows["document"], rows["section"], rows["source_title"])],
-        common.tr("citation", "quote"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
-        common.tr("chiffre", "figure"): [f if isinstance(f, str) else "" for f in rows["figure_id"]],
+        tr("citation", "quote"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
+        tr("chiffre", "figure"): [f if isinstance(f, str) else "" for f in rows["figure_id"]],
     })
 
 
@@ -351,23 +302,18 @@ def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
     ratios = rows[rows["unit"] == "ratio"]
     for respondents, group in ratios.groupby("respondents", sort=True):
         group = group.sort_values(["edition_id", "value"], ascending=[True, False])
-        who = common.tr(*RESPONDENTS.get(respondents, (respondents, respondents)))
-        names = [wrap(survey_label(r, several_editions)) for _, r in group.iterrows()]
-        figure = go.Figure(go.Bar(
-            y=names, x=group["value"], orientation="h", marker={"color": common.PALETTE[0]},
-            text=[common.fmt(v, "ratio") for v in group["value"]], textposition="outside", cliponaxis=False))
-        figure.update_xaxes(range=[0, 1.15], tickformat=".0%", title=None)
-        figure.update_yaxes(autorange="reversed", title=None)
+        who = tr(*RESPONDENTS.get(respondents, (respondents, respondents)))
+        figure = figures.survey_ratios(group, several_editions, language.lang())
         top = group.loc[group["value"].idxmax()]
-        summary = common.tr(
-            f"Réponses des {who} : en tête, « {label(top)} » ({common.fmt(top['value'], 'ratio')}) ; "
+        summary = tr(
+            f"Réponses des {who} : en tête, « {label(top)} » ({fmt(top['value'], 'ratio')}) ; "
             f"{len(group)} résultats.",
-            f"Answers of the {who}: first, “{label(top)}” ({common.fmt(top['value'], 'ratio')}); "
+            f"Answers of the {who}: first, “{label(top)}” ({fmt(top['value'], 'ratio')}); "
             f"{len(group)} results.")
-        st.markdown(f"**{common.tr('Répondants', 'Respondents')} : {escape.markdown(who)}**")
-        common.chart(figure, survey_table(group, several_editions), summary,
-                     f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}",
-                     key=f"survey-{name}-{respondents}", height=120 + 60 * len(group))
+        st.markdown(f"**{tr('Répondants', 'Respondents')} : {escape.markdown(who)}**")
+        widgets.chart(figure, survey_table(group, several_editions), summary,
+                      f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}",
+                      key=f"survey-{name}-{respondents}", height=figure.layout.height)
 
 
 def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
@@ -376,23 +322,23 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
     if scored.empty:
         return
     for _, row in scored[scored["topic"] != "frein"].iterrows():
-        who = common.tr(*RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
-        st.markdown(f"- **{common.fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
+        who = tr(*RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
+        st.markdown(f"- **{fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
                     f" ({escape.markdown(who)})")
-    common.table(survey_table(scored, several_editions), "qmi_questionnaire_notes",
-                 key=f"survey-scores-{rows['topic'].iloc[0]}")
+    widgets.table(survey_table(scored, several_editions), "qmi_questionnaire_notes",
+                  key=f"survey-scores-{rows['topic'].iloc[0]}")
 
 
 # --- page ---------------------------------------------------------------------------------------
 
-view = common.page(
+view = sidebar.page(
     "Évaluation", "Evaluation",
     "Comment les expérimentations sont évaluées : la bibliothèque d'indicateurs, qui suit quoi, l'indice de "
     "répliquabilité et ce que disent les questionnaires des communes et des porteurs de projet.",
     "How the experimentations are evaluated: the indicator library, who follows what, the replicability index and "
     "what the questionnaires of communes and project holders say.")
-data_version = common.data_version()
-kpi_results = common.kpi_results(data_version, view.filters)
+data_version = caches.data_version()
+kpi_results = caches.kpi_results(data_version, view.filters)
 library_section(view, data_version, kpi_results)
 follow_section(view, data_version)
 measurements_section(view, data_version, kpi_results)

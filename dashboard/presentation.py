@@ -9,7 +9,9 @@ fetched from the network, so it plays on a laptop without internet.
 
 import streamlit as st
 
-from dashboard import common, registry
+from dashboard import registry
+from dashboard.ui import caches, configuration, database, language, sidebar
+from dashboard.ui.language import tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
 
@@ -19,15 +21,8 @@ PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 @st.cache_data(max_entries=64, show_spinner=False)
 def slideshow_html(version: str, filters: Filters, statuses: tuple[str, ...], lang: str, base: str,
                    notices: tuple[str, ...], interval: float) -> str:
-    shown = deck.build(common.connection(), filters, statuses, lang, base, notices)
+    shown = deck.build(database.connection(), filters, statuses, lang, base, notices)
     return slideshow.render(shown, interval)
-
-
-def configured_public_url() -> str | None:
-    try:
-        return st.secrets.get("public_url")
-    except Exception:  # no secrets file
-        return None
 
 
 def browser_url() -> str | None:
@@ -40,10 +35,10 @@ def browser_url() -> str | None:
 
 # No sidebar, header or toolbar: app.py hides them (slideshow.HOST_PAGE_CSS) before drawing the sidebar. Not
 # st.set_page_config(initial_sidebar_state="collapsed"): the collapse would outlive the slideshow on the next page.
-view = common.current_view()
+view = sidebar.current_view()
 interval, interval_notice = deck.parse_interval(st.query_params.get("interval"))
-base, base_notice = deck.base_url(st.query_params.get("base"), configured_public_url(), browser_url(), PAGE_PATHS)
-notices = [common.tr(fr, en).format(v=value) for fr, en, value in view.notices]
-notices += [common.tr(*notice) for notice in (interval_notice, base_notice) if notice]
-st.iframe(slideshow_html(common.data_version(), view.filters, view.statuses, common.lang(), base, tuple(notices), interval),
+base, base_notice = deck.base_url(st.query_params.get("base"), configuration.value("public_url"), browser_url(), PAGE_PATHS)
+notices = [tr(fr, en).format(v=value) for fr, en, value in view.notices]
+notices += [tr(*notice) for notice in (interval_notice, base_notice) if notice]
+st.iframe(slideshow_html(caches.data_version(), view.filters, view.statuses, language.lang(), base, tuple(notices), interval),
           height=1000, alt=slideshow.FRAME_TITLE)

@@ -4,10 +4,10 @@ opened from the list, the selectbox or the address (`?projet=<project_id>`)."""
 from urllib.parse import urlencode
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import fmt, fmt_date, status_label, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
 from qmi_metrics.present import figures, vocabulary
@@ -22,20 +22,20 @@ SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentati
 
 # --- data (cached per data version and view) -----------------------------------------------------
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def project_list(version: str, filters: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
-    dates = projects.deployment_dates(common.connection(), filters)
-    return projects.with_deployment_dates(common.projects(version, filters, statuses), dates)
+    dates = projects.deployment_dates(database.connection(), filters)
+    return projects.with_deployment_dates(caches.projects(version, filters, statuses), dates)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def project_exists(version: str, project_id: str) -> bool:
-    return projects.exists(common.connection(), project_id)
+    return projects.exists(database.connection(), project_id)
 
 
-@st.cache_data(max_entries=128, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=128, max_size=caches.CACHE_BYTES, show_spinner=False)
 def project_detail(version: str, project_id: str) -> dict:
-    con = common.connection()
+    con = database.connection()
     return {
         "project": queries.project(con, project_id),
         "events": queries.project_events(con, project_id),
@@ -50,7 +50,7 @@ def project_detail(version: str, project_id: str) -> dict:
 # --- small helpers -----------------------------------------------------------------------------------
 
 def not_known() -> str:
-    return vocabulary.NOT_KNOWN[common.lang()]
+    return vocabulary.NOT_KNOWN[language.lang()]
 
 
 def or_not_known(value) -> str:
@@ -60,7 +60,7 @@ def or_not_known(value) -> str:
 
 def localised(row, column: str):
     """The English label when reading in English and one exists, else the French one."""
-    if common.lang() == "en" and row.get(f"{column}_en") is not None:
+    if language.lang() == "en" and row.get(f"{column}_en") is not None:
         return row.get(f"{column}_en")
     return row.get(f"{column}_fr")
 
@@ -72,7 +72,7 @@ def md(text) -> str:
 
 def colon() -> str:
     """French puts a space before a colon, English does not."""
-    return common.tr(" : ", ": ")
+    return tr(" : ", ": ")
 
 
 def detail_link(project_id: str) -> str:
@@ -85,56 +85,56 @@ def detail_link(project_id: str) -> str:
 # --- project list --------------------------------------------------------------------------------------
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
-    en = common.lang() == "en"
+    en = language.lang() == "en"
     columns = {
-        common.tr("projet", "project"): frame["name"],
-        common.tr("fiche", "details"): [detail_link(pid) for pid in frame["project_id"]],
-        common.tr("porteur", "operator"): frame["operator"].map(or_not_known),
+        tr("projet", "project"): frame["name"],
+        tr("fiche", "details"): [detail_link(pid) for pid in frame["project_id"]],
+        tr("porteur", "operator"): frame["operator"].map(or_not_known),
         "commune": frame["commune"].map(or_not_known),
-        common.tr("famille", "family"): frame["family_en" if en else "family_fr"].map(or_not_known),
+        tr("famille", "family"): frame["family_en" if en else "family_fr"].map(or_not_known),
         "type": frame["type_en" if en else "type_fr"].map(or_not_known),
-        common.tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(or_not_known),
-        common.tr("statut", "status"): frame["current_status"].map(common.status_label),
-        common.tr("déploiement", "deployment"): [common.fmt_date(day, precision) for day, precision
-                                                 in zip(frame["deployment_date"], frame["deployment_precision"])],
-        common.tr("délai (mois)", "months to deployment"): frame["deployment_months"].round(1),
-        common.tr("identifiant", "id"): frame["project_id"],
+        tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(or_not_known),
+        tr("statut", "status"): frame["current_status"].map(status_label),
+        tr("déploiement", "deployment"): [fmt_date(day, precision) for day, precision
+                                          in zip(frame["deployment_date"], frame["deployment_precision"])],
+        tr("délai (mois)", "months to deployment"): frame["deployment_months"].round(1),
+        tr("identifiant", "id"): frame["project_id"],
     }
     return pd.DataFrame(columns)
 
 
 def render_list(frame: pd.DataFrame) -> None:
-    st.header(common.tr("Liste des projets", "Project list"))
+    st.header(tr("Liste des projets", "Project list"))
     if frame.empty:
-        st.info(common.tr("Aucun projet dans cette vue (édition, communes, défis, statuts choisis).",
-                          "No project in this view (chosen edition, communes, challenges, statuses)."))
+        st.info(tr("Aucun projet dans cette vue (édition, communes, défis, statuts choisis).",
+                   "No project in this view (chosen edition, communes, challenges, statuses)."))
         return
-    text = st.text_input(common.tr("Rechercher (nom, porteur, description)", "Search (name, operator, description)"),
-                         key="project_search", placeholder=common.tr("ex. : vélo, photovoltaïque", "e.g. vélo, photovoltaïque"))
+    text = st.text_input(tr("Rechercher (nom, porteur, description)", "Search (name, operator, description)"),
+                         key="project_search", placeholder=tr("ex. : vélo, photovoltaïque", "e.g. vélo, photovoltaïque"))
     shown = projects.search(frame, text)
     measured = int(shown["deployment_months"].notna().sum())
-    st.caption(common.tr(
+    st.caption(tr(
         f"{len(shown)} {plural(len(shown), 'projet', 'projets')} sur {len(frame)} dans la vue ; "
         f"délai de déploiement connu pour {measured}. Cliquez sur un en-tête pour trier.",
         f"{len(shown)} of {len(frame)} projects in the view; time to deployment known for {measured}. "
         "Click a header to sort."))
     if shown.empty:
-        st.write(common.tr("Aucun projet ne correspond à cette recherche.", "No project matches this search."))
+        st.write(tr("Aucun projet ne correspond à cette recherche.", "No project matches this search."))
         return
     table = display_table(shown)
     config = {
-        common.tr("projet", "project"): st.column_config.TextColumn(pinned=True),
-        common.tr("délai (mois)", "months to deployment"): st.column_config.NumberColumn(
-            format="%.0f", help=common.tr("Mois entre le début de l'accompagnement et le déploiement (dates au mois près).",
-                                          "Months from the start of support to deployment (month-precise dates).")),
-        common.tr("fiche", "details"): st.column_config.LinkColumn(
-            display_text=common.tr("ouvrir la fiche", "open details"),
-            help=common.tr("Ouvre la fiche du projet (nouvel onglet).", "Opens the project's details (new tab).")),
-        common.tr("déploiement", "deployment"): st.column_config.TextColumn(
-            help=common.tr("Date du déploiement à la précision de sa source (jour, mois, saison).",
-                           "Deployment date at its source's precision (day, month, season).")),
+        tr("projet", "project"): st.column_config.TextColumn(pinned=True),
+        tr("délai (mois)", "months to deployment"): st.column_config.NumberColumn(
+            format="%.0f", help=tr("Mois entre le début de l'accompagnement et le déploiement (dates au mois près).",
+                                   "Months from the start of support to deployment (month-precise dates).")),
+        tr("fiche", "details"): st.column_config.LinkColumn(
+            display_text=tr("ouvrir la fiche", "open details"),
+            help=tr("Ouvre la fiche du projet (nouvel onglet).", "Opens the project's details (new tab).")),
+        tr("déploiement", "deployment"): st.column_config.TextColumn(
+            help=tr("Date du déploiement à la précision de sa source (jour, mois, saison).",
+                    "Deployment date at its source's precision (day, month, season).")),
     }
-    common.table(table, "qmi_projets", key="projects-table", column_config=config, placeholder=not_known())
+    widgets.table(table, "qmi_projets", key="projects-table", column_config=config, placeholder=not_known())
 
 
 # --- project selection -----------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def _remember_choice() -> None:
 
 def choose_project(frame: pd.DataFrame, version: str) -> str | None:
     """The project of the detail view: the address's `?projet=` wins, then the selectbox."""
-    st.header(common.tr("Fiche projet", "Project details"))
+    st.header(tr("Fiche projet", "Project details"))
     requested = st.query_params.get("projet") or None
     options = list(frame["project_id"])
     names = dict(zip(frame["project_id"], frame["name"] + " — " + frame["commune"].map(or_not_known)))
@@ -165,21 +165,21 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
             if st.session_state.get("projet_choice") != requested:
                 st.session_state["projet_choice"] = requested
         else:
-            st.warning(common.tr(f"Projet inconnu : « {common.literal(requested)} ». Choisissez un projet dans la liste.",
-                                 f"Unknown project: “{common.literal(requested)}”. Choose a project from the list."), icon="⚠️")
+            st.warning(tr(f"Projet inconnu : « {widgets.literal(requested)} ». Choisissez un projet dans la liste.",
+                          f"Unknown project: “{widgets.literal(requested)}”. Choose a project from the list."), icon="⚠️")
     if st.session_state.get("projet_choice") not in options:
         st.session_state.pop("projet_choice", None)
     if not options:
-        st.write(common.tr("Aucun projet à afficher dans cette vue.", "No project to show in this view."))
+        st.write(tr("Aucun projet à afficher dans cette vue.", "No project to show in this view."))
         return None
-    chosen = st.selectbox(common.tr("Projet", "Project"), options, index=None, key="projet_choice",
+    chosen = st.selectbox(tr("Projet", "Project"), options, index=None, key="projet_choice",
                           format_func=lambda pid: names.get(pid, pid), on_change=_remember_choice,
-                          placeholder=common.tr("Choisir un projet", "Choose a project"))
+                          placeholder=tr("Choisir un projet", "Choose a project"))
     if chosen:
         st.query_params["projet"] = chosen  # the address always names the project shown
         if outside_view and chosen == requested:
-            st.caption(common.tr("Ce projet est hors des filtres actuels (il est affiché car l'adresse le demande).",
-                                 "This project is outside the current filters (shown because the address asks for it)."))
+            st.caption(tr("Ce projet est hors des filtres actuels (il est affiché car l'adresse le demande).",
+                          "This project is outside the current filters (shown because the address asks for it)."))
     return chosen
 
 
@@ -188,15 +188,15 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
 def deployment_text(project: dict, deployment: pd.DataFrame) -> str:
     if deployment.empty:
         if project["is_deployed"]:
-            return common.tr("déployé, date non renseignée", "deployed, date not available")
+            return tr("déployé, date non renseignée", "deployed, date not available")
         return not_known()
     row = deployment.iloc[0]
-    text = common.fmt_date(row["deployment_date"], row["deployment_precision"])
+    text = fmt_date(row["deployment_date"], row["deployment_precision"])
     months = project.get("deployment_months")
     if months is not None and not pd.isna(months):
-        started = common.fmt_date(project["started_on"], "month")
-        text += common.tr(f" ({common.fmt(months, 'months')} après le début de l'accompagnement, {started})",
-                          f" ({common.fmt(months, 'months')} after support started, {started})")
+        started = fmt_date(project["started_on"], "month")
+        text += tr(f" ({fmt(months, 'months')} après le début de l'accompagnement, {started})",
+                   f" ({fmt(months, 'months')} after support started, {started})")
     return text
 
 
@@ -205,185 +205,177 @@ def render_facts(project: dict, deployment: pd.DataFrame) -> None:
     if kind is not None and project.get("subtype_fr"):
         kind = f"{kind} ({project['subtype_fr']})"
     facts = [
-        (common.tr("Porteur", "Operator"), project.get("operator")),
+        (tr("Porteur", "Operator"), project.get("operator")),
         ("Commune", project.get("commune")),
-        (common.tr("Édition", "Edition"), project.get("edition_id")),
-        (common.tr("Famille", "Family"), localised(project, "family")),
+        (tr("Édition", "Edition"), project.get("edition_id")),
+        (tr("Famille", "Family"), localised(project, "family")),
         ("Type", kind),
-        (common.tr("Défi", "Challenge"), localised(project, "theme")),
-        (common.tr("Statut actuel", "Current status"), common.status_label(project.get("current_status"))),
-        (common.tr("Déploiement", "Deployment"), deployment_text(project, deployment)),
+        (tr("Défi", "Challenge"), localised(project, "theme")),
+        (tr("Statut actuel", "Current status"), status_label(project.get("current_status"))),
+        (tr("Déploiement", "Deployment"), deployment_text(project, deployment)),
     ]
     left, right = st.columns([2, 3])
     with left:
         st.markdown("\n".join(f"- **{label}**{colon()}{md(value)}" for label, value in facts))
     with right:
-        st.markdown(f"**{common.tr('Description', 'Description (in French)')}**")
+        st.markdown(f"**{tr('Description', 'Description (in French)')}**")
         st.markdown(md(project.get("description_fr")))
         source = " — ".join(str(part) for part in (project.get("source_title"), project.get("source_section")) if part)
         st.caption(f"Source{colon()}{md(source or None)}")
 
 
 def event_when(row) -> str:
-    return figures.event_when(row, common.lang())
+    return figures.event_when(row, language.lang())
 
 
 def render_timeline(project: dict, events: pd.DataFrame) -> None:
-    st.subheader(common.tr("Historique des statuts", "Status history"))
+    st.subheader(tr("Historique des statuts", "Status history"))
     if events.empty:
-        st.write(common.tr("Aucun événement renseigné.", "No event recorded."))
+        st.write(tr("Aucun événement renseigné.", "No event recorded."))
         return
     dated = events[events["date_start"].notna()]
     undated = events[events["date_start"].isna()]
     if not dated.empty:
-        labels = [common.status_label(kind) for kind in dated["kind"]]
+        labels = [status_label(kind) for kind in dated["kind"]]
         whens = [event_when(row) for row in dated.itertuples()]
-        figure = figures.project_timeline(events, common.lang())  # the same figure as the evaluation sheet
-        table = pd.DataFrame({common.tr("statut", "status"): labels, "date": whens,
-                              common.tr("précision", "precision"): dated["date_precision"].values,
+        figure = figures.project_timeline(events, language.lang())  # the same figure as the evaluation sheet
+        table = pd.DataFrame({tr("statut", "status"): labels, "date": whens,
+                              tr("précision", "precision"): dated["date_precision"].values,
                               "source": dated["source_title"].values})
-        summary = f"{project['name']}{colon()}" + common.tr(" ; ", "; ").join(
+        summary = f"{project['name']}{colon()}" + tr(" ; ", "; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
-        common.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
-                     height=figure.layout.height)
+        widgets.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
+                      height=figure.layout.height)
     if not undated.empty:
-        names = ", ".join(common.status_label(kind) for kind in undated["kind"])
+        names = ", ".join(status_label(kind) for kind in undated["kind"])
         n = len(undated)
-        st.write(common.tr(f"{n} {plural(n, 'événement non daté', 'événements non datés')} : {names}.",
-                           f"{n} undated {plural(n, 'event', 'events')}: {names}."))
-    with st.expander(common.tr("Sources des événements", "Sources of the events")):
+        st.write(tr(f"{n} {plural(n, 'événement non daté', 'événements non datés')} : {names}.",
+                    f"{n} undated {plural(n, 'event', 'events')}: {names}."))
+    with st.expander(tr("Sources des événements", "Sources of the events")):
         for row in events.itertuples():
             where = " — ".join(md(part) for part in (row.source_title, row.source_section) if part)
             quote = f"{colon()}« {md(row.source_quote)} »" if row.source_quote else ""
-            st.markdown(f"- **{md(common.status_label(row.kind))}** ({event_when(row)}) — {where}{quote}")
+            st.markdown(f"- **{md(status_label(row.kind))}** ({event_when(row)}) — {where}{quote}")
 
 
 def render_sites(sites: pd.DataFrame) -> None:
-    st.subheader(common.tr("Sites", "Sites"))
+    st.subheader(tr("Sites", "Sites"))
     if sites.empty:
-        st.write(common.tr("Aucun site d'expérimentation renseigné.", "No experimentation site recorded."))
+        st.write(tr("Aucun site d'expérimentation renseigné.", "No experimentation site recorded."))
         return
     table = pd.DataFrame({
         "site": sites["name"],
-        common.tr("nature", "kind"): [common.tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
+        tr("nature", "kind"): [tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
-        common.tr("position", "position"): [vocabulary.site_precision(p, common.lang()) for p in sites["precision"]],
+        tr("position", "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
         "source": sites["source_title"].map(or_not_known),
-        common.tr("citation", "quote"): sites["source_quote"].map(or_not_known),
+        tr("citation", "quote"): sites["source_quote"].map(or_not_known),
     })
-    common.table(table, "qmi_projet_sites", key="sites")
+    widgets.table(table, "qmi_projet_sites", key="sites")
 
 
 def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFrame) -> None:
-    st.subheader(common.tr("Indicateurs suivis", "Indicators followed"))
+    st.subheader(tr("Indicateurs suivis", "Indicators followed"))
     if indicators.empty:
-        st.write(common.tr("Aucun indicateur rattaché à ce projet.", "No indicator attached to this project."))
+        st.write(tr("Aucun indicateur rattaché à ce projet.", "No indicator attached to this project."))
         return
-    en = common.lang() == "en"
-    last = [common.tr("aucune mesure publiée", "no measurement published") if n == 0
-            else f"{common.fmt(v, decimals=None)} ({common.fmt_date(d, 'day')})"
+    en = language.lang() == "en"
+    last = [tr("aucune mesure publiée", "no measurement published") if n == 0
+            else f"{fmt(v, decimals=None)} ({fmt_date(d, 'day')})"
             for n, v, d in zip(indicators["values_count"], indicators["last_value"], indicators["last_measured_on"])]
     table = pd.DataFrame({
-        common.tr("indicateur", "indicator"): indicators["label_en" if en else "label_fr"],
-        common.tr("domaine", "domain"): [vocabulary.domain_label(d, common.lang()) for d in indicators["domain"]],
-        common.tr("unité", "unit"): indicators["unit"],
-        common.tr("sens souhaité", "desired direction"): [vocabulary.words(vocabulary.DIRECTIONS, d, common.lang()) for d in indicators["direction"]],
-        common.tr("mesures", "measurements"): indicators["values_count"],
-        common.tr("dernière valeur", "latest value"): last,
-        common.tr("citation", "quote"): indicators["source_quote"].map(or_not_known),
+        tr("indicateur", "indicator"): indicators["label_en" if en else "label_fr"],
+        tr("domaine", "domain"): [vocabulary.domain_label(d, language.lang()) for d in indicators["domain"]],
+        tr("unité", "unit"): indicators["unit"],
+        tr("sens souhaité", "desired direction"): [vocabulary.words(vocabulary.DIRECTIONS, d, language.lang()) for d in indicators["direction"]],
+        tr("mesures", "measurements"): indicators["values_count"],
+        tr("dernière valeur", "latest value"): last,
+        tr("citation", "quote"): indicators["source_quote"].map(or_not_known),
     })
-    common.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
+    widgets.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
-        st.write(common.tr("Aucune série de mesures publiée pour ce projet : pas de courbe.",
-                           "No series of measurements published for this project: no chart."))
+        st.write(tr("Aucune série de mesures publiée pour ce projet : pas de courbe.",
+                    "No series of measurements published for this project: no chart."))
         return
     render_indicator_chart(project, series, values[values["indicator_id"].isin(series["indicator_id"])])
 
 
 def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataFrame) -> None:
-    en = common.lang() == "en"
-    figure = figures.indicator_series(series, values, common.lang())  # the same figure as the evaluation sheet
+    en = language.lang() == "en"
+    figure = figures.indicator_series(series, values, language.lang())  # the same figure as the evaluation sheet
     data = pd.DataFrame({
-        common.tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
-        common.tr("unité", "unit"): values["unit"],
+        tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
+        tr("unité", "unit"): values["unit"],
         "date": values["measured_on"],
-        common.tr("valeur (moyenne du mois)", "value (monthly mean)"): values["value"],
-        common.tr("minimum", "minimum"): values["min"],
-        common.tr("maximum", "maximum"): values["max"],
-        common.tr("mesures", "measurements"): values["measurements"],
+        tr("valeur (moyenne du mois)", "value (monthly mean)"): values["value"],
+        tr("minimum", "minimum"): values["min"],
+        tr("maximum", "maximum"): values["max"],
+        tr("mesures", "measurements"): values["measurements"],
         "source": values["source_id"],
     })
     if (values["measurements"] > 1).any():
-        st.caption(common.tr("Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
-                             " le maximum et le nombre de mesures).",
-                             "One point per month: the mean of the month's measurements (the table also gives the"
-                             " minimum, maximum and number of measurements)."))
-    common.chart(figure, data, figures.indicator_summary(series, values, common.lang()),
-                 f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
+        st.caption(tr("Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
+                      " le maximum et le nombre de mesures).",
+                      "One point per month: the mean of the month's measurements (the table also gives the"
+                      " minimum, maximum and number of measurements)."))
+    widgets.chart(figure, data, figures.indicator_summary(series, values, language.lang()),
+                  f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
 
 
 def render_replicability(project: dict, scores: pd.DataFrame) -> None:
-    st.subheader(common.tr("Répliquabilité", "Replicability"))
+    st.subheader(tr("Répliquabilité", "Replicability"))
     scored = scores[scores["score"].notna()]
     if scored.empty:
-        st.write(common.tr("Répliquabilité : non noté (aucune note publiée pour ce projet).",
-                           "Replicability: not scored (no score published for this project)."))
+        st.write(tr("Répliquabilité : non noté (aucune note publiée pour ce projet).",
+                    "Replicability: not scored (no score published for this project)."))
         return
-    en = common.lang() == "en"
-    labels = [figures.wrap(label) for label in scored["label_en" if en else "label_fr"]]
+    en = language.lang() == "en"
     values = list(scored["score"])
     missing = scores[scores["score"].isna()]
     mean = sum(values) / len(values)
-    summary = common.tr(f"Note moyenne {common.fmt(mean, decimals=1)}/5 ({len(scored)} critères notés sur {len(scores)}",
-                        f"Mean score {common.fmt(mean, decimals=1)}/5 ({len(scored)} of {len(scores)} criteria scored")
+    summary = tr(f"Note moyenne {fmt(mean, decimals=1)}/5 ({len(scored)} critères notés sur {len(scores)}",
+                 f"Mean score {fmt(mean, decimals=1)}/5 ({len(scored)} of {len(scores)} criteria scored")
     if len(scored) == len(scores):
-        summary += common.tr(f", indice {common.fmt(mean / 5, 'index')}", f", index {common.fmt(mean / 5, 'index')}")
+        summary += tr(f", indice {fmt(mean / 5, 'index')}", f", index {fmt(mean / 5, 'index')}")
     summary += ")"
     best, worst = scored.loc[scored["score"].idxmax()], scored.loc[scored["score"].idxmin()]
-    summary += common.tr(
-        f" ; critère le plus fort : {best['label_fr']} ({common.fmt(best['score'])}/5), "
-        f"le plus faible : {worst['label_fr']} ({common.fmt(worst['score'])}/5).",
-        f"; strongest criterion: {best['label_en']} ({common.fmt(best['score'])}/5), "
-        f"weakest: {worst['label_en']} ({common.fmt(worst['score'])}/5).")
+    summary += tr(
+        f" ; critère le plus fort : {best['label_fr']} ({fmt(best['score'])}/5), "
+        f"le plus faible : {worst['label_fr']} ({fmt(worst['score'])}/5).",
+        f"; strongest criterion: {best['label_en']} ({fmt(best['score'])}/5), "
+        f"weakest: {worst['label_en']} ({fmt(worst['score'])}/5).")
     if not missing.empty:
-        summary += " " + common.tr("Non notés : ", "Not scored: ") + ", ".join(
+        summary += " " + tr("Non notés : ", "Not scored: ") + ", ".join(
             missing["label_en" if en else "label_fr"]) + "."
-    data = pd.DataFrame({common.tr("critère", "criterion"): scores["label_en" if en else "label_fr"],
-                         common.tr("note (0 à 5)", "score (0 to 5)"): scores["score"],
-                         common.tr("noté le", "scored on"): scores["scored_on"], "source": scores["source_id"]})
+    data = pd.DataFrame({tr("critère", "criterion"): scores["label_en" if en else "label_fr"],
+                         tr("note (0 à 5)", "score (0 to 5)"): scores["score"],
+                         tr("noté le", "scored on"): scores["scored_on"], "source": scores["source_id"]})
     if len(scored) < 3:  # a radar needs at least three axes to mean anything
         st.write(md(summary))
-        common.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
+        widgets.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
         return
-    text = [common.fmt(v) for v in values]
-    figure = go.Figure(go.Scatterpolar(
-        r=values + values[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers+text",
-        text=text + text[:1], textposition="top center", line={"color": common.PALETTE[2]},
-        hovertemplate="%{theta}" + colon() + "%{r}/5<extra></extra>", showlegend=False))
-    # A smaller disc leaves room for the wrapped criterion labels (common.style sets the margins).
-    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1},
-                                "domain": {"x": [0.15, 0.85], "y": [0.08, 0.88]}})
-    common.chart(figure, data, summary, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability",
-                 height=460)
+    figure = figures.replicability_radar(scored, language.lang())
+    widgets.chart(figure, data, summary, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability",
+                  height=figure.layout.height)
 
 
 def render_lessons(project: dict) -> None:
-    st.subheader(common.tr("Enseignements", "Lessons (in French)"))
+    st.subheader(tr("Enseignements", "Lessons (in French)"))
     if project.get("lessons_fr"):
         st.markdown(md(project["lessons_fr"]))
     else:
-        st.write(common.tr("Enseignements : non renseigné.", "Lessons: not available."))
+        st.write(tr("Enseignements : non renseigné.", "Lessons: not available."))
 
 
 def render_sheet_downloads(project_id: str) -> None:
     """The project's evaluation sheet (« fiche évaluation »), made on click: PDF or self-contained HTML."""
-    con, lang = common.connection(), common.lang()  # captured now: the file is made outside the page's run
+    con, lang = database.connection(), language.lang()  # captured now: the file is made outside the page's run
     left, right = st.columns(2)
-    left.download_button(common.tr("Fiche évaluation (PDF)", "Evaluation sheet (PDF)"),
+    left.download_button(tr("Fiche évaluation (PDF)", "Evaluation sheet (PDF)"),
                          lambda: reports.project_sheet_pdf(con, project_id, lang), f"fiche_evaluation_{project_id}.pdf",
                          "application/pdf", key="sheet-pdf", icon=":material/picture_as_pdf:", width="stretch")
-    right.download_button(common.tr("Fiche évaluation (HTML)", "Evaluation sheet (HTML)"),
+    right.download_button(tr("Fiche évaluation (HTML)", "Evaluation sheet (HTML)"),
                           lambda: reports.project_sheet_html(con, project_id, lang),
                           f"fiche_evaluation_{project_id}.html", "text/html", key="sheet-html",
                           icon=":material/article:", width="stretch")
@@ -404,19 +396,20 @@ def render_detail(version: str, project_id: str) -> None:
 
 # --- page -------------------------------------------------------------------------------------------
 
-view = common.page("Projets", "Projects",
-                   "Les projets d'expérimentation de la vue : cherchez, triez, exportez, puis ouvrez la fiche d'un projet.",
-                   "The view's experimentation projects: search, sort, export, then open a project's details.")
-version = common.data_version()
+view = sidebar.page("Projets", "Projects",
+                    "Les projets d'expérimentation de la vue : cherchez, triez, exportez, puis ouvrez la fiche d'un projet.",
+                    "The view's experimentation projects: search, sort, export, then open a project's details.")
+version = caches.data_version()
 frame = project_list(version, view.filters, view.statuses)
 render_list(frame)
 left, right = st.columns(2)
 with left:
-    common.importable_export("projects", view, "Projets au format du modèle d'import (Excel)",
-                             "Projects in the import template's format (Excel)")
+    widgets.importable_export("projects", view.filters, "Projets au format du modèle d'import (Excel)",
+                              "Projects in the import template's format (Excel)")
 with right:
-    common.importable_export("project_events", view, "Historique des statuts au format du modèle d'import (Excel)",
-                             "Status history in the import template's format (Excel)")
+    widgets.importable_export("project_events", view.filters,
+                              "Historique des statuts au format du modèle d'import (Excel)",
+                              "Status history in the import template's format (Excel)")
 chosen = choose_project(frame, version)
 if chosen:
     render_detail(version, chosen)

@@ -5,59 +5,58 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import common
+from dashboard.ui import caches, database, language, sidebar, widgets
+from dashboard.ui.language import tr
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, narratives
 from qmi_metrics.reads import programme
 
-PUBLISHED_COLOUR, COMPUTED_COLOUR = figures.PUBLISHED_COLOUR, figures.COMPUTED_COLOUR
-
 
 # --- cached reads -----------------------------------------------------------------------------
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def theme_shares(version: str, view: Filters) -> pd.DataFrame:
-    return programme.theme_shares(common.connection(), view)
+    return programme.theme_shares(database.connection(), view)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def published_shares(version: str, edition: int | None) -> pd.DataFrame:
-    return programme.published_theme_shares(common.connection(), edition)
+    return programme.published_theme_shares(database.connection(), edition)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def families(version: str, view: Filters) -> pd.DataFrame:
-    return programme.family_counts(common.connection(), view)
+    return programme.family_counts(database.connection(), view)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def types(version: str, view: Filters) -> pd.DataFrame:
-    return programme.type_counts(common.connection(), view)
+    return programme.type_counts(database.connection(), view)
 
 
-@st.cache_data(max_entries=256, max_size=common.CACHE_BYTES, show_spinner=False)
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def digital(version: str, view: Filters) -> dict:
-    return programme.digital_split(common.connection(), view)
+    return programme.digital_split(database.connection(), view)
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 def label(row) -> str:
-    return row["label_en"] if common.lang() == "en" else row["label_fr"]
+    return row["label_en"] if language.lang() == "en" else row["label_fr"]
 
 
 def pct(value) -> str:
-    return common.fmt(None if pd.isna(value) else float(value), "ratio")
+    return figures.pct(value, language.lang())
 
 
 def count_with_share(count: int, share) -> str:
-    return f"{count} ({pct(share)})" if share is not None and not pd.isna(share) else str(count)
+    return figures.count_with_share(count, share, language.lang())
 
 
 def source_text(row) -> str:
-    return f"{reconcile.document_name(row['document'], common.lang())} — {row['section']}"
+    return f"{reconcile.document_name(row['document'], language.lang())} — {row['section']}"
 
 
 # --- défis: published vs computed ---------------------------------------------------------------
@@ -66,7 +65,7 @@ TITLES = {"projects": ("Projets sélectionnés", "Selected projects"), "applicat
 
 
 def noun(scope: str, count: int | None = None) -> str:
-    return narratives.scope_noun(scope, common.lang(), count)
+    return narratives.scope_noun(scope, language.lang(), count)
 
 
 def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
@@ -76,27 +75,27 @@ def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd
         match = published[published["theme_slug"] == theme["theme_slug"]]
         figure = match.iloc[0] if not match.empty else None
         rows.append({
-            common.tr("défi", "challenge"): label(theme),
-            common.tr("part publiée", "published share"): None if figure is None else pct(figure["value"]),
-            common.tr("part calculée", "computed share"): pct(theme[keys["share"]]),
-            noun(scope) + common.tr(" du défi", " in the challenge"): int(theme[keys["count"]]),
-            common.tr("défi connu", "challenge known"): int(theme[keys["known"]]),
-            common.tr("édition (publié)", "edition (published)"): None if figure is None else figure["edition_id"],
+            tr("défi", "challenge"): label(theme),
+            tr("part publiée", "published share"): None if figure is None else pct(figure["value"]),
+            tr("part calculée", "computed share"): pct(theme[keys["share"]]),
+            noun(scope) + tr(" du défi", " in the challenge"): int(theme[keys["count"]]),
+            tr("défi connu", "challenge known"): int(theme[keys["known"]]),
+            tr("édition (publié)", "edition (published)"): None if figure is None else figure["edition_id"],
             "source": None if figure is None else source_text(figure),
-            common.tr("citation", "quote"): None if figure is None else f"« {figure['quote']} »",
-            common.tr("chiffre", "figure"): None if figure is None else figure["figure_id"],
+            tr("citation", "quote"): None if figure is None else f"« {figure['quote']} »",
+            tr("chiffre", "figure"): None if figure is None else figure["figure_id"],
         })
     return pd.DataFrame(rows)
 
 
 def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go.Figure:
     # The same figure as the reports and slides (qmi_metrics.present.figures).
-    return figures.theme_shares(shares, published, scope, common.lang())
+    return figures.theme_shares(shares, published, scope, language.lang())
 
 
-def theme_section(view: common.View, version: str) -> None:
-    st.header(common.tr("Défis : candidatures et projets", "Challenges: applications and projects"))
-    st.write(common.tr(
+def theme_section(view: sidebar.View, version: str) -> None:
+    st.header(tr("Défis : candidatures et projets", "Challenges: applications and projects"))
+    st.write(tr(
         "Part de chacun des 8 défis urbains prioritaires, telle que le rapport la publie (barres hachurées) "
         "et telle que les lignes de la base la donnent (barres pleines).",
         "Share of each of the 8 priority urban challenges, as the report publishes it (hatched bars) "
@@ -104,10 +103,10 @@ def theme_section(view: common.View, version: str) -> None:
     shares = theme_shares(version, Filters(edition=view.filters.edition, communes=view.filters.communes))
     published = published_shares(version, view.filters.edition)
     for scope in ("applications", "projects"):
-        st.subheader(common.tr(*TITLES[scope]))
+        st.subheader(tr(*TITLES[scope]))
         scoped = published[published["scope"] == scope]
-        story = narratives.theme_story(shares, scoped, scope, view.filters, common.lang(),
-                                       reference=not common.is_synthetic())
+        story = narratives.theme_story(shares, scoped, scope, view.filters, language.lang(),
+                                       reference=not caches.is_synthetic())
         if story.total == 0 and scoped.empty:
             st.info(story.coverage)
             continue
@@ -116,32 +115,21 @@ def theme_section(view: common.View, version: str) -> None:
         for note in story.notes:
             st.info(note, icon="ℹ️")
         figure = share_chart(scope, shares, scoped)
-        common.chart(figure, share_table(scope, shares, scoped), story.summary,
-                     f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
+        widgets.chart(figure, share_table(scope, shares, scoped), story.summary,
+                      f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
 
 
 # --- families and solution types ----------------------------------------------------------------
 
-def breakdown_chart(frame: pd.DataFrame, colour: str) -> go.Figure:
-    names = [escape.plotly(label(row)) for _, row in frame.iterrows()]
-    figure = go.Figure(go.Bar(
-        y=names, x=frame["projects"], orientation="h", marker={"color": colour},
-        text=[count_with_share(n, s) for n, s in zip(frame["projects"], frame["share"])],
-        textposition="outside", cliponaxis=False))
-    figure.update_xaxes(range=[0, max(frame["projects"].max(), 1) * 1.35], title=common.tr("projets", "projects"))
-    figure.update_yaxes(autorange="reversed", title=None)
-    return figure
-
-
 def breakdown_table(frame: pd.DataFrame, what: tuple[str, str]) -> pd.DataFrame:
     table = pd.DataFrame({
-        common.tr(*what): [label(row) for _, row in frame.iterrows()],
-        common.tr("projets", "projects"): frame["projects"].astype(int),
-        common.tr("part", "share"): [pct(s) for s in frame["share"]],
+        tr(*what): [label(row) for _, row in frame.iterrows()],
+        tr("projets", "projects"): frame["projects"].astype(int),
+        tr("part", "share"): [pct(s) for s in frame["share"]],
     })
     if "is_digital" in frame:
-        table[common.tr("numérique", "digital")] = [common.tr("oui", "yes") if d is True else common.tr("non", "no")
-                                                    if d is False else "" for d in frame["is_digital"]]
+        table[tr("numérique", "digital")] = [tr("oui", "yes") if d is True else tr("non", "no")
+                                             if d is False else "" for d in frame["is_digital"]]
     return table
 
 
@@ -150,93 +138,88 @@ def breakdown_summary(frame: pd.DataFrame, what: str) -> str:
     total, covered = int(frame["projects"].sum()), int(known["projects"].sum())
     leaders = known.sort_values("projects", ascending=False).head(3)
     listed = ", ".join(f"{label(r)} {count_with_share(int(r['projects']), r['share'])}" for _, r in leaders.iterrows())
-    return common.tr(f"{what} renseigné(e) pour {covered} projets sur {total}. Les plus fréquent(e)s : {listed}.",
-                     f"{what} known for {covered} projects of {total}. Most frequent: {listed}.")
+    return tr(f"{what} renseigné(e) pour {covered} projets sur {total}. Les plus fréquent(e)s : {listed}.",
+              f"{what} known for {covered} projects of {total}. Most frequent: {listed}.")
 
 
-def families_section(view: common.View, version: str) -> None:
-    st.header(common.tr("Familles et types de solutions", "Families and solution types"))
+def families_section(view: sidebar.View, version: str) -> None:
+    st.header(tr("Familles et types de solutions", "Families and solution types"))
     family_frame, type_frame = families(version, view.filters), types(version, view.filters)
     if family_frame["projects"].sum() == 0:
-        st.info(common.tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
+        st.info(tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
         return
-    st.subheader(common.tr("Familles de projets", "Project families"))
-    common.chart(breakdown_chart(family_frame, common.PALETTE[2]), breakdown_table(family_frame, ("famille", "family")),
-                 breakdown_summary(family_frame, common.tr("Famille", "Family")), "qmi_familles",
-                 key="families", height=360)
-    st.subheader(common.tr("Types de solutions", "Solution types"))
-    common.chart(breakdown_chart(type_frame, common.PALETTE[0]), breakdown_table(type_frame, ("type", "type")),
-                 breakdown_summary(type_frame, common.tr("Type", "Type")), "qmi_types", key="types", height=400)
+    st.subheader(tr("Familles de projets", "Project families"))
+    figure = figures.breakdown(family_frame, figures.PALETTE[2], language.lang())
+    widgets.chart(figure, breakdown_table(family_frame, ("famille", "family")),
+                  breakdown_summary(family_frame, tr("Famille", "Family")), "qmi_familles",
+                  key="families", height=figure.layout.height)
+    st.subheader(tr("Types de solutions", "Solution types"))
+    figure = figures.breakdown(type_frame, figures.PALETTE[0], language.lang())
+    widgets.chart(figure, breakdown_table(type_frame, ("type", "type")),
+                  breakdown_summary(type_frame, tr("Type", "Type")), "qmi_types", key="types",
+                  height=figure.layout.height)
 
 
 # --- low-tech / digital -------------------------------------------------------------------------
 
-def digital_section(view: common.View, version: str) -> None:
-    st.header(common.tr("Low-tech ou numérique", "Low-tech or digital"))
+def digital_section(view: sidebar.View, version: str) -> None:
+    st.header(tr("Low-tech ou numérique", "Low-tech or digital"))
     split = digital(version, view.filters)
     if not split["total"]:
-        st.info(common.tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
+        st.info(tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
         return
-    results = common.kpi_results(version, view.filters)
+    results = caches.kpi_results(version, view.filters)
     left, right = st.columns([2, 3])
     with left:
-        common.kpi_row(results, headlines.THEMES_DIGITAL, columns=1)
+        widgets.kpi_row(results, headlines.THEMES_DIGITAL, columns=1)
         explain_digital_gap(results, version)
     with right:
-        common.chart(*digital_donut(split), "qmi_numerique", key="digital", height=380)
+        figure = figures.digital_split(split, language.lang())
+        widgets.chart(figure, digital_table(split), digital_summary(split), "qmi_numerique", key="digital",
+                      height=figure.layout.height)
 
 
-def digital_donut(split: dict) -> tuple[go.Figure, pd.DataFrame, str]:
+def digital_table(split: dict) -> pd.DataFrame:
+    parts = figures.digital_parts(split, language.lang())
+    return pd.DataFrame({tr("catégorie", "category"): [p[0] for p in parts],
+                         tr("projets", "projects"): [p[1] for p in parts],
+                         tr("part", "share"): [pct(p[3]) if p[3] is not None else "" for p in parts]})
+
+
+def digital_summary(split: dict) -> str:
     known = split["digital"] + split["not_digital"]
-    # (label, projects, colour, share among known types); an unknown type has no share.
-    parts = [(common.tr("Numérique", "Digital"), split["digital"], COMPUTED_COLOUR,
-              split["digital"] / known if known else None),
-             (common.tr("Autres types", "Other types"),
-              split["not_digital"], common.PALETTE[6], split["not_digital"] / known if known else None),
-             (common.tr("Non renseigné", "Not available"), split["unknown"], "#BBBBBB", None)]
-    parts = [p for p in parts if p[1]]
-    figure = go.Figure(go.Pie(
-        labels=[p[0] for p in parts], values=[p[1] for p in parts], hole=0.5, sort=False,
-        text=[count_with_share(p[1], p[3]) for p in parts], textinfo="label+text", textposition="inside",
-        insidetextorientation="horizontal",
-        marker={"colors": [p[2] for p in parts], "line": {"color": "white", "width": 2}}))
-    figure.update_layout(showlegend=False)
-    table = pd.DataFrame({common.tr("catégorie", "category"): [p[0] for p in parts],
-                          common.tr("projets", "projects"): [p[1] for p in parts],
-                          common.tr("part", "share"): [pct(p[3]) if p[3] is not None else "" for p in parts]})
     names = ", ".join(split["digital_names"]) or "—"
-    summary = common.tr(
+    return tr(
         f"{split['digital']} projets sur {known} au type connu sont de type NUMÉRIQUE ({pct(split['share'])}) : {names}.",
         f"{split['digital']} of {known} projects with a known type are of DIGITAL type ({pct(split['share'])}): {names}.")
-    return figure, table, summary
 
 
 def explain_digital_gap(results: dict, version: str) -> None:
     """The report's « seul un tiers » next to the count of the list, and why they differ."""
-    entry = next((r for r in common.reconciliation(version) if r.figure.figure_id == "rapport_part_numerique"), None)
+    entry = next((r for r in caches.reconciliation(version) if r.figure.figure_id == "rapport_part_numerique"), None)
     if entry is None:
         return
     figure = entry.figure
-    st.markdown(escape.markdown(common.tr(
+    st.markdown(escape.markdown(tr(
         f"Le rapport écrit : « {figure.quote} » ({pct(figure.value)}, édition {figure.edition_id}).",
         f"The report says: “{figure.quote}” ({pct(figure.value)}, edition {figure.edition_id}).")))
     st.caption(escape.markdown(
-        f"{common.tr('Écart expliqué', 'Gap explained')} : {common.tr(entry.explanation_fr, entry.explanation_en)}"
-        f" — {reconcile.document_name(figure.document, common.lang())}, {figure.section}."))
+        f"{tr('Écart expliqué', 'Gap explained')} : {tr(entry.explanation_fr, entry.explanation_en)}"
+        f" — {reconcile.document_name(figure.document, language.lang())}, {figure.section}."))
 
 
 # --- page ---------------------------------------------------------------------------------------
 
-view = common.page(
+view = sidebar.page(
     "Thématiques", "Themes",
     "Quels défis urbains les candidatures et les projets abordent, de quelles familles et de quels types sont les "
     "solutions sélectionnées, et quelle part est numérique.",
     "Which urban challenges the applications and projects address, which families and types the selected "
     "solutions belong to, and how many are digital.")
 if view.statuses:
-    st.caption(common.tr("Le filtre « Statut des projets » ne s'applique pas à cette page : elle décrit tous les projets sélectionnés.",
-                         "The “Project status” filter does not apply to this page: it describes every selected project."))
-data_version = common.data_version()
+    st.caption(tr("Le filtre « Statut des projets » ne s'applique pas à cette page : elle décrit tous les projets sélectionnés.",
+                  "The “Project status” filter does not apply to this page: it describes every selected project."))
+data_version = caches.data_version()
 theme_section(view, data_version)
 families_section(view, data_version)
 digital_section(view, data_version)

@@ -36,6 +36,9 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script: the repository's own packages (its settings registry)
+from qmi_metrics.store import settings  # noqa: E402
+
 TEMPLATE = REPO / "deploy" / "nginx.conf"
 LOAD_SCRIPT = REPO / "benchmarks" / "load.py"
 CHROMIUM = "/usr/bin/chromium"
@@ -372,7 +375,7 @@ def observe(url: str, access_log: Path, ports: list[int], target_port: int, unti
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", type=Path, default=Path(os.environ.get("QMI_DB") or REPO / "data" / "qmi.duckdb"),
+    parser.add_argument("--db", type=Path, default=Path(settings.value("QMI_DB")),
                         help="the published database every replica serves (default: $QMI_DB or data/qmi.duckdb)")
     parser.add_argument("--app-dir", type=Path, default=REPO, help="where app.py is (default: this repository)")
     parser.add_argument("--replicas", type=int, default=2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from qmi_metrics.admin import importing, publishing
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
 from qmi_metrics.present import formatting, narratives
-from qmi_metrics.store import db, loader
+from qmi_metrics.store import db, loader, settings
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -227,7 +226,7 @@ def cmd_rollback(args) -> int:
 
 
 def _lock_wait() -> float:
-    return float(os.environ.get("QMI_LOCK_TIMEOUT") or publishing.LOCK_TIMEOUT_SECONDS)
+    return settings.value("QMI_LOCK_TIMEOUT")
 
 
 def cmd_hash_password(args) -> int:
@@ -440,11 +439,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     from qmi_metrics.store.parquet import ExportError
 
     try:
+        args = parser().parse_args(argv)  # --wait's default reads $QMI_LOCK_TIMEOUT
         return args.run(args)
-    except (FileNotFoundError, ExportError) as error:  # e.g. md:<db> without a token
+    except (FileNotFoundError, ExportError, settings.SettingError) as error:  # e.g. md:<db> without a token
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -67,7 +67,7 @@ def sign_in(at, password: str):
 
 
 def test_wrong_passwords_slow_down_their_own_client_only(admin_app, monkeypatch):
-    from dashboard import common
+    from dashboard.ui import access
 
     at = admin_app({"admin": {"password_hash": HASH}})
     for attempt in range(auth.FREE_FAILURES - 1):
@@ -81,12 +81,12 @@ def test_wrong_passwords_slow_down_their_own_client_only(admin_app, monkeypatch)
     assert "Trop d'essais" in texts(at)
     assert not at.get("file_uploader")
     # The server restarts (its caches go): the count is read back from the file beside the audit log.
-    common._throttles.clear()
+    access._throttles.clear()
     again = admin_app({"admin": {"password_hash": HASH}})
     sign_in(again, PASSWORD)
     assert "Trop d'essais" in texts(again) and not again.get("file_uploader")
     # Another client, which has not failed, signs in at once: nobody can lock the administrator out.
-    monkeypatch.setattr(common, "client_address", lambda: "203.0.113.7")
+    monkeypatch.setattr(access, "client_address", lambda: "203.0.113.7")
     other = admin_app({"admin": {"password_hash": HASH}})
     sign_in(other, PASSWORD)
     assert not other.exception

@@ -73,10 +73,10 @@ def test_excel_export_reads_back_the_same_table():
 
     import pandas as pd
 
-    from dashboard import common
+    from dashboard.ui import widgets
 
     frame = pd.DataFrame({"commune": ["Sceaux", "Meudon"], "part": [0.25, 0.7], "liste": [["a"], ["b", "c"]]})
-    back = pd.read_excel(io.BytesIO(common.to_excel(frame)))
+    back = pd.read_excel(io.BytesIO(widgets.to_excel(frame)))
     assert back["commune"].tolist() == ["Sceaux", "Meudon"]
     assert back["part"].tolist() == [0.25, 0.7]
     assert back["liste"].tolist() == ["['a']", "['b', 'c']"]

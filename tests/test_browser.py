@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from dashboard import registry
+from qmi_metrics.store import settings
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +42,7 @@ PAGES = [
 ]
 
 if not CHROMIUM.exists():
-    if os.environ.get("QMI_BROWSER_TESTS") == "required":
+    if settings.value("QMI_BROWSER_TESTS") == "required":
         raise RuntimeError("QMI_BROWSER_TESTS=required but /usr/bin/chromium is missing (apt-get install chromium)")
     pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium): browser tests skipped",
                 allow_module_level=True)

@@ -196,7 +196,7 @@ def test_cli_templates_are_inert(poisoned_db, tmp_path, suffix):
 
 def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path):
     """Texts that start like a formula but are none (« - item ») go out with an apostrophe and come back without."""
-    from dashboard import common
+    from dashboard.ui import widgets
 
     live = tmp_path / "qmi.duckdb"
     shutil.copy(reference_db_path, live)
@@ -204,7 +204,7 @@ def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path)
         con.execute("UPDATE projects SET operator = '- item' WHERE project_id = 'purple'")
         con.execute("UPDATE projects SET subtype_fr = '@home' WHERE project_id = 'pelican'")
         rows = queries.importable_rows(con, "projects", Filters(edition=1))
-        exported = common.to_excel(rows, "projects")
+        exported = widgets.to_excel(rows, "projects")
         sheet = openpyxl.load_workbook(io.BytesIO(exported)).active
         assert "'- item" in [c.value for row in sheet.iter_rows() for c in row]
         prepared = importing.prepare(con, importing.read_file(exported, "export.xlsx", "projects"), "projects",
@@ -212,7 +212,7 @@ def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path)
         assert prepared.ok, [p.message_fr for p in prepared.problems]
         assert prepared.counts["projects"].as_dict() == {"added": 0, "updated": 0, "unchanged": len(rows),
                                                           "removed": 0}
-        csv_back = importing.read_file(common.to_csv(rows), "export.csv", "projects")
+        csv_back = importing.read_file(widgets.to_csv(rows), "export.csv", "projects")
         assert importing.prepare(con, csv_back, "projects", "upsert").counts["projects"].as_dict()["unchanged"] == len(rows)
 
 
@@ -221,7 +221,7 @@ def test_a_control_character_in_the_data_does_not_lose_the_excel_export():
 
     import openpyxl
 
-    from dashboard.common import to_excel
+    from dashboard.ui.widgets import to_excel
 
     book = openpyxl.load_workbook(io.BytesIO(to_excel(pd.DataFrame({"nom": ["bip\x07", "ok"], "n": [1, 2]}))))
     assert [c.value for c in book.active["A"]] == ["nom", "bip ", "ok"]

@@ -198,13 +198,13 @@ def test_a_corrupt_block_found_while_reading_gives_the_page_not_a_traceback(app,
 
 
 def test_the_default_database_is_built_on_first_start_when_missing(monkeypatch, tmp_path):
-    from dashboard import common
+    from dashboard.ui import database
 
     default = tmp_path / "data" / "qmi.duckdb"
     default.parent.mkdir()
     monkeypatch.delenv("QMI_DB", raising=False)
     monkeypatch.setattr(loader, "DEFAULT_DB_PATH", default)
-    monkeypatch.setattr(common, "_configured_path", lambda: None)  # whatever secrets.toml a developer has
+    monkeypatch.setattr(database, "configured_path", lambda: None)  # whatever secrets.toml a developer has
     at = AppTest.from_file("../app.py", default_timeout=120).run()
     serves_data(at)
     assert default.is_file()
@@ -223,7 +223,7 @@ def test_default_limits_are_applied(reference_db_path):
 
 
 def test_limits_from_the_environment_win_over_secrets():
-    secrets = {"memory_limit": "300MB", "threads": 1}
+    secrets = {"duckdb": {"memory_limit": "300MB", "threads": 1}}
     assert db.configured_limits(secrets, environ={}) == db.Limits("300MB", 1)
     environ = {"QMI_DUCKDB_MEMORY_LIMIT": "700MiB", "QMI_DUCKDB_THREADS": "3"}
     assert db.configured_limits(secrets, environ=environ) == db.Limits("700MiB", 3)
@@ -241,7 +241,7 @@ def test_invalid_limits_fall_back_to_the_defaults_with_a_message(memory, threads
 
 
 def test_the_app_opens_the_database_with_the_configured_limits(monkeypatch, reference_db_path, tmp_path):
-    from dashboard import common
+    from dashboard.ui import database
 
     live = tmp_path / "limits.duckdb"  # a path of its own: the server's connection is per path
     shutil.copyfile(reference_db_path, live)
@@ -250,11 +250,11 @@ def test_the_app_opens_the_database_with_the_configured_limits(monkeypatch, refe
     monkeypatch.setenv("QMI_DUCKDB_THREADS", "3")
     at = AppTest.from_file("../app.py", default_timeout=60).run()
     serves_data(at)
-    assert settings(common.connection()) == ("700.0 MiB", 3)
+    assert settings(database.connection()) == ("700.0 MiB", 3)
 
 
 def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db_path, tmp_path, caplog):
-    from dashboard import common
+    from dashboard.ui import database
 
     live = tmp_path / "secrets.duckdb"
     shutil.copyfile(reference_db_path, live)
@@ -266,8 +266,8 @@ def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db
     with caplog.at_level(logging.WARNING, logger="qmi"):
         at.run()
     serves_data(at)
-    with common._open_connections()["lock"]:
-        con = common._open_connections()["by_path"][str(live)][1]
+    with database._open_connections()["lock"]:
+        con = database._open_connections()["by_path"][str(live)][1]
     assert settings(con) == ("600.0 MiB", 2)
     assert "nombre de threads DuckDB « beaucoup » non compris" in caplog.text
     assert "DuckDB thread count “beaucoup” not understood" in caplog.text
@@ -283,13 +283,13 @@ def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db
     "CREATE VIEW intrus AS SELECT 1",
 ])
 def test_a_write_through_the_apps_connection_is_refused(monkeypatch, reference_db_path, tmp_path, statement):
-    from dashboard import common
+    from dashboard.ui import database
 
     live = tmp_path / "qmi.duckdb"
     shutil.copyfile(reference_db_path, live)
     before = (sha256(live), live.stat().st_mtime_ns)
     monkeypatch.setenv("QMI_DB", str(live))
-    con = common.connection()
+    con = database.connection()
     with pytest.raises(duckdb.Error, match="read-only|read only"):
         db.execute(con, statement)
     with pytest.raises(duckdb.Error, match="read-only|read only"):

@@ -555,7 +555,7 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
 
     import pandas as pd
 
-    from dashboard import common
+    from dashboard.ui import widgets
     from qmi_metrics.admin import importing
     from qmi_metrics.metrics.filters import Filters
     from qmi_metrics.reads import queries
@@ -566,7 +566,7 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
     for table in ("projects", "project_events"):
         with qdb.connect(live) as con:
             rows = queries.importable_rows(con, table, Filters(edition=1))
-            exported = common.to_excel(rows, table)
+            exported = widgets.to_excel(rows, table)
             parsed = importing.read_file(exported, f"export_{table}.xlsx", table)
             prepared = importing.prepare(con, parsed, table, "upsert")
         assert prepared.ok, [p.message_fr for p in prepared.problems]
@@ -577,6 +577,6 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
     with qdb.connect(live) as con:
         rows = queries.importable_rows(con, "projects", Filters(edition=1))
         rows.loc[rows["project_id"] == "soy-pv", "theme_slug"] = "Économie circulaire"
-        parsed = importing.read_file(common.to_excel(rows, "projects"), "export_projects.xlsx", "projects")
+        parsed = importing.read_file(widgets.to_excel(rows, "projects"), "export_projects.xlsx", "projects")
         prepared = importing.prepare(con, parsed, "projects", "upsert")
     assert prepared.ok and prepared.counts["projects"].as_dict()["updated"] == 1

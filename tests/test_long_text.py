@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pptx import Presentation
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, pptx, render, reports, slideshow
-from qmi_metrics.store import db, rollups
+from qmi_metrics.store import db, rollups, settings
 
 NAME, DESCRIPTION = 1000, 5000
 UNBROKEN = "purple"  # this project's name is one 1 000-character word
@@ -97,7 +96,7 @@ def test_slides_cut_long_texts_to_their_boxes(con):
 def test_slideshow_keeps_long_texts_inside_the_screen(con):
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
-        if os.environ.get("QMI_BROWSER_TESTS") == "required":
+        if settings.value("QMI_BROWSER_TESTS") == "required":
             pytest.fail("QMI_BROWSER_TESTS=required but no /usr/bin/chromium")
         pytest.skip("no Chromium at /usr/bin/chromium (apt-get install chromium)")
     playwright = pytest.importorskip("playwright.sync_api")

@@ -37,7 +37,7 @@ def failing_fetch(*_args, **_kwargs):
 @pytest.fixture(autouse=True)
 def offline(monkeypatch, tmp_path):
     """Every test: a private, empty contour cache and no network, whatever the machine."""
-    monkeypatch.setenv(geo.CACHE_ENV, str(tmp_path / "contours.geojson"))
+    monkeypatch.setenv("QMI_CONTOURS_CACHE", str(tmp_path / "contours.geojson"))
     monkeypatch.setattr(geo, "fetch_contours", failing_fetch)
     return tmp_path / "contours.geojson"
 
@@ -94,9 +94,9 @@ def test_an_unwritable_cache_only_costs_the_cache(tmp_path):
 
 
 def test_the_cache_path_comes_from_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(geo.CACHE_ENV, str(tmp_path / "x.geojson"))
+    monkeypatch.setenv("QMI_CONTOURS_CACHE", str(tmp_path / "x.geojson"))
     assert geo.default_cache_path() == tmp_path / "x.geojson"
-    monkeypatch.delenv(geo.CACHE_ENV)
+    monkeypatch.delenv("QMI_CONTOURS_CACHE")
     assert geo.default_cache_path() == geo.CACHE_PATH
     assert geo.CACHE_PATH.parent.name == "cache" and geo.CACHE_PATH.parent.parent.name == "data"
 

@@ -41,7 +41,7 @@ def test_indicator_library_per_domain(reference_con):
     frame = programme.indicators(reference_con)
     assert len(frame) == 21
     assert dict(Counter(frame["domain"])) == PER_DOMAIN
-    assert list(dict.fromkeys(frame["domain"])) == list(PER_DOMAIN)  # the order of programme.DOMAINS
+    assert list(dict.fromkeys(frame["domain"])) == list(PER_DOMAIN)  # the order of vocabulary.DOMAINS
     assert Counter(row["domain"] for row in read_csv("indicators.csv")) == Counter(PER_DOMAIN)
     assert frame["source_quote"].notna().all()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import shutil
 import subprocess
 from html import unescape
@@ -26,10 +25,10 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, pptx, render, reports
 from qmi_metrics.present import cards, figures, formatting, headlines
 from qmi_metrics.reads import projects, queries
-from qmi_metrics.store import db, loader
+from qmi_metrics.store import db, loader, settings
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-REQUIRED = os.environ.get("QMI_BROWSER_TESTS") == "required"
+REQUIRED = settings.value("QMI_BROWSER_TESTS") == "required"
 HAS_BROWSER = render.browser_path() is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"

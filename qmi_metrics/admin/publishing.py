@@ -13,7 +13,7 @@ An import, under an exclusive lock on <db>.lock:
 
 Until step 5 only temporary files are written: a crash or SIGKILL leaves the live file as it was,
 and the next import or rollback removes the leftovers. The app notices the new file by its
-identity (dashboard/common.connection) and meta.data_version changes, so its caches invalidate.
+identity (dashboard/ui/database.connection) and meta.data_version changes, so its caches invalidate.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -42,10 +43,10 @@ from qmi_metrics.admin import importing
 from qmi_metrics.admin.importing import Counts, Problem, quote_identifier
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.store import db, loader, rollups
+from qmi_metrics.store import db, loader, rollups, settings
 
 KEEP_VERSIONS = 5
-LOCK_TIMEOUT_SECONDS = 60.0
+LOCK_TIMEOUT_SECONDS = settings.default("QMI_LOCK_TIMEOUT")
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 AUDIT_TABLE = "audit_log"
 
@@ -116,6 +117,15 @@ def archived_versions(db_path: Path) -> list[str]:
     return sorted(found)
 
 
+def restore_commands(db_path: Path, version: str) -> str:
+    """Shell lines that put a kept version back by hand when the live file is broken: the broken file is
+    kept aside (<db>.abime) and the copy is renamed onto the database path in one step."""
+    live, partial = shlex.quote(str(db_path)), shlex.quote(f"{db_path}.restauration")
+    return (f"mv {live} {shlex.quote(f'{db_path}.abime')}\n"
+            f"cp {shlex.quote(str(version_path(db_path, version)))} {partial}\n"
+            f"mv {partial} {live}")
+
+
 def clean_stale_files(db_path: Path) -> list[Path]:
     """Temporary files a killed import left behind. Call under the lock only: then no import is running."""
     db_path = Path(db_path)
@@ -134,8 +144,9 @@ def who(by: str | None = None) -> str:
     """--by, else $QMI_USER, else the operating-system user."""
     if by and by.strip():
         return by.strip()
-    if os.environ.get("QMI_USER", "").strip():
-        return os.environ["QMI_USER"].strip()
+    configured = settings.configured("QMI_USER")
+    if configured:
+        return configured
     try:
         return getpass.getuser()
     except Exception:  # no user name in a bare container
@@ -217,7 +228,7 @@ def exclusive_lock(db_path: Path, timeout: float | None = None, purpose: str = "
 
 def _pause(variable: str) -> None:
     """Test hook: stop here for $variable seconds, so a test can kill the process at this point."""
-    seconds = float(os.environ.get(variable) or 0)
+    seconds = settings.value(variable)
     if seconds > 0:
         print(f"QMI_TEST_PAUSED {variable}", file=sys.stderr, flush=True)
         time.sleep(seconds)

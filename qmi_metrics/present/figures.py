@@ -1,7 +1,7 @@
 """The dashboard's plotly figures, built once for every output: the pages (interactive), the reports
 (PDF / HTML images) and the slides (PPTX images). Plain plotly, no Streamlit: each function takes the
 rows it draws and the reader's language, and returns a go.Figure whose layout height is its natural
-height (pages pass it to `common.chart`, reports to `render.figure_png`).
+height (pages pass it to `widgets.chart`, reports to `render.figure_png`).
 
 Accessibility rules of the dashboard hold here too: Okabe–Ito colours, and every series told apart by
 a text label, a symbol or a hatch, never by colour alone.
@@ -20,14 +20,18 @@ from plotly.subplots import make_subplots
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import formatting, narratives, vocabulary
 from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
+from qmi_metrics.reads import community
 
-# Okabe–Ito: distinguishable by colour-blind readers (the same list as dashboard/common.PALETTE).
+# Okabe–Ito: distinguishable by colour-blind readers.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 STAGE_ORDER = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
 # Marker symbols of the status timeline: the stage is told by its shape as well as by its row.
 STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_signed": "square", "deployed": "diamond",
                  "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
 PUBLISHED_COLOUR, COMPUTED_COLOUR = PALETTE[1], PALETTE[0]
+PATTERNS = ("", "/", "\\", "x", "-", "|", "+", ".")  # hatches that tell series apart without colour
+DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}  # a domain keeps its colour
+
 
 # --- language and formats -------------------------------------------------------------------------
 
@@ -127,6 +131,38 @@ def funnel_summary(stages: list[dict], lang: str = "fr") -> str:
     return summary
 
 
+# --- calendar -----------------------------------------------------------------------------------------
+
+def milestones(dated: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """The editions' dated milestones (`queries.milestones` rows with a date) on a time axis, one row per
+    edition: periods as grey segments, observed dates as dots, dates announced ahead as open diamonds."""
+    label_column = "label_en" if lang == "en" else "label_fr"
+    when = [date_text(row.date_start, row.date_precision, lang) for row in dated.itertuples()]
+    edition = tr(lang, "Édition", "Edition")
+    figure = go.Figure()
+    # Periods as one trace of segments (None breaks the line): one add_shape per period costs
+    # plotly ~10 ms of validation each, a second at ten editions.
+    periods = dated[dated["date_end"].notna()]
+    edition_names = [f"{edition} {e}" for e in periods["edition_id"]]
+    figure.add_trace(go.Scatter(
+        x=[d for start, end in zip(periods["date_start"], periods["date_end"]) for d in (start, end, None)],
+        y=[n for name in edition_names for n in (name, name, None)],
+        mode="lines", line={"width": 6, "color": "#999999"}, hoverinfo="skip", showlegend=False))
+    for planned, symbol, name in ((False, "circle", tr(lang, "constaté", "observed")),
+                                  (True, "diamond-open", tr(lang, "prévu (calendrier annoncé)", "planned (announced calendar)"))):
+        part = dated[dated["planned"] == planned]
+        figure.add_trace(go.Scatter(
+            x=part["date_start"], y=[f"{edition} {e}" for e in part["edition_id"]],
+            mode="markers", name=name, marker={"symbol": symbol, "size": 13},
+            customdata=[[escape.plotly(label), when[i]]
+                        for i, label in zip(part.index.map(dated.index.get_loc), part[label_column])],
+            hovertemplate="%{customdata[1]} — %{customdata[0]}<extra></extra>"))
+    ticks, tick_labels = month_ticks(dated["date_start"].min(), dated[["date_start", "date_end"]].max().max(), 6, lang)
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
+    figure.update_layout(height=300, separators=separators(lang))
+    return figure
+
+
 # --- défis: published vs computed shares ----------------------------------------------------------
 
 def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "projects", lang: str = "fr") -> go.Figure:
@@ -160,6 +196,51 @@ def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "pr
     ticks = [i * step for i in range(int(min(top, 1.0) / step + 1e-9) + 1)]
     figure.update_xaxes(tickvals=ticks, ticktext=[pct(t, lang) for t in ticks], range=[0, top * 1.6], title=None)
     figure.update_yaxes(autorange="reversed", title=None)
+    return figure
+
+
+# --- families, solution types, low-tech / digital ------------------------------------------------------
+
+def count_with_share(count: int, share, lang: str = "fr") -> str:
+    """'12 (40 %)'; the count alone when the share is not known."""
+    return f"{count} ({pct(share, lang)})" if known(share) else str(count)
+
+
+def breakdown(frame: pd.DataFrame, colour: str, lang: str = "fr") -> go.Figure:
+    """Projects per family or per solution type (`programme.family_counts`, `programme.type_counts`), each bar
+    saying its count and share."""
+    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _, row in frame.iterrows()]
+    figure = go.Figure(go.Bar(
+        y=names, x=frame["projects"], orientation="h", marker={"color": colour},
+        text=[count_with_share(n, share, lang) for n, share in zip(frame["projects"], frame["share"])],
+        textposition="outside", cliponaxis=False))
+    figure.update_xaxes(range=[0, max(frame["projects"].max(), 1) * 1.35], title=tr(lang, "projets", "projects"))
+    figure.update_yaxes(autorange="reversed", title=None)
+    figure.update_layout(height=220 + 20 * len(frame), separators=separators(lang))
+    return figure
+
+
+def digital_parts(split: dict, lang: str = "fr") -> list[tuple[str, int, str, float | None]]:
+    """(label, projects, colour, share among the known types) of `programme.digital_split`; an unknown type
+    has no share, and a part without projects is left out."""
+    typed = split["digital"] + split["not_digital"]
+    parts = [(tr(lang, "Numérique", "Digital"), split["digital"], COMPUTED_COLOUR,
+              split["digital"] / typed if typed else None),
+             (tr(lang, "Autres types", "Other types"), split["not_digital"], PALETTE[6],
+              split["not_digital"] / typed if typed else None),
+             (tr(lang, "Non renseigné", "Not available"), split["unknown"], "#BBBBBB", None)]
+    return [part for part in parts if part[1]]
+
+
+def digital_split(split: dict, lang: str = "fr") -> go.Figure:
+    """The selected projects of digital type, of another type and of unknown type, as a labelled donut."""
+    parts = digital_parts(split, lang)
+    figure = go.Figure(go.Pie(
+        labels=[p[0] for p in parts], values=[p[1] for p in parts], hole=0.5, sort=False,
+        text=[count_with_share(p[1], p[3], lang) for p in parts], textinfo="label+text", textposition="inside",
+        insidetextorientation="horizontal",
+        marker={"colors": [p[2] for p in parts], "line": {"color": "white", "width": 2}}))
+    figure.update_layout(showlegend=False, height=380, separators=separators(lang))
     return figure
 
 
@@ -222,6 +303,95 @@ def group_labels(groups: pd.DataFrame, by: str, lang: str = "fr") -> list[str]:
     return [unknown if key is None or pd.isna(key) else label for key, label in zip(groups["key"], groups[column])]
 
 
+def delay_labels(bins: pd.DataFrame, lang: str = "fr") -> list[str]:
+    return [tr(lang, f"{start}–{end} mois", f"{start}–{end} months") for start, end in zip(bins["start"], bins["end"])]
+
+
+def delay_histogram(bins: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """Projects per class of time to deployment (`projects.delay_bins`)."""
+    figure = go.Figure(go.Bar(x=delay_labels(bins, lang), y=bins["projects"], text=bins["projects"],
+                              textposition="outside", cliponaxis=False, marker={"color": PALETTE[0]}, showlegend=False))
+    figure.update_xaxes(title=tr(lang, "délai entre le début de l'accompagnement et le déploiement",
+                                 "time from the start of support to deployment"))
+    figure.update_yaxes(title=tr(lang, "projets", "projects"))
+    figure.update_layout(height=380, separators=separators(lang))
+    return figure
+
+
+# --- evaluation: who follows what, measurements, replicability, questionnaires ----------------------------
+
+def domain_labels(lang: str = "fr") -> dict[str, str]:
+    """The indicator domains' labels (`vocabulary.DOMAINS`) in the reader's language."""
+    return {slug: tr(lang, fr, en) for slug, fr, en in vocabulary.DOMAINS}
+
+
+def indicator_matrix(matrix: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """Who follows which indicator (`programme.indicator_matrix`: a row per project, ✓ where followed), the
+    indicators on the rows (long labels read horizontally), the projects on the columns."""
+    followed = matrix.T == "✓"
+    figure = go.Figure(go.Heatmap(
+        z=followed.astype(int).values, x=[escape.plotly(p) for p in matrix.index], y=[wrap(c, 55) for c in matrix.columns],
+        text=matrix.T.values, texttemplate="%{text}", textfont={"size": 14, "color": "black"},
+        colorscale=[[0, "#FFFFFF"], [1, PALETTE[5]]], showscale=False, xgap=2, ygap=2,
+        customdata=[[tr(lang, "suivi", "followed") if v else tr(lang, "non suivi", "not followed") for v in row]
+                    for row in followed.values],
+        hovertemplate="%{x} — %{y}: %{customdata}<extra></extra>"))
+    figure.update_xaxes(tickangle=-45, side="top")
+    figure.update_yaxes(autorange="reversed")
+    figure.update_layout(plot_bgcolor="#EEEEEE", height=180 + 26 * matrix.shape[1], separators=separators(lang))
+    return figure
+
+
+def measurements_by_month(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """Measurements recorded per month (`programme.measurements_by_month`), stacked by indicator domain."""
+    labels = domain_labels(lang)
+    figure = go.Figure()
+    for slug in [slug for slug, _fr, _en in vocabulary.DOMAINS if slug in set(frame["domain"])]:
+        rows = frame[frame["domain"] == slug]
+        figure.add_trace(go.Bar(x=rows["month"], y=rows["measurements"], name=labels[slug],
+                                marker={"color": PALETTE[DOMAIN_RANK[slug] % len(PALETTE)]}))
+    ticks, tick_labels = month_ticks(frame["month"].min(), frame["month"].max(), 6, lang)
+    figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
+    figure.update_yaxes(title=tr(lang, "mesures", "measurements"), exponentformat="none", separatethousands=True)
+    figure.update_layout(barmode="stack", height=420, separators=separators(lang))
+    return figure
+
+
+def replicability_ranking(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """Scored projects by replicability index (`programme.replicability_ranking`), each bar saying how many
+    criteria its index rests on."""
+    names = [escape.plotly(f"{p} ({c})" if c else p) for p, c in zip(frame["project"], frame["commune"].fillna(""))]
+    figure = go.Figure(go.Bar(
+        y=names, x=frame["index_ratio"], orientation="h", marker={"color": PALETTE[2]},
+        text=[f"{fmt(v, 'index', lang)} · {s}/{t} {tr(lang, 'critères', 'criteria')}"
+              for v, s, t in zip(frame["index_ratio"], frame["criteria_scored"], frame["criteria_total"])],
+        textposition="outside", cliponaxis=False))
+    figure.update_xaxes(range=[0, 1.3], tickvals=[0, 0.25, 0.5, 0.75, 1],
+                        title=tr(lang, "indice (0 à 1)", "index (0 to 1)"))
+    figure.update_yaxes(autorange="reversed", title=None)
+    figure.update_layout(height=140 + 26 * len(frame), separators=separators(lang))
+    return figure
+
+
+def survey_label(row, several_editions: bool, lang: str = "fr") -> str:
+    """A questionnaire result's label (`programme.survey_results`), with its edition when several are shown."""
+    text = row["label_en"] if lang == "en" else row["label_fr"]
+    return f"{tr(lang, 'Éd.', 'Ed.')} {row['edition_id']} · {text}" if several_editions else text
+
+
+def survey_ratios(rows: pd.DataFrame, several_editions: bool, lang: str = "fr") -> go.Figure:
+    """One group of respondents' answers in percent (`programme.survey_results` rows of unit ratio), in the
+    rows' order."""
+    names = [wrap(survey_label(row, several_editions, lang), 42) for _, row in rows.iterrows()]
+    figure = go.Figure(go.Bar(
+        y=names, x=rows["value"], orientation="h", marker={"color": PALETTE[0]},
+        text=[fmt(v, "ratio", lang) for v in rows["value"]], textposition="outside", cliponaxis=False))
+    figure.update_xaxes(range=[0, 1.15], tickformat=".0%", title=None)
+    figure.update_yaxes(autorange="reversed", title=None)
+    figure.update_layout(height=120 + 60 * len(rows), separators=separators(lang))
+    return figure
+
+
 # --- Community of Experimenters ----------------------------------------------------------------------
 
 def event_bar_labels(events: pd.DataFrame, lang: str = "fr") -> list[str]:
@@ -249,6 +419,25 @@ def community_events(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
                          yaxis_title=tr(lang, "participants", "participants"), xaxis_title=None,
                          yaxis_range=[0, max(values) * 1.2], xaxis_type="category", height=420,
                          separators=separators(lang))
+    return figure
+
+
+def diagnostics_participants(totals: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """Participants in the territorial diagnostics per commune and format (rows: commune, kind, participants),
+    as horizontal bars (commune names stay readable however many there are), one hatched series per format."""
+    labels = community.DIAGNOSTIC_LABELS[lang]
+    figure = go.Figure()
+    for i, (kind, rows) in enumerate(totals.groupby("kind", sort=False)):
+        figure.add_trace(go.Bar(
+            y=rows["commune"].map(escape.plotly), x=rows["participants"], name=labels.get(kind, kind),
+            orientation="h", text=rows["participants"], textposition="outside", cliponaxis=False,
+            marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": PATTERNS[i % len(PATTERNS)]}}))
+    figure.update_xaxes(title="participants", range=[0, totals["participants"].max() * 1.15])
+    figure.update_yaxes(title=None, autorange="reversed")
+    figure.update_layout(barmode="group", legend_title_text=tr(lang, "format", "format"),
+                         title=tr(lang, "Participants aux diagnostics, par commune et format",
+                                  "Diagnostics participants, by commune and format"),
+                         height=max(420, 160 + 22 * len(totals)), separators=separators(lang))
     return figure
 
 
@@ -336,6 +525,23 @@ def indicator_summary(series: pd.DataFrame, values: pd.DataFrame, lang: str = "f
             f"{label}: from {fmt(first['value'], lang=lang)} ({formatting.date(first['measured_on'], 'month', lang)}) "
             f"to {fmt(final['value'], lang=lang)} ({formatting.date(final['measured_on'], 'month', lang)})"))
     return tr(lang, " ; ", "; ").join(sentences) + "."
+
+
+def replicability_radar(scored: pd.DataFrame, lang: str = "fr") -> go.Figure:
+    """A project's scored replicability criteria (`projects.replicability` rows with a score; a radar needs at
+    least three) on a 0–5 scale, each point labelled with its score."""
+    labels = [wrap(label) for label in scored["label_en" if lang == "en" else "label_fr"]]
+    values = list(scored["score"])
+    text = [fmt(v, lang=lang) for v in values]
+    figure = go.Figure(go.Scatterpolar(
+        r=values + values[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers+text",
+        text=text + text[:1], textposition="top center", line={"color": PALETTE[2]},
+        hovertemplate="%{theta}" + tr(lang, " : ", ": ") + "%{r}/5<extra></extra>", showlegend=False))
+    # A smaller disc leaves room for the wrapped criterion labels.
+    figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1},
+                                "domain": {"x": [0.15, 0.85], "y": [0.08, 0.88]}},
+                         height=460, separators=separators(lang))
+    return figure
 
 
 # --- static map of the laureate communes ------------------------------------------------------------------

@@ -18,12 +18,11 @@ from typing import Callable
 import pandas as pd
 
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.store import db, loader
+from qmi_metrics.store import db, settings
 
 EPCI_MGP = "200054781"  # SIREN of the Métropole du Grand Paris
 CONTOURS_URL = f"https://geo.api.gouv.fr/communes?codeEpci={EPCI_MGP}&format=geojson&geometry=contour"
-CACHE_PATH = loader.DATA_DIR / "cache" / "contours_mgp.geojson"  # data/cache/ is git-ignored
-CACHE_ENV = "QMI_CONTOURS_CACHE"  # another place for the cache (read-only checkout, tests)
+CACHE_PATH = Path(settings.default("QMI_CONTOURS_CACHE"))  # data/cache/ is git-ignored
 FETCH_TIMEOUT = 3.0  # seconds: the page must not hang when offline
 
 KIND_LABELS = {
@@ -148,7 +147,8 @@ def view_state(lats, lons, width_px: int = 900, height_px: int = 560, pad_deg: f
 # --- contours: official API, disk cache, or nothing --------------------------------------------------
 
 def default_cache_path() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or CACHE_PATH)
+    """$QMI_CONTOURS_CACHE (a read-only checkout, tests), else CACHE_PATH."""
+    return Path(settings.configured("QMI_CONTOURS_CACHE") or CACHE_PATH)
 
 
 def fetch_contours(url: str = CONTOURS_URL, timeout: float = FETCH_TIMEOUT) -> dict:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from qmi_metrics.store import settings
+
 if TYPE_CHECKING:  # annotations only: the command line starts faster without importing pandas
     import pandas as pd
 
@@ -65,8 +67,8 @@ def is_synthetic(con) -> bool:
 
 # --- the reading server's connection ------------------------------------------------------------
 
-DEFAULT_MEMORY_LIMIT = "1GB"
-DEFAULT_THREADS = 2
+DEFAULT_MEMORY_LIMIT = settings.default("QMI_DUCKDB_MEMORY_LIMIT")
+DEFAULT_THREADS = settings.default("QMI_DUCKDB_THREADS")
 MAX_THREADS = 64
 MIN_MEMORY_BYTES = 64 * 1000**2  # below this DuckDB cannot run the pages' queries
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
@@ -117,12 +119,10 @@ def limits(memory_limit=None, threads=None) -> Limits:
     return Limits(memory, count, tuple(problems))
 
 
-def configured_limits(configured: dict | None = None, environ=None) -> Limits:
-    """$QMI_DUCKDB_MEMORY_LIMIT / $QMI_DUCKDB_THREADS, else `configured` (secrets.toml's [duckdb]), else defaults."""
-    environ = os.environ if environ is None else environ
-    configured = configured or {}
-    return limits(environ.get("QMI_DUCKDB_MEMORY_LIMIT") or configured.get("memory_limit"),
-                  environ.get("QMI_DUCKDB_THREADS") or configured.get("threads"))
+def configured_limits(secrets: dict | None = None, environ=None) -> Limits:
+    """$QMI_DUCKDB_MEMORY_LIMIT / $QMI_DUCKDB_THREADS, else secrets.toml's [duckdb], else defaults (checked by `limits`)."""
+    return limits(settings.raw("QMI_DUCKDB_MEMORY_LIMIT", secrets, environ),
+                  settings.raw("QMI_DUCKDB_THREADS", secrets, environ))
 
 
 class DatabaseUnavailable(Exception):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import duckdb
 
-from qmi_metrics.store import rollups
+from qmi_metrics.store import rollups, settings
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent.parent
+REPO_DIR = settings.REPO_DIR
 DATA_DIR = REPO_DIR / "data"
-DEFAULT_DB_PATH = DATA_DIR / "qmi.duckdb"
+DEFAULT_DB_PATH = Path(settings.default("QMI_DB"))
 SCHEMA_PATH = PACKAGE_DIR / "schema.sql"
 
 # Load order follows the foreign keys.
@@ -33,8 +33,8 @@ DIMENSION_TABLES = (
 
 
 def default_db_path() -> Path:
-    """The database the app and CLI use: $QMI_DB, else data/qmi.duckdb."""
-    return Path(os.environ.get("QMI_DB") or DEFAULT_DB_PATH)
+    """The database the CLI uses: $QMI_DB, else data/qmi.duckdb."""
+    return Path(settings.configured("QMI_DB") or DEFAULT_DB_PATH)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from qmi_metrics.store import db, loader
+from qmi_metrics.store import db, loader, settings
 
 MANIFEST = "manifest.json"
 FORMAT = "qmi-parquet-export/1"
@@ -49,8 +49,7 @@ def open_source(location) -> duckdb.DuckDBPyConnection:
     if is_motherduck(location):
         # MotherDuck needs the network and a token; duckdb loads its extension. Without a token it would
         # start an interactive browser sign-in, which a command line or a server cannot finish.
-        if "motherduck_token=" not in str(location) and not (os.environ.get("motherduck_token")
-                                                            or os.environ.get("MOTHERDUCK_TOKEN")):
+        if "motherduck_token=" not in str(location) and not settings.configured("MOTHERDUCK_TOKEN"):
             raise ExportError(f"{location} : jeton MotherDuck absent ($motherduck_token) / no MotherDuck token:"
                               " set $motherduck_token (or add ?motherduck_token=… to the string)")
         try:

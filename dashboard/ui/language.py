@@ -1,0 +1,35 @@
+"""The reader's language and the words of a page in it: tr, number and date formats, status and défi labels."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.ui import caches
+from qmi_metrics.present import formatting, vocabulary
+
+
+def lang() -> str:
+    # Before the sidebar's switch exists (the sign-in form), the URL's ?lang= says it.
+    chosen = st.session_state["lang"] if "lang" in st.session_state else st.query_params.get("lang")
+    return "en" if chosen == "en" else "fr"
+
+
+def tr(fr: str, en: str) -> str:
+    """The text in the reader's language (vocabulary.tr bound to this session's language)."""
+    return vocabulary.tr(lang(), fr, en)
+
+
+def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
+    return formatting.value(value, unit, lang(), decimals)
+
+
+def fmt_date(day, precision: str | None = "day") -> str:
+    return formatting.date(day, precision, lang())
+
+
+def status_label(status: str | None) -> str:
+    return vocabulary.status_label(status, lang())
+
+
+def theme_label(slug: str | None) -> str:
+    return caches.theme_labels(caches.data_version(), lang()).get(slug, vocabulary.NOT_KNOWN[lang()])

@@ -1,0 +1,169 @@
+"""The view every page shows: the sidebar's filters (edition, communes, défis, statuses, language), kept in
+the URL so an address shares a view, and the start of every page (database, access, title, banners)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from dashboard.ui import access, caches, database, widgets
+from dashboard.ui.language import lang, status_label, tr
+from qmi_metrics.metrics import filters
+from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.reads import queries
+
+
+@dataclass(frozen=True)
+class View:
+    """The filters of the sidebar: the KPI filters plus a project-status filter for project lists."""
+
+    filters: Filters
+    statuses: tuple[str, ...] = ()
+    notices: tuple[str, ...] = field(default=(), compare=False)
+
+
+URL_KEYS = ("edition", "commune", "theme", "status", "lang")
+FILTER_KEYS = ("f_edition", "f_communes", "f_themes", "f_statuses")  # the sidebar widgets' session keys
+ALL = "all"  # the "all editions" choice (a selectbox shows None as "no choice")
+
+
+def _read_url(options: dict) -> tuple[dict, list[str]]:
+    """Filter values from the URL; unknown ones are dropped with a notice, never an exception."""
+    params = st.query_params
+    state, notices = {}, []
+    con = database.connection()
+    if "lang" in params:
+        state["lang"] = "en" if params.get("lang") == "en" else "fr"
+    if "edition" in params:
+        raw = params.get("edition")
+        if raw == "all":
+            state["f_edition"] = ALL
+        else:
+            try:
+                state["f_edition"] = filters.resolve_edition(con, raw)
+            except UnknownFilterValue:
+                notices.append(("Édition inconnue ignorée : « {v} »", "Unknown edition ignored: “{v}”", raw))
+    for key, resolver, state_key in (("commune", filters.resolve_commune, "f_communes"),
+                                     ("theme", filters.resolve_theme, "f_themes")):
+        if key in params:
+            values = []
+            for raw in params.get_all(key):
+                try:
+                    values.append(resolver(con, raw))
+                except UnknownFilterValue:
+                    fr, en = (("Commune inconnue ignorée : « {v} »", "Unknown commune ignored: “{v}”") if key == "commune"
+                              else ("Défi inconnu ignoré : « {v} »", "Unknown challenge ignored: “{v}”"))
+                    notices.append((fr, en, raw))
+            state[state_key] = [v for v in dict.fromkeys(values) if v in options[key]]
+    if "status" in params:
+        values = []
+        for raw in params.get_all("status"):
+            if raw in queries.STATUSES:
+                values.append(raw)
+            else:
+                notices.append(("Statut inconnu ignoré : « {v} »", "Unknown status ignored: “{v}”", raw))
+        state["f_statuses"] = list(dict.fromkeys(values))
+    return state, notices
+
+
+def _write_url(view: View) -> None:
+    names = {row["insee"]: row["name"] for row in caches.choices(caches.data_version())["all_communes"]}
+    wanted = {
+        "edition": "all" if view.filters.edition is None else str(view.filters.edition),
+        "commune": [names[c] for c in view.filters.communes],
+        "theme": list(view.filters.themes),
+        "status": list(view.statuses),
+    }
+    if lang() == "en":
+        wanted["lang"] = "en"
+    # Only the filter keys: a page's own parameters (?projet=…) stay as they are.
+    for key in URL_KEYS:
+        value = wanted.get(key, [])
+        values = value if isinstance(value, list) else [value]
+        if st.query_params.get_all(key) != values:
+            if values:
+                st.query_params[key] = values if len(values) > 1 else values[0]
+            else:
+                del st.query_params[key]
+
+
+def sidebar() -> View:
+    """The sidebar filters, drawn by app.py before the page so they are the same widgets on
+    every page (and keep their values across pages), and written into the URL."""
+    options = caches.choices(caches.data_version())
+    communes = {row["insee"]: row["name"] for row in options["communes"]}
+    themes = {row["theme_slug"]: row for row in options["themes"]}
+    editions = [row["edition_id"] for row in options["editions"]]
+    # The URL wins on a page load; afterwards the widgets do.
+    if not st.session_state.get("_url_read"):
+        state, notices = _read_url({"commune": communes, "theme": themes})
+        for key, value in state.items():
+            st.session_state[key] = value
+        st.session_state["_url_notices"] = notices
+        st.session_state["_url_read"] = True
+    # Reassigned each run: a widget whose label changes (language switch) is a new widget to
+    # Streamlit, which would otherwise drop the value of the old one.
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    st.session_state.setdefault("f_edition", editions[0] if editions else ALL)
+    if st.session_state["f_edition"] not in [ALL, *editions]:
+        st.session_state["f_edition"] = ALL
+    with st.sidebar:
+        st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
+                             format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+        st.selectbox(tr("Édition", "Edition"), [ALL, *editions], key="f_edition",
+                     format_func=lambda e: tr("Toutes les éditions", "All editions") if e == ALL
+                     else next((r["label_en"] if lang() == "en" else r["label_fr"])
+                               for r in options["editions"] if r["edition_id"] == e))
+        st.multiselect(tr("Communes", "Communes"), list(communes), key="f_communes",
+                       format_func=communes.get, placeholder=tr("Toutes", "All"))
+        st.multiselect(tr("Défis", "Challenges"), list(themes), key="f_themes",
+                       format_func=lambda s: themes[s]["label_en" if lang() == "en" else "label_fr"],
+                       placeholder=tr("Tous", "All"))
+        st.multiselect(tr("Statut des projets", "Project status"), list(queries.STATUSES), key="f_statuses",
+                       format_func=status_label, placeholder=tr("Tous", "All"))
+        st.caption(tr("Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue.",
+                      "The filters are in the page address: copy it to share this view."))
+    view = current_view()
+    _write_url(view)
+    return view
+
+
+def require_database() -> None:
+    """Stop the run on the unavailable page when the database cannot be served. app.py checks first;
+    this covers a page run without it (AppTest)."""
+    problem = database.problem()
+    if problem:
+        database.unavailable_page(problem)
+        st.stop()
+
+
+def current_view() -> View:
+    """The view the sidebar's widgets describe, once the reader may read it (every page starts here)."""
+    require_database()
+    access.require_access()
+    edition = st.session_state.get("f_edition", ALL)
+    return View(
+        filters=Filters(edition=None if edition == ALL else edition,
+                        communes=tuple(st.session_state.get("f_communes") or ()),
+                        themes=tuple(st.session_state.get("f_themes") or ())),
+        statuses=tuple(st.session_state.get("f_statuses") or ()),
+        notices=tuple(st.session_state.get("_url_notices") or ()),
+    )
+
+
+def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
+    """Start a page: access, title, notices for bad URL values, and the synthetic-data banner."""
+    view = current_view()
+    if caches.is_synthetic():
+        st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
+                      "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
+    for fr, en, value in view.notices:
+        st.info(tr(fr, en).format(v=widgets.literal(value)), icon="ℹ️")
+    st.markdown(widgets.CSS, unsafe_allow_html=True)
+    st.title(tr(title_fr, title_en))
+    if intro_fr:
+        st.write(tr(intro_fr, intro_en))
+    return view

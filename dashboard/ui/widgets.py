@@ -1,0 +1,116 @@
+"""What pages draw with: KPI cards, accessible charts (summary, data table, exports), tables with their CSV and
+Excel downloads, and text from outside shown as text."""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.ui import database
+from dashboard.ui.language import lang, tr
+from qmi_metrics.metrics import kpis
+from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.outputs import escape, spreadsheet
+from qmi_metrics.present import cards, figures
+from qmi_metrics.reads import queries
+
+SHOWN_CHARACTERS = 120
+
+# Card values must fit "non renseigné" and "280 personnes" in a quarter of the page.
+CSS = """<style>
+[data-testid="stMetricValue"] { font-size: 1.9rem; }
+[data-testid="stMetricLabel"] p { font-size: 0.95rem; }
+</style>"""
+
+
+def literal(value, limit: int = SHOWN_CHARACTERS) -> str:
+    """Text from outside (the URL…) shown as it is inside Markdown (escape.markdown), a very long value cut."""
+    return escape.markdown(value, limit)
+
+
+def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
+    """Date-axis ticks labelled in the reader's language (plotly's own labels are English)."""
+    return figures.month_ticks(first, last, every_months, lang())
+
+
+# --- KPI cards ----------------------------------------------------------------------------------
+
+def kpi_card(result: kpis.KpiResult) -> None:
+    """A KPI as a card, in the words every output uses (qmi_metrics.present.cards)."""
+    shown = cards.card(result, lang())
+    help_lines = [shown.definition]
+    if shown.quote:
+        help_lines.append(f"{tr('Source', 'Source')} : {shown.source} — « {shown.quote} »")
+    st.metric(escape.markdown(shown.label), shown.text, border=True,
+              help="\n\n".join(escape.markdown(line) for line in help_lines))
+    caption = shown.note + (f" · {tr('source', 'source')} : {shown.document}" if shown.document else "")
+    st.caption(escape.markdown(caption))
+
+
+def kpi_row(results: dict, ids: tuple[str, ...], columns: int = 4) -> None:
+    for start in range(0, len(ids), columns):
+        for column, kpi_id in zip(st.columns(columns), ids[start:start + columns]):
+            with column:
+                if kpi_id in results:
+                    kpi_card(results[kpi_id])
+
+
+# --- charts, tables, exports ----------------------------------------------------------------------
+
+def style(fig: go.Figure, height: int = 420) -> go.Figure:
+    fig.update_layout(height=height, colorway=figures.PALETTE, font=dict(size=14), margin=dict(l=10, r=10, t=40, b=10),
+                      separators=figures.separators(lang()), legend=dict(orientation="h", y=-0.15))
+    return fig
+
+
+def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str | None = None, height: int = 420):
+    """A chart with its one-sentence summary, its data as a table and its exports (RGAA spirit)."""
+    st.plotly_chart(style(fig, height), key=key, config={
+        "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
+    st.caption(escape.markdown(summary))  # summaries name projects, communes…: plain text
+    with st.expander(tr("Données du graphique", "Chart data")):
+        table(data, name, key=f"{key or name}-data")
+
+
+def table(data: pd.DataFrame, name: str, key: str | None = None, **dataframe_args) -> None:
+    st.dataframe(data, hide_index=True, width="stretch", **dataframe_args)
+    exports(data, name, key=key)
+
+
+def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
+    buffer = io.BytesIO()
+    frame = data.copy()
+    for column in frame.columns:  # Excel has no time zones and no lists
+        if frame[column].map(lambda v: isinstance(v, (list, tuple, dict))).any():
+            frame[column] = frame[column].map(str)
+    frame = spreadsheet.safe_frame(frame)  # no cell of data text may become a formula
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+    return buffer.getvalue()
+
+
+def to_csv(data: pd.DataFrame) -> bytes:
+    return spreadsheet.safe_frame(data).to_csv(index=False).encode("utf-8-sig")
+
+
+def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
+    left, right = st.columns(2)
+    # Files are made on click (deferred), not on every rerun of the page.
+    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), lambda: to_csv(data),
+                         f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
+    right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                          key=f"{key or name}-xlsx", width="stretch")
+
+
+def importable_export(table: str, filters: Filters, label_fr: str, label_en: str) -> None:
+    """The view's rows in the import template's columns: edit them in Excel and import them back."""
+    rows = queries.importable_rows(database.connection(), table, filters)
+    st.download_button(tr(label_fr, label_en), lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"importable-{table}", help=tr(
+                           "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »).",
+                           "The import template's columns: edit in Excel, then import (Administration, mode “insert or update”)."))
