@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import common
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import catalogue, importing, publishing, readers, templates
+from qmi_metrics.admin.problems import Problem
 
 view = common.page("Administration", "Administration")
 config = common.access_config()
@@ -36,13 +37,13 @@ if st.button(common.tr("Se déconnecter", "Sign out")):
     st.rerun()
 
 st.header(common.tr("Modèles à remplir", "Templates to fill in"))
-template_table = st.selectbox(common.tr("Table", "Table"), importing.IMPORTABLE_TABLES, key="template_table")
+template_table = st.selectbox(common.tr("Table", "Table"), catalogue.IMPORTABLE_TABLES, key="template_table")
 
 
 def template_bytes(table: str) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"modele_{table}.xlsx"
-        importing.write_template(table, out, common.connection())
+        templates.write_template(table, out, common.connection())
         return out.read_bytes()
 
 
@@ -52,7 +53,7 @@ st.download_button(common.tr("Télécharger le modèle Excel", "Download the Exc
 
 st.header(common.tr("Importer un fichier", "Import a file"))
 left, right = st.columns(2)
-table = left.selectbox(common.tr("Table à compléter", "Table to complete"), importing.IMPORTABLE_TABLES, key="import_table")
+table = left.selectbox(common.tr("Table à compléter", "Table to complete"), catalogue.IMPORTABLE_TABLES, key="import_table")
 mode = right.selectbox(common.tr("Mode", "Mode"), importing.MODES, key="import_mode", format_func=lambda m: {
     "append": common.tr("ajouter (nouvelles lignes)", "append (new rows)"),
     "upsert": common.tr("ajouter ou mettre à jour", "insert or update"),
@@ -60,7 +61,7 @@ mode = right.selectbox(common.tr("Mode", "Mode"), importing.MODES, key="import_m
 upload = st.file_uploader(common.tr("Fichier (.xlsx ou .csv)", "File (.xlsx or .csv)"), type=["xlsx", "csv"],
                           key="import_file")
 
-def report(problems: list[importing.Problem], message: str) -> pd.DataFrame:
+def report(problems: list[Problem], message: str) -> pd.DataFrame:
     """Errors or warnings of a file, one row each, where the spreadsheet shows them."""
     return pd.DataFrame([{
         common.tr("feuille", "sheet"): p.sheet, common.tr("ligne", "row"): p.row, common.tr("colonne", "column"): p.column,
@@ -69,7 +70,7 @@ def report(problems: list[importing.Problem], message: str) -> pd.DataFrame:
 
 
 if upload is not None:
-    parsed = importing.read_file(upload.getvalue(), upload.name, table)
+    parsed = readers.read_file(upload.getvalue(), upload.name, table)
     prepared = importing.prepare(common.connection(), parsed, table, mode)
     if not prepared.ok:
         st.error(common.tr(f"{len(prepared.problems)} problème(s) : rien ne sera écrit. Corrigez le fichier et recommencez.",
