@@ -6,7 +6,8 @@ import streamlit as st
 
 from dashboard.ui import access, database, language, sidebar, widgets
 from dashboard.ui.language import tr
-from qmi_metrics.admin import auth, importing, publishing
+from qmi_metrics.admin import auth, catalogue, importing, publishing, readers, templates
+from qmi_metrics.admin.problems import Problem
 
 view = sidebar.page("Administration", "Administration")
 config = access.access_config()
@@ -44,13 +45,13 @@ if st.button(tr("Se déconnecter", "Sign out")):
     st.rerun()
 
 st.header(tr("Modèles à remplir", "Templates to fill in"))
-template_table = st.selectbox(tr("Table", "Table"), importing.IMPORTABLE_TABLES, key="template_table")
+template_table = st.selectbox(tr("Table", "Table"), catalogue.IMPORTABLE_TABLES, key="template_table")
 
 
 def template_bytes(table: str) -> bytes:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"modele_{table}.xlsx"
-        importing.write_template(table, out, database.connection())
+        templates.write_template(table, out, database.connection())
         return out.read_bytes()
 
 
@@ -60,7 +61,7 @@ st.download_button(tr("Télécharger le modèle Excel", "Download the Excel temp
 
 st.header(tr("Importer un fichier", "Import a file"))
 left, right = st.columns(2)
-table = left.selectbox(tr("Table à compléter", "Table to complete"), importing.IMPORTABLE_TABLES, key="import_table")
+table = left.selectbox(tr("Table à compléter", "Table to complete"), catalogue.IMPORTABLE_TABLES, key="import_table")
 mode = right.selectbox(tr("Mode", "Mode"), importing.MODES, key="import_mode", format_func=lambda m: {
     "append": tr("ajouter (nouvelles lignes)", "append (new rows)"),
     "upsert": tr("ajouter ou mettre à jour", "insert or update"),
@@ -68,7 +69,7 @@ mode = right.selectbox(tr("Mode", "Mode"), importing.MODES, key="import_mode", f
 upload = st.file_uploader(tr("Fichier (.xlsx ou .csv)", "File (.xlsx or .csv)"), type=["xlsx", "csv"],
                           key="import_file")
 
-def report(problems: list[importing.Problem], message: str) -> pd.DataFrame:
+def report(problems: list[Problem], message: str) -> pd.DataFrame:
     """Errors or warnings of a file, one row each, where the spreadsheet shows them."""
     return pd.DataFrame([{
         tr("feuille", "sheet"): p.sheet, tr("ligne", "row"): p.row, tr("colonne", "column"): p.column,
@@ -77,7 +78,7 @@ def report(problems: list[importing.Problem], message: str) -> pd.DataFrame:
 
 
 if upload is not None:
-    parsed = importing.read_file(upload.getvalue(), upload.name, table)
+    parsed = readers.read_file(upload.getvalue(), upload.name, table)
     prepared = importing.prepare(database.connection(), parsed, table, mode)
     if not prepared.ok:
         st.error(tr(f"{len(prepared.problems)} problème(s) : rien ne sera écrit. Corrigez le fichier et recommencez.",

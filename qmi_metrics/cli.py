@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import catalogue, importing, problems, publishing, readers, templates
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
 from qmi_metrics.present import formatting, narratives
@@ -131,7 +131,7 @@ def cmd_template(args) -> int:
     path = Path(args.db) if args.db else loader.default_db_path()
     con = db.connect(path) if path.exists() else None  # with a database, the xlsx lists valid identifiers
     try:
-        written = importing.write_template(args.table, args.out, con)
+        written = templates.write_template(args.table, args.out, con)
     except ValueError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -152,7 +152,7 @@ def _print_counts(counts: dict) -> None:
 def _print_rejection(rejected: publishing.ImportRejected) -> None:
     print(f"Import refusé : {len(rejected.problems)} erreur(s), rien n'a été écrit"
           f" / Import rejected: {len(rejected.problems)} error(s), nothing was written", file=sys.stderr)
-    for line in importing.report_lines(rejected.problems, truncated=rejected.truncated):
+    for line in problems.report_lines(rejected.problems, truncated=rejected.truncated):
         print(line, file=sys.stderr)
 
 
@@ -169,7 +169,7 @@ def _refusal(error: Exception) -> int:
 
 def cmd_import(args) -> int:
     db_path = _database(args.db)
-    parsed = importing.read_file(args.file, table=args.table)
+    parsed = readers.read_file(args.file, table=args.table)
     try:
         result = publishing.publish_import(db_path, parsed, args.table, args.mode, by=args.by,
                                            lock_timeout=args.wait)
@@ -180,7 +180,7 @@ def cmd_import(args) -> int:
     if result.warnings:
         print(f"{len(result.warnings)} avertissement(s), import accepté / {len(result.warnings)} warning(s),"
               " import accepted:")
-        for line in importing.report_lines(result.warnings):
+        for line in problems.report_lines(result.warnings):
             print(f"  {line}")
     print(f"Import publié / import published: {parsed.filename} → {args.table} ({args.mode}),"
           f" version {result.version} (précédente / previous: {result.previous_version})")
@@ -405,14 +405,14 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
 
     template = commands.add_parser("template", help="écrire un modèle à remplir (.xlsx ou .csv)")
-    template.add_argument("--table", required=True, choices=importing.IMPORTABLE_TABLES)
+    template.add_argument("--table", required=True, choices=catalogue.IMPORTABLE_TABLES)
     template.add_argument("--out", type=Path, required=True, help="FICHIER.xlsx ou FICHIER.csv")
     template.add_argument("--db", type=Path, help="base dont le modèle .xlsx liste les identifiants valides")
     template.set_defaults(run=cmd_template)
 
     load = commands.add_parser("import", help="importer un fichier (CSV ou .xlsx) dans une table")
     load.add_argument("file", type=Path)
-    load.add_argument("--table", required=True, choices=importing.IMPORTABLE_TABLES)
+    load.add_argument("--table", required=True, choices=catalogue.IMPORTABLE_TABLES)
     load.add_argument("--db", type=Path)
     load.add_argument("--mode", choices=importing.MODES, default="append",
                       help="append : ajouter (défaut) ; upsert : ajouter ou mettre à jour ; replace : remplacer la table")

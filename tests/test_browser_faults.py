@@ -22,7 +22,7 @@ from urllib.parse import quote
 import pytest
 from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_port, open_and_wait  # noqa: F401
 
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import publishing, readers
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import cards, headlines
@@ -264,7 +264,7 @@ def test_imports_published_while_five_sessions_browse(reference_db_path, tmp_pat
     def publish_imports(start: float) -> None:
         for index, path in enumerate(files):
             time.sleep(max(0.0, start + 8 + 9 * index - time.monotonic()))
-            publishing.publish_import(live, importing.read_file(path, table="project_events"), "project_events",
+            publishing.publish_import(live, readers.read_file(path, table="project_events"), "project_events",
                                       mode="upsert", by="test")
             published.append(time.monotonic())
             versions.append(expected_cards(live))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_browser import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, open_and_wait, serving
 
-from qmi_metrics.admin import importing
+from qmi_metrics.admin import catalogue
 from qmi_metrics.outputs import reports
 from qmi_metrics.store import db, loader
 
@@ -63,8 +63,8 @@ FIND_CREATED = """(bold) => {
 
 
 def test_every_text_column_is_sorted():
-    for table in importing.IMPORTABLE_TABLES:
-        text_columns = {c.name for c in importing.table_schema(table).columns if c.sql_type == "VARCHAR"}
+    for table in catalogue.IMPORTABLE_TABLES:
+        text_columns = {c.name for c in catalogue.table_schema(table).columns if c.sql_type == "VARCHAR"}
         assert text_columns == set(FREE_TEXT[table]) | (text_columns & CODES), (table, text_columns)
         assert not set(FREE_TEXT[table]) & CODES
 
@@ -79,7 +79,7 @@ def markup_db(tmp_path_factory) -> Path:
     data = folder / "data"
     shutil.copytree(loader.DATA_DIR, data, ignore=shutil.ignore_patterns("cache"))
     for table, columns in FREE_TEXT.items():
-        key = importing.table_schema(table).primary_key
+        key = catalogue.table_schema(table).primary_key
         for path in loader.table_files(data, table):
             with path.open(encoding="utf-8", newline="") as handle:
                 reader = csv.DictReader(handle)

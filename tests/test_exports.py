@@ -16,7 +16,7 @@ from streamlit.elements.widgets import button
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
-from qmi_metrics.admin import auth, importing
+from qmi_metrics.admin import auth, cells, importing, readers, templates
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs.spreadsheet import neutralise, safe_frame, unneutralise
 from qmi_metrics.reads import queries
@@ -57,15 +57,15 @@ def test_neutralise_rule():
 @pytest.mark.parametrize("text", ['+(HYPERLINK("http://x"&B2;"Cliquez ici"))', "-(1+1)", "@(1+1)", "+ (1)", "=1",
                                   "@SUM(1)", "-A1", '=HYPERLINK("http://x";"a")'])
 def test_the_import_refuses_formula_forms(text):
-    with pytest.raises(importing.CellError):
-        importing.reject_formula_text(text)
-    with pytest.raises(importing.CellError):  # our apostrophe comes off first: still a formula
-        importing.reject_formula_text(unneutralise("'" + text))
+    with pytest.raises(cells.CellError):
+        cells.reject_formula_text(text)
+    with pytest.raises(cells.CellError):  # our apostrophe comes off first: still a formula
+        cells.reject_formula_text(unneutralise("'" + text))
 
 
 @pytest.mark.parametrize("text", ["-12,5", "+33 1 23 45 67 89", "- item", "-x", "@home", "(voir note)", "1-2"])
 def test_the_import_accepts_text_that_is_no_formula(text):
-    importing.reject_formula_text(text)
+    cells.reject_formula_text(text)
 
 
 # --- a database whose texts start like formulas -----------------------------------------------------------------
@@ -182,14 +182,14 @@ def test_administration_downloads_are_inert(monkeypatch, poisoned_db, tmp_path, 
     problems = pd.read_excel(io.BytesIO(files["qmi_import_problemes.xlsx"]))
     assert "'=HYPERLINK(\"http://x\";\"a\")" in set(problems["valeur"])
     assert {"'-(1+1)", "'@(1+1)"} <= set(problems["valeur"])  # refused by the import, and inert in the report
-    references = openpyxl.load_workbook(io.BytesIO(files["modele_project_events.xlsx"]))[importing.REFERENCES_SHEET]
+    references = openpyxl.load_workbook(io.BytesIO(files["modele_project_events.xlsx"]))[templates.REFERENCES_SHEET]
     assert any(isinstance(c.value, str) and c.value.startswith("'") for row in references.iter_rows() for c in row)
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
 def test_cli_templates_are_inert(poisoned_db, tmp_path, suffix):
     with db.connect(poisoned_db) as con:
-        written = importing.write_template("project_events", tmp_path / f"modele{suffix}", con)
+        written = templates.write_template("project_events", tmp_path / f"modele{suffix}", con)
     for path in written:
         assert_inert(path.name, path.read_bytes())
 
@@ -207,12 +207,12 @@ def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path)
         exported = widgets.to_excel(rows, "projects")
         sheet = openpyxl.load_workbook(io.BytesIO(exported)).active
         assert "'- item" in [c.value for row in sheet.iter_rows() for c in row]
-        prepared = importing.prepare(con, importing.read_file(exported, "export.xlsx", "projects"), "projects",
+        prepared = importing.prepare(con, readers.read_file(exported, "export.xlsx", "projects"), "projects",
                                      "upsert")
         assert prepared.ok, [p.message_fr for p in prepared.problems]
         assert prepared.counts["projects"].as_dict() == {"added": 0, "updated": 0, "unchanged": len(rows),
                                                           "removed": 0}
-        csv_back = importing.read_file(widgets.to_csv(rows), "export.csv", "projects")
+        csv_back = readers.read_file(widgets.to_csv(rows), "export.csv", "projects")
         assert importing.prepare(con, csv_back, "projects", "upsert").counts["projects"].as_dict()["unchanged"] == len(rows)
 
 

@@ -21,7 +21,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import catalogue, columns, importing, publishing, readers, templates
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db, loader
@@ -143,7 +143,7 @@ def make_generated_files(folder: Path) -> None:
         handle.write(b"event_id,project_id,kind,date_start,date_precision\n")
         handle.write(row * (50 * 1024 * 1024 // len(row) + 1))
     # An xlsx from the template, one cell of which is a formula.
-    importing.write_template("project_events", folder / "formula.xlsx")
+    templates.write_template("project_events", folder / "formula.xlsx")
     book = openpyxl.load_workbook(folder / "formula.xlsx")
     sheet = book["project_events"]
     sheet.append([None, "faradae", "deployed", "=DATE(2024,2,1)", None, "month"])
@@ -218,7 +218,7 @@ def expected_mean_months(deployed: dict[str, date]) -> float:
 def make_xlsx_from_template(folder: Path) -> Path:
     """What a manager does: take the template, type the rows under the example, save."""
     path = folder / "project_events.xlsx"
-    importing.write_template("project_events", path)
+    templates.write_template("project_events", path)
     book = openpyxl.load_workbook(path)
     sheet = book["project_events"]
     for project, kind, day, precision in (("faradae", "déployé", date(2024, 2, 1), "mois"),
@@ -349,7 +349,7 @@ def test_an_exported_table_imports_back_without_loss(reference_db_path, tmp_path
     path = tmp_path / "projets.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name="données")
-    parsed = importing.read_file(path, table="projects")
+    parsed = readers.read_file(path, table="projects")
     result = publishing.publish_import(db_path, parsed, "projects", "upsert", by="test")
     assert result.counts["projects"].as_dict() == {"added": 0, "updated": 0, "unchanged": 28, "removed": 0}
     assert "sources" not in result.counts
@@ -434,10 +434,10 @@ def test_history_and_rollback(reference_db_path, tmp_path):
     first_file.write_text("project_id,kind,date_start,date_precision\nfaradae,deployed,2024-02-01,month\n", "utf-8")
     second_file.write_text("project_id,kind,date_start,date_precision\nsoy-pv,stopped,2024-09-01,month\n", "utf-8")
 
-    first = publishing.publish_import(db_path, importing.read_file(first_file, table="project_events"),
+    first = publishing.publish_import(db_path, readers.read_file(first_file, table="project_events"),
                                       "project_events", "append", by="Alice")
     after_first = (meta(db_path), kpi_values(db_path))
-    second = publishing.publish_import(db_path, importing.read_file(second_file, table="project_events"),
+    second = publishing.publish_import(db_path, readers.read_file(second_file, table="project_events"),
                                        "project_events", "append", by="Bob", keep=1)  # the build is pruned
     assert built_version < first.version < second.version  # version ids sort in time
     assert first.previous_version == built_version and second.previous_version == first.version
@@ -485,30 +485,30 @@ def test_build_creates_the_audit_table_empty_and_loads_no_csv_into_it(reference_
 
 
 def test_every_column_of_every_importable_table_is_described():
-    for table in importing.IMPORTABLE_TABLES:
-        spec = importing.table_schema(table)
-        assert set(importing.DOCS[table]) == set(spec.names), table
+    for table in catalogue.IMPORTABLE_TABLES:
+        spec = catalogue.table_schema(table)
+        assert set(columns.DOCS[table]) == set(spec.names), table
         for column in spec.names:
-            assert len(importing.doc(table, column).fr) > 10, (table, column)
+            assert len(columns.doc(table, column).description_fr) > 10, (table, column)
 
 
 def test_documented_allowed_values_are_the_schema_checks():
-    for table in importing.IMPORTABLE_TABLES:
+    for table in catalogue.IMPORTABLE_TABLES:
         checks = {}
-        for expression in importing.table_schema(table).checks:
+        for expression in catalogue.table_schema(table).checks:
             for column, values in re.findall(r"\(?(\w+) IN \(([^)]*)\)", expression):
                 checks[column] = tuple(re.findall(r"'((?:[^']|'')*)'", values))
-        documented = {c: importing.doc(table, c).allowed for c in importing.DOCS[table] if importing.doc(table, c).allowed}
+        documented = {c: columns.doc(table, c).allowed for c in columns.DOCS[table] if columns.doc(table, c).allowed}
         assert documented == checks, table
 
 
-@pytest.mark.parametrize("table", importing.IMPORTABLE_TABLES)
+@pytest.mark.parametrize("table", catalogue.IMPORTABLE_TABLES)
 def test_xlsx_template_has_the_columns_an_example_and_their_explanations(table, tmp_path, reference_con):
     path = tmp_path / f"{table}.xlsx"
-    importing.write_template(table, path, reference_con)
+    templates.write_template(table, path, reference_con)
     book = openpyxl.load_workbook(path)
     data, explained = book[table], book["Colonnes"]
-    names = list(importing.table_schema(table).names)
+    names = list(catalogue.table_schema(table).names)
     assert [c.value for c in data[1]] == names
     assert str(data["A2"].value).startswith("EXEMPLE —")
     explanations = {row[0].value: row for row in explained.iter_rows(min_row=2) if row[0].value in names}
@@ -516,15 +516,15 @@ def test_xlsx_template_has_the_columns_an_example_and_their_explanations(table, 
     header = [c.value for c in explained[1]]
     assert header[:5] == ["colonne", "description", "type", "obligatoire", "valeurs possibles"]
     # The template as written imports cleanly: only its example row, which is skipped.
-    parsed = importing.read_file(path, table=table)
+    parsed = readers.read_file(path, table=table)
     assert parsed.notices and not parsed.rows
 
 
 def test_csv_template_and_its_explanations(tmp_path):
-    written = importing.write_template("project_events", tmp_path / "evenements.csv")
+    written = templates.write_template("project_events", tmp_path / "evenements.csv")
     assert [p.name for p in written] == ["evenements.csv", "evenements.colonnes.csv"]
     lines = written[0].read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].split(";") == list(importing.table_schema("project_events").names)
+    assert lines[0].split(";") == list(catalogue.table_schema("project_events").names)
     assert lines[1].startswith("EXEMPLE — ")
     explained = written[1].read_text(encoding="utf-8-sig")
     assert "date_precision" in explained and "day (jour), month (mois)" in explained
@@ -541,7 +541,7 @@ def test_template_command(tmp_path, reference_db_path):
 
 def test_validation_api_for_the_admin_page(reference_con):
     """What the admin page calls: bytes in, a list of problems with their parts, nothing written."""
-    parsed = importing.read_file("project_id;kind;date_start\nGotham;déployé;2024-02-30\n".encode("cp1252"),
+    parsed = readers.read_file("project_id;kind;date_start\nGotham;déployé;2024-02-30\n".encode("cp1252"),
                                  "saisie.csv", "project_events")
     problems = importing.validate(reference_con, parsed, "project_events", "append")
     assert [(p.row, p.column, p.value) for p in problems] == [(2, "project_id", "Gotham"), (2, "date_start", "2024-02-30")]
@@ -556,7 +556,7 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
     import pandas as pd
 
     from dashboard.ui import widgets
-    from qmi_metrics.admin import importing
+    from qmi_metrics.admin import importing, readers
     from qmi_metrics.metrics.filters import Filters
     from qmi_metrics.reads import queries
     from qmi_metrics.store import db as qdb
@@ -567,7 +567,7 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
         with qdb.connect(live) as con:
             rows = queries.importable_rows(con, table, Filters(edition=1))
             exported = widgets.to_excel(rows, table)
-            parsed = importing.read_file(exported, f"export_{table}.xlsx", table)
+            parsed = readers.read_file(exported, f"export_{table}.xlsx", table)
             prepared = importing.prepare(con, parsed, table, "upsert")
         assert prepared.ok, [p.message_fr for p in prepared.problems]
         counts = prepared.counts[table].as_dict()
@@ -577,6 +577,6 @@ def test_a_page_export_imports_back_without_loss(tmp_path, reference_db_path):
     with qdb.connect(live) as con:
         rows = queries.importable_rows(con, "projects", Filters(edition=1))
         rows.loc[rows["project_id"] == "soy-pv", "theme_slug"] = "Économie circulaire"
-        parsed = importing.read_file(widgets.to_excel(rows, "projects"), "export_projects.xlsx", "projects")
+        parsed = readers.read_file(widgets.to_excel(rows, "projects"), "export_projects.xlsx", "projects")
         prepared = importing.prepare(con, parsed, "projects", "upsert")
     assert prepared.ok and prepared.counts["projects"].as_dict()["updated"] == 1

@@ -20,7 +20,7 @@ from pathlib import Path
 import hostile_files
 import pytest
 
-from qmi_metrics.admin import importing
+from qmi_metrics.admin import catalogue, columns, importing, readers
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = Path(__file__).resolve().parent / "import_corpus" / "bad"
@@ -60,7 +60,7 @@ def corpus_table(path: Path) -> tuple[str, str]:
         pass
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         header = {h.strip() for h in next(csv.reader([handle.readline().replace(";", ",")]), [])}
-    best = max(importing.IMPORTABLE_TABLES, key=lambda t: len(header & set(importing.table_schema(t).names)))
+    best = max(catalogue.IMPORTABLE_TABLES, key=lambda t: len(header & set(catalogue.table_schema(t).names)))
     return best, "append"
 
 
@@ -134,7 +134,7 @@ def test_read_file_in_process_is_bounded_for_uploaded_bytes(hostile, name):
     path, table, _, expected = hostile[name]
     data = path.read_bytes()
     started = time.monotonic()
-    parsed = importing.read_file(data, path.name, table)
+    parsed = readers.read_file(data, path.name, table)
     elapsed = time.monotonic() - started
     assert parsed.problems
     messages = " ".join(p.message for p in parsed.problems)
@@ -147,8 +147,8 @@ def test_read_file_in_process_is_bounded_for_uploaded_bytes(hostile, name):
 def test_a_long_text_within_the_column_limit_is_accepted_and_the_limit_is_documented(reference_con, tmp_path):
     path = tmp_path / "long_ok.csv"
     path.write_text("event_id,project_id,kind,date_start,date_precision,source_quote\n"
-                    f"e1,faradae,deployed,2024-02-01,month,{'q' * importing.LONG_TEXT}\n", encoding="utf-8")
-    assert importing.validate(reference_con, importing.read_file(path, table="project_events"), "project_events") == []
-    described = {d["colonne"]: d["valeurs possibles"] for d in importing.column_descriptions("project_events")}
+                    f"e1,faradae,deployed,2024-02-01,month,{'q' * columns.LONG_TEXT}\n", encoding="utf-8")
+    assert importing.validate(reference_con, readers.read_file(path, table="project_events"), "project_events") == []
+    described = {d["colonne"]: d["valeurs possibles"] for d in columns.column_descriptions("project_events")}
     assert "5000 caractères au plus" in described["source_quote"]
     assert "200 caractères au plus" in described["source_section"] or "500 caractères au plus" in described["source_section"]

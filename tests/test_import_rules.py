@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics.admin import importing
+from qmi_metrics.admin import catalogue, columns, importing, readers, rules
 from qmi_metrics.store import db
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ THIS_YEAR = date.today().year
 
 
 def prepare(con, text: str, table: str, mode: str = "append", name: str = "saisie.csv") -> importing.Prepared:
-    return importing.prepare(con, importing.read_file(text.encode("utf-8"), name, table), table, mode)
+    return importing.prepare(con, readers.read_file(text.encode("utf-8"), name, table), table, mode)
 
 
 def located(problems) -> list[tuple]:
@@ -138,12 +138,12 @@ def test_participants_above_a_plausible_maximum_are_refused(reference_con, parti
 
 
 def test_every_plausible_maximum_is_on_a_numeric_importable_column():
-    for (table, column), maximum in importing.PLAUSIBLE_MAXIMA.items():
-        assert table in importing.IMPORTABLE_TABLES
-        assert importing.table_schema(table).column(column).sql_type in ("INTEGER", "DOUBLE"), (table, column)
+    for (table, column), maximum in columns.PLAUSIBLE_MAXIMA.items():
+        assert table in catalogue.IMPORTABLE_TABLES
+        assert catalogue.table_schema(table).column(column).sql_type in ("INTEGER", "DOUBLE"), (table, column)
         assert maximum > 0
     assert "au plus 10 000 (valeur plausible)" in {
-        r["colonne"]: r["valeurs possibles"] for r in importing.column_descriptions("community_events")}["participants"]
+        r["colonne"]: r["valeurs possibles"] for r in columns.column_descriptions("community_events")}["participants"]
 
 
 def test_an_implausible_population_is_refused(reference_con):
@@ -169,8 +169,8 @@ def test_negative_values_are_refused_for_units_that_cannot_be_negative(reference
 def test_every_indicator_unit_is_declared_signed_or_not():
     with (REPO / "data" / "indicators.csv").open(encoding="utf-8") as handle:
         units = {row["unit"] for row in csv.DictReader(handle)}
-    assert units <= importing.NON_NEGATIVE_UNITS | importing.SIGNED_UNITS, units - importing.NON_NEGATIVE_UNITS
-    assert not importing.NON_NEGATIVE_UNITS & importing.SIGNED_UNITS
+    assert units <= rules.NON_NEGATIVE_UNITS | rules.SIGNED_UNITS, units - rules.NON_NEGATIVE_UNITS
+    assert not rules.NON_NEGATIVE_UNITS & rules.SIGNED_UNITS
 
 
 # --- an edition's status against its years ------------------------------------------------------
@@ -197,7 +197,7 @@ def test_an_edition_status_that_contradicts_its_years_is_refused(reference_con, 
 
 
 def test_an_edition_far_in_the_future_is_accepted_with_a_warning(reference_con):
-    far = THIS_YEAR + importing.FAR_FUTURE_YEARS + 1
+    far = THIS_YEAR + rules.FAR_FUTURE_YEARS + 1
     prepared = prepare(reference_con, EDITIONS + f"3;3e édition;3rd edition;{far};{far + 2};à venir\n", "editions")
     assert prepared.ok
     assert located(prepared.warnings) == [(2, "first_year", far)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from qmi_metrics.admin import importing, publishing
+from qmi_metrics.admin import publishing, readers
 from qmi_metrics.store import db
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def event_file(folder: Path, name: str, project: str, month: str) -> Path:
 
 
 def publish(db_path: Path, path: Path) -> publishing.Result:
-    return publishing.publish_import(db_path, importing.read_file(path, table="project_events"), "project_events",
+    return publishing.publish_import(db_path, readers.read_file(path, table="project_events"), "project_events",
                                      "append", by="test")
 
 

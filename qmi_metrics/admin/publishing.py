@@ -40,15 +40,19 @@ from pathlib import Path
 import duckdb
 
 from qmi_metrics.admin import importing
-from qmi_metrics.admin.importing import Counts, Problem, quote_identifier
+from qmi_metrics.admin.catalogue import schema_tables, table_schema
+from qmi_metrics.admin.problems import Problem
+from qmi_metrics.admin.readers import Parsed
+from qmi_metrics.admin.validation import Counts
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.store import db, loader, rollups, settings
+from qmi_metrics.store import db, loader, rollups, settings, writes
 
 KEEP_VERSIONS = 5
 LOCK_TIMEOUT_SECONDS = settings.default("QMI_LOCK_TIMEOUT")
 VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 AUDIT_TABLE = "audit_log"
+SNAPSHOT = "old"  # the catalog name the snapshot is attached under while the new version is built
 
 
 class PublishError(Exception):
@@ -237,7 +241,7 @@ def _pause(variable: str) -> None:
 # --- import -----------------------------------------------------------------------------------
 
 
-def publish_import(db_path, parsed: importing.Parsed, table: str, mode: str = "append", by: str | None = None,
+def publish_import(db_path, parsed: Parsed, table: str, mode: str = "append", by: str | None = None,
                    source_name: str | None = None, *, keep: int = KEEP_VERSIONS,
                    lock_timeout: float | None = None) -> Result:
     """Validate `parsed` against the current database and publish it as a new version.
@@ -294,7 +298,7 @@ def _snapshot_and_validate(db_path: Path, snapshot: Path, parsed, table: str, mo
     return previous, prepared
 
 
-def _reject_early(db_path: Path, parsed: importing.Parsed, table: str, mode: str) -> None:
+def _reject_early(db_path: Path, parsed: Parsed, table: str, mode: str) -> None:
     """A bad file is refused at once, without waiting for the lock or copying the database.
 
     Validation runs again under the lock, against the snapshot: the database may change meanwhile."""
@@ -415,30 +419,32 @@ def _require_schema(con, catalog: str | None = None) -> None:
 
 
 def _build_new_version(new: Path, snapshot: Path, prepared: importing.Prepared, version: str, entry: dict,
-                       parsed: importing.Parsed) -> None:
+                       parsed: Parsed) -> None:
     """The snapshot's rows, the file's rows merged into their table, new meta and audit entry: one transaction."""
     con = duckdb.connect(str(new))
     try:
         loader.create_schema(con)
-        con.execute("ATTACH $path AS old (READ_ONLY)", {"path": str(snapshot)})
-        old_tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}
+        con.execute(f"ATTACH $path AS {SNAPSHOT} (READ_ONLY)", {"path": str(snapshot)})
+        old_tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = $snapshot",
+                                                {"snapshot": SNAPSHOT}).fetchall()}
         con.execute("BEGIN TRANSACTION")
         for table in loader.TABLES:
             if table == prepared.table:
-                _write_merged_table(con, prepared)
+                spec = table_schema(table)
+                writes.write_merged_table(con, table, [(c.name, c.sql_type) for c in spec.columns], spec.primary_key,
+                                          prepared.records, SNAPSHOT, replace=prepared.mode == "replace")
             else:
-                con.execute(f"INSERT INTO main.{quote_identifier(table)} BY NAME SELECT * FROM old.{quote_identifier(table)}")
+                writes.copy_table(con, table, SNAPSHOT)
             if table == "sources" and prepared.import_source:
-                _insert_row(con, "sources", prepared.import_source)
-        con.execute("INSERT INTO main.meta SELECT * FROM old.meta")
+                writes.insert_row(con, "sources", prepared.import_source)
+        writes.copy_table(con, "meta", SNAPSHOT)
         loader.set_meta(con, data_version=version, version=version)
         if AUDIT_TABLE in old_tables:
-            con.execute(f"INSERT INTO main.{AUDIT_TABLE} BY NAME SELECT * FROM old.{AUDIT_TABLE}")
-        _insert_row(con, AUDIT_TABLE, _audit_row(entry))
+            writes.copy_table(con, AUDIT_TABLE, SNAPSHOT)
+        writes.insert_row(con, AUDIT_TABLE, _audit_row(entry))
         rollups.refresh(con)
         con.execute("COMMIT")
-        con.execute("DETACH old")
+        con.execute(f"DETACH {SNAPSHOT}")
         con.execute("CHECKPOINT")
     except duckdb.Error as error:
         raise ImportRejected([Problem(parsed.filename, None, None, None,
@@ -452,40 +458,12 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0][:300]
 
 
-def _write_merged_table(con, prepared: importing.Prepared) -> None:
-    """The table as the mode makes it, rows kept in their order and new rows after, in the file's order."""
-    spec = importing.table_schema(prepared.table)
-    # One typed list per column, bound as parameters and unnested side by side: values never enter the SQL.
-    columns = {f"c{i}": [record[c.name] for record in prepared.records] for i, c in enumerate(spec.columns)}
-    unnested = ", ".join(f"unnest(${key}::{c.sql_type}[]) AS {quote_identifier(c.name)}" for key, c in zip(columns, spec.columns))
-    con.execute(f"CREATE TEMP TABLE import_staged AS SELECT {unnested}, unnest($lines::INTEGER[]) AS _line",
-                {**columns, "lines": list(range(len(prepared.records)))})
-    table = quote_identifier(prepared.table)
-    same_key = " AND ".join(f"o.{quote_identifier(k)} = s.{quote_identifier(k)}" for k in spec.primary_key)
-    if prepared.mode != "replace":
-        picks = ", ".join(f"CASE WHEN s._line IS NULL THEN o.{quote_identifier(c)} ELSE s.{quote_identifier(c)} END AS {quote_identifier(c)}"
-                          for c in spec.names)
-        con.execute(f"INSERT INTO main.{table} BY NAME SELECT {picks} FROM old.{table} o"
-                    f" LEFT JOIN import_staged s ON {same_key} ORDER BY o.rowid")
-    new_rows = "" if prepared.mode == "replace" else \
-        f" WHERE NOT EXISTS (SELECT 1 FROM old.{table} o WHERE {same_key})"
-    con.execute(f"INSERT INTO main.{table} BY NAME SELECT * EXCLUDE (_line) FROM import_staged s{new_rows}"
-                " ORDER BY _line")
-    con.execute("DROP TABLE import_staged")
-
-
-def _insert_row(con, table: str, row: dict) -> None:
-    columns = list(row)
-    con.execute(f"INSERT INTO main.{quote_identifier(table)} ({', '.join(quote_identifier(c) for c in columns)})"
-                f" VALUES ({', '.join('$' + c for c in columns)})", row)
-
-
 # --- checks of a new version ------------------------------------------------------------------
 
 
 def schema_differences(con, catalog: str | None = None, allow_missing=()) -> list[str]:
     """How the tables of a database differ from schema.sql (empty when they match)."""
-    expected = {name: [(c.name, c.sql_type) for c in spec.columns] for name, spec in importing.schema_tables().items()}
+    expected = {name: [(c.name, c.sql_type) for c in spec.columns] for name, spec in schema_tables().items()}
     rows = db.fetch_rows(con, """
         SELECT table_name, column_name, data_type FROM duckdb_columns()
         WHERE database_name = coalesce($catalog, current_database()) AND schema_name = 'main'
@@ -508,10 +486,7 @@ def orphan_rows(con) -> list[str]:
     for fk in db.fetch_rows(con, """
             SELECT table_name, constraint_column_names AS columns, referenced_table, referenced_column_names AS ref
             FROM duckdb_constraints() WHERE constraint_type = 'FOREIGN KEY' AND database_name = current_database()"""):
-        column, ref = quote_identifier(fk["columns"][0]), quote_identifier(fk["ref"][0])
-        child, parent = quote_identifier(fk["table_name"]), quote_identifier(fk["referenced_table"])
-        count = db.fetch_value(con, f"SELECT count(*) FROM {child} t WHERE t.{column} IS NOT NULL"
-                                    f" AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{ref} = t.{column})")
+        count = db.count_unresolved(con, fk["table_name"], fk["columns"][0], fk["referenced_table"], fk["ref"][0])
         if count:
             found.append(f"{fk['table_name']}.{fk['columns'][0]} → {fk['referenced_table']} : {count}")
     return found
@@ -535,7 +510,7 @@ def verify(db_path: Path) -> list[str]:
     return problems
 
 
-def _verify_or_raise(new: Path, parsed: importing.Parsed | None = None) -> None:
+def _verify_or_raise(new: Path, parsed: Parsed | None = None) -> None:
     problems = verify(new)
     if not problems:
         return
@@ -632,7 +607,7 @@ def _restore_audit_and_version(new: Path, db_path: Path, version: str, entry: di
         con.execute("BEGIN TRANSACTION")
         for logged in [*audit_entries(db_path), entry]:
             if logged["entry_id"] not in known:
-                _insert_row(con, AUDIT_TABLE, _audit_row(logged))
+                writes.insert_row(con, AUDIT_TABLE, _audit_row(logged))
         loader.set_meta(con, version=version)
         con.execute("COMMIT")
         con.execute("CHECKPOINT")

@@ -57,12 +57,74 @@ def fetch_value(con, sql: str, params: dict | None = None):
     return row[0] if row else None
 
 
+def fetch_tuples(con, sql: str, params: dict | None = None) -> list[tuple]:
+    return execute(con, sql, params).fetchall()
+
+
 def meta(con) -> dict[str, str]:
     return {row["key"]: row["value"] for row in fetch_rows(con, "SELECT key, value FROM meta")}
 
 
 def is_synthetic(con) -> bool:
     return meta(con).get("synthetic") == "true"
+
+
+# --- tables and columns named by the schema catalog (never by a file): identifiers quoted, values bound ----------
+
+
+def quote_identifier(identifier: str) -> str:
+    """An identifier from the schema catalog (never from a file), quoted for SQL."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _quoted(identifiers) -> str:
+    return ", ".join(quote_identifier(i) for i in identifiers)
+
+
+def fetch_columns(con, table: str, columns, ordered: bool = False) -> list[tuple]:
+    """Some columns of every row of a table (ordered: by the first one)."""
+    return fetch_tuples(con, f"SELECT {_quoted(columns)} FROM {quote_identifier(table)}"
+                             + (" ORDER BY 1" if ordered else ""))
+
+
+def fetch_columns_where_in(con, table: str, columns, column: str, values: list) -> list[tuple]:
+    """Some columns of the rows whose `column` holds one of `values`."""
+    return fetch_tuples(con, f"SELECT {_quoted(columns)} FROM {quote_identifier(table)}"
+                             f" WHERE {quote_identifier(column)} IN (SELECT unnest($values))", {"values": values})
+
+
+def fetch_by_keys(con, table: str, key_columns, keys: list[tuple]) -> list[dict]:
+    """The rows whose key is one of `keys`: the join runs in DuckDB, the table may be large."""
+    bound = [dict(zip(key_columns, key)) for key in keys]  # a list of structs, bound as one parameter
+    join = " AND ".join(f"t.{quote_identifier(c)} = k.{quote_identifier(c)}" for c in key_columns)
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"SELECT t.* FROM {quote_identifier(table)} t"
+                       f" JOIN (SELECT unnest($keys, recursive := true)) k ON {join}", {"keys": bound})
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r)) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def count_rows(con, table: str) -> int:
+    return fetch_value(con, f"SELECT count(*) FROM {quote_identifier(table)}")
+
+
+def count_values_outside(con, table: str, column: str, kept: list) -> list[tuple]:
+    """(value, rows holding it) for each non-null value of `column` that is not in `kept`, by value."""
+    quoted = quote_identifier(column)
+    return fetch_tuples(con, f"SELECT {quoted} AS key, count(*) AS n FROM {quote_identifier(table)}"
+                             f" WHERE {quoted} IS NOT NULL AND NOT list_contains($kept, {quoted})"
+                             " GROUP BY ALL ORDER BY 1", {"kept": kept})
+
+
+def count_unresolved(con, table: str, column: str, referenced_table: str, referenced_column: str) -> int:
+    """Rows of `table` whose foreign key `column` matches no row of the referenced table."""
+    column, referenced = quote_identifier(column), quote_identifier(referenced_column)
+    return fetch_value(con, f"SELECT count(*) FROM {quote_identifier(table)} t WHERE t.{column} IS NOT NULL"
+                            f" AND NOT EXISTS (SELECT 1 FROM {quote_identifier(referenced_table)} p"
+                            f" WHERE p.{referenced} = t.{column})")
 
 
 # --- the reading server's connection ------------------------------------------------------------

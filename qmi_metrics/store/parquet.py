@@ -30,11 +30,6 @@ MANIFEST = "manifest.json"
 FORMAT = "qmi-parquet-export/1"
 
 
-def quote_identifier(identifier: str) -> str:
-    """A table name from the catalog, quoted for SQL."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 class ExportError(Exception):
     """Nothing was exported, or the folder is not an export; the message says why (French / English)."""
 
@@ -107,7 +102,7 @@ def export(db_location, out_dir, *, compression: str = "zstd") -> dict:
             for name, kind in relations:
                 target = work / f"{name}.parquet"
                 # Insertion order is kept (DuckDB's default), so results that depend on row order match the file.
-                con.execute(f"COPY (SELECT * FROM {quote_identifier(name)}) TO '{_sql_path(target)}'"
+                con.execute(f"COPY (SELECT * FROM {db.quote_identifier(name)}) TO '{_sql_path(target)}'"
                             f" (FORMAT parquet, COMPRESSION {compression})")
                 rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(target)}).fetchone()[0]
                 tables[name] = {"file": target.name, "rows": rows, "kind": kind}
@@ -213,7 +208,7 @@ def connect_parquet(out_dir) -> duckdb.DuckDBPyConnection:
                 continue
             path = _sql_path(out_dir / table["file"])
             # A view's text cannot take parameters: the path is a literal, quoted.
-            con.execute(f"CREATE VIEW {quote_identifier(name)} AS SELECT * FROM read_parquet('{path}')")
+            con.execute(f"CREATE VIEW {db.quote_identifier(name)} AS SELECT * FROM read_parquet('{path}')")
         con.execute((loader.PACKAGE_DIR / "views.sql").read_text(encoding="utf-8"))
     except BaseException:
         con.close()

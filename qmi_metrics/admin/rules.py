@@ -1,0 +1,232 @@
+"""Consistency rules (docs/IMPORT.md, « Règles de cohérence »): a row against its own columns, the database and the
+file's other rows, beyond each cell's type and allowed values.
+
+A rule takes the validation's Checker and reports through it: `checker.add` refuses the file,
+`checker.add_warning` accepts it with a remark. ROW_CHECKS run on each complete row, TABLE_CHECKS on the table
+as the publish would write it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from qmi_metrics.admin.cells import CellError
+from qmi_metrics.admin.columns import ALIASES, EVENT_KINDS, PLAUSIBLE_MAXIMA, grouped
+from qmi_metrics.admin.problems import readable
+from qmi_metrics.store import db
+
+if TYPE_CHECKING:  # annotations only: the checker runs these rules
+    from qmi_metrics.admin.readers import Row
+    from qmi_metrics.admin.validation import Checker
+
+
+# Indicator units (data/indicators.csv) that cannot be negative; a new unit must be put in one of the two sets.
+NON_NEGATIVE_UNITS = frozenset({"litres", "indice", "t CO2e", "kWh", "m²", "%", "contenants", "biens", "personnes",
+                                "utilisateurs", "agents", "€", "note /10", "recharges", "passages par jour",
+                                "cas d'usage", "kg", "ouvrages"})
+SIGNED_UNITS = frozenset({"°C"})  # a temperature difference: cooler or warmer
+FAR_FUTURE_YEARS = 5              # an edition starting later than this many years ahead gets a warning
+# The order a project's stages follow; continued and stopped are the same last stage.
+STAGE_RANK = {kind: min(rank, EVENT_KINDS.index("continued")) for rank, kind in enumerate(EVENT_KINDS)}
+STAGE_ORDER_FR = "sélectionné → démarré → convention signée → déployé → testé → évalué → poursuivi ou arrêté"
+STAGE_ORDER_EN = "selected → started → agreement signed → deployed → tested → evaluated → continued or stopped"
+
+
+def check_plausible(table: str, column: str, value) -> None:
+    """Above its column's plausible maximum (in absolute value), a number is most likely a typing slip."""
+    maximum = PLAUSIBLE_MAXIMA.get((table, column))
+    if maximum is not None and value is not None and abs(value) > maximum:
+        signed_fr, signed_en = (" en valeur absolue", " in absolute value") if value < 0 else ("", "")
+        raise CellError(f"une valeur plausible, d'au plus {grouped(maximum, 'fr')}{signed_fr} (au-delà, sans doute"
+                        " une faute de frappe)", f"a plausible value, at most {grouped(maximum, 'en')}{signed_en}"
+                        " (beyond that, most likely a typing slip)")
+
+
+def _precision_goes_with_date(checker: Checker, row: Row, record: dict) -> None:
+    has_date, has_precision = record.get("date_start") is not None, record.get("date_precision") is not None
+    if has_date and not has_precision:
+        checker.add(row.number, "date_precision", None, "la précision de la date (day/jour, month/mois,"
+                    " season/saison, year/année) : une date est donnée", "the date's precision (day, month, season,"
+                    " year): a date is given")
+    elif has_precision and not has_date and checker.table == "project_events":
+        checker.add(row.number, "date_precision", record["date_precision"], "une précision vide : aucune date"
+                    " n'est donnée", "an empty precision: no date is given")
+
+
+def _end_after_start(checker: Checker, row: Row, record: dict) -> None:
+    start, end = record.get("date_start"), record.get("date_end")
+    if start is not None and end is not None and end < start:
+        checker.add(row.number, "date_end", end, f"une date de fin au plus tôt le {readable(start)} (date de début)",
+                    f"an end date no earlier than {readable(start)} (the start date)")
+    if end is not None and start is None:
+        checker.add(row.number, "date_start", None, "une date de début : une date de fin est donnée",
+                    "a start date: an end date is given")
+
+
+def _last_year_after_first(checker: Checker, row: Row, record: dict) -> None:
+    first, last = record.get("first_year"), record.get("last_year")
+    if first is not None and last is not None and last < first:
+        checker.add(row.number, "last_year", last, f"une année au moins égale à la première année ({first})",
+                    f"a year no earlier than the first year ({first})")
+
+
+def _indicator_value_in_range(checker: Checker, row: Row, record: dict) -> None:
+    """A rate (unit %) is a fraction between 0 and 1; a score /10 lies between 0 and 10."""
+    unit, value = checker.context.indicator_unit.get(record.get("indicator_id")), record.get("value")
+    raw = row.values.get("value")
+    if isinstance(raw, str) and raw.strip().endswith("%") and unit != "%":
+        checker.add(row.number, "value", raw, f"un nombre dans l'unité de l'indicateur ({unit}), sans %",
+                    f"a number in the indicator's unit ({unit}), without %")
+    elif unit == "%" and not 0 <= value <= 1:
+        checker.add(row.number, "value", raw, "un taux entre 0 et 1 (ou entre 0 % et 100 %)",
+                    "a rate between 0 and 1 (or between 0 % and 100 %)")
+    elif unit == "note /10" and not 0 <= value <= 10:
+        checker.add(row.number, "value", raw, "une note entre 0 et 10", "a score between 0 and 10")
+
+
+def _indicator_value_not_negative(checker: Checker, row: Row, record: dict) -> None:
+    """kWh, tonnes, counts, euros… cannot be negative (% and /10 have their own range above)."""
+    unit, value, raw = checker.context.indicator_unit.get(record.get("indicator_id")), record.get("value"), \
+        row.values.get("value")
+    if unit in ("%", "note /10") or unit not in NON_NEGATIVE_UNITS or value is None or value >= 0:
+        return
+    if isinstance(raw, str) and raw.strip().endswith("%"):
+        return  # already reported: a % sign on an indicator that is not a rate
+    checker.add(row.number, "value", raw, f"une valeur positive ou nulle : l'unité de l'indicateur ({unit}) ne peut"
+                " pas être négative", f"a value of zero or more: the indicator's unit ({unit}) cannot be negative")
+
+
+def _edition_status_matches_years(checker: Checker, row: Row, record: dict) -> None:
+    """« terminée » is over, « en cours » has begun, « à venir » is not over: against this year."""
+    status, first, last = record.get("status"), record.get("first_year"), record.get("last_year")
+    year = checker.context.today.year
+    if status == "terminée" and (last if last is not None else first) is not None \
+            and (last if last is not None else first) > year:
+        column = "last_year" if last is not None else "first_year"
+        checker.add(row.number, column, record[column], f"une année au plus égale à {year} : une édition « terminée »"
+                    " ne finit pas dans le futur ; corrigez l'année ou le statut (« en cours », « à venir »)",
+                    f"a year no later than {year}: an edition that is « terminée » (ended) does not end in the future;"
+                    " correct the year or the status")
+        return
+    if status == "en cours" and first is not None and first > year:
+        checker.add(row.number, "first_year", first, f"une année au plus égale à {year} : une édition « en cours » a"
+                    " déjà commencé ; sinon son statut est « à venir »", f"a year no later than {year}: an edition"
+                    " « en cours » (ongoing) has begun; otherwise its status is « à venir » (upcoming)")
+        return
+    if status == "à venir" and last is not None and last < year:
+        checker.add(row.number, "last_year", last, f"une année au moins égale à {year} : une édition « à venir » n'est"
+                    " pas déjà finie ; sinon son statut est « terminée »", f"a year no earlier than {year}: an edition"
+                    " « à venir » (upcoming) is not over yet; otherwise its status is « terminée »")
+        return
+    if first is not None and first > year + FAR_FUTURE_YEARS:
+        checker.add_warning(row.number, "first_year", first, f"édition lointaine : plus de {FAR_FUTURE_YEARS} ans"
+                            f" après {year} ; import accepté, vérifiez l'année", f"distant edition: more than"
+                            f" {FAR_FUTURE_YEARS} years after {year}; import accepted, check the year")
+
+
+def _commune_is_laureate(checker: Checker, row: Row, record: dict) -> None:
+    """Warned, not refused: commune_editions is not importable, so a refusal would block a new edition."""
+    insee, edition = record.get("insee"), record.get("edition_id")
+    if insee is None or edition is None or (edition, insee) in checker.context.laureates:
+        return
+    checker.add_warning(row.number, "insee", row.values.get("insee"),
+                        f"la commune {insee} n'est pas lauréate de l'édition {edition} (table commune_editions) :"
+                        " import accepté ; vérifiez la commune ou l'édition du projet",
+                        f"commune {insee} is not a laureate of edition {edition} (table commune_editions): import"
+                        " accepted; check the project's commune or edition")
+
+
+def _period_end(start: date, precision: str | None, end: date | None) -> date:
+    """The last day a date given at this precision may stand for (a month: its last day)."""
+    if precision == "year":
+        last = date(start.year, 12, 31)
+    elif precision in ("month", "season"):
+        month = start.month - 1 + (3 if precision == "season" else 1)  # the month after the period, from 0
+        last = date.fromordinal(date(start.year + month // 12, month % 12 + 1, 1).toordinal() - 1)
+    else:
+        last = start
+    return max(last, end) if end is not None else last
+
+
+@dataclass
+class _Stage:
+    event_id: str
+    kind: str
+    start: date
+    precision: str | None
+    latest: date            # the last day the event may have happened, given its precision
+    row: int | None         # the spreadsheet row; None for a row of the database
+
+    def where(self, lang: str) -> str:
+        if self.row is not None:
+            return f"ligne {self.row}" if lang == "fr" else f"row {self.row}"
+        return f"dans la base : {self.event_id}" if lang == "fr" else f"in the database: {self.event_id}"
+
+    def named(self, lang: str) -> str:
+        precision = f", {ALIASES[self.precision][0]}" if lang == "fr" and self.precision else \
+            f", {self.precision}" if self.precision else ""
+        if lang == "fr":
+            return (f"l'étape « {ALIASES[self.kind][0]} » ({self.kind}, {self.where('fr')}) datée du"
+                    f" {readable(self.start)}{precision}")
+        return f"the '{self.kind}' stage ({self.where('en')}) dated {readable(self.start)}{precision}"
+
+
+def _history_goes_forward(checker: Checker) -> None:
+    """No stage of a project dated before an earlier stage (STAGE_RANK), over the file's rows and the database's
+    (the table as the publish will write it). Dates compare by the period they stand for: a day in June is not
+    before « June » at month precision."""
+    stages: dict[str, list[_Stage]] = {}
+    for record, number in zip(checker.records, checker.record_rows):
+        if record.get("date_start") is not None:
+            stages.setdefault(record["project_id"], []).append(_stage(record, number))
+    if not stages:
+        return
+    if checker.mode != "replace":  # replace: the database's rows go
+        in_file = {r["event_id"] for r in checker.records}
+        for record in db.fetch_rows(checker.con, "SELECT * FROM project_events WHERE date_start IS NOT NULL"
+                                    " AND project_id IN (SELECT unnest($projects))", {"projects": sorted(stages)}):
+            if record["event_id"] not in in_file:
+                stages[record["project_id"]].append(_stage(record, None))
+    for project_stages in stages.values():
+        project_stages.sort(key=lambda e: STAGE_RANK[e.kind])
+        latest_before: _Stage | None = None   # of the lower stages, the one dated last
+        rank_start = 0
+        for later in project_stages:
+            while STAGE_RANK[project_stages[rank_start].kind] < STAGE_RANK[later.kind]:
+                candidate = project_stages[rank_start]
+                if latest_before is None or candidate.start > latest_before.start:
+                    latest_before = candidate
+                rank_start += 1
+            if later.row is not None:
+                if latest_before is not None and later.latest < latest_before.start:
+                    checker.add(later.row, "date_start", later.start,
+                                f"une date qui ne précède pas {latest_before.named('fr')} : les étapes d'un projet se"
+                                f" suivent ({STAGE_ORDER_FR})", f"a date not before {latest_before.named('en')}: a"
+                                f" project's stages follow each other ({STAGE_ORDER_EN})")
+                continue
+            # A stage of the database: the file's earlier stages must not be dated after it.
+            for first in project_stages[:rank_start]:
+                if first.row is not None and later.latest < first.start:
+                    checker.add(first.row, "date_start", first.start,
+                                f"une date qui ne suit pas {later.named('fr')} : les étapes d'un projet se suivent"
+                                f" ({STAGE_ORDER_FR})", f"a date not after {later.named('en')}: a project's stages"
+                                f" follow each other ({STAGE_ORDER_EN})")
+
+
+def _stage(record: dict, row: int | None) -> _Stage:
+    return _Stage(record["event_id"], record["kind"], record["date_start"], record.get("date_precision"),
+                  _period_end(record["date_start"], record.get("date_precision"), record.get("date_end")), row)
+
+
+ROW_CHECKS = {
+    "project_events": (_precision_goes_with_date, _end_after_start),
+    "community_events": (_precision_goes_with_date,),
+    "editions": (_last_year_after_first, _edition_status_matches_years),
+    "indicator_values": (_indicator_value_in_range, _indicator_value_not_negative),
+    "projects": (_commune_is_laureate,),
+}
+# Checks of the whole table as the publish would write it, once every row is checked on its own.
+TABLE_CHECKS = {
+    "project_events": (_history_goes_forward,),
+}
