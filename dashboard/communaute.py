@@ -173,8 +173,9 @@ def published_figure_cards(published: pd.DataFrame) -> None:
     for start in range(0, len(shown), 3):
         for column, (_, figure) in zip(st.columns(3), shown[start:start + 3]):
             label = figure["label_en"] if lang == "en" else figure["label_fr"]
-            if figure["unit"] in formatting.UNIT_WORDS[lang]:  # the unit goes in the label: the value stays short
-                label += f" ({formatting.UNIT_WORDS[lang][figure['unit']][1]})"
+            unit = formatting.unit_label(figure["unit"], lang)
+            if unit:  # the unit goes in the label: the value stays short
+                label += f" ({unit})"
             qualifier = f"**{vocabulary.qualifier(figure['qualifier'], lang)}** — " if vocabulary.qualifier(figure["qualifier"], lang) else ""
             entry = report.get(figure["figure_id"])
             note = f" · {tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
