@@ -475,9 +475,9 @@ def test_rasterised_slide(ref, tmp_path):
                    check=True, timeout=180, capture_output=True)
     SCREENSHOTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "2", "-l", "2", "-singlefile", str(tmp_path / "edition1.pdf"),
-                    str(SCREENSHOTS / "report_slide_chiffres_cles")], check=True, timeout=60)
+                    str(SCREENSHOTS / "report_slide_programme")], check=True, timeout=60)
     text = pdf_text((tmp_path / "edition1.pdf").read_bytes())
-    assert "Chiffres clés" in text and "280" in text and "70 %" in text
+    assert "Le programme en chiffres" in text and "168" in text and "30" in text
 
 
 def test_every_synthetic_sheet_in_one_command(synthetic_db_path, syn, tmp_path, capsys):
