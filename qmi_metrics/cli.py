@@ -274,7 +274,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def cmd_report(args) -> int:
-    from qmi_metrics.outputs import pptx, reports  # plotly, reportlab and python-pptx load only for this command
+    from qmi_metrics.outputs import pptx, reports  # plotly, WeasyPrint and python-pptx load only for this command
 
     con = _open(args.db)
     allowed = ("pdf", "html", "pptx") if args.kind == "edition" else ("pdf", "html")

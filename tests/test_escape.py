@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 
+import pypdf
 import pytest
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.platypus import Paragraph
 
-from qmi_metrics.outputs import escape
+from qmi_metrics.outputs import escape, reports, sheet_pdf
 from qmi_metrics.present import figures
 
 NAMES = ["Boucl'Énergie", "Paris&Co", "« Cœur de ville » — l'été 2024", 'Le "Lab" (Sceaux)', "Saint-Ouen-sur-Seine",
@@ -72,8 +72,14 @@ def test_wrapped_plotly_labels_keep_only_their_line_breaks():
 
 
 @pytest.mark.parametrize("value", NAMES + [MARKUP + ' <img src="x.png"/> <font color="red">r</font>'])
-def test_reportlab_paragraph_reads_the_text_and_bolds_nothing(value):
-    paragraph = Paragraph(escape.reportlab(value), getSampleStyleSheet()["Normal"])
-    assert "".join(frag.text for frag in paragraph.frags) == value
-    assert {frag.fontName for frag in paragraph.frags} == {"Helvetica"}
-    assert not any(getattr(frag, "link", None) for frag in paragraph.frags)
+def test_pdf_reads_the_text_and_bolds_nothing(value):
+    """A report's text in the PDF (its HTML printed by WeasyPrint): as typed, in the regular font, no link, no image."""
+    report = reports.Report("project", "x", "", "", "fr", False, [reports.Text(value)])
+    page = pypdf.PdfReader(io.BytesIO(sheet_pdf.to_pdf(report))).pages[0]
+    drawn = []  # (text, font) of each piece of text on the page
+    page.extract_text(visitor_text=lambda text, cm, tm, font, size: drawn.append((text, font and font["/BaseFont"])))
+    # Lines wrap where WeasyPrint breaks them: compared without the blanks, every character is there as typed.
+    assert "".join(value.split()) in "".join("".join(text for text, _ in drawn).split())
+    fonts = {font for text, font in drawn if text.strip()}
+    assert fonts and not any("Bold" in font for font in fonts), fonts
+    assert "/Annots" not in page and not page.images

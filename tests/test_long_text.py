@@ -14,7 +14,7 @@ import pytest
 from pptx import Presentation
 
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, render, reports, slideshow
+from qmi_metrics.outputs import deck, pptx, render, reports, sheet_pdf, slideshow
 from qmi_metrics.store import db, rollups, settings
 
 NAME, DESCRIPTION = 1000, 5000
@@ -62,12 +62,13 @@ def pdf_text(data: bytes) -> str:
 
 def test_pdfs_lay_out_long_names_and_descriptions(con):
     insee = con.execute("SELECT insee FROM projects WHERE project_id = ?", [UNBROKEN]).fetchone()[0]
-    sheet = pdf_text(reports.to_pdf(reports.project_sheet(con, UNBROKEN)))
-    commune = pdf_text(reports.to_pdf(reports.commune_report(con, insee)))
-    edition = pdf_text(reports.to_pdf(reports.edition_report(con, 1)))
+    sheet = pdf_text(sheet_pdf.to_pdf(reports.project_sheet(con, UNBROKEN)))
+    commune = pdf_text(sheet_pdf.to_pdf(reports.commune_report(con, insee)))
+    edition = pdf_text(sheet_pdf.to_pdf(reports.edition_report(con, 1)))
     for text in (sheet, commune, edition):
         assert "NNNNNNNNNN" in text and "WWWWWWWWWW" in text  # the long names are there, cut into lines
     assert "…" in sheet  # the 5 000-character porteur was cut to fit a page
+    assert 100 < sheet.count("O") < DESCRIPTION // 2  # of its 5 000 « O », the beginning is printed
 
 
 def test_slides_cut_long_texts_to_their_boxes(con):

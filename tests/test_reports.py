@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import shutil
 import subprocess
 from html import unescape
@@ -18,11 +19,12 @@ import pypdf
 import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pypdf.generic import ContentStream
 
 from qmi_metrics import cli
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, render, reports
+from qmi_metrics.outputs import deck, pptx, render, reports, sheet_html, sheet_pdf
 from qmi_metrics.present import cards, figures, formatting, headlines
 from qmi_metrics.reads import projects, queries
 from qmi_metrics.store import db, loader, settings
@@ -31,6 +33,7 @@ SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 REQUIRED = settings.value("QMI_BROWSER_TESTS") == "required"
 HAS_BROWSER = render.browser_path() is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TEXT_WIDTH_PT = (210 - 2 * 16) / 25.4 * 72  # an A4 page less its side margins
 AULNAY, MEUDON, NOISY, SCEAUX = "93005", "92048", "93051", "92071"
 
 
@@ -84,6 +87,29 @@ def pdf_text(data: bytes) -> str:
     return " ".join(pdf_pages(data))
 
 
+def drawn_images(data: bytes) -> list[tuple[int, float]]:
+    """(page index, width in points) of each image the PDF draws: its pages share one resource dictionary, so an
+    image listed in a page's resources is not always drawn there."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    drawn = []
+    for number, page in enumerate(reader.pages):
+        xobjects = page["/Resources"].get("/XObject", {})
+        images = {name for name, item in xobjects.items() if item.get_object()["/Subtype"] == "/Image"}
+        ctm, saved = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), []
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"q":
+                saved.append(ctm)
+            elif operator == b"Q":
+                ctm = saved.pop()
+            elif operator == b"cm":  # the new matrix times the current one
+                a, b, c, d, e, f = (float(x) for x in operands)
+                ctm = (a * ctm[0] + b * ctm[2], a * ctm[1] + b * ctm[3], c * ctm[0] + d * ctm[2],
+                       c * ctm[1] + d * ctm[3], e * ctm[0] + f * ctm[2] + ctm[4], e * ctm[1] + f * ctm[3] + ctm[5])
+            elif operator == b"Do" and operands[0] in images:
+                drawn.append((number, math.hypot(ctm[0], ctm[1])))  # an image is drawn on the unit square
+    return drawn
+
+
 def value_texts(results) -> list[str]:
     """Every KPI value and published value as the reports print them."""
     texts = [formatting.value(r.value, r.unit) for r in results]
@@ -135,13 +161,72 @@ def test_figure_png_is_an_image_of_the_size_asked():
 
 
 def test_pdf_text_keeps_french_and_uses_spaces_the_font_has():
-    assert reports.pdf_plain("70\u202f%") == "70\xa0%"
-    assert reports.pdf_text("« a < b » & œ") == "« a &lt; b » &amp; œ"
     report = reports.Report("project", "x", "Fiche é, è, à, ç, œ, « guillemets »", "1\u202f234 habitants · 70\u202f%",
-                            "fr", False, [reports.Text("Déploiement : non renseigné")])
-    text = pdf_text(reports.to_pdf(report))
+                            "fr", False, [reports.Text("Déploiement : non renseigné « a < b » & œ"),
+                                          reports.Text(" ".join(figures.STATUS_SYMBOLS.values()))])
+    data = sheet_pdf.to_pdf(report)
+    text = pdf_text(data)
     assert "Fiche é, è, à, ç, œ, « guillemets »" in text
-    assert "1 234 habitants · 70 %" in text and "non renseigné" in text
+    assert "1 234 habitants · 70 %" in text and "non renseigné « a < b » & œ" in text
+    page = pypdf.PdfReader(io.BytesIO(data)).pages[0]
+    assert "1\u202f234 habitants · 70\u202f%" in page.extract_text()  # the narrow no-break space itself
+    # One font family for every character, the status symbols too: nothing fell back to another font.
+    fonts = {font["/BaseFont"].split("+")[-1] for font in page["/Resources"]["/Font"].values()}
+    assert fonts == {"DejaVu-Sans", "DejaVu-Sans-Bold"}, fonts
+    assert all(symbol in text for symbol in figures.STATUS_SYMBOLS.values())
+
+
+# --- print layout (the HTML printed by WeasyPrint) ----------------------------------------------------------------
+
+def test_every_page_has_its_header_footer_and_number_and_long_tables_repeat_their_header():
+    """A table of 60 rows, each a few lines tall: it runs over pages, each page repeats its header, and a row is
+    never split between two pages. Every page has the title, the footer and « page i / n »."""
+    rows = [[f"ligne-{i:02d}", f"début-{i:02d} " + "texte de la ligne " * 30 + f"fin-{i:02d}"] for i in range(60)]
+    report = reports.Report("edition", "x", "Titre du rapport", "Sous-titre", "fr", True,
+                            [reports.Heading("Tableau", 2), reports.Table(["Colonne A", "Colonne B"], rows)],
+                            footer="QMI — pied de page")
+    pages = pdf_pages(sheet_pdf.to_pdf(report))
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, 1):
+        assert "Titre du rapport — Sous-titre" in page and "QMI — pied de page" in page, number
+        assert f"page {number} / {len(pages)}" in page and "DONNÉES SYNTHÉTIQUES" in page, number
+        assert "Colonne A Colonne B" in page, number  # the header, on every page the table runs over
+    for i in range(60):
+        where = [n for n, page in enumerate(pages) if f"début-{i:02d}" in page or f"fin-{i:02d}" in page]
+        assert len(where) == 1 and f"début-{i:02d}" in pages[where[0]] and f"fin-{i:02d}" in pages[where[0]], i
+
+
+def test_pdf_fetches_nothing(tmp_path, monkeypatch):
+    """Only inline (data:) images are drawn: an http(s) or file address in the HTML is refused, never requested."""
+    import http.server
+    import threading
+
+    requests = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+    local = tmp_path / "local.png"
+    local.write_bytes(png)
+    address = f"http://127.0.0.1:{server.server_port}"
+    html = (f'<html><head><link rel="stylesheet" href="{address}/style.css"></head><body><p>texte</p>'
+            f'<img src="{address}/image.png"><img src="{local.as_uri()}"><img src="{render.data_uri(png)}"></body></html>')
+    monkeypatch.setattr(sheet_html, "to_html", lambda report: html)
+    try:
+        data = sheet_pdf.to_pdf(reports.Report("project", "x", "t", "s", "fr", False))
+    finally:
+        server.shutdown()
+    assert requests == []
+    images = [image for page in pypdf.PdfReader(io.BytesIO(data)).pages for image in page.images]
+    assert len(images) == 1 and "texte" in pdf_text(data)  # the inline one only
 
 
 # --- evaluation sheets ------------------------------------------------------------------------------------------
@@ -224,9 +309,11 @@ def test_sheet_charts_are_the_pages_figures_as_images(syn):
     start = html.index('src="data:image/png;base64,') + len('src="data:image/png;base64,')
     png = base64.b64decode(html[start:html.index('"', start)])
     assert png.startswith(PNG_MAGIC)
-    images = [obj for page in pypdf.PdfReader(io.BytesIO(reports.project_sheet_pdf(syn, project_id))).pages
-              for obj in page.images]
+    images = drawn_images(reports.project_sheet_pdf(syn, project_id))
     assert len(images) == 2
+    # Scaled to the text width (A4 less two 16 mm margins), never wider.
+    assert max(width for _, width in images) == pytest.approx(TEXT_WIDTH_PT, abs=0.5)
+    assert all(width <= TEXT_WIDTH_PT + 0.5 for _, width in images)
 
 
 # --- commune and edition reports ----------------------------------------------------------------------------------
@@ -262,8 +349,8 @@ def test_every_edition_report_pdf_and_html(database, request):
     for edition in edition_ids(con):
         view = Filters(edition=edition)
         report = reports.edition_report(con, edition)
-        pdf = pdf_text(reports.to_pdf(report))
-        html = norm(unescape(reports.to_html(report)))
+        pdf = pdf_text(sheet_pdf.to_pdf(report))
+        html = norm(unescape(sheet_html.to_html(report)))
         results = reports.view_kpis(con, view)
         headline = [cards.card(r).text for r in results if r.id in headlines.OVERVIEW]
         expected = value_texts(results) + headline + list(queries.projects(con, view)["name"])
@@ -285,13 +372,13 @@ def test_edition_1_report_headline_numbers(ref):
     assert rows["Délai moyen de déploiement"][0] == "11 mois"
     assert rows["Taux de sélection"][0] == "non renseigné"  # 28 rows of 170: not computable
     assert rows["Participants aux rencontres de la Communauté"][0] == "280 personnes"
-    text = pdf_text(reports.to_pdf(report))
+    text = pdf_text(sheet_pdf.to_pdf(report))
     assert "De 360 marques d'intérêt, 168 candidatures, 30 projets sélectionnés, 7 projets déployés" in text
 
 
 def test_a_report_without_projects_says_so(ref):
     """Edition 2: six laureate communes, no project listed yet (the documents publish 19 for phase 1)."""
-    text = pdf_text(reports.to_pdf(reports.edition_report(ref, 2)))
+    text = pdf_text(sheet_pdf.to_pdf(reports.edition_report(ref, 2)))
     assert text.count("Aucun projet dans cette vue.") >= 2  # the project list and the deployment section
     for name in ("Argenteuil", "Athis-Mons", "Aubervilliers", "Fontenay-sous-Bois", "Issy-les-Moulineaux", "Sucy-en-Brie"):
         assert name in text

@@ -5,10 +5,10 @@ everywhere and never becomes bold text, a link, an image or a request:
 
 - `markdown`  Streamlit's Markdown (st.markdown / write / caption / info / metric / subheader…),
               with its directives :red[…], :material/…:, emoji shortcodes and $…$ maths;
-- `html`      HTML documents and fragments: the slideshow, the HTML reports, pydeck tooltips;
+- `html`      HTML documents and fragments: the slideshow, the reports (HTML, and the PDF printed from
+              that HTML), pydeck tooltips;
 - `plotly`    plotly strings (trace names, axis categories and tick labels, text, hover texts,
-              annotations, titles): plotly reads a subset of HTML (<a href>, <b>, <br>…) and entities;
-- `reportlab` reportlab Paragraph markup (<b>, <a>, <img>… and entities), an XML dialect.
+              annotations, titles): plotly reads a subset of HTML (<a href>, <b>, <br>…) and entities.
 
 None of them changes how ordinary text reads: accents, apostrophes, « », & stay as they are.
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import html as _html
 import re
 import unicodedata
-from xml.sax.saxutils import escape as _xml_escape
 
 # Every ASCII punctuation Markdown, GFM (autolinks, tables, strikethrough), HTML or Streamlit's
 # directives could read; CommonMark shows a backslash-escaped punctuation mark as the mark itself.
@@ -54,8 +53,3 @@ def html(value) -> str:
 def plotly(value) -> str:
     """`value` as plotly text: its tags and entities stay literal (plotly turns &lt; &gt; &amp; back)."""
     return _text(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def reportlab(value) -> str:
-    """`value` inside a reportlab Paragraph: its tags and entities stay literal."""
-    return _xml_escape(_text(value))

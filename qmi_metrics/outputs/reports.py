@@ -2,15 +2,14 @@
 évaluation »), a commune's and an edition's report (PDF or self-contained HTML); an edition's slide deck is outputs/pptx.py.
 
 Each report is first a plain document model (headings, facts, tables, charts, sentences) built from
-qmi_metrics' own reads and KPI registry, then written as PDF (reportlab) or HTML:
-the numbers are the dashboard's numbers, formatted by `formatting`, and the charts are the pages' plotly
-figures (`figures`) made into images offline (`render`). No Streamlit here.
+qmi_metrics' own reads and KPI registry, then written as HTML (`sheet_html`) or as PDF by printing that same
+HTML (`sheet_pdf`, WeasyPrint): the numbers are the dashboard's numbers, formatted by `formatting`, and the
+charts are the pages' plotly figures (`figures`) made into images offline (`render`). No Streamlit here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,7 +18,6 @@ import plotly.graph_objects as go
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
-from qmi_metrics.outputs import escape, render
 from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
@@ -73,7 +71,7 @@ class Facts:
 class Table:
     header: list[str]
     rows: list[list[str]]
-    whole: tuple[int, ...] = ()  # columns kept on one line when the page is wide enough (names)
+    whole: tuple[int, ...] = ()  # columns whose short values (names) are kept on one line
 
 
 @dataclass
@@ -653,291 +651,27 @@ def edition_report(con, edition, lang: str = "fr") -> Report:
                        tr(lang, "Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts"), lang)
 
 
-# --- PDF (reportlab) -------------------------------------------------------------------------------------
-
-# Helvetica (a PDF standard font) covers cp1252: French letters, « », œ, €, no-break space (U+00A0) but not the
-# narrow no-break space (U+202F) French typography puts in « 70 % » and « 1 234 ».
-_PDF_REPLACEMENTS = {formatting.NARROW_NBSP: formatting.NBSP, "\u2009": " ", "\u2007": formatting.NBSP}
-
-
-def pdf_plain(text) -> str:
-    """Text with only characters the PDF's standard fonts have (spaces mapped, status symbols dropped)."""
-    text = str(text)
-    for old, new in _PDF_REPLACEMENTS.items():
-        text = text.replace(old, new)
-    for symbol in figures.STATUS_SYMBOLS.values():
-        text = text.replace(symbol + " ", "")
-    return text
-
-
-def pdf_text(text) -> str:
-    """Text for a reportlab Paragraph: pdf_plain, with its markup characters escaped."""
-    return escape.reportlab(pdf_plain(text))
-
-
-def _pdf_styles():
-    from reportlab.lib import colors
-    from reportlab.lib.styles import ParagraphStyle
-
-    base = ParagraphStyle("body", fontName="Helvetica", fontSize=9.5, leading=12.5, spaceAfter=4)
-    return {
-        "title": ParagraphStyle("title", parent=base, fontName="Helvetica-Bold", fontSize=18, leading=22, spaceAfter=2),
-        "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=10.5, textColor=colors.HexColor("#444444"),
-                                   spaceAfter=8),
-        "h1": ParagraphStyle("h1", parent=base, fontName="Helvetica-Bold", fontSize=14, leading=17, spaceBefore=8,
-                             keepWithNext=1),
-        "h2": ParagraphStyle("h2", parent=base, fontName="Helvetica-Bold", fontSize=12, leading=15, spaceBefore=9,
-                             spaceAfter=4, textColor=colors.HexColor("#0B4F7C"), keepWithNext=1),
-        "body": base,
-        "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444")),
-        "warning": ParagraphStyle("warning", parent=base, fontName="Helvetica-Bold", textColor=colors.HexColor("#A00000")),
-        "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10, spaceAfter=0),
-        "cell_bold": ParagraphStyle("cell_bold", parent=base, fontName="Helvetica-Bold", fontSize=8, leading=10,
-                                    spaceAfter=0),
-        "caption": ParagraphStyle("caption", parent=base, fontSize=8.5, leading=11, textColor=colors.HexColor("#333333"),
-                                  spaceAfter=8),
-        "bullet": ParagraphStyle("bullet", parent=base, fontSize=8.5, leading=11, leftIndent=10, bulletIndent=0,
-                                 spaceAfter=2),
-    }
-
-
-CELL_PADDING = 3  # points, each side
-
-
-def _column_widths(header: list[str] | None, rows: list[list[str]], available: float, size: float,
-                   whole: tuple[int, ...] = ()) -> list[float]:
-    """Column widths from the content: no column narrower than its longest word (no word cut in two), the rest
-    of the width shared in proportion to how much more each column's text needs."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    table = ([header] if header else []) + rows
-    columns = list(zip(*table))
-    pad = 2 * CELL_PADDING + 1
-
-    def width(text: str, font: str = "Helvetica") -> float:
-        return stringWidth(pdf_plain(text), font, size)
-
-    # A no-break space joins its words: reportlab never breaks there ("20 884 habitants" is one word).
-    # A word wider than an equal share of the page is cut by reportlab instead: it must not squeeze the others.
-    share = available / max(1, len(columns))
-    shortest = [min(share, max(width(word, "Helvetica-Bold" if header and i == 0 else "Helvetica")
-                               for i, cell in enumerate(column) for word in pdf_plain(cell).split(" ") or [""]) + pad)
-                for column in columns]
-    natural = [min(available, max(width(cell, "Helvetica-Bold" if header and i == 0 else "Helvetica")
-                                  for i, cell in enumerate(column)) + pad) for column in columns]
-    if sum(natural) <= available:  # everything fits on one line: share the spare width alike
-        return [n * available / sum(natural) for n in natural]
-    kept = [natural[i] if i in whole else w for i, w in enumerate(shortest)]
-    if sum(kept) < available:  # the names stay whole, the other columns wrap
-        shortest = kept
-    if sum(shortest) >= available:  # too many columns for the page: scale down, words may break
-        return [w * available / sum(shortest) for w in shortest]
-    spare, wants = available - sum(shortest), [n - w for n, w in zip(natural, shortest)]
-    return [w + spare * want / sum(wants) for w, want in zip(shortest, wants)]
-
-
-CELL_HEIGHT_MAX = 240  # points, a third of a page: a table row taller than a page cannot be laid out
-
-
-def _cell(text, style, width: float):
-    """A table cell's Paragraph; a text that would be taller than CELL_HEIGHT_MAX is cut with « … »."""
-    from reportlab.platypus import Paragraph
-
-    text = str(text)
-    paragraph = Paragraph(pdf_text(text), style)
-    inner = max(1.0, width - 2 * CELL_PADDING)
-    if len(text) < 40 or paragraph.wrap(inner, 1e9)[1] <= CELL_HEIGHT_MAX:
-        return paragraph
-    short, long = 0, len(text)
-    while long - short > 1:  # the longest beginning that fits
-        middle = (short + long) // 2
-        if Paragraph(pdf_text(text[:middle] + " …"), style).wrap(inner, 1e9)[1] <= CELL_HEIGHT_MAX:
-            short = middle
-        else:
-            long = middle
-    return Paragraph(pdf_text(text[:short].rstrip() + " …"), style)
-
-
-def _pdf_table(header: list[str] | None, rows: list[list[str]], widths, available: float, styles, facts: bool = False,
-               whole: tuple[int, ...] = ()):
-    from reportlab.lib import colors
-    from reportlab.platypus import Table as RLTable
-    from reportlab.platypus import TableStyle
-
-    if widths is None:
-        widths = _column_widths(header, rows, available, styles["cell"].fontSize, whole)
-    else:
-        widths = [w * available / sum(widths) for w in widths]
-    data = []
-    if header:
-        data.append([_cell(h, styles["cell_bold"], w) for h, w in zip(header, widths)])
-    for row in rows:
-        data.append([_cell(cell, styles["cell_bold" if facts and i == 0 else "cell"], widths[i])
-                     for i, cell in enumerate(row)])
-    table = RLTable(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
-    commands = [("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#BBBBBB")),
-                ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-                ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING)]
-    if header:
-        commands.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4ECF3")))
-    if facts:
-        commands.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F2F5F8")))
-    table.setStyle(TableStyle(commands))
-    return table
-
-
-def _chart_png(block: Chart, lang: str, font_size: int = 14) -> tuple[bytes, int]:
-    """The chart's PNG and its height in CSS pixels (its width is block.width)."""
-    static = figures.print_style(block.figure, lang, width=block.width, height=block.height, font_size=font_size)
-    height = int(static["layout"]["height"])
-    return render.figure_png(static, width=block.width, height=height), height
-
+# --- writing a report ------------------------------------------------------------------------------------
 
 def _unavailable(error: Exception, lang: str) -> str:
     return tr(lang, f"Graphique non disponible (image impossible à produire ici : {error}).",
               f"Chart not available (no image could be made here: {error}).")
 
 
-def to_pdf(report: Report) -> bytes:
-    from reportlab import rl_config
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer
-
-    rl_config.useA85 = 0  # images stored as binary: smaller files, and no slow ASCII85 pass in pure Python
-    styles = _pdf_styles()
-    lang = report.lang
-    buffer = io.BytesIO()
-    margin = 16 * mm
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=20 * mm,
-                            bottomMargin=16 * mm, title=report.title, author="QMI — tableau de bord",
-                            subject=report.subtitle, lang=lang)
-    available = A4[0] - 2 * margin
-    synthetic_mark = tr(lang, "DONNÉES SYNTHÉTIQUES", "SYNTHETIC DATA")
-
-    def decorate(canvas, document):
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(margin, A4[1] - 11 * mm, pdf_plain(f"{report.title} — {report.subtitle}")[:110])
-        canvas.drawString(margin, 9 * mm, pdf_plain(report.footer))
-        canvas.drawRightString(A4[0] - margin, 9 * mm, f"page {document.page}")
-        if report.synthetic:  # on every page: a page printed alone must still say it
-            canvas.setFillColor(colors.HexColor("#C00000"))
-            canvas.setFont("Helvetica-Bold", 11)
-            canvas.drawRightString(A4[0] - margin, A4[1] - 11.5 * mm, synthetic_mark)
-        canvas.restoreState()
-
-    def flowables(block) -> list:
-        if isinstance(block, Heading):
-            return [Paragraph(pdf_text(block.text), styles["h1" if block.level == 1 else "h2"])]
-        if isinstance(block, Text):
-            return [Paragraph(pdf_text(block.text), styles[block.style])]
-        if isinstance(block, Facts):
-            return [_pdf_table(None, [list(r) for r in block.rows], (1.25, 3.0), available, styles, facts=True),
-                    Spacer(1, 4)]
-        if isinstance(block, Table):
-            return [_pdf_table(block.header, block.rows, None, available, styles, whole=block.whole), Spacer(1, 5)]
-        if isinstance(block, Bullets):  # one flowable an item: a long list flows from page to page
-            return [Paragraph(pdf_text(item), styles["bullet"], bulletText="•") for item in block.items]
-        try:
-            png, static_height = _chart_png(block, lang)
-        except render.RenderUnavailable as error:
-            return [Paragraph(pdf_text(_unavailable(error, lang)), styles["note"]),
-                    Paragraph(pdf_text(block.summary), styles["caption"])]
-        width = min(available, 170 * mm)
-        height = width * static_height / block.width
-        if height > 150 * mm:  # a tall chart keeps its proportions and fits a page
-            width, height = width * 150 * mm / height, 150 * mm
-        return [KeepTogether([Image(io.BytesIO(png), width=width, height=height),
-                              Paragraph(pdf_text(block.summary), styles["caption"])])]
-
-    story = [Paragraph(pdf_text(report.title), styles["title"]), Paragraph(pdf_text(report.subtitle), styles["subtitle"])]
-    pending: list = []  # a heading waits for the block under it: they go on the same page
-    for block in report.blocks:
-        if isinstance(block, Heading):
-            pending += flowables(block)
-            continue
-        if pending:
-            following = flowables(block)
-            # The heading stays with the block's first flowable (a chart and its caption, a table, a list's
-            # first item); a group is opened, not nested: a group in a group does not move as one.
-            first = list(following[0]._content) if isinstance(following[0], KeepTogether) else following[:1]
-            story.append(KeepTogether(pending + first))
-            story += following[1:]
-            pending = []
-        else:
-            story += flowables(block)
-    story += pending
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return buffer.getvalue()
-
-
-# --- HTML ---------------------------------------------------------------------------------------------------
-
-_CSS = """
-body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #1a1a1a; max-width: 60rem; margin: 2rem auto;
-       padding: 0 1rem; line-height: 1.45; }
-h1 { font-size: 1.7rem; margin-bottom: 0.2rem; } h2 { color: #0B4F7C; font-size: 1.2rem; margin-top: 1.6rem; }
-.subtitle { color: #444; margin-top: 0; } .note { color: #444; font-size: 0.9rem; }
-.warning, .synthetic { color: #A00000; font-weight: bold; }
-.synthetic { border: 2px solid #A00000; padding: 0.4rem 0.8rem; text-align: center; }
-table { border-collapse: collapse; width: 100%; font-size: 0.85rem; margin: 0.4rem 0 0.8rem; }
-th, td { border-bottom: 1px solid #bbb; padding: 0.25rem 0.4rem; text-align: left; vertical-align: top; }
-th { background: #E4ECF3; } table.facts th { background: #F2F5F8; width: 30%; }
-figure { margin: 0.6rem 0 1rem; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.9rem; color: #333; } footer { margin-top: 2rem; color: #555; font-size: 0.8rem; }
-li { font-size: 0.9rem; margin-bottom: 0.2rem; }
-"""
-
-
-def to_html(report: Report) -> str:
-    """One self-contained HTML file (inline CSS, charts as inline PNG) with the PDF's content."""
-    e = attribute = escape.html  # text nodes and attribute values
-    lang = report.lang
-    parts = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">',
-             '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(report.title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>"]
-    if report.synthetic:
-        parts.append(f'<p class="synthetic">{e(tr(lang, "DONNÉES SYNTHÉTIQUES", "SYNTHETIC DATA"))}</p>')
-    parts += [f"<h1>{e(report.title)}</h1>", f'<p class="subtitle">{e(report.subtitle)}</p>']
-    for block in report.blocks:
-        if isinstance(block, Heading):
-            parts.append(f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>")
-        elif isinstance(block, Text):
-            parts.append(f'<p class="{block.style}">{e(block.text)}</p>')
-        elif isinstance(block, Facts):
-            parts.append('<table class="facts">' + "".join(f"<tr><th scope=\"row\">{e(k)}</th><td>{e(v)}</td></tr>"
-                                                          for k, v in block.rows) + "</table>")
-        elif isinstance(block, Table):
-            head = "".join(f'<th scope="col">{e(h)}</th>' for h in block.header)
-            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block.rows)
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif isinstance(block, Bullets):
-            parts.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul>")
-        elif isinstance(block, Chart):
-            try:
-                uri = render.data_uri(_chart_png(block, lang)[0])
-                parts.append(f'<figure><img src="{uri}" alt="{attribute(block.summary)}" width="{block.width}">'
-                             f"<figcaption>{e(block.summary)}</figcaption></figure>")
-            except render.RenderUnavailable as error:
-                parts.append(f'<p class="note">{e(_unavailable(error, lang))}</p><p>{e(block.summary)}</p>')
-    parts.append(f"<footer>{e(report.footer)}</footer>\n</body>\n</html>\n")
-    return "\n".join(parts)
-
-
 def render_report(report: Report, fmt: str) -> bytes:
+    """The report as PDF (its HTML printed, sheet_pdf) or as the self-contained HTML file (sheet_html)."""
+    from qmi_metrics.outputs import sheet_html, sheet_pdf  # here, not above: they import this module's model
+
     if fmt == "pdf":
-        return to_pdf(report)
+        return sheet_pdf.to_pdf(report)
     if fmt == "html":
-        return to_html(report).encode("utf-8")
+        return sheet_html.to_html(report).encode("utf-8")
     raise ValueError(f"format {fmt!r}: pdf or html")
 
 
 def project_sheet_pdf(con, project_id: str, lang: str = "fr") -> bytes:
-    return to_pdf(project_sheet(con, project_id, lang))
+    return render_report(project_sheet(con, project_id, lang), "pdf")
 
 
 def project_sheet_html(con, project_id: str, lang: str = "fr") -> bytes:
-    return to_html(project_sheet(con, project_id, lang)).encode("utf-8")
+    return render_report(project_sheet(con, project_id, lang), "html")
