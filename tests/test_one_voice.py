@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from qmi_metrics.metrics import filters, kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, reports, slideshow
+from qmi_metrics.outputs import deck, pptx, reports, sheet_html, slideshow
 from qmi_metrics.present import cards, headlines
 from qmi_metrics.store import db
 
@@ -95,6 +95,6 @@ def test_every_output_prints_the_same_card(monkeypatch, reference_db_path, demo_
 def test_the_report_html_prints_the_key_figures_as_the_model_holds_them(reference_con):
     report = reports.edition_report(reference_con, 1, "en")
     table = next(b for b in report.blocks if isinstance(b, reports.Table))
-    page = plain(html.unescape(reports.to_html(report)))
+    page = plain(html.unescape(sheet_html.to_html(report)))
     for label, value, note, source in table.rows:
         assert all(plain(text) in page for text in (label, value, note)), label
