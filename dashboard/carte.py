@@ -14,6 +14,7 @@ from dashboard.ui.language import fmt, status_label, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import geo, queries
 
 QUARTIER_RADIUS_M = 500  # the circle drawn around a quartier's landmark: an extent, not its official perimeter
@@ -110,7 +111,7 @@ def category(row, colour_by: str, theme_labels: dict[str, str]) -> tuple[int, st
     """Order, legend label, map symbol and colour of a project: by défi (its rank) or by status."""
     if colour_by == "theme":
         if row["theme_slug"] is None or pd.isna(row["theme_slug"]):
-            return 99, tr("défi non renseigné", "challenge not available"), "?", UNKNOWN_COLOUR
+            return 99, _(language.lang(), "défi non renseigné"), "?", UNKNOWN_COLOUR
         rank = int(row["theme_rank"])
         return (rank, theme_labels.get(row["theme_slug"], text(None)), str(rank),
                 rgb(figures.PALETTE[(rank - 1) % len(figures.PALETTE)]))
@@ -134,11 +135,11 @@ def runs(symbols: list[str]) -> str:
 
 
 def source_line(row) -> str:
-    return f"{tr('Source', 'Source')} : {text(row['source'])}"
+    return f"{_(language.lang(), 'Source')} : {text(row['source'])}"
 
 
 def precision_line(row) -> str:
-    return f"{tr('Précision', 'Precision')} : {vocabulary.site_precision(row['precision'], lang)}"
+    return f"{_(language.lang(), 'Précision')} : {vocabulary.site_precision(row['precision'], lang)}"
 
 
 # --- layers ---------------------------------------------------------------------------------------------
@@ -162,27 +163,27 @@ def commune_rows(communes: pd.DataFrame) -> pd.DataFrame:
     located["tip_title"] = located["commune"]
     located["tip_body"] = [
         "\n".join([
-            f"{tr('Commune lauréate — édition', 'Laureate commune — edition')} {row['editions']}",
-            f"{tr('Projets dans la vue', 'Projects in view')} : {row['projects']}",
-            f"{tr('Position : centroïde du contour communal', 'Position: centroid of the commune contour')}",
+            f"{_(language.lang(), 'Commune lauréate — édition')} {row['editions']}",
+            f"{_(language.lang(), 'Projets dans la vue')} : {row['projects']}",
+            f"{_(language.lang(), 'Position : centroïde du contour communal')}",
             precision_line(row), source_line(row)])
-        for _, row in located.iterrows()]
+        for _ignored, row in located.iterrows()]
     return located
 
 
 def quartier_rows(quartiers: pd.DataFrame) -> pd.DataFrame:
     located = quartiers.dropna(subset=["lat", "lon"]).drop_duplicates("site_id").copy()
-    located["tip_title"] = [f"{tr('Quartier', 'Quartier')} {text(row['quartier_name'])} — {row['commune']}"
-                            for _, row in located.iterrows()]
+    located["tip_title"] = [f"{_(language.lang(), 'Quartier')} {text(row['quartier_name'])} — {row['commune']}"
+                            for _ignored, row in located.iterrows()]
     located["tip_body"] = [
-        "\n".join([f"{tr('Repère', 'Landmark') if row['precision'] == 'landmark' else tr('Lieu', 'Place')}"
+        "\n".join([f"{_(language.lang(), 'Repère') if row['precision'] == 'landmark' else _(language.lang(), 'Lieu')}"
                    f" : {row['site_name']}",
                    precision_line(row),
-                   f"{tr('Source de la position', 'Source of the position')} : {text(row['source'])}",
-                   f"{tr('Source du quartier', 'Source of the quartier')} : {text(row['quartier_source'])}"]
-                  + ([f"{tr('Cercle de', 'Circle of')} {QUARTIER_RADIUS_M} m : "
-                      f"{tr('étendue indicative, pas le périmètre officiel', 'indicative extent, not the official boundary')}"]))
-        for _, row in located.iterrows()]
+                   f"{_(language.lang(), 'Source de la position')} : {text(row['source'])}",
+                   f"{_(language.lang(), 'Source du quartier')} : {text(row['quartier_source'])}"]
+                  + ([f"{_(language.lang(), 'Cercle de')} {QUARTIER_RADIUS_M} m : "
+                      f"{_(language.lang(), 'étendue indicative, pas le périmètre officiel')}"]))
+        for _ignored, row in located.iterrows()]
     return located
 
 
@@ -238,10 +239,8 @@ def contour_layer(geojson: dict | None, laureates: dict[str, str]) -> pdk.Layer 
     for feature in collection["features"]:
         props = feature["properties"]
         props["tip_title"] = escape.html(props["name"])
-        props["tip_body"] = (tr("Commune lauréate (contour officiel, geo.api.gouv.fr)",
-                                "Laureate commune (official contour, geo.api.gouv.fr)") if props["laureate"]
-                             else tr("Commune de la Métropole (contour officiel, geo.api.gouv.fr)",
-                                     "Commune of the Métropole (official contour, geo.api.gouv.fr)"))
+        props["tip_body"] = (_(language.lang(), "Commune lauréate (contour officiel, geo.api.gouv.fr)") if props["laureate"]
+                             else _(language.lang(), "Commune de la Métropole (contour officiel, geo.api.gouv.fr)"))
         props["fill"] = [0, 114, 178, 45] if props["laureate"] else [255, 255, 255, 0]
         props["line"] = [0, 114, 178, 220] if props["laureate"] else [160, 160, 160, 200]
     return pdk.Layer("GeoJsonLayer", id="contours", data=collection, pickable=True, stroked=True, filled=True,
@@ -272,7 +271,7 @@ def metropole_rows(metropole: pd.DataFrame, laureates: set[str]) -> pd.DataFrame
     """The other communes as small grey dots: where the laureates stand in the Métropole."""
     others = metropole[~metropole["insee"].isin(laureates)].copy()
     others["tip_title"] = others["commune"]
-    others["tip_body"] = tr("Commune de la Métropole (centroïde calculé)", "Commune of the Métropole (computed centroid)")
+    others["tip_body"] = _(language.lang(), "Commune de la Métropole (centroïde calculé)")
     return others
 
 
@@ -334,47 +333,42 @@ def legend(sites: pd.DataFrame, colour_by: str, has_contours: bool, has_communes
     """The legend as text: each entry has its symbol, so colour is never the only cue."""
     items = []
     if has_communes:
-        items.append(f"◯ **{tr('commune lauréate', 'laureate commune')}** — "
-                     f"{tr('point blanc cerclé de noir, au centroïde calculé', 'white dot ringed in black, at the computed centroid')}")
+        items.append(f"◯ **{_(language.lang(), 'commune lauréate')}** — "
+                     f"{_(language.lang(), 'point blanc cerclé de noir, au centroïde calculé')}")
     if has_quartiers:
-        items.append(f"◌ **{tr('quartier', 'quartier')}** — "
-                     + tr(f"grand cercle gris de {QUARTIER_RADIUS_M} m autour du repère ou de la position approximative",
-                          f"large grey circle of {QUARTIER_RADIUS_M} m around the landmark or approximate position"))
+        items.append(f"◌ **{_(language.lang(), 'quartier')}** — "
+                     + _(language.lang(), "grand cercle gris de {quartier_radius_m} m autour du repère ou de la position approximative",
+                                          quartier_radius_m=QUARTIER_RADIUS_M))
     if has_contours:
-        items.append(f"▭ **{tr('contour communal', 'commune contour')}** — "
-                     f"{tr('bleu pour les lauréates, gris pour les autres', 'blue for laureates, grey for the others')}")
+        items.append(f"▭ **{_(language.lang(), 'contour communal')}** — "
+                     f"{_(language.lang(), 'bleu pour les lauréates, gris pour les autres')}")
     if not sites.empty:
-        by = tr("défi (numéro du défi)", "challenge (its number)") if colour_by == "theme" \
-            else tr("statut", "status")
-        items.append(f"● **{tr('lieu d’expérimentation', 'experimentation site')}** — "
-                     + tr(f"point coloré, avec à sa droite le symbole de son {by} :",
-                          f"coloured dot, with the symbol of its {by} on its right:"))
+        by = _(language.lang(), "défi (numéro du défi)") if colour_by == "theme" \
+            else _(language.lang(), "statut")
+        items.append(f"● **{_(language.lang(), 'lieu d’expérimentation')}** — "
+                     + _(language.lang(), "point coloré, avec à sa droite le symbole de son {by} :", by=by))
     keys = ["order", "legend", "symbol", sites["colour"].map(tuple)]
-    for (_, label, symbol, colour), count in sites.groupby(keys).size().items():
+    for (_ignored, label, symbol, colour), count in sites.groupby(keys).size().items():
         swatch = "#{:02X}{:02X}{:02X}".format(*colour)
         items.append(f"    - <span style='color:{swatch};font-size:1.2em'>●</span> "
                      f"<span style='font-size:1.15em'>{escape.markdown(symbol)}</span> **{escape.markdown(label)}** — "
-                     f"{fmt(count)} {tr('projet(s)', 'project(s)')}")
+                     f"{fmt(count)} {_(language.lang(), 'projet(s)')}")
     if not sites.empty and (sites["ring"] > 0).any():
-        items.append(tr("◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
-                        "symboles du centre vers l'extérieur",
-                        "◎ concentric rings: several projects at one place; the label lists their symbols "
-                        "from the centre outwards"))
+        items.append(_(language.lang(), "◎ anneaux concentriques : plusieurs projets au même lieu ; l'étiquette liste leurs "
+                                        "symboles du centre vers l'extérieur"))
     lines = [item if item.startswith("    - ") else f"- {item}" for item in items]  # site categories are nested
-    st.markdown("**" + tr("Légende", "Legend") + "**\n\n" + "\n".join(lines),
+    st.markdown("**" + _(language.lang(), "Légende") + "**\n\n" + "\n".join(lines),
                 unsafe_allow_html=True)
 
 
 def located_sentence(sites: pd.DataFrame, located: dict) -> str:
     total, with_site = int(located["projects"] or 0), int(located["located"] or 0)
     if total == 0:
-        return tr("Aucun projet dans cette vue : aucun lieu d'expérimentation à montrer.",
-                  "No project in this view: no experimentation site to show.")
-    return tr(
-        f"{len(sites)} lieu(x) d'expérimentation localisé(s) pour {with_site} projet(s) sur {total} ; "
-        f"{total - with_site} projet(s) n'ont pas de lieu connu dans les données.",
-        f"{len(sites)} experimentation site(s) located for {with_site} project(s) out of {total}; "
-        f"{total - with_site} project(s) have no known place in the data.")
+        return _(language.lang(), "Aucun projet dans cette vue : aucun lieu d'expérimentation à montrer.")
+    return _(language.lang(),
+        "{len_sites} lieu(x) d'expérimentation localisé(s) pour {with_site} projet(s) sur {total} ; "
+        "{total_with_site} projet(s) n'ont pas de lieu connu dans les données.",
+        len_sites=len(sites), with_site=with_site, total=total, total_with_site=total - with_site)
 
 
 def precision_sentence(table: pd.DataFrame) -> str | None:
@@ -388,8 +382,8 @@ def precision_sentence(table: pd.DataFrame) -> str | None:
                           "centroids computed from the 2018 commune contours")):
         names = sorted(set(table.loc[table["precision_code"] == code, "name"]))
         if names:
-            parts.append(f"{tr(fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + tr('lieux', 'places')}")
-    return (tr("Précision des positions — ", "Precision of positions — ") + " ; ".join(parts) + ".") if parts else None
+            parts.append(f"{tr(fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + _(language.lang(), 'lieux')}")
+    return (_(language.lang(), "Précision des positions — ") + " ; ".join(parts) + ".") if parts else None
 
 
 def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
@@ -397,23 +391,23 @@ def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
     if missing.empty:
         return None
     names = [f"{row['commune']}" + (f" ({row['quartier_name']})" if pd.notna(row["quartier_name"]) else "")
-             for _, row in missing.iterrows()]
-    return tr(f"Quartier sans position connue ({len(names)}) : {', '.join(names)}.",
-              f"Quartier with no known position ({len(names)}): {', '.join(names)}.")
+             for _ignored, row in missing.iterrows()]
+    return _(language.lang(), "Quartier sans position connue ({len_names}) : {names}.", len_names=len(names),
+                              names=', '.join(names))
 
 
 def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     kinds = geo.KIND_LABELS[lang]
     rows = [{"name": r["commune"], "commune": r["commune"], "kind": kinds["commune"], "project": None,
              "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
-            for _, r in communes.iterrows()]
+            for _ignored, r in communes.iterrows()]
     rows += [{"name": r["site_name"] if r["quartier_name"] == r["site_name"] else f"{text(r['quartier_name'])} — {r['site_name']}",
               "commune": r["commune"],
               "kind": kinds["quartier"], "project": None, "precision_code": r["precision"],
-              "lat": r["lat"], "lon": r["lon"], "source": r["source"]} for _, r in quartiers.iterrows()]
+              "lat": r["lat"], "lon": r["lon"], "source": r["source"]} for _ignored, r in quartiers.iterrows()]
     rows += [{"name": r["site_name"], "commune": r["commune"], "kind": kinds["site"], "project": r["project"],
               "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
-             for _, r in sites.sort_values(["commune", "site_name", "project"]).iterrows()]
+             for _ignored, r in sites.sort_values(["commune", "site_name", "project"]).iterrows()]
     table = pd.DataFrame(rows, columns=["name", "commune", "kind", "project", "precision_code", "lat", "lon", "source"])
     table["precision"] = table["precision_code"].map(lambda p: vocabulary.site_precision(p, lang))
     table["project"] = table["project"].fillna("")  # only experimentation sites have a project
@@ -429,9 +423,9 @@ geojson = contours(str(geo.default_cache_path()), cache_mtime(geo.default_cache_
 
 left, right = st.columns([1, 1])
 with left:
-    colour_by = st.radio(tr("Couleur :", "Colour:"), ["theme", "status"], horizontal=True, key="carte_couleur",
-                         format_func=lambda v: {"theme": tr("défi", "challenge"),
-                                                "status": tr("statut", "status")}[v])
+    colour_by = st.radio(_(language.lang(), "Couleur :"), ["theme", "status"], horizontal=True, key="carte_couleur",
+                         format_func=lambda v: {"theme": _(language.lang(), "défi"),
+                                                "status": _(language.lang(), "statut")}[v])
 with right:
     participating = {row["insee"] for row in caches.choices(version)["communes"]}
     offered = picker_communes(version, view.filters.edition)
@@ -440,10 +434,9 @@ with right:
     chosen = view.filters.communes
     # The picker shows the commune filter when it holds one commune of this edition.
     st.session_state["carte_commune"] = chosen[0] if len(chosen) == 1 and chosen[0] in names else None
-    st.selectbox(tr("Commune à afficher", "Commune to show"), [None, *names], key="carte_commune",
-                 on_change=on_pick, placeholder=tr("Toutes les communes", "All communes"), format_func=lambda i: names.get(i, tr("Toutes les communes", "All communes")),
-                 help=tr("Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte).",
-                         "Filters the whole dashboard on this commune (like a click on the map)."))
+    st.selectbox(_(language.lang(), "Commune à afficher"), [None, *names], key="carte_commune",
+                 on_change=on_pick, placeholder=_(language.lang(), "Toutes les communes"), format_func=lambda i: names.get(i, _(language.lang(), "Toutes les communes")),
+                 help=_(language.lang(), "Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte)."))
 
 sites = site_rows(data["sites"], colour_by)
 located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
@@ -451,40 +444,34 @@ chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["me
 map_key = f"carte_map_{view.filters.edition}_{'-'.join(view.filters.communes)}"
 st.pydeck_chart(chart, on_select=functools.partial(on_map_select, map_key, set(names)),
                 selection_mode="single-object", key=map_key, height=560,
-                alt=tr(f"Carte : {len(communes)} commune(s) lauréate(s), {len(located_quartiers)} quartier(s), "
-                       f"{len(sites)} lieu(x) d'expérimentation.",
-                       f"Map: {len(communes)} laureate commune(s), {len(located_quartiers)} quartier(s), "
-                       f"{len(sites)} experimentation site(s)."))
+                alt=_(language.lang(), "Carte : {len_communes} commune(s) lauréate(s), {len_located_quartiers} quartier(s), "
+                                       "{len_sites} lieu(x) d'expérimentation.",
+                                       len_communes=len(communes), len_located_quartiers=len(located_quartiers),
+                                       len_sites=len(sites)))
 if geojson is None:
-    st.caption(tr("Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
-                  "les centroïdes des communes et les cercles des quartiers.",
-                  "Commune contours unavailable (no network and no local copy): the map shows the communes' "
-                  "centroids and the quartiers' circles."))
+    st.caption(_(language.lang(), "Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
+                                  "les centroïdes des communes et les cercles des quartiers."))
 else:
-    st.caption(tr("Contours des communes : API officielle geo.api.gouv.fr (copie locale).",
-                  "Commune contours: official API geo.api.gouv.fr (local copy)."))
+    st.caption(_(language.lang(), "Contours des communes : API officielle geo.api.gouv.fr (copie locale)."))
 
 legend(sites, colour_by, geojson is not None, not communes.empty, not located_quartiers.empty)
 st.write(located_sentence(sites, data["located"]))
 if view.filters.themes or view.statuses:
-    st.caption(tr("Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
-                  "restent ceux de l'édition.",
-                  "The challenge and status filters apply to projects; communes and quartiers stay those of "
-                  "the edition."))
+    st.caption(_(language.lang(), "Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
+                                  "restent ceux de l'édition."))
 if (sentence := missing_quartiers_sentence(data["quartiers"])) is not None:
     st.write(escape.markdown(sentence))
 if len(data["communes"]) > len(communes):
-    st.write(tr(f"{len(data['communes']) - len(communes)} commune(s) sans centroïde connu : nommée(s) au "
-                "quartier quand il est localisé.",
-                f"{len(data['communes']) - len(communes)} commune(s) with no known centroid: named at the "
-                "quartier when it is located."))
+    st.write(_(language.lang(), "{len_communes_len_communes} commune(s) sans centroïde connu : nommée(s) au "
+                                "quartier quand il est localisé.",
+                                len_communes_len_communes=len(data['communes']) - len(communes)))
 
-st.subheader(tr("Lieux montrés sur la carte", "Places shown on the map"))
+st.subheader(_(language.lang(), "Lieux montrés sur la carte"))
 table = places_table(communes, located_quartiers, sites)
 if (sentence := precision_sentence(table)) is not None:
     st.write(escape.markdown(sentence))
-columns = {"name": tr("lieu", "place"), "commune": "commune", "kind": tr("type", "kind"),
-           "project": tr("projet", "project"), "precision": tr("précision", "precision"),
+columns = {"name": _(language.lang(), "lieu"), "commune": "commune", "kind": _(language.lang(), "type"),
+           "project": _(language.lang(), "projet"), "precision": _(language.lang(), "précision"),
            "lat": "lat", "lon": "lon", "source": "source"}
 widgets.table(table[list(columns)].rename(columns=columns), "qmi_carte_lieux", key="carte-lieux",
               column_config={"lat": st.column_config.NumberColumn(format="%.4f"),

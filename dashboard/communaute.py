@@ -11,6 +11,7 @@ from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
@@ -67,13 +68,13 @@ def published_notes(result) -> None:
     report = reconciliation_by_figure()
     for figure in result.published:
         entry = report.get(figure.figure_id)
-        line = (f"**{tr('Publié', 'Published')} : {published_text(figure)}** — « {escape.markdown(figure.quote)} » "
+        line = (f"**{_(language.lang(), 'Publié')} : {published_text(figure)}** — « {escape.markdown(figure.quote)} » "
                 f"({reconcile.document_name(figure.document, lang)}, {escape.markdown(figure.section)}).")
         if entry is None:
             st.caption(line)
             continue
         explanation = entry.explanation_en if lang == "en" else entry.explanation_fr
-        line += f" {tr('Rapprochement', 'Reconciliation')} : **{status_word(entry.status)}**. {escape.markdown(explanation)}"
+        line += f" {_(language.lang(), 'Rapprochement')} : **{status_word(entry.status)}**. {escape.markdown(explanation)}"
         (st.warning if entry.status == reconcile.DIFFERS else st.caption)(line)
 
 
@@ -81,12 +82,12 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "date": [date_text(d, p) for d, p in zip(events["date_start"], events["date_precision"])],
         "commune": events["commune"].fillna(NOT_KNOWN),
-        tr("format", "format"): (events["format_en"] if lang == "en" else events["format_fr"]).fillna(NOT_KNOWN),
+        _(language.lang(), "format"): (events["format_en"] if lang == "en" else events["format_fr"]).fillna(NOT_KNOWN),
         "participants": events["participants"].astype("Int64"),
-        tr("édition", "edition"): events["edition_id"],
+        _(language.lang(), "édition"): events["edition_id"],
         "source": events["source"],
         "section": events["source_section"],
-        tr("citation", "quote"): events["source_quote"],
+        _(language.lang(), "citation"): events["source_quote"],
     })
 
 
@@ -98,8 +99,7 @@ def events_chart(events: pd.DataFrame) -> None:
     counted = events.dropna(subset=["participants"])
     table = event_table(events)
     if counted.empty:
-        st.info(tr("Aucune rencontre de cette vue n'a de nombre de participants publié : pas de graphique.",
-                   "No meeting in this view has a published number of participants: no chart."))
+        st.info(_(language.lang(), "Aucune rencontre de cette vue n'a de nombre de participants publié : pas de graphique."))
         widgets.table(table, "qmi_communaute_rencontres", key="rencontres")
         return
     fig = figures.community_events(events, lang)  # the same figure as the reports and slides
@@ -116,15 +116,16 @@ def kind_label(kind: str) -> str:
 def diagnostics_cell(held: int, with_participants: int, participants) -> str:
     """'1 · 12 participants', or '1 · participants non renseignés' when the attendance is not published."""
     if with_participants == 0:
-        return f"{held} · " + tr("participants non renseignés", "participants not available")
+        return f"{held} · " + _(language.lang(), "participants non renseignés")
     text = f"{held} · {people(participants)}"
-    return text if with_participants == held else text + tr(f" ({with_participants} connus sur {held})",
-                                                            f" ({with_participants} known of {held})")
+    return text if with_participants == held else text + _(language.lang(), " ({with_participants} connus sur {held})",
+                                                                            with_participants=with_participants,
+                                                                            held=held)
 
 
 def diagnostics_pivot(by_commune: pd.DataFrame) -> pd.DataFrame:
     frame = by_commune.assign(
-        commune=by_commune["commune"].fillna(tr("commune non renseignée", "commune not available")),
+        commune=by_commune["commune"].fillna(_(language.lang(), "commune non renseignée")),
         format=by_commune["kind"].map(kind_label),
         cell=[diagnostics_cell(h, w, p) for h, w, p in
               zip(by_commune["held"], by_commune["with_participants"], by_commune["participants"])])
@@ -138,13 +139,12 @@ def diagnostics_sentence(diagnostics: pd.DataFrame) -> str:
     parts = ", ".join(f"{counts[k]} × {kind_label(k)}" for k in community.DIAGNOSTIC_KINDS if k in counts)
     with_people = int(diagnostics["participants"].notna().sum())
     without_commune = int(diagnostics["insee"].isna().sum())
-    sentence = tr(f"{len(diagnostics)} diagnostic(s) dans cette vue ({parts}) ; nombre de participants connu "
-                  f"pour {with_people} sur {len(diagnostics)}.",
-                  f"{len(diagnostics)} diagnostic(s) in this view ({parts}); number of participants known "
-                  f"for {with_people} of {len(diagnostics)}.")
+    sentence = _(language.lang(), "{len_diagnostics} diagnostic(s) dans cette vue ({parts}) ; nombre de participants connu "
+                                  "pour {with_people} sur {len_diagnostics}.",
+                                  len_diagnostics=len(diagnostics), parts=parts, with_people=with_people)
     if without_commune:
-        sentence += tr(f" {without_commune} sans commune connue (le document ne la nomme pas).",
-                       f" {without_commune} with no known commune (the document does not name it).")
+        sentence += _(language.lang(), " {without_commune} sans commune connue (le document ne la nomme pas).",
+                                       without_commune=without_commune)
     return sentence
 
 
@@ -160,7 +160,7 @@ def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
         + (f" ; {missing} sans nombre de participants." if missing else "."),
         f"{people(totals['participants'].sum())} in all over {len(counted)} diagnostic(s) with a known attendance"
         + (f"; {missing} without a number of participants." if missing else "."))
-    table = pd.DataFrame({"commune": totals["commune"], tr("format", "format"): totals["kind"].map(kind_label),
+    table = pd.DataFrame({"commune": totals["commune"], _(language.lang(), "format"): totals["kind"].map(kind_label),
                           "participants": totals["participants"]})
     widgets.chart(figure, table, summary, "qmi_diagnostics_participants", key="diagnostics-participants",
                   height=figure.layout.height)
@@ -171,14 +171,14 @@ def published_figure_cards(published: pd.DataFrame) -> None:
     report = reconciliation_by_figure()
     shown = list(published.iterrows())
     for start in range(0, len(shown), 3):
-        for column, (_, figure) in zip(st.columns(3), shown[start:start + 3]):
+        for column, (_ignored, figure) in zip(st.columns(3), shown[start:start + 3]):
             label = figure["label_en"] if lang == "en" else figure["label_fr"]
             unit = formatting.unit_label(figure["unit"], lang)
             if unit:  # the unit goes in the label: the value stays short
                 label += f" ({unit})"
             qualifier = f"**{vocabulary.qualifier(figure['qualifier'], lang)}** — " if vocabulary.qualifier(figure["qualifier"], lang) else ""
             entry = report.get(figure["figure_id"])
-            note = f" · {tr('rapprochement', 'reconciliation')} : {status_word(entry.status)}" if entry else ""
+            note = f" · {_(language.lang(), 'rapprochement')} : {status_word(entry.status)}" if entry else ""
             with column:
                 st.metric(escape.markdown(label), fmt(figure["value"]), border=True,
                           help=escape.markdown(f"{reconcile.document_name(figure['document'], lang)} — {figure['section']}"))
@@ -188,18 +188,18 @@ def published_figure_cards(published: pd.DataFrame) -> None:
 def published_figure_table(published: pd.DataFrame) -> pd.DataFrame:
     report = reconciliation_by_figure()
     rows = []
-    for _, figure in published.iterrows():
+    for _ignored, figure in published.iterrows():
         entry = report.get(figure["figure_id"])
         rows.append({
             "figure": figure["figure_id"],
-            tr("libellé", "label"): figure["label_en"] if lang == "en" else figure["label_fr"],
-            tr("publié", "published"): f"{vocabulary.qualifier(figure['qualifier'], lang)} "
+            _(language.lang(), "libellé"): figure["label_en"] if lang == "en" else figure["label_fr"],
+            _(language.lang(), "publié"): f"{vocabulary.qualifier(figure['qualifier'], lang)} "
                                        f"{fmt(figure['value'], figure['unit'])}".strip(),
-            tr("citation", "quote"): figure["quote"],
+            _(language.lang(), "citation"): figure["quote"],
             "document": reconcile.document_name(figure["document"], lang),
             "section": figure["section"],
-            tr("rapprochement", "reconciliation"): status_word(entry.status) if entry else "—",
-            tr("explication", "explanation"): (entry.explanation_en if lang == "en" else entry.explanation_fr) if entry else "",
+            _(language.lang(), "rapprochement"): status_word(entry.status) if entry else "—",
+            _(language.lang(), "explication"): (entry.explanation_en if lang == "en" else entry.explanation_fr) if entry else "",
         })
     return pd.DataFrame(rows)
 
@@ -210,10 +210,10 @@ def diagnostics_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
         "format": diagnostics["kind"].map(kind_label),
         "date": [date_text(d, p) for d, p in zip(diagnostics["held_on"], diagnostics["date_precision"])],
         "participants": diagnostics["participants"].astype("Int64"),
-        tr("édition", "edition"): diagnostics["edition_id"],
+        _(language.lang(), "édition"): diagnostics["edition_id"],
         "source": diagnostics["source"],
         "section": diagnostics["source_section"],
-        tr("citation", "quote"): diagnostics["source_quote"],
+        _(language.lang(), "citation"): diagnostics["source_quote"],
     })
 
 
@@ -222,47 +222,42 @@ def diagnostics_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
 results = caches.kpi_results(version, view.filters)
 rows = data(version, view.filters)
 if view.filters.themes:
-    st.caption(tr("Le filtre « défis » ne s'applique pas aux rencontres ni aux diagnostics.",
-                  "The challenge filter does not apply to meetings or diagnostics."))
+    st.caption(_(language.lang(), "Le filtre « défis » ne s'applique pas aux rencontres ni aux diagnostics."))
 
-st.header(tr("Rencontres de la Communauté des Expérimentateurs", "Meetings of the Community of Experimenters"))
+st.header(_(language.lang(), "Rencontres de la Communauté des Expérimentateurs"))
 widgets.kpi_row(results, headlines.COMMUNITY)
 if "community_participants_total" in results:
     published_notes(results["community_participants_total"])
 events = rows["events"]
 if events.empty:
-    st.info(tr("Aucune rencontre de la Communauté dans cette vue.", "No Community meeting in this view."))
+    st.info(_(language.lang(), "Aucune rencontre de la Communauté dans cette vue."))
 else:
     events_chart(events)
 
-st.header(tr("Diagnostics territoriaux", "Territorial diagnostics"))
+st.header(_(language.lang(), "Diagnostics territoriaux"))
 diagnostics = rows["diagnostics"]
 if diagnostics.empty:
-    st.info(tr("Aucun diagnostic territorial dans cette vue.", "No territorial diagnostic in this view."))
+    st.info(_(language.lang(), "Aucun diagnostic territorial dans cette vue."))
 else:
     st.write(diagnostics_sentence(diagnostics))
-    st.subheader(tr("Diagnostics par commune et format", "Diagnostics by commune and format"))
+    st.subheader(_(language.lang(), "Diagnostics par commune et format"))
     widgets.table(diagnostics_pivot(rows["by_commune"]), "qmi_diagnostics_par_commune", key="diagnostics-pivot")
     if diagnostics["participants"].notna().any():
         diagnostics_chart(diagnostics)
     else:
-        st.write(tr("Le nombre de participants de chaque marche, entretien ou atelier n'est pas publié : "
-                    "seules les moyennes et le total ci-dessous le sont.",
-                    "The number of participants of each walk, interview or workshop is not published: only "
-                    "the averages and the total below are."))
+        st.write(_(language.lang(), "Le nombre de participants de chaque marche, entretien ou atelier n'est pas publié : "
+                                    "seules les moyennes et le total ci-dessous le sont."))
 
 published = rows["figures"]
-st.subheader(tr("Ce que le rapport publie sur les diagnostics", "What the report publishes on the diagnostics"))
+st.subheader(_(language.lang(), "Ce que le rapport publie sur les diagnostics"))
 if published.empty:
-    st.write(tr("Aucun chiffre publié sur les diagnostics pour cette vue.",
-                "No published figure on the diagnostics for this view."))
+    st.write(_(language.lang(), "Aucun chiffre publié sur les diagnostics pour cette vue."))
 else:
     if view.filters.communes:
-        st.caption(tr("Ces chiffres portent sur l'ensemble des villes de l'édition, pas sur la seule sélection.",
-                      "These figures cover all the edition's cities, not only the selection."))
+        st.caption(_(language.lang(), "Ces chiffres portent sur l'ensemble des villes de l'édition, pas sur la seule sélection."))
     published_figure_cards(published)
     widgets.table(published_figure_table(published), "qmi_diagnostics_chiffres_publies", key="diagnostics-publies")
 
 if not diagnostics.empty:
-    with st.expander(tr("Tous les diagnostics (lignes et citations)", "All diagnostics (rows and quotes)")):
+    with st.expander(_(language.lang(), "Tous les diagnostics (lignes et citations)")):
         widgets.table(diagnostics_table(diagnostics), "qmi_diagnostics", key="diagnostics-lignes")

@@ -10,7 +10,7 @@ from dashboard.ui.language import fmt, fmt_date, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, vocabulary
-from qmi_metrics.present.vocabulary import plural
+from qmi_metrics.present.i18n import _, _n
 from qmi_metrics.reads import projects
 
 BOARD_TITLES = {
@@ -46,31 +46,29 @@ def group_labels(groups: pd.DataFrame, by: str) -> list[str]:
 
 def coverage_sentence(totals: dict) -> str:
     n, known, deployed, measured = totals["projects"], totals["outcome_known"], totals["deployed"], totals["measured"]
-    sentence = tr(
-        f"Issue connue (déployé ou arrêté) pour {known} {plural(known, 'projet', 'projets')} sur {n}",
-        f"Outcome known (deployed or stopped) for {known} of {n} projects")
+    sentence = _n(language.lang(),
+        "Issue connue (déployé ou arrêté) pour {known} projet sur {n}",
+        "Issue connue (déployé ou arrêté) pour {known} projets sur {n}", known, known=known, n=n)
     if totals["outcome_missing"]:
-        sentence += tr(f" : {totals['outcome_missing']} sans issue connue ne comptent pas dans les taux",
-                       f": {totals['outcome_missing']} without a known outcome are left out of the rates")
-    sentence += tr(
-        f". Délai mesurable (début et déploiement datés au mois près) pour {measured} des {deployed} projets déployés",
-        f". Time to deployment measurable (start and deployment dated to the month) for {measured} of the "
-        f"{deployed} deployed projects")
+        sentence += _(language.lang(), " : {outcome_missing} sans issue connue ne comptent pas dans les taux",
+                                       outcome_missing=totals['outcome_missing'])
+    sentence += _(language.lang(),
+        ". Délai mesurable (début et déploiement datés au mois près) pour {measured} des {deployed} projets déployés",
+        measured=measured, deployed=deployed)
     if totals["date_missing"]:
-        sentence += tr(f" : {totals['date_missing']} sans date assez précise",
-                       f": {totals['date_missing']} without a precise enough date")
+        sentence += _(language.lang(), " : {date_missing} sans date assez précise", date_missing=totals['date_missing'])
     return sentence + "."
 
 
 def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
     return pd.DataFrame({
         tr(GROUPINGS[by][2], GROUPINGS[by][3]): labels,
-        tr("projets", "projects"): groups["projects"],
-        tr("issue connue", "outcome known"): groups["outcome_known"],
-        tr("déployés", "deployed"): groups["deployed"],
-        tr("délai mesuré", "delay measured"): groups["measured"],
-        tr("taux de déploiement (%)", "deployment rate (%)"): (groups["rate"] * 100).round(1),
-        tr("délai moyen (mois)", "mean time (months)"): groups["mean_months"].round(1),
+        _(language.lang(), "projets"): groups["projects"],
+        _(language.lang(), "issue connue"): groups["outcome_known"],
+        _(language.lang(), "déployés"): groups["deployed"],
+        _(language.lang(), "délai mesuré"): groups["measured"],
+        _(language.lang(), "taux de déploiement (%)"): (groups["rate"] * 100).round(1),
+        _(language.lang(), "délai moyen (mois)"): groups["mean_months"].round(1),
     })
 
 
@@ -87,15 +85,14 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
     groups = deployment_by(version, filters, by)
     labels = group_labels(groups, by)
     table = group_table(groups, labels, by)
-    percent = tr("taux de déploiement (%)", "deployment rate (%)")
-    months = tr("délai moyen (mois)", "mean time (months)")
+    percent = _(language.lang(), "taux de déploiement (%)")
+    months = _(language.lang(), "délai moyen (mois)")
     config = {percent: st.column_config.NumberColumn(format="%.0f %%"),
               months: st.column_config.NumberColumn(format="%.0f")}
     widgets.table(table, f"qmi_deploiement_par_{by}", key=f"by-{by}-table", column_config=config,
                   placeholder=not_known())
     if groups["outcome_known"].sum() == 0:
-        st.write(tr("Aucune issue connue dans cette vue : pas de graphique.",
-                    "No known outcome in this view: no chart."))
+        st.write(_(language.lang(), "Aucune issue connue dans cette vue : pas de graphique."))
         return
     figure = group_chart(groups, labels, by)
     widgets.chart(figure, table, group_summary(groups, labels), f"qmi_deploiement_par_{by}",
@@ -105,37 +102,38 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
 # --- status board -------------------------------------------------------------------------------------
 
 def render_board(frame: pd.DataFrame) -> None:
-    st.header(tr("Où en sont les projets", "Where the projects stand"))
+    st.header(_(language.lang(), "Où en sont les projets"))
     board = projects.board(frame)
     for column, key in zip(st.columns(len(board)), board):
         names = board[key]
         with column:
             st.markdown(f"**{vocabulary.STATUS_SYMBOLS[key]} "
                         f"{tr(*BOARD_TITLES[key])} ({len(names)})**")
-            listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else tr("_aucun_", "_none_")
+            listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else _(language.lang(), "_aucun_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
     reached = projects.reached(frame)
-    st.caption(tr(
-        f"Chaque projet figure dans la colonne de l'étape la plus avancée qu'il a atteinte. Au total, "
-        f"{reached['deployed']} ont été déployés ou testés, {reached['evaluated']} évalués, "
-        f"{reached['continued']} poursuivis et {reached['stopped']} arrêtés.",
-        f"Each project sits in the column of the furthest stage it reached. In all, {reached['deployed']} were "
-        f"deployed or tested, {reached['evaluated']} evaluated, {reached['continued']} continued and "
-        f"{reached['stopped']} stopped."))
+    st.caption(_(language.lang(),
+        "Chaque projet figure dans la colonne de l'étape la plus avancée qu'il a atteinte. Au total, "
+        "{deployed} ont été déployés ou testés, {evaluated} évalués, "
+        "{continued} poursuivis et {stopped} arrêtés.",
+        deployed=reached['deployed'], evaluated=reached['evaluated'], continued=reached['continued'],
+        stopped=reached['stopped']))
 
 
 # --- distribution of delays ---------------------------------------------------------------------------
 
 def render_delays(version: str, filters: Filters, total: int) -> None:
-    st.header(tr("Délais de déploiement", "Time to deployment"))
+    st.header(_(language.lang(), "Délais de déploiement"))
     known = delays(version, filters)
     n = len(known)
     if n < projects.MIN_DELAYS_FOR_HISTOGRAM:
-        st.write(tr(f"Délais connus pour {n} {plural(n, 'projet', 'projets')} sur {total} : "
-                    "pas de distribution significative.",
-                    f"Time to deployment known for {n} of {total} projects: no meaningful distribution."))
+        st.write(_n(language.lang(), "Délais connus pour {n} projet sur {total} : "
+                                     "pas de distribution significative.",
+                                     "Délais connus pour {n} projets sur {total} : "
+                                     "pas de distribution significative.",
+                                     n, total=total))
         if n:
-            st.markdown("\n".join(f"- {escape.markdown(row.name)} ({escape.markdown(row.commune)}){tr(' : ', ': ')}"
+            st.markdown("\n".join(f"- {escape.markdown(row.name)} ({escape.markdown(row.commune)}){_(language.lang(), ' : ')}"
                                   f"{fmt(round(row.deployment_months, 1), 'months')}"
                                   f" — {fmt_date(row.started_on, 'month')} → {fmt_date(row.deployed_on, 'month')}"
                                   for row in known.itertuples()))
@@ -144,21 +142,22 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
     figure = figures.delay_histogram(bins, language.lang())
     busiest = bins.loc[bins["projects"].idxmax()]
     months = known["deployment_months"]
-    summary = tr(
-        f"{n} délais mesurés sur {total} projets, de {fmt(round(months.min(), 1), 'months')} à "
-        f"{fmt(round(months.max(), 1), 'months')} (médiane {fmt(round(months.median(), 1), 'months')}) ; "
-        f"classe la plus fréquente : {int(busiest['start'])}–{int(busiest['end'])} mois ({int(busiest['projects'])} projets).",
-        f"{n} measured delays out of {total} projects, from {fmt(round(months.min(), 1), 'months')} to "
-        f"{fmt(round(months.max(), 1), 'months')} (median {fmt(round(months.median(), 1), 'months')}); "
-        f"most frequent class: {int(busiest['start'])}–{int(busiest['end'])} months ({int(busiest['projects'])} projects).")
-    data = pd.DataFrame({tr("classe", "class"): figures.delay_labels(bins, language.lang()),
-                         tr("projets", "projects"): bins["projects"]})
+    summary = _(language.lang(),
+        "{n} délais mesurés sur {total} projets, de {fmt_round_months_min} à "
+        "{fmt_round_months_max} (médiane {fmt_round_months_median}) ; "
+        "classe la plus fréquente : {int_start}–{int_end} mois ({int_projects} projets).",
+        n=n, total=total, fmt_round_months_min=fmt(round(months.min(), 1), 'months'),
+        fmt_round_months_max=fmt(round(months.max(), 1), 'months'),
+        fmt_round_months_median=fmt(round(months.median(), 1), 'months'), int_start=int(busiest['start']),
+        int_end=int(busiest['end']), int_projects=int(busiest['projects']))
+    data = pd.DataFrame({_(language.lang(), "classe"): figures.delay_labels(bins, language.lang()),
+                         _(language.lang(), "projets"): bins["projects"]})
     widgets.chart(figure, data, summary, "qmi_delais_deploiement", key="delays", height=figure.layout.height)
-    with st.expander(tr("Délai de chaque projet", "Each project's delay")):
+    with st.expander(_(language.lang(), "Délai de chaque projet")):
         widgets.table(pd.DataFrame({
-            tr("projet", "project"): known["name"], "commune": known["commune"],
-            tr("début", "start"): known["started_on"], tr("déploiement", "deployment"): known["deployed_on"],
-            tr("délai (mois)", "months"): known["deployment_months"].round(1)}),
+            _(language.lang(), "projet"): known["name"], "commune": known["commune"],
+            _(language.lang(), "début"): known["started_on"], _(language.lang(), "déploiement"): known["deployed_on"],
+            _(language.lang(), "délai (mois)"): known["deployment_months"].round(1)}),
             "qmi_delais_par_projet", key="delays-per-project")
 
 
@@ -172,14 +171,12 @@ widgets.kpi_row(caches.kpi_results(version, view.filters), headlines.DEPLOYMENT)
 
 frame = caches.projects(version, view.filters)
 if view.statuses:  # a rate over the projects of one status would say nothing
-    st.caption(tr("Le filtre « Statut des projets » ne s'applique pas à cette page : elle porte sur tous les "
-                  "projets de la vue.", "The “Project status” filter does not apply to this page: it covers "
-                  "every project of the view."))
+    st.caption(_(language.lang(), "Le filtre « Statut des projets » ne s'applique pas à cette page : elle porte sur tous les "
+                                  "projets de la vue."))
 if frame.empty:
-    st.info(tr("Aucun projet dans cette vue (édition, communes, défis choisis).",
-               "No project in this view (chosen edition, communes, challenges)."))
+    st.info(_(language.lang(), "Aucun projet dans cette vue (édition, communes, défis choisis)."))
 else:
-    st.header(tr("Déploiement par commune et par défi", "Deployment by commune and by challenge"))
+    st.header(_(language.lang(), "Déploiement par commune et par défi"))
     st.write(coverage_sentence(projects.coverage(deployment_by(version, view.filters, "commune"))))
     for by, tab in zip(GROUPINGS, st.tabs([tr(g[0], g[1]) for g in GROUPINGS.values()])):
         with tab:

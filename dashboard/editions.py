@@ -2,10 +2,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, tr
+from dashboard.ui.language import fmt
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import headlines
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
 COMPARED = headlines.EDITIONS_COMPARED
@@ -16,10 +17,10 @@ def shown(result) -> str:
     if result.is_complete and result.value is not None:
         return fmt(result.value, result.unit)
     if result.published:
-        return f"{fmt(result.published_value, result.unit)} ({tr('publié', 'published')})"
+        return f"{fmt(result.published_value, result.unit)} ({_(language.lang(), 'publié')})"
     if result.value is not None and result.covered and result.unit == "count":
-        return f"{fmt(result.value, result.unit)} ({tr('partiel', 'partial')} {result.covered}/{result.total or '?'})"
-    return tr("non renseigné", "not available")
+        return f"{fmt(result.value, result.unit)} ({_(language.lang(), 'partiel')} {result.covered}/{result.total or '?'})"
+    return _(language.lang(), "non renseigné")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -33,8 +34,7 @@ view = sidebar.page("Éditions", "Editions",
 version = caches.data_version()
 editions = caches.choices(version)["editions"]
 if view.filters.edition is not None:
-    st.caption(tr("Le filtre d'édition est ignoré ici : toutes les éditions sont comparées.",
-                  "The edition filter is ignored here: every edition is compared."))
+    st.caption(_(language.lang(), "Le filtre d'édition est ignoré ici : toutes les éditions sont comparées."))
 
 results = {e["edition_id"]: caches.kpi_results(version, Filters(edition=e["edition_id"], communes=view.filters.communes,
                                                                    themes=view.filters.themes))
@@ -43,26 +43,26 @@ label = "label_en" if language.lang() == "en" else "label_fr"
 rows = []
 for kpi_id in COMPARED:
     first = next(iter(results.values()))[kpi_id]
-    row = {tr("indicateur", "indicator"): first.kpi.label(language.lang())}
+    row = {_(language.lang(), "indicateur"): first.kpi.label(language.lang())}
     for edition in editions:
         row[edition[label]] = shown(results[edition["edition_id"]][kpi_id])
     rows.append(row)
 comparison = pd.DataFrame(rows)
-status_row = {tr("indicateur", "indicator"): tr("Statut", "Status")}
+status_row = {_(language.lang(), "indicateur"): _(language.lang(), "Statut")}
 status_row.update({e[label]: e["status"] for e in editions})
 comparison = pd.concat([pd.DataFrame([status_row]), comparison], ignore_index=True)
 widgets.table(comparison, "qmi_editions", key="editions")
 
-st.header(tr("Communes lauréates par édition", "Laureate communes by edition"))
+st.header(_(language.lang(), "Communes lauréates par édition"))
 communes = communes_by_edition(version, Filters(communes=view.filters.communes))
 for column, edition in zip(st.columns(len(editions)), editions):
     with column:
         st.subheader(escape.markdown(edition[label]))
         mine = communes[communes["edition_id"] == edition["edition_id"]]
         if mine.empty:
-            st.write(tr("Aucune commune dans cette vue.", "No commune in this view."))
+            st.write(_(language.lang(), "Aucune commune dans cette vue."))
         for row in mine.itertuples():
-            phase = f" — {tr('phase', 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
-            quartier = row.quartier_name if isinstance(row.quartier_name, str) else tr("quartier non renseigné", "quartier not available")
+            phase = f" — {_(language.lang(), 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
+            quartier = row.quartier_name if isinstance(row.quartier_name, str) else _(language.lang(), "quartier non renseigné")
             st.markdown(f"- **{escape.markdown(row.name)}** ({escape.markdown(row.departement)}){phase} · "
                         f"{escape.markdown(quartier)}")

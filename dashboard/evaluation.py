@@ -10,6 +10,7 @@ from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, formatting, headlines, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
@@ -74,7 +75,7 @@ def document_text(document, section) -> str:
 # --- 1. the indicator library -------------------------------------------------------------------
 
 def library_section(view: sidebar.View, version: str, results: dict) -> None:
-    st.header(tr("Bibliothèque d'indicateurs", "Indicator library"))
+    st.header(_(language.lang(), "Bibliothèque d'indicateurs"))
     frame = library(version, view.filters, view.statuses)
     left, right = st.columns([1, 2])
     with left:
@@ -84,28 +85,27 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
         published = result.published[0] if result is not None and result.published else None
         shipped = len(frame)
         if published is not None:
-            st.write(tr(
-                f"Le tableau de bord livre **{shipped} indicateurs** ; le rapport en annonce "
-                f"**{published.qualifier or ''} {fmt(published.value)}** (« {escape.markdown(published.quote)} », "
-                f"{reconcile.document_name(published.document, 'fr')}, {escape.markdown(published.section)}). "
+            st.write(_(language.lang(),
+                "Le tableau de bord livre **{shipped} indicateurs** ; le rapport en annonce "
+                "**{qualifier} {fmt_value}** (« {markdown_quote} », "
+                "{document_name_document}, {markdown_section}). "
                 "**La bibliothèque complète n'est pas publique** : celle-ci ne contient que les mesures que le rapport "
                 "cite, chacune avec sa phrase. Leur unité et leur sens souhaité sont notre modélisation.",
-                f"The dashboard ships **{shipped} indicators**; the report announces "
-                f"**{'more than ' if published.qualifier == 'plus de' else ''}{fmt(published.value)}** "
-                f"(“{escape.markdown(published.quote)}”, "
-                f"{reconcile.document_name(published.document, 'en')}, {escape.markdown(published.section)}). "
-                "**The full library is not public**: this one holds only the measures the report names, each with "
-                "its sentence. Their unit and wanted direction are our modelling."))
+                shipped=shipped, qualifier=published.qualifier or '', fmt_value=fmt(published.value),
+                markdown_quote=escape.markdown(published.quote),
+                document_name_document=reconcile.document_name(published.document, 'fr'),
+                markdown_section=escape.markdown(published.section),
+                qualifier_2='more than ' if published.qualifier == 'plus de' else '',
+                document_name_document_2=reconcile.document_name(published.document, 'en')))
         else:
-            st.write(tr(f"La bibliothèque contient **{shipped} indicateurs**.",
-                        f"The library holds **{shipped} indicators**."))
+            st.write(_(language.lang(), "La bibliothèque contient **{shipped} indicateurs**.", shipped=shipped))
     by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in vocabulary.DOMAINS}
     tabs = st.tabs([f"{tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
     for tab, (slug, fr, en) in zip(tabs, vocabulary.DOMAINS):
         with tab:
             rows = by_domain[slug]
             if rows.empty:
-                st.write(tr("Aucun indicateur dans ce domaine.", "No indicator in this domain."))
+                st.write(_(language.lang(), "Aucun indicateur dans ce domaine."))
                 continue
             widgets.table(indicator_table(rows), f"qmi_indicateurs_{slug.replace(' ', '_')}", key=f"indicators-{slug}")
 
@@ -113,11 +113,11 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
     directions = {key: tr(*pair) for key, pair in vocabulary.DIRECTIONS.items()}
     return pd.DataFrame({
-        tr("indicateur", "indicator"): [label(r) for _, r in rows.iterrows()],
-        tr("unité", "unit"): rows["unit"].values,
-        tr("sens souhaité", "wanted direction"): [directions.get(d, d) for d in rows["direction"]],
-        tr("projets qui le suivent (vue)", "projects following it (view)"): rows["projects_following"].astype(int).values,
-        tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[language.lang()]
+        _(language.lang(), "indicateur"): [label(r) for _ignored, r in rows.iterrows()],
+        _(language.lang(), "unité"): rows["unit"].values,
+        _(language.lang(), "sens souhaité"): [directions.get(d, d) for d in rows["direction"]],
+        _(language.lang(), "projets qui le suivent (vue)"): rows["projects_following"].astype(int).values,
+        _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[language.lang()]
                                                                  for q in rows["source_quote"]],
         "source": [t or "" for t in rows["source_title"]],
     })
@@ -126,10 +126,10 @@ def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
 # --- 2. who follows what ------------------------------------------------------------------------
 
 def follow_section(view: sidebar.View, version: str) -> None:
-    st.header(tr("Qui suit quel indicateur", "Who follows which indicator"))
+    st.header(_(language.lang(), "Qui suit quel indicateur"))
     counts = coverage(version, view.filters, view.statuses)
     if not counts["projects"]:
-        st.info(tr("Aucun projet dans cette vue.", "No project in this view."))
+        st.info(_(language.lang(), "Aucun projet dans cette vue."))
         return
     st.write(tr(
         f"{counts['following']} projets sur {counts['projects']} suivent au moins un indicateur ; "
@@ -145,23 +145,22 @@ def follow_section(view: sidebar.View, version: str) -> None:
         return
     matrix = programme.indicator_matrix(frame, language.lang())
     data = pd.DataFrame({
-        tr("projet", "project"): frame["project"],
+        _(language.lang(), "projet"): frame["project"],
         "commune": frame["commune"],
-        tr("indicateur", "indicator"): frame["indicator_en" if language.lang() == "en" else "indicator_fr"],
-        tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        tr("phrase du rapport", "sentence of the report"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
+        _(language.lang(), "indicateur"): frame["indicator_en" if language.lang() == "en" else "indicator_fr"],
+        _(language.lang(), "domaine"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
+        _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
     })
     if len(matrix) > MATRIX_MAX_PROJECTS:
-        st.caption(tr(f"{len(matrix)} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
-                      f"{len(matrix)} projects: too many for a readable matrix, the table follows (✓ = followed)."))
-        widgets.table(matrix.reset_index().rename(columns={"project": tr("projet", "project")}),
+        st.caption(_(language.lang(), "{len_matrix} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
+                                      len_matrix=len(matrix)))
+        widgets.table(matrix.reset_index().rename(columns={"project": _(language.lang(), "projet")}),
                       "qmi_projets_indicateurs", key="follow-table")
         return
-    summary = tr(
-        f"Matrice projets × indicateurs : {len(frame)} suivis pour {len(matrix)} projets et {matrix.shape[1]} indicateurs ; "
+    summary = _(language.lang(),
+        "Matrice projets × indicateurs : {len_frame} suivis pour {len_matrix} projets et {shape_1} indicateurs ; "
         "✓ marque un indicateur suivi.",
-        f"Projects × indicators matrix: {len(frame)} links for {len(matrix)} projects and {matrix.shape[1]} indicators; "
-        "✓ marks a followed indicator.")
+        len_frame=len(frame), len_matrix=len(matrix), shape_1=matrix.shape[1])
     figure = figures.indicator_matrix(matrix, language.lang())
     widgets.chart(figure, data, summary, "qmi_projets_indicateurs", key="follow", height=figure.layout.height)
 
@@ -177,21 +176,21 @@ def measurements_section(view: sidebar.View, version: str, results: dict) -> Non
     frame = measurements(version, view.filters, view.statuses)
     if frame.empty:
         return  # the follow section already says no measurement is published
-    st.header(tr("Mesures dans le temps", "Measurements over time"))
+    st.header(_(language.lang(), "Mesures dans le temps"))
     widgets.kpi_row(results, headlines.EVALUATION_MEASURES, columns=2)
     figure = figures.measurements_by_month(frame, language.lang())
     per_month = frame.groupby("month")["measurements"].sum()
     first, last, busiest = (fmt_date(day, "month") for day in
                             (per_month.index.min(), per_month.index.max(), per_month.idxmax()))
     total, most = fmt(int(per_month.sum())), fmt(int(per_month.max()))
-    summary = tr(
-        f"{total} mesures de {first} à {last} ; le mois le plus fourni : {busiest} ({most} mesures).",
-        f"{total} measurements from {first} to {last}; the busiest month: {busiest} ({most} measurements).")
+    summary = _(language.lang(),
+        "{total} mesures de {first} à {last} ; le mois le plus fourni : {busiest} ({most} mesures).", total=total,
+        first=first, last=last, busiest=busiest, most=most)
     data = pd.DataFrame({
-        tr("mois", "month"): frame["month"],
-        tr("domaine", "domain"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        tr("mesures", "measurements"): frame["measurements"],
-        tr("projets mesurés", "projects measured"): frame["projects"],
+        _(language.lang(), "mois"): frame["month"],
+        _(language.lang(), "domaine"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
+        _(language.lang(), "mesures"): frame["measurements"],
+        _(language.lang(), "projets mesurés"): frame["projects"],
     })
     widgets.chart(figure, data, summary, "qmi_mesures_par_mois", key="measurements", height=figure.layout.height)
 
@@ -199,39 +198,37 @@ def measurements_section(view: sidebar.View, version: str, results: dict) -> Non
 # --- 3. replicability ---------------------------------------------------------------------------
 
 def replicability_section(view: sidebar.View, version: str, results: dict) -> None:
-    st.header(tr("Indice de répliquabilité", "Replicability index"))
+    st.header(_(language.lang(), "Indice de répliquabilité"))
     crit = criteria(version)
-    st.write(tr(
-        f"L'indice est la moyenne de {len(crit)} critères notés de 0 à 5, ramenée entre 0 et 1 :",
-        f"The index is the mean of {len(crit)} criteria scored 0 to 5, scaled to 0–1:"))
-    st.markdown("\n".join(f"{i}. {escape.markdown(label(row))}" for i, (_, row) in enumerate(crit.iterrows(), start=1)))
+    st.write(_(language.lang(),
+        "L'indice est la moyenne de {len_crit} critères notés de 0 à 5, ramenée entre 0 et 1 :", len_crit=len(crit)))
+    st.markdown("\n".join(f"{i}. {escape.markdown(label(row))}" for i, (_ignored, row) in enumerate(crit.iterrows(), start=1)))
     quotes = crit.dropna(subset=["source_quote"]).drop_duplicates("source_quote")
-    for _, row in quotes.iterrows():
+    for _ignored, row in quotes.iterrows():
         st.markdown(f"> « {escape.markdown(row['source_quote'])} »")
-        st.caption(f"{tr('Source :', 'Source:')} {escape.markdown(row['source_title'] or '')}")
+        st.caption(f"{_(language.lang(), 'Source :')} {escape.markdown(row['source_title'] or '')}")
     scored_anywhere = [k for k in results if k.startswith("replicability_index:")]
     if not scored_anywhere:
-        st.info(tr("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes.",
-                   "No project is scored yet: the public documents do not give the scores."), icon="ℹ️")
+        st.info(_(language.lang(), "Aucun projet n'est encore noté : les documents publics ne donnent pas les notes."), icon="ℹ️")
         return
     frame = ranking(version, view.filters, view.statuses)
     total = projects_count(version, view.filters, view.statuses)
     if frame.empty:
-        st.info(tr(f"Aucun des {total} projets de cette vue n'est noté ({len(scored_anywhere)} le sont dans la base).",
-                   f"None of the {total} projects in this view is scored ({len(scored_anywhere)} are in the database)."))
+        st.info(_(language.lang(), "Aucun des {total} projets de cette vue n'est noté ({len_scored_anywhere} le sont dans la base).",
+                                   total=total, len_scored_anywhere=len(scored_anywhere)))
         return
     shown = frame.head(RANKING_MAX_BARS)
     mean = fmt(float(frame["index_ratio"].mean()), "index")
-    summary = tr(
-        f"{len(frame)} projets notés sur {total} dans la vue (indice moyen des projets notés : {mean}) ; le mieux noté : {frame['project'].iloc[0]} "
-        f"({fmt(frame['index_ratio'].iloc[0], 'index')}), le moins bien : {frame['project'].iloc[-1]} "
-        f"({fmt(frame['index_ratio'].iloc[-1], 'index')}).",
-        f"{len(frame)} projects scored of {total} in the view (mean index of the scored projects: {mean}); best: {frame['project'].iloc[0]} "
-        f"({fmt(frame['index_ratio'].iloc[0], 'index')}), lowest: {frame['project'].iloc[-1]} "
-        f"({fmt(frame['index_ratio'].iloc[-1], 'index')}).")
+    summary = _(language.lang(),
+        "{len_frame} projets notés sur {total} dans la vue (indice moyen des projets notés : {mean}) ; le mieux noté : {iloc_0} "
+        "({fmt_iloc_0}), le moins bien : {iloc_1} "
+        "({fmt_iloc_1}).",
+        len_frame=len(frame), total=total, mean=mean, iloc_0=frame['project'].iloc[0],
+        fmt_iloc_0=fmt(frame['index_ratio'].iloc[0], 'index'), iloc_1=frame['project'].iloc[-1],
+        fmt_iloc_1=fmt(frame['index_ratio'].iloc[-1], 'index'))
     if len(frame) > RANKING_MAX_BARS:
-        summary += tr(f" Le graphique montre les {RANKING_MAX_BARS} premiers ; le tableau les montre tous.",
-                      f" The chart shows the top {RANKING_MAX_BARS}; the table shows them all.")
+        summary += _(language.lang(), " Le graphique montre les {ranking_max_bars} premiers ; le tableau les montre tous.",
+                                      ranking_max_bars=RANKING_MAX_BARS)
     figure = figures.replicability_ranking(shown, language.lang())
     widgets.chart(figure, ranking_table(frame, crit), summary, "qmi_repliquabilite", key="replicability",
                   height=figure.layout.height)
@@ -240,14 +237,14 @@ def replicability_section(view: sidebar.View, version: str, results: dict) -> No
 def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
     lang = language.lang()  # read once: a thousand scored projects at the Métropole's scale
     table = pd.DataFrame({
-        tr("rang", "rank"): range(1, len(frame) + 1),
-        tr("projet", "project"): frame["project"].values,
+        _(language.lang(), "rang"): range(1, len(frame) + 1),
+        _(language.lang(), "projet"): frame["project"].values,
         "commune": frame["commune"].values,
-        tr("édition", "edition"): frame["edition_id"].values,
-        tr("indice", "index"): [formatting.value(v, "index", lang) for v in frame["index_ratio"]],
-        tr("critères notés", "criteria scored"): [f"{s}/{t}" for s, t in zip(frame["criteria_scored"], frame["criteria_total"])],
+        _(language.lang(), "édition"): frame["edition_id"].values,
+        _(language.lang(), "indice"): [formatting.value(v, "index", lang) for v in frame["index_ratio"]],
+        _(language.lang(), "critères notés"): [f"{s}/{t}" for s, t in zip(frame["criteria_scored"], frame["criteria_total"])],
     })
-    for _, row in crit.iterrows():
+    for _ignored, row in crit.iterrows():
         table[f"{label(row)} (0–5)"] = [scores.get(row["criterion_id"]) if isinstance(scores, dict) else None
                                         for scores in frame["scores"]]
     return table
@@ -256,26 +253,24 @@ def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
 # --- 4. questionnaires --------------------------------------------------------------------------
 
 def survey_section(view: sidebar.View, version: str, results: dict) -> None:
-    st.header(tr("Questionnaires", "Questionnaires"))
+    st.header(_(language.lang(), "Questionnaires"))
     if view.filters.communes or view.filters.themes:
-        st.caption(tr("Les résultats de questionnaires sont des agrégats publiés par édition : les filtres "
-                      "« Communes » et « Défis » ne s'y appliquent pas.",
-                      "Questionnaire results are aggregates published per edition: the “Communes” and "
-                      "“Challenges” filters do not apply to them."))
+        st.caption(_(language.lang(), "Les résultats de questionnaires sont des agrégats publiés par édition : les filtres "
+                                      "« Communes » et « Défis » ne s'y appliquent pas."))
     frame = surveys(version, view.filters.edition)
     if frame.empty:
-        st.info(tr("Aucun résultat de questionnaire pour cette vue.", "No questionnaire result for this view."))
+        st.info(_(language.lang(), "Aucun résultat de questionnaire pour cette vue."))
         return
     several_editions = frame["edition_id"].nunique() > 1
-    st.subheader(tr("Motifs de candidature", "Reasons for applying"))
+    st.subheader(_(language.lang(), "Motifs de candidature"))
     ratio_charts(frame[frame["topic"] == "motif"], several_editions, "motifs")
-    st.subheader(tr("Freins", "Brakes"))
+    st.subheader(_(language.lang(), "Freins"))
     brake = results.get("financing_brake_score")
     if brake is not None and (brake.value is not None or brake.published):
         widgets.kpi_row(results, headlines.EVALUATION_SURVEY, columns=2)
     ratio_charts(frame[frame["topic"] == "frein"], several_editions, "freins")
     score_lines(frame[frame["topic"] == "frein"], several_editions)
-    st.subheader(tr("Compétences et perspectives", "Skills and outlook"))
+    st.subheader(_(language.lang(), "Compétences et perspectives"))
     later = frame[frame["topic"].isin(["compétences", "perspectives"])]
     ratio_charts(later, several_editions, "perspectives")
     score_lines(later, several_editions)
@@ -287,13 +282,13 @@ def survey_label(row, several_editions: bool) -> str:
 
 def survey_table(rows: pd.DataFrame, several_editions: bool) -> pd.DataFrame:
     return pd.DataFrame({
-        tr("résultat", "result"): [survey_label(r, several_editions) for _, r in rows.iterrows()],
-        tr("valeur", "value"): [fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
-        tr("répondants", "respondents"): [tr(*RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
-        tr("édition", "edition"): rows["edition_id"].values,
+        _(language.lang(), "résultat"): [survey_label(r, several_editions) for _ignored, r in rows.iterrows()],
+        _(language.lang(), "valeur"): [fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
+        _(language.lang(), "répondants"): [tr(*RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
+        _(language.lang(), "édition"): rows["edition_id"].values,
         "source": [document_text(d, s) or (t or "") for d, s, t in zip(rows["document"], rows["section"], rows["source_title"])],
-        tr("citation", "quote"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
-        tr("chiffre", "figure"): [f if isinstance(f, str) else "" for f in rows["figure_id"]],
+        _(language.lang(), "citation"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
+        _(language.lang(), "chiffre"): [f if isinstance(f, str) else "" for f in rows["figure_id"]],
     })
 
 
@@ -305,12 +300,11 @@ def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
         who = tr(*RESPONDENTS.get(respondents, (respondents, respondents)))
         figure = figures.survey_ratios(group, several_editions, language.lang())
         top = group.loc[group["value"].idxmax()]
-        summary = tr(
-            f"Réponses des {who} : en tête, « {label(top)} » ({fmt(top['value'], 'ratio')}) ; "
-            f"{len(group)} résultats.",
-            f"Answers of the {who}: first, “{label(top)}” ({fmt(top['value'], 'ratio')}); "
-            f"{len(group)} results.")
-        st.markdown(f"**{tr('Répondants', 'Respondents')} : {escape.markdown(who)}**")
+        summary = _(language.lang(),
+            "Réponses des {who} : en tête, « {label_top} » ({fmt_value}) ; "
+            "{len_group} résultats.",
+            who=who, label_top=label(top), fmt_value=fmt(top['value'], 'ratio'), len_group=len(group))
+        st.markdown(f"**{_(language.lang(), 'Répondants')} : {escape.markdown(who)}**")
         widgets.chart(figure, survey_table(group, several_editions), summary,
                       f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}",
                       key=f"survey-{name}-{respondents}", height=figure.layout.height)
@@ -321,7 +315,7 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
     scored = rows[rows["unit"] == "score_10"]
     if scored.empty:
         return
-    for _, row in scored[scored["topic"] != "frein"].iterrows():
+    for _ignored, row in scored[scored["topic"] != "frein"].iterrows():
         who = tr(*RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
         st.markdown(f"- **{fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
                     f" ({escape.markdown(who)})")

@@ -11,7 +11,7 @@ from dashboard.ui.language import fmt, fmt_date, status_label, tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
 from qmi_metrics.present import figures, vocabulary
-from qmi_metrics.present.vocabulary import plural
+from qmi_metrics.present.i18n import _, _n
 from qmi_metrics.reads import projects, queries
 
 SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
@@ -72,7 +72,7 @@ def md(text) -> str:
 
 def colon() -> str:
     """French puts a space before a colon, English does not."""
-    return tr(" : ", ": ")
+    return _(language.lang(), " : ")
 
 
 def detail_link(project_id: str) -> str:
@@ -87,52 +87,50 @@ def detail_link(project_id: str) -> str:
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     en = language.lang() == "en"
     columns = {
-        tr("projet", "project"): frame["name"],
-        tr("fiche", "details"): [detail_link(pid) for pid in frame["project_id"]],
-        tr("porteur", "operator"): frame["operator"].map(or_not_known),
+        _(language.lang(), "projet"): frame["name"],
+        _(language.lang(), "fiche"): [detail_link(pid) for pid in frame["project_id"]],
+        _(language.lang(), "porteur"): frame["operator"].map(or_not_known),
         "commune": frame["commune"].map(or_not_known),
-        tr("famille", "family"): frame["family_en" if en else "family_fr"].map(or_not_known),
+        _(language.lang(), "famille"): frame["family_en" if en else "family_fr"].map(or_not_known),
         "type": frame["type_en" if en else "type_fr"].map(or_not_known),
-        tr("défi", "challenge"): frame["theme_en" if en else "theme_fr"].map(or_not_known),
-        tr("statut", "status"): frame["current_status"].map(status_label),
-        tr("déploiement", "deployment"): [fmt_date(day, precision) for day, precision
+        _(language.lang(), "défi"): frame["theme_en" if en else "theme_fr"].map(or_not_known),
+        _(language.lang(), "statut"): frame["current_status"].map(status_label),
+        _(language.lang(), "déploiement"): [fmt_date(day, precision) for day, precision
                                           in zip(frame["deployment_date"], frame["deployment_precision"])],
-        tr("délai (mois)", "months to deployment"): frame["deployment_months"].round(1),
-        tr("identifiant", "id"): frame["project_id"],
+        _(language.lang(), "délai (mois)"): frame["deployment_months"].round(1),
+        _(language.lang(), "identifiant"): frame["project_id"],
     }
     return pd.DataFrame(columns)
 
 
 def render_list(frame: pd.DataFrame) -> None:
-    st.header(tr("Liste des projets", "Project list"))
+    st.header(_(language.lang(), "Liste des projets"))
     if frame.empty:
-        st.info(tr("Aucun projet dans cette vue (édition, communes, défis, statuts choisis).",
-                   "No project in this view (chosen edition, communes, challenges, statuses)."))
+        st.info(_(language.lang(), "Aucun projet dans cette vue (édition, communes, défis, statuts choisis)."))
         return
-    text = st.text_input(tr("Rechercher (nom, porteur, description)", "Search (name, operator, description)"),
-                         key="project_search", placeholder=tr("ex. : vélo, photovoltaïque", "e.g. vélo, photovoltaïque"))
+    text = st.text_input(_(language.lang(), "Rechercher (nom, porteur, description)"),
+                         key="project_search", placeholder=_(language.lang(), "ex. : vélo, photovoltaïque"))
     shown = projects.search(frame, text)
     measured = int(shown["deployment_months"].notna().sum())
-    st.caption(tr(
-        f"{len(shown)} {plural(len(shown), 'projet', 'projets')} sur {len(frame)} dans la vue ; "
-        f"délai de déploiement connu pour {measured}. Cliquez sur un en-tête pour trier.",
-        f"{len(shown)} of {len(frame)} projects in the view; time to deployment known for {measured}. "
-        "Click a header to sort."))
+    st.caption(_n(language.lang(),
+        "{n} projet sur {len_frame} dans la vue ; "
+        "délai de déploiement connu pour {measured}. Cliquez sur un en-tête pour trier.",
+        "{n} projets sur {len_frame} dans la vue ; "
+        "délai de déploiement connu pour {measured}. Cliquez sur un en-tête pour trier.",
+        len(shown), len_frame=len(frame), measured=measured))
     if shown.empty:
-        st.write(tr("Aucun projet ne correspond à cette recherche.", "No project matches this search."))
+        st.write(_(language.lang(), "Aucun projet ne correspond à cette recherche."))
         return
     table = display_table(shown)
     config = {
-        tr("projet", "project"): st.column_config.TextColumn(pinned=True),
-        tr("délai (mois)", "months to deployment"): st.column_config.NumberColumn(
-            format="%.0f", help=tr("Mois entre le début de l'accompagnement et le déploiement (dates au mois près).",
-                                   "Months from the start of support to deployment (month-precise dates).")),
-        tr("fiche", "details"): st.column_config.LinkColumn(
-            display_text=tr("ouvrir la fiche", "open details"),
-            help=tr("Ouvre la fiche du projet (nouvel onglet).", "Opens the project's details (new tab).")),
-        tr("déploiement", "deployment"): st.column_config.TextColumn(
-            help=tr("Date du déploiement à la précision de sa source (jour, mois, saison).",
-                    "Deployment date at its source's precision (day, month, season).")),
+        _(language.lang(), "projet"): st.column_config.TextColumn(pinned=True),
+        _(language.lang(), "délai (mois)"): st.column_config.NumberColumn(
+            format="%.0f", help=_(language.lang(), "Mois entre le début de l'accompagnement et le déploiement (dates au mois près).")),
+        _(language.lang(), "fiche"): st.column_config.LinkColumn(
+            display_text=_(language.lang(), "ouvrir la fiche"),
+            help=_(language.lang(), "Ouvre la fiche du projet (nouvel onglet).")),
+        _(language.lang(), "déploiement"): st.column_config.TextColumn(
+            help=_(language.lang(), "Date du déploiement à la précision de sa source (jour, mois, saison).")),
     }
     widgets.table(table, "qmi_projets", key="projects-table", column_config=config, placeholder=not_known())
 
@@ -150,7 +148,7 @@ def _remember_choice() -> None:
 
 def choose_project(frame: pd.DataFrame, version: str) -> str | None:
     """The project of the detail view: the address's `?projet=` wins, then the selectbox."""
-    st.header(tr("Fiche projet", "Project details"))
+    st.header(_(language.lang(), "Fiche projet"))
     requested = st.query_params.get("projet") or None
     options = list(frame["project_id"])
     names = dict(zip(frame["project_id"], frame["name"] + " — " + frame["commune"].map(or_not_known)))
@@ -165,21 +163,20 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
             if st.session_state.get("projet_choice") != requested:
                 st.session_state["projet_choice"] = requested
         else:
-            st.warning(tr(f"Projet inconnu : « {widgets.literal(requested)} ». Choisissez un projet dans la liste.",
-                          f"Unknown project: “{widgets.literal(requested)}”. Choose a project from the list."), icon="⚠️")
+            st.warning(_(language.lang(), "Projet inconnu : « {literal_requested} ». Choisissez un projet dans la liste.",
+                                          literal_requested=widgets.literal(requested)), icon="⚠️")
     if st.session_state.get("projet_choice") not in options:
         st.session_state.pop("projet_choice", None)
     if not options:
-        st.write(tr("Aucun projet à afficher dans cette vue.", "No project to show in this view."))
+        st.write(_(language.lang(), "Aucun projet à afficher dans cette vue."))
         return None
-    chosen = st.selectbox(tr("Projet", "Project"), options, index=None, key="projet_choice",
+    chosen = st.selectbox(_(language.lang(), "Projet"), options, index=None, key="projet_choice",
                           format_func=lambda pid: names.get(pid, pid), on_change=_remember_choice,
-                          placeholder=tr("Choisir un projet", "Choose a project"))
+                          placeholder=_(language.lang(), "Choisir un projet"))
     if chosen:
         st.query_params["projet"] = chosen  # the address always names the project shown
         if outside_view and chosen == requested:
-            st.caption(tr("Ce projet est hors des filtres actuels (il est affiché car l'adresse le demande).",
-                          "This project is outside the current filters (shown because the address asks for it)."))
+            st.caption(_(language.lang(), "Ce projet est hors des filtres actuels (il est affiché car l'adresse le demande)."))
     return chosen
 
 
@@ -188,15 +185,15 @@ def choose_project(frame: pd.DataFrame, version: str) -> str | None:
 def deployment_text(project: dict, deployment: pd.DataFrame) -> str:
     if deployment.empty:
         if project["is_deployed"]:
-            return tr("déployé, date non renseignée", "deployed, date not available")
+            return _(language.lang(), "déployé, date non renseignée")
         return not_known()
     row = deployment.iloc[0]
     text = fmt_date(row["deployment_date"], row["deployment_precision"])
     months = project.get("deployment_months")
     if months is not None and not pd.isna(months):
         started = fmt_date(project["started_on"], "month")
-        text += tr(f" ({fmt(months, 'months')} après le début de l'accompagnement, {started})",
-                   f" ({fmt(months, 'months')} after support started, {started})")
+        text += _(language.lang(), " ({fmt_months} après le début de l'accompagnement, {started})",
+                                   fmt_months=fmt(months, 'months'), started=started)
     return text
 
 
@@ -205,20 +202,20 @@ def render_facts(project: dict, deployment: pd.DataFrame) -> None:
     if kind is not None and project.get("subtype_fr"):
         kind = f"{kind} ({project['subtype_fr']})"
     facts = [
-        (tr("Porteur", "Operator"), project.get("operator")),
+        (_(language.lang(), "Porteur"), project.get("operator")),
         ("Commune", project.get("commune")),
-        (tr("Édition", "Edition"), project.get("edition_id")),
-        (tr("Famille", "Family"), localised(project, "family")),
+        (_(language.lang(), "Édition"), project.get("edition_id")),
+        (_(language.lang(), "Famille"), localised(project, "family")),
         ("Type", kind),
-        (tr("Défi", "Challenge"), localised(project, "theme")),
-        (tr("Statut actuel", "Current status"), status_label(project.get("current_status"))),
-        (tr("Déploiement", "Deployment"), deployment_text(project, deployment)),
+        (_(language.lang(), "Défi"), localised(project, "theme")),
+        (_(language.lang(), "Statut actuel"), status_label(project.get("current_status"))),
+        (_(language.lang(), "Déploiement"), deployment_text(project, deployment)),
     ]
     left, right = st.columns([2, 3])
     with left:
         st.markdown("\n".join(f"- **{label}**{colon()}{md(value)}" for label, value in facts))
     with right:
-        st.markdown(f"**{tr('Description', 'Description (in French)')}**")
+        st.markdown(f"**{_(language.lang(), 'Description')}**")
         st.markdown(md(project.get("description_fr")))
         source = " — ".join(str(part) for part in (project.get("source_title"), project.get("source_section")) if part)
         st.caption(f"Source{colon()}{md(source or None)}")
@@ -229,9 +226,9 @@ def event_when(row) -> str:
 
 
 def render_timeline(project: dict, events: pd.DataFrame) -> None:
-    st.subheader(tr("Historique des statuts", "Status history"))
+    st.subheader(_(language.lang(), "Historique des statuts"))
     if events.empty:
-        st.write(tr("Aucun événement renseigné.", "No event recorded."))
+        st.write(_(language.lang(), "Aucun événement renseigné."))
         return
     dated = events[events["date_start"].notna()]
     undated = events[events["date_start"].isna()]
@@ -239,19 +236,19 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
         labels = [status_label(kind) for kind in dated["kind"]]
         whens = [event_when(row) for row in dated.itertuples()]
         figure = figures.project_timeline(events, language.lang())  # the same figure as the evaluation sheet
-        table = pd.DataFrame({tr("statut", "status"): labels, "date": whens,
-                              tr("précision", "precision"): dated["date_precision"].values,
+        table = pd.DataFrame({_(language.lang(), "statut"): labels, "date": whens,
+                              _(language.lang(), "précision"): dated["date_precision"].values,
                               "source": dated["source_title"].values})
-        summary = f"{project['name']}{colon()}" + tr(" ; ", "; ").join(
+        summary = f"{project['name']}{colon()}" + _(language.lang(), " ; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
         widgets.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
                       height=figure.layout.height)
     if not undated.empty:
         names = ", ".join(status_label(kind) for kind in undated["kind"])
         n = len(undated)
-        st.write(tr(f"{n} {plural(n, 'événement non daté', 'événements non datés')} : {names}.",
-                    f"{n} undated {plural(n, 'event', 'events')}: {names}."))
-    with st.expander(tr("Sources des événements", "Sources of the events")):
+        st.write(_n(language.lang(), "{n} événement non daté : {names}.", "{n} événements non datés : {names}.", n,
+                                     names=names))
+    with st.expander(_(language.lang(), "Sources des événements")):
         for row in events.itertuples():
             where = " — ".join(md(part) for part in (row.source_title, row.source_section) if part)
             quote = f"{colon()}« {md(row.source_quote)} »" if row.source_quote else ""
@@ -259,44 +256,43 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
 
 
 def render_sites(sites: pd.DataFrame) -> None:
-    st.subheader(tr("Sites", "Sites"))
+    st.subheader(_(language.lang(), "Sites"))
     if sites.empty:
-        st.write(tr("Aucun site d'expérimentation renseigné.", "No experimentation site recorded."))
+        st.write(_(language.lang(), "Aucun site d'expérimentation renseigné."))
         return
     table = pd.DataFrame({
         "site": sites["name"],
-        tr("nature", "kind"): [tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
+        _(language.lang(), "nature"): [tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
-        tr("position", "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
+        _(language.lang(), "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
         "source": sites["source_title"].map(or_not_known),
-        tr("citation", "quote"): sites["source_quote"].map(or_not_known),
+        _(language.lang(), "citation"): sites["source_quote"].map(or_not_known),
     })
     widgets.table(table, "qmi_projet_sites", key="sites")
 
 
 def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFrame) -> None:
-    st.subheader(tr("Indicateurs suivis", "Indicators followed"))
+    st.subheader(_(language.lang(), "Indicateurs suivis"))
     if indicators.empty:
-        st.write(tr("Aucun indicateur rattaché à ce projet.", "No indicator attached to this project."))
+        st.write(_(language.lang(), "Aucun indicateur rattaché à ce projet."))
         return
     en = language.lang() == "en"
-    last = [tr("aucune mesure publiée", "no measurement published") if n == 0
+    last = [_(language.lang(), "aucune mesure publiée") if n == 0
             else f"{fmt(v, decimals=None)} ({fmt_date(d, 'day')})"
             for n, v, d in zip(indicators["values_count"], indicators["last_value"], indicators["last_measured_on"])]
     table = pd.DataFrame({
-        tr("indicateur", "indicator"): indicators["label_en" if en else "label_fr"],
-        tr("domaine", "domain"): [vocabulary.domain_label(d, language.lang()) for d in indicators["domain"]],
-        tr("unité", "unit"): indicators["unit"],
-        tr("sens souhaité", "desired direction"): [vocabulary.words(vocabulary.DIRECTIONS, d, language.lang()) for d in indicators["direction"]],
-        tr("mesures", "measurements"): indicators["values_count"],
-        tr("dernière valeur", "latest value"): last,
-        tr("citation", "quote"): indicators["source_quote"].map(or_not_known),
+        _(language.lang(), "indicateur"): indicators["label_en" if en else "label_fr"],
+        _(language.lang(), "domaine"): [vocabulary.domain_label(d, language.lang()) for d in indicators["domain"]],
+        _(language.lang(), "unité"): indicators["unit"],
+        _(language.lang(), "sens souhaité"): [vocabulary.words(vocabulary.DIRECTIONS, d, language.lang()) for d in indicators["direction"]],
+        _(language.lang(), "mesures"): indicators["values_count"],
+        _(language.lang(), "dernière valeur"): last,
+        _(language.lang(), "citation"): indicators["source_quote"].map(or_not_known),
     })
     widgets.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
-        st.write(tr("Aucune série de mesures publiée pour ce projet : pas de courbe.",
-                    "No series of measurements published for this project: no chart."))
+        st.write(_(language.lang(), "Aucune série de mesures publiée pour ce projet : pas de courbe."))
         return
     render_indicator_chart(project, series, values[values["indicator_id"].isin(series["indicator_id"])])
 
@@ -305,52 +301,49 @@ def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataF
     en = language.lang() == "en"
     figure = figures.indicator_series(series, values, language.lang())  # the same figure as the evaluation sheet
     data = pd.DataFrame({
-        tr("indicateur", "indicator"): values["label_en" if en else "label_fr"],
-        tr("unité", "unit"): values["unit"],
+        _(language.lang(), "indicateur"): values["label_en" if en else "label_fr"],
+        _(language.lang(), "unité"): values["unit"],
         "date": values["measured_on"],
-        tr("valeur (moyenne du mois)", "value (monthly mean)"): values["value"],
-        tr("minimum", "minimum"): values["min"],
-        tr("maximum", "maximum"): values["max"],
-        tr("mesures", "measurements"): values["measurements"],
+        _(language.lang(), "valeur (moyenne du mois)"): values["value"],
+        _(language.lang(), "minimum"): values["min"],
+        _(language.lang(), "maximum"): values["max"],
+        _(language.lang(), "mesures"): values["measurements"],
         "source": values["source_id"],
     })
     if (values["measurements"] > 1).any():
-        st.caption(tr("Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
-                      " le maximum et le nombre de mesures).",
-                      "One point per month: the mean of the month's measurements (the table also gives the"
-                      " minimum, maximum and number of measurements)."))
+        st.caption(_(language.lang(), "Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
+                                      " le maximum et le nombre de mesures)."))
     widgets.chart(figure, data, figures.indicator_summary(series, values, language.lang()),
                   f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
 
 
 def render_replicability(project: dict, scores: pd.DataFrame) -> None:
-    st.subheader(tr("Répliquabilité", "Replicability"))
+    st.subheader(_(language.lang(), "Répliquabilité"))
     scored = scores[scores["score"].notna()]
     if scored.empty:
-        st.write(tr("Répliquabilité : non noté (aucune note publiée pour ce projet).",
-                    "Replicability: not scored (no score published for this project)."))
+        st.write(_(language.lang(), "Répliquabilité : non noté (aucune note publiée pour ce projet)."))
         return
     en = language.lang() == "en"
     values = list(scored["score"])
     missing = scores[scores["score"].isna()]
     mean = sum(values) / len(values)
-    summary = tr(f"Note moyenne {fmt(mean, decimals=1)}/5 ({len(scored)} critères notés sur {len(scores)}",
-                 f"Mean score {fmt(mean, decimals=1)}/5 ({len(scored)} of {len(scores)} criteria scored")
+    summary = _(language.lang(), "Note moyenne {fmt_mean}/5 ({len_scored} critères notés sur {len_scores}",
+                                 fmt_mean=fmt(mean, decimals=1), len_scored=len(scored), len_scores=len(scores))
     if len(scored) == len(scores):
-        summary += tr(f", indice {fmt(mean / 5, 'index')}", f", index {fmt(mean / 5, 'index')}")
+        summary += _(language.lang(), ", indice {fmt_mean_5}", fmt_mean_5=fmt(mean / 5, 'index'))
     summary += ")"
     best, worst = scored.loc[scored["score"].idxmax()], scored.loc[scored["score"].idxmin()]
-    summary += tr(
-        f" ; critère le plus fort : {best['label_fr']} ({fmt(best['score'])}/5), "
-        f"le plus faible : {worst['label_fr']} ({fmt(worst['score'])}/5).",
-        f"; strongest criterion: {best['label_en']} ({fmt(best['score'])}/5), "
-        f"weakest: {worst['label_en']} ({fmt(worst['score'])}/5).")
+    summary += _(language.lang(),
+        " ; critère le plus fort : {label_fr} ({fmt_score}/5), "
+        "le plus faible : {label_fr_2} ({fmt_score_2}/5).",
+        label_fr=best['label_fr'], fmt_score=fmt(best['score']), label_fr_2=worst['label_fr'],
+        fmt_score_2=fmt(worst['score']), label_en=best['label_en'], label_en_2=worst['label_en'])
     if not missing.empty:
-        summary += " " + tr("Non notés : ", "Not scored: ") + ", ".join(
+        summary += " " + _(language.lang(), "Non notés : ") + ", ".join(
             missing["label_en" if en else "label_fr"]) + "."
-    data = pd.DataFrame({tr("critère", "criterion"): scores["label_en" if en else "label_fr"],
-                         tr("note (0 à 5)", "score (0 to 5)"): scores["score"],
-                         tr("noté le", "scored on"): scores["scored_on"], "source": scores["source_id"]})
+    data = pd.DataFrame({_(language.lang(), "critère"): scores["label_en" if en else "label_fr"],
+                         _(language.lang(), "note (0 à 5)"): scores["score"],
+                         _(language.lang(), "noté le"): scores["scored_on"], "source": scores["source_id"]})
     if len(scored) < 3:  # a radar needs at least three axes to mean anything
         st.write(md(summary))
         widgets.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
@@ -361,21 +354,21 @@ def render_replicability(project: dict, scores: pd.DataFrame) -> None:
 
 
 def render_lessons(project: dict) -> None:
-    st.subheader(tr("Enseignements", "Lessons (in French)"))
+    st.subheader(_(language.lang(), "Enseignements"))
     if project.get("lessons_fr"):
         st.markdown(md(project["lessons_fr"]))
     else:
-        st.write(tr("Enseignements : non renseigné.", "Lessons: not available."))
+        st.write(_(language.lang(), "Enseignements : non renseigné."))
 
 
 def render_sheet_downloads(project_id: str) -> None:
     """The project's evaluation sheet (« fiche évaluation »), made on click: PDF or self-contained HTML."""
     con, lang = database.connection(), language.lang()  # captured now: the file is made outside the page's run
     left, right = st.columns(2)
-    left.download_button(tr("Fiche évaluation (PDF)", "Evaluation sheet (PDF)"),
+    left.download_button(_(language.lang(), "Fiche évaluation (PDF)"),
                          lambda: reports.project_sheet_pdf(con, project_id, lang), f"fiche_evaluation_{project_id}.pdf",
                          "application/pdf", key="sheet-pdf", icon=":material/picture_as_pdf:", width="stretch")
-    right.download_button(tr("Fiche évaluation (HTML)", "Evaluation sheet (HTML)"),
+    right.download_button(_(language.lang(), "Fiche évaluation (HTML)"),
                           lambda: reports.project_sheet_html(con, project_id, lang),
                           f"fiche_evaluation_{project_id}.html", "text/html", key="sheet-html",
                           icon=":material/article:", width="stretch")

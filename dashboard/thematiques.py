@@ -11,6 +11,7 @@ from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, narratives
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import programme
 
 
@@ -71,19 +72,19 @@ def noun(scope: str, count: int | None = None) -> str:
 def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     keys = narratives.SHARE_SCOPES[scope]
     rows = []
-    for _, theme in shares.iterrows():
+    for _ignored, theme in shares.iterrows():
         match = published[published["theme_slug"] == theme["theme_slug"]]
         figure = match.iloc[0] if not match.empty else None
         rows.append({
-            tr("défi", "challenge"): label(theme),
-            tr("part publiée", "published share"): None if figure is None else pct(figure["value"]),
-            tr("part calculée", "computed share"): pct(theme[keys["share"]]),
-            noun(scope) + tr(" du défi", " in the challenge"): int(theme[keys["count"]]),
-            tr("défi connu", "challenge known"): int(theme[keys["known"]]),
-            tr("édition (publié)", "edition (published)"): None if figure is None else figure["edition_id"],
+            _(language.lang(), "défi"): label(theme),
+            _(language.lang(), "part publiée"): None if figure is None else pct(figure["value"]),
+            _(language.lang(), "part calculée"): pct(theme[keys["share"]]),
+            noun(scope) + _(language.lang(), " du défi"): int(theme[keys["count"]]),
+            _(language.lang(), "défi connu"): int(theme[keys["known"]]),
+            _(language.lang(), "édition (publié)"): None if figure is None else figure["edition_id"],
             "source": None if figure is None else source_text(figure),
-            tr("citation", "quote"): None if figure is None else f"« {figure['quote']} »",
-            tr("chiffre", "figure"): None if figure is None else figure["figure_id"],
+            _(language.lang(), "citation"): None if figure is None else f"« {figure['quote']} »",
+            _(language.lang(), "chiffre"): None if figure is None else figure["figure_id"],
         })
     return pd.DataFrame(rows)
 
@@ -94,12 +95,10 @@ def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go
 
 
 def theme_section(view: sidebar.View, version: str) -> None:
-    st.header(tr("Défis : candidatures et projets", "Challenges: applications and projects"))
-    st.write(tr(
+    st.header(_(language.lang(), "Défis : candidatures et projets"))
+    st.write(_(language.lang(),
         "Part de chacun des 8 défis urbains prioritaires, telle que le rapport la publie (barres hachurées) "
-        "et telle que les lignes de la base la donnent (barres pleines).",
-        "Share of each of the 8 priority urban challenges, as the report publishes it (hatched bars) "
-        "and as the rows of the database give it (solid bars)."))
+        "et telle que les lignes de la base la donnent (barres pleines)."))
     shares = theme_shares(version, Filters(edition=view.filters.edition, communes=view.filters.communes))
     published = published_shares(version, view.filters.edition)
     for scope in ("applications", "projects"):
@@ -123,12 +122,12 @@ def theme_section(view: sidebar.View, version: str) -> None:
 
 def breakdown_table(frame: pd.DataFrame, what: tuple[str, str]) -> pd.DataFrame:
     table = pd.DataFrame({
-        tr(*what): [label(row) for _, row in frame.iterrows()],
-        tr("projets", "projects"): frame["projects"].astype(int),
-        tr("part", "share"): [pct(s) for s in frame["share"]],
+        tr(*what): [label(row) for _ignored, row in frame.iterrows()],
+        _(language.lang(), "projets"): frame["projects"].astype(int),
+        _(language.lang(), "part"): [pct(s) for s in frame["share"]],
     })
     if "is_digital" in frame:
-        table[tr("numérique", "digital")] = [tr("oui", "yes") if d is True else tr("non", "no")
+        table[_(language.lang(), "numérique")] = [_(language.lang(), "oui") if d is True else _(language.lang(), "non")
                                              if d is False else "" for d in frame["is_digital"]]
     return table
 
@@ -137,36 +136,36 @@ def breakdown_summary(frame: pd.DataFrame, what: str) -> str:
     known = frame[frame["slug"].notna()]
     total, covered = int(frame["projects"].sum()), int(known["projects"].sum())
     leaders = known.sort_values("projects", ascending=False).head(3)
-    listed = ", ".join(f"{label(r)} {count_with_share(int(r['projects']), r['share'])}" for _, r in leaders.iterrows())
-    return tr(f"{what} renseigné(e) pour {covered} projets sur {total}. Les plus fréquent(e)s : {listed}.",
-              f"{what} known for {covered} projects of {total}. Most frequent: {listed}.")
+    listed = ", ".join(f"{label(r)} {count_with_share(int(r['projects']), r['share'])}" for _ignored, r in leaders.iterrows())
+    return _(language.lang(), "{what} renseigné(e) pour {covered} projets sur {total}. Les plus fréquent(e)s : {listed}.",
+                              what=what, covered=covered, total=total, listed=listed)
 
 
 def families_section(view: sidebar.View, version: str) -> None:
-    st.header(tr("Familles et types de solutions", "Families and solution types"))
+    st.header(_(language.lang(), "Familles et types de solutions"))
     family_frame, type_frame = families(version, view.filters), types(version, view.filters)
     if family_frame["projects"].sum() == 0:
-        st.info(tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
+        st.info(_(language.lang(), "Aucun projet sélectionné dans cette vue."))
         return
-    st.subheader(tr("Familles de projets", "Project families"))
+    st.subheader(_(language.lang(), "Familles de projets"))
     figure = figures.breakdown(family_frame, figures.PALETTE[2], language.lang())
     widgets.chart(figure, breakdown_table(family_frame, ("famille", "family")),
-                  breakdown_summary(family_frame, tr("Famille", "Family")), "qmi_familles",
+                  breakdown_summary(family_frame, _(language.lang(), "Famille")), "qmi_familles",
                   key="families", height=figure.layout.height)
-    st.subheader(tr("Types de solutions", "Solution types"))
+    st.subheader(_(language.lang(), "Types de solutions"))
     figure = figures.breakdown(type_frame, figures.PALETTE[0], language.lang())
     widgets.chart(figure, breakdown_table(type_frame, ("type", "type")),
-                  breakdown_summary(type_frame, tr("Type", "Type")), "qmi_types", key="types",
+                  breakdown_summary(type_frame, _(language.lang(), "Type")), "qmi_types", key="types",
                   height=figure.layout.height)
 
 
 # --- low-tech / digital -------------------------------------------------------------------------
 
 def digital_section(view: sidebar.View, version: str) -> None:
-    st.header(tr("Low-tech ou numérique", "Low-tech or digital"))
+    st.header(_(language.lang(), "Low-tech ou numérique"))
     split = digital(version, view.filters)
     if not split["total"]:
-        st.info(tr("Aucun projet sélectionné dans cette vue.", "No selected project in this view."))
+        st.info(_(language.lang(), "Aucun projet sélectionné dans cette vue."))
         return
     results = caches.kpi_results(version, view.filters)
     left, right = st.columns([2, 3])
@@ -181,17 +180,17 @@ def digital_section(view: sidebar.View, version: str) -> None:
 
 def digital_table(split: dict) -> pd.DataFrame:
     parts = figures.digital_parts(split, language.lang())
-    return pd.DataFrame({tr("catégorie", "category"): [p[0] for p in parts],
-                         tr("projets", "projects"): [p[1] for p in parts],
-                         tr("part", "share"): [pct(p[3]) if p[3] is not None else "" for p in parts]})
+    return pd.DataFrame({_(language.lang(), "catégorie"): [p[0] for p in parts],
+                         _(language.lang(), "projets"): [p[1] for p in parts],
+                         _(language.lang(), "part"): [pct(p[3]) if p[3] is not None else "" for p in parts]})
 
 
 def digital_summary(split: dict) -> str:
     known = split["digital"] + split["not_digital"]
     names = ", ".join(split["digital_names"]) or "—"
-    return tr(
-        f"{split['digital']} projets sur {known} au type connu sont de type NUMÉRIQUE ({pct(split['share'])}) : {names}.",
-        f"{split['digital']} of {known} projects with a known type are of DIGITAL type ({pct(split['share'])}): {names}.")
+    return _(language.lang(),
+        "{digital} projets sur {known} au type connu sont de type NUMÉRIQUE ({pct_share}) : {names}.",
+        digital=split['digital'], known=known, pct_share=pct(split['share']), names=names)
 
 
 def explain_digital_gap(results: dict, version: str) -> None:
@@ -200,11 +199,11 @@ def explain_digital_gap(results: dict, version: str) -> None:
     if entry is None:
         return
     figure = entry.figure
-    st.markdown(escape.markdown(tr(
-        f"Le rapport écrit : « {figure.quote} » ({pct(figure.value)}, édition {figure.edition_id}).",
-        f"The report says: “{figure.quote}” ({pct(figure.value)}, edition {figure.edition_id}).")))
+    st.markdown(escape.markdown(_(language.lang(),
+        "Le rapport écrit : « {quote} » ({pct_value}, édition {edition_id}).", quote=figure.quote,
+        pct_value=pct(figure.value), edition_id=figure.edition_id)))
     st.caption(escape.markdown(
-        f"{tr('Écart expliqué', 'Gap explained')} : {tr(entry.explanation_fr, entry.explanation_en)}"
+        f"{_(language.lang(), 'Écart expliqué')} : {tr(entry.explanation_fr, entry.explanation_en)}"
         f" — {reconcile.document_name(figure.document, language.lang())}, {figure.section}."))
 
 
@@ -217,8 +216,7 @@ view = sidebar.page(
     "Which urban challenges the applications and projects address, which families and types the selected "
     "solutions belong to, and how many are digital.")
 if view.statuses:
-    st.caption(tr("Le filtre « Statut des projets » ne s'applique pas à cette page : elle décrit tous les projets sélectionnés.",
-                  "The “Project status” filter does not apply to this page: it describes every selected project."))
+    st.caption(_(language.lang(), "Le filtre « Statut des projets » ne s'applique pas à cette page : elle décrit tous les projets sélectionnés."))
 data_version = caches.data_version()
 theme_section(view, data_version)
 families_section(view, data_version)

@@ -4,6 +4,7 @@ import streamlit as st
 from dashboard.ui import caches, database, language, sidebar, widgets
 from dashboard.ui.language import fmt_date, tr
 from qmi_metrics.present import figures, headlines, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
 
@@ -25,38 +26,38 @@ version = caches.data_version()
 results = caches.kpi_results(version, view.filters)
 widgets.kpi_row(results, headlines.OVERVIEW)
 
-st.header(tr("Entonnoir du programme", "Programme funnel"))
+st.header(_(language.lang(), "Entonnoir du programme"))
 stages = [s for s in funnel_stages(version, view.filters) if s["value"] is not None]
 if not stages:
-    st.write(tr("Aucune donnée d'entonnoir pour cette vue.", "No funnel data for this view."))
+    st.write(_(language.lang(), "Aucune donnée d'entonnoir pour cette vue."))
 else:
     frame = pd.DataFrame([{
-        tr("étape", "stage"): tr(s["label_fr"], s["label_en"]),
-        tr("valeur", "value"): s["value"],
-        tr("nature", "basis"): vocabulary.words(vocabulary.BASES, s["basis"], language.lang()),
-        tr("couverture", "coverage"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
+        _(language.lang(), "étape"): tr(s["label_fr"], s["label_en"]),
+        _(language.lang(), "valeur"): s["value"],
+        _(language.lang(), "nature"): vocabulary.words(vocabulary.BASES, s["basis"], language.lang()),
+        _(language.lang(), "couverture"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
     } for s in stages])
     figure = figures.funnel(stages, language.lang())  # the same figure as the reports and slides
     summary = figures.funnel_summary(stages, language.lang())
     widgets.chart(figure, frame, summary, "qmi_entonnoir", key="funnel", height=figure.layout.height)
 
-st.header(tr("Calendrier", "Calendar"))
+st.header(_(language.lang(), "Calendrier"))
 milestones = calendar(version, view.filters.edition)
 dated = milestones[milestones["date_start"].notna()]
 if dated.empty:
-    st.write(tr("Aucun jalon daté pour cette vue.", "No dated milestone for this view."))
+    st.write(_(language.lang(), "Aucun jalon daté pour cette vue."))
 else:
     label_column = "label_en" if language.lang() == "en" else "label_fr"
     when = [fmt_date(row.date_start, row.date_precision) for row in dated.itertuples()]
     figure = figures.milestones(dated, language.lang())
     table = pd.DataFrame({
-        tr("date", "date"): when,
-        tr("jalon", "milestone"): dated[label_column].values,
-        tr("édition", "edition"): dated["edition_id"].values,
-        tr("prévu", "planned"): [tr("oui", "yes") if p else tr("non", "no") for p in dated["planned"]],
+        _(language.lang(), "date"): when,
+        _(language.lang(), "jalon"): dated[label_column].values,
+        _(language.lang(), "édition"): dated["edition_id"].values,
+        _(language.lang(), "prévu"): [_(language.lang(), "oui") if p else _(language.lang(), "non") for p in dated["planned"]],
         "source": dated["source_title"].values,
-        tr("citation", "quote"): dated["source_quote"].values,
+        _(language.lang(), "citation"): dated["source_quote"].values,
     })
-    summary = tr(f"{len(dated)} jalons, entre {when[0]} et {when[-1]} ; les losanges sont des dates annoncées à l'avance.",
-                 f"{len(dated)} milestones, between {when[0]} and {when[-1]}; diamonds are dates announced ahead.")
+    summary = _(language.lang(), "{len_dated} jalons, entre {when_0} et {when_1} ; les losanges sont des dates annoncées à l'avance.",
+                                 len_dated=len(dated), when_0=when[0], when_1=when[-1])
     widgets.chart(figure, table, summary, "qmi_calendrier", key="calendar", height=figure.layout.height)

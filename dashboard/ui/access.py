@@ -12,6 +12,7 @@ from dashboard.ui import configuration, database
 from dashboard.ui.language import lang, tr
 from qmi_metrics.admin import auth
 from qmi_metrics.present import formatting
+from qmi_metrics.present.i18n import _
 from qmi_metrics.store import settings
 
 _LOG = logging.getLogger("qmi")
@@ -111,13 +112,12 @@ def require_access() -> None:
     stays the address, so the reader lands on it once signed in."""
     if reading_allowed():
         return
-    st.title(tr("Connexion", "Sign in"))
+    st.title(_(lang(), "Connexion"))
     problem = access_config()["problem"]
     if problem:
         st.error(tr(*problem), icon=":material/error:")
         st.stop()
-    st.info(tr("Ce tableau de bord est réservé : connectez-vous pour le consulter.",
-               "This dashboard is restricted: sign in to read it."), icon=":material/lock:")
+    st.info(_(lang(), "Ce tableau de bord est réservé : connectez-vous pour le consulter."), icon=":material/lock:")
     login_form()
     st.stop()
 
@@ -126,15 +126,15 @@ def login_form() -> None:
     """OIDC when configured, else the admin password; wrong passwords slow down their own client only."""
     config = access_config()
     if config["oidc"]:
-        st.button(tr("Se connecter", "Sign in"), on_click=st.login, type="primary")
+        st.button(_(lang(), "Se connecter"), on_click=st.login, type="primary")
         if oidc_user() and not is_admin():
-            st.error(tr("Ce compte n'est pas administrateur.", "This account is not an administrator."))
+            st.error(_(lang(), "Ce compte n'est pas administrateur."))
     if not config["password_hash"]:
         return
     throttle, client = sign_in_throttle(), client_address()
     with st.form("admin_login"):
-        password = st.text_input(tr("Mot de passe administrateur", "Administrator password"), type="password")
-        submitted = st.form_submit_button(tr("Se connecter", "Sign in"))
+        password = st.text_input(_(lang(), "Mot de passe administrateur"), type="password")
+        submitted = st.form_submit_button(_(lang(), "Se connecter"))
     if not submitted:
         return
     waiting = throttle.seconds_to_wait(client, PASSWORD_ACCOUNT)
@@ -146,7 +146,7 @@ def login_form() -> None:
         st.rerun()
     else:
         waiting = throttle.record_failure(client, PASSWORD_ACCOUNT)
-        st.error(tr("Mot de passe incorrect.", "Wrong password.") + (" " + too_many_attempts(waiting) if waiting else ""))
+        st.error(_(lang(), "Mot de passe incorrect.") + (" " + too_many_attempts(waiting) if waiting else ""))
 
 
 def too_many_attempts(seconds: float) -> str:
@@ -154,5 +154,4 @@ def too_many_attempts(seconds: float) -> str:
         wait = f"{formatting.value(max(1, math.ceil(seconds)), 'count', lang())} s"
     else:
         wait = f"{formatting.value(math.ceil(seconds / 60), 'count', lang())} min"
-    return tr(f"Trop d'essais depuis cette connexion : réessayez dans {wait}.",
-              f"Too many attempts from this connection: try again in {wait}.")
+    return _(lang(), "Trop d'essais depuis cette connexion : réessayez dans {wait}.", wait=wait)

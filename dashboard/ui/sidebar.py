@@ -11,6 +11,7 @@ from dashboard.ui import access, caches, database, widgets
 from dashboard.ui.language import lang, status_label, tr
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
 
@@ -113,19 +114,18 @@ def sidebar() -> View:
     with st.sidebar:
         st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
                              format_func=lambda code: {"fr": "Français", "en": "English"}[code])
-        st.selectbox(tr("Édition", "Edition"), [ALL, *editions], key="f_edition",
-                     format_func=lambda e: tr("Toutes les éditions", "All editions") if e == ALL
+        st.selectbox(_(lang(), "Édition"), [ALL, *editions], key="f_edition",
+                     format_func=lambda e: _(lang(), "Toutes les éditions") if e == ALL
                      else next((r["label_en"] if lang() == "en" else r["label_fr"])
                                for r in options["editions"] if r["edition_id"] == e))
-        st.multiselect(tr("Communes", "Communes"), list(communes), key="f_communes",
-                       format_func=communes.get, placeholder=tr("Toutes", "All"))
-        st.multiselect(tr("Défis", "Challenges"), list(themes), key="f_themes",
+        st.multiselect(_(lang(), "Communes"), list(communes), key="f_communes",
+                       format_func=communes.get, placeholder=_(lang(), "Toutes"))
+        st.multiselect(_(lang(), "Défis"), list(themes), key="f_themes",
                        format_func=lambda s: themes[s]["label_en" if lang() == "en" else "label_fr"],
-                       placeholder=tr("Tous", "All"))
-        st.multiselect(tr("Statut des projets", "Project status"), list(queries.STATUSES), key="f_statuses",
-                       format_func=status_label, placeholder=tr("Tous", "All"))
-        st.caption(tr("Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue.",
-                      "The filters are in the page address: copy it to share this view."))
+                       placeholder=_(lang(), "Tous"))
+        st.multiselect(_(lang(), "Statut des projets"), list(queries.STATUSES), key="f_statuses",
+                       format_func=status_label, placeholder=_(lang(), "Tous"))
+        st.caption(_(lang(), "Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue."))
     view = current_view()
     _write_url(view)
     return view
@@ -158,8 +158,7 @@ def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -
     """Start a page: access, title, notices for bad URL values, and the synthetic-data banner."""
     view = current_view()
     if caches.is_synthetic():
-        st.warning(tr("DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
-                      "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), icon="⚠️")
+        st.warning(_(lang(), "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), icon="⚠️")
     for fr, en, value in view.notices:
         st.info(tr(fr, en).format(v=widgets.literal(value)), icon="ℹ️")
     st.markdown(widgets.CSS, unsafe_allow_html=True)

@@ -15,6 +15,7 @@ from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, spreadsheet
 from qmi_metrics.present import cards, figures
+from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
 SHOWN_CHARACTERS = 120
@@ -43,10 +44,10 @@ def kpi_card(result: kpis.KpiResult) -> None:
     shown = cards.card(result, lang())
     help_lines = [shown.definition]
     if shown.quote:
-        help_lines.append(f"{tr('Source', 'Source')} : {shown.source} — « {shown.quote} »")
+        help_lines.append(f"{_(lang(), 'Source')} : {shown.source} — « {shown.quote} »")
     st.metric(escape.markdown(shown.label), shown.text, border=True,
               help="\n\n".join(escape.markdown(line) for line in help_lines))
-    caption = shown.note + (f" · {tr('source', 'source')} : {shown.document}" if shown.document else "")
+    caption = shown.note + (f" · {_(lang(), 'source')} : {shown.document}" if shown.document else "")
     st.caption(escape.markdown(caption))
 
 
@@ -71,7 +72,7 @@ def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str 
     st.plotly_chart(style(fig, height), key=key, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
     st.caption(escape.markdown(summary))  # summaries name projects, communes…: plain text
-    with st.expander(tr("Données du graphique", "Chart data")):
+    with st.expander(_(lang(), "Données du graphique")):
         table(data, name, key=f"{key or name}-data")
 
 
@@ -99,9 +100,9 @@ def to_csv(data: pd.DataFrame) -> bytes:
 def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
     left, right = st.columns(2)
     # Files are made on click (deferred), not on every rerun of the page.
-    left.download_button(tr("Télécharger (CSV)", "Download (CSV)"), lambda: to_csv(data),
+    left.download_button(_(lang(), "Télécharger (CSV)"), lambda: to_csv(data),
                          f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
-    right.download_button(tr("Télécharger (Excel)", "Download (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
+    right.download_button(_(lang(), "Télécharger (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key or name}-xlsx", width="stretch")
 
@@ -111,6 +112,5 @@ def importable_export(table: str, filters: Filters, label_fr: str, label_en: str
     rows = queries.importable_rows(database.connection(), table, filters)
     st.download_button(tr(label_fr, label_en), lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"importable-{table}", help=tr(
-                           "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »).",
-                           "The import template's columns: edit in Excel, then import (Administration, mode “insert or update”)."))
+                       key=f"importable-{table}", help=_(lang(),
+                           "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »)."))

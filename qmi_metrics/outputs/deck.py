@@ -18,6 +18,7 @@ import pandas as pd
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import cards, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, queries
 from qmi_metrics.store import db
@@ -188,11 +189,10 @@ def kpi_slide(results: dict, ids: tuple[str, ...], title: str, lang: str, subtit
         (unknown if shown.value is None or cards.rests_on_no_row(results[kpi_id].total, shown.basis) else numbers).append(shown)
     notes = []
     if unknown:
-        notes.append(tr(lang, "Non renseigné pour cette vue : ", "Not available for this view: ")
+        notes.append(_(lang, "Non renseigné pour cette vue : ")
                      + ", ".join(_lower_first(n.label) if lang == "fr" else n.label for n in unknown) + ".")
     if not numbers:
-        notes.insert(0, tr(lang, "Aucun de ces chiffres n'est connu pour cette vue.",
-                           "None of these figures is known for this view."))
+        notes.insert(0, _(lang, "Aucun de ces chiffres n'est connu pour cette vue."))
     return Slide(kind="kpis", title=title, subtitle=subtitle, numbers=tuple(numbers), notes=tuple(notes),
                  sources=tuple(dict.fromkeys(n.source_line for n in numbers)))
 
@@ -210,22 +210,19 @@ def funnel_slide(con, view: Filters, results: dict, lang: str) -> Slide:
         note = vocabulary.words(vocabulary.BASES, stage["basis"], lang)
         if stage["basis"] == "partial":
             total = stage["total"] if stage["total"] is not None else "?"
-            note += f" · {tr(lang, 'couverture', 'coverage')} {stage['covered']}/{total}"
+            note += f" · {_(lang, 'couverture')} {stage['covered']}/{total}"
         bars.append(Bar(label=label, value=stage["value"], text=formatting.value(stage["value"], "count", lang), note=note,
                         basis=stage["basis"]))
     notes = []
     if not bars:
-        notes.append(tr(lang, "Aucune étape de l'entonnoir n'est connue pour cette vue.",
-                        "No stage of the funnel is known for this view."))
+        notes.append(_(lang, "Aucune étape de l'entonnoir n'est connue pour cette vue."))
     if any(s["basis"] == "published" for s in stages if s["value"] is not None):
-        notes.append(tr(lang, "« publié » : chiffre des documents, là où les lignes de la base sont incomplètes.",
-                        "“published”: the documents' figure, where the database's rows are incomplete."))
+        notes.append(_(lang, "« publié » : chiffre des documents, là où les lignes de la base sont incomplètes."))
     if any(s["basis"] == "partial" for s in stages if s["value"] is not None):
-        notes.append(tr(lang, "« partiel » : les lignes connues ne couvrent qu'une partie des projets.",
-                        "“partial”: the known rows cover only part of the projects."))
+        notes.append(_(lang, "« partiel » : les lignes connues ne couvrent qu'une partie des projets."))
     if unknown:
-        notes.append(tr(lang, "Non renseigné : ", "Not available: ") + ", ".join(unknown) + ".")
-    return Slide(kind="funnel", title=tr(lang, "Du premier appel aux projets évalués", "From the first call to evaluated projects"),
+        notes.append(_(lang, "Non renseigné : ") + ", ".join(unknown) + ".")
+    return Slide(kind="funnel", title=_(lang, "Du premier appel aux projets évalués"),
                  bars=tuple(bars), notes=tuple(notes))
 
 
@@ -259,30 +256,28 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
         places.append(Place("site", row.site_name, float(row.lat), float(row.lon)))
     notes = []
     if communes.empty:
-        notes.append(tr(lang, "Aucune commune lauréate dans cette vue.", "No laureate commune in this view."))
+        notes.append(_(lang, "Aucune commune lauréate dans cette vue."))
     without_quartier = [r.commune for r in quartiers.itertuples() if not known(r.lat)]
     if without_quartier:
-        notes.append(tr(lang, "Quartier non localisé : ", "Quartier not located: ") + ", ".join(sorted(set(without_quartier))) + ".")
+        notes.append(_(lang, "Quartier non localisé : ") + ", ".join(sorted(set(without_quartier))) + ".")
     if at_quartier:
-        notes.append(tr(lang, "Communes sans centroïde connu : placées à leur quartier.",
-                        "Communes without a known centroid: placed at their quartier."))
+        notes.append(_(lang, "Communes sans centroïde connu : placées à leur quartier."))
     if unplaced:
-        notes.append(tr(lang, "Position non renseignée : ", "Position not available: ") + ", ".join(unplaced) + ".")
+        notes.append(_(lang, "Position non renseignée : ") + ", ".join(unplaced) + ".")
     precisions = sorted({vocabulary.site_precision(p, lang) for p in quartiers["precision"] if p and p != "unknown"})
     if precisions:
-        notes.append(tr(lang, "Précision des quartiers : ", "Quartiers' precision: ") + ", ".join(precisions) + ".")
+        notes.append(_(lang, "Précision des quartiers : ") + ", ".join(precisions) + ".")
     has_context = any(p.kind in ("context", "city") for p in places)
-    background = (tr(lang, "Fond : les communes de la Métropole (points gris), sans fond de carte.",
-                     "Background: the Métropole's communes (grey dots), no map tiles.") if has_context
-                  else tr(lang, "Sans fond de carte : positions relatives.", "No map tiles: relative positions."))
-    return Slide(kind="map", title=tr(lang, "Les quartiers d'innovation", "The innovation quartiers"),
+    background = (_(lang, "Fond : les communes de la Métropole (points gris), sans fond de carte.") if has_context
+                  else _(lang, "Sans fond de carte : positions relatives."))
+    return Slide(kind="map", title=_(lang, "Les quartiers d'innovation"),
                  places=tuple(places), notes=tuple(notes), sources=(background,))
 
 
 def themes_slide(con, view: Filters, lang: str) -> Slide:
     """Shares per défi: computed when every project's défi is known, else the published ones with their
     source, and the sentences of narratives.theme_story (the pages' and the reports' too)."""
-    title = tr(lang, "Les défis des projets", "The projects' challenges")
+    title = _(lang, "Les défis des projets")
     shares = programme.theme_shares(con, Filters(edition=view.edition, communes=view.communes))
     published = programme.published_theme_shares(con, view.edition)
     published = published[published["scope"] == "projects"].drop_duplicates("theme_slug")
@@ -292,24 +287,23 @@ def themes_slide(con, view: Filters, lang: str) -> Slide:
         bars = tuple(Bar(label=row[label], value=float(row["projects_share"]),
                          text=formatting.value(float(row["projects_share"]), "ratio", lang),
                          note=f"{int(row['projects'])}/{story.known}")
-                     for _, row in shares.sort_values(["projects_share", "rank"], ascending=[False, True]).iterrows())
+                     for _ignored, row in shares.sort_values(["projects_share", "rank"], ascending=[False, True]).iterrows())
         return Slide(kind="themes", title=title, bars=bars, notes=(story.coverage, *story.notes),
-                     sources=(tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
-                                 "Computed from the rows of the dashboard's database"),))
+                     sources=(_(lang, "Calculé à partir des lignes de la base du tableau de bord"),))
     column = "theme_en" if lang == "en" else "theme_fr"
     bars = tuple(Bar(label=row[column], value=float(row["value"]),
                      text=" ".join(filter(None, [vocabulary.qualifier(row["qualifier"], lang),
                                                  formatting.value(float(row["value"]), "ratio", lang)])),
                      note=vocabulary.words(vocabulary.BASES, "published", lang), basis="published")
-                 for _, row in published.sort_values("value", ascending=False).iterrows())
-    sources = [f"{tr(lang, 'Source', 'Source')}{tr(lang, ' : ', ': ')}{reconcile.document_name(row['document'], lang)} — "
-               f"{row['section']}" for _, row in published.iterrows()]
+                 for _ignored, row in published.sort_values("value", ascending=False).iterrows())
+    sources = [f"{_(lang, 'Source')}{_(lang, ' : ')}{reconcile.document_name(row['document'], lang)} — "
+               f"{row['section']}" for _ignored, row in published.iterrows()]
     return Slide(kind="themes", title=title, bars=bars, notes=(story.published_scope or story.published, story.coverage, *story.notes),
                  sources=tuple(dict.fromkeys(sources)))
 
 
 def _edition_word(edition: int, lang: str) -> str:
-    return tr(lang, f"édition {edition}", f"edition {edition}")
+    return _(lang, "édition {edition}", edition=edition)
 
 
 def _text(value, lang: str) -> str:
@@ -327,7 +321,7 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
         first = rows.iloc[0]
         quartiers = [q for q in dict.fromkeys(rows["quartier_name"]) if isinstance(q, str) and q]
         facts = [", ".join(editions_label.get(int(e), str(e)) for e in rows["edition_id"]),
-                 tr(lang, "quartier : ", "quartier: ") + (", ".join(quartiers) if quartiers else vocabulary.NOT_KNOWN[lang])]
+                 _(lang, "quartier : ") + (", ".join(quartiers) if quartiers else vocabulary.NOT_KNOWN[lang])]
         if known(first["population"]):
             facts.append(formatting.value(float(first["population"]), "inhabitants", lang))
         own = projects[projects["insee"] == insee]
@@ -337,27 +331,26 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
                                                                       "project" if len(own) == 1 else "projects"))
         notes = []
         if statuses:
-            notes.append(tr(lang, "Projets aux statuts : ", "Projects with status: ")
+            notes.append(_(lang, "Projets aux statuts : ")
                          + ", ".join(vocabulary.status_label(s, lang) for s in statuses) + ".")
         if not table:
-            notes.insert(0, tr(lang, "Aucun projet de cette commune n'est connu dans la base pour cette vue.",
-                               "No project of this commune is known in the database for this view."))
+            notes.insert(0, _(lang, "Aucun projet de cette commune n'est connu dans la base pour cette vue."))
         chunks = [table[i:i + PROJECTS_PER_SLIDE] for i in range(0, len(table), PROJECTS_PER_SLIDE)] or [[]]
         for part, chunk in enumerate(chunks, start=1):
             suffix = f" ({part}/{len(chunks)})" if len(chunks) > 1 else ""
             slides.append(Slide(kind="commune", title=f"{first['name']}{suffix}", subtitle=" · ".join(facts),
-                                numbers=(count,) if table else (), columns=(tr(lang, "Projet", "Project"), tr(lang, "Type", "Type"),
-                                                           tr(lang, "Statut", "Status")),
+                                numbers=(count,) if table else (), columns=(_(lang, "Projet"), _(lang, "Type"),
+                                                           _(lang, "Statut")),
                                 rows=tuple(chunk), notes=tuple(notes)))
     return slides
 
 
 def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
-    slide = kpi_slide(results, headlines.SLIDE_COMMUNITY, tr(lang, "La Communauté des Expérimentateurs", "The Community of Experimenters"), lang)
+    slide = kpi_slide(results, headlines.SLIDE_COMMUNITY, _(lang, "La Communauté des Expérimentateurs"), lang)
     meetings = community.events(con, view)
     dated = [f"{_text(r.commune, lang)} ({formatting.date(r.date_start, r.date_precision, lang)})"
              for r in meetings.itertuples() if r.date_start is not None and not pd.isna(r.date_start)]
-    subtitle = (tr(lang, "Rencontres : ", "Meetings: ") + ", ".join(dated)) if dated and len(dated) <= 6 else ""
+    subtitle = (_(lang, "Rencontres : ") + ", ".join(dated)) if dated and len(dated) <= 6 else ""
     summary = (narratives.community_summary(meetings, lang),) if not meetings.empty else ()
     return replace(slide, kind="community", subtitle=subtitle, notes=summary + slide.notes)
 
@@ -379,18 +372,17 @@ def findings_slide(con, view: Filters, lang: str) -> Slide:
                  for f in differing[:FINDINGS_SHOWN])
     notes = [narratives.findings_summary(findings, lang)]
     if len(differing) > FINDINGS_SHOWN:
-        notes.append(tr(lang, f"… et {len(differing) - FINDINGS_SHOWN} autres écarts.",
-                        f"… and {len(differing) - FINDINGS_SHOWN} more differences."))
-    notes.append(tr(lang, "Chaque écart est expliqué sur la page « Sources et écarts » du tableau de bord.",
-                    "Each difference is explained on the dashboard's “Sources and discrepancies” page."))
-    return Slide(kind="findings", title=tr(lang, "Les documents face aux données", "The documents against the data"),
-                 numbers=numbers if findings else (), columns=(tr(lang, "Chiffre", "Figure"), tr(lang, "Publié", "Published"),
-                                                               tr(lang, "Calculé", "Computed")),
+        notes.append(_(lang, "… et {len_differing_findings_shown} autres écarts.",
+                             len_differing_findings_shown=len(differing) - FINDINGS_SHOWN))
+    notes.append(_(lang, "Chaque écart est expliqué sur la page « Sources et écarts » du tableau de bord."))
+    return Slide(kind="findings", title=_(lang, "Les documents face aux données"),
+                 numbers=numbers if findings else (), columns=(_(lang, "Chiffre"), _(lang, "Publié"),
+                                                               _(lang, "Calculé")),
                  rows=rows, notes=tuple(notes))
 
 
 def _scope(con, view: Filters, statuses: tuple[str, ...], lang: str, editions_label: dict[int, str]) -> str:
-    parts = [tr(lang, "Toutes les éditions", "All editions") if view.edition is None
+    parts = [_(lang, "Toutes les éditions") if view.edition is None
              else editions_label.get(view.edition, str(view.edition))]
     if view.communes:
         names = {row["insee"]: row["name"] for row in filters.communes(con)}
@@ -404,14 +396,12 @@ def _scope(con, view: Filters, statuses: tuple[str, ...], lang: str, editions_la
 
 
 def qr_slide(link: str, scope: str, lang: str) -> Slide:
-    notes = [tr(lang, f"Même vue que cette présentation : {scope}.", f"Same view as this presentation: {scope}.")]
+    notes = [_(lang, "Même vue que cette présentation : {scope}.", scope=scope)]
     if is_local(link):
-        notes.append(tr(lang, "Cette adresse désigne l'ordinateur de présentation : les téléphones ne l'ouvriront pas. "
-                              "Réglez l'adresse publique (?base=… ou public_url dans secrets.toml).",
-                        "This address names the presenting computer: phones will not open it. "
-                        "Set the public address (?base=… or public_url in secrets.toml)."))
-    return Slide(kind="qr", title=tr(lang, "Le tableau de bord sur votre téléphone", "The dashboard on your phone"),
-                 subtitle=tr(lang, "Scannez pour ouvrir les mêmes chiffres", "Scan to open the same figures"),
+        notes.append(_(lang, "Cette adresse désigne l'ordinateur de présentation : les téléphones ne l'ouvriront pas. "
+                             "Réglez l'adresse publique (?base=… ou public_url dans secrets.toml)."))
+    return Slide(kind="qr", title=_(lang, "Le tableau de bord sur votre téléphone"),
+                 subtitle=_(lang, "Scannez pour ouvrir les mêmes chiffres"),
                  notes=tuple(notes), link=link)
 
 
@@ -425,23 +415,21 @@ def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: 
     names = {row["insee"]: row["name"] for row in filters.communes(con)}
     link = dashboard_link(base, view, statuses, lang, names)
     scope = _scope(con, view, statuses, lang, editions_label)
-    slides = [Slide(kind="title", title=tr(lang, "Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts"),
-                    subtitle=tr(lang, "Métropole du Grand Paris · programme opéré par Paris&Co",
-                                "Métropole du Grand Paris · programme run by Paris&Co"),
+    slides = [Slide(kind="title", title=_(lang, "Quartiers Métropolitains d'Innovation"),
+                    subtitle=_(lang, "Métropole du Grand Paris · programme opéré par Paris&Co"),
                     rows=((scope,),), notes=tuple(notices))]
     laureates = queries.laureate_communes(con, view)
     in_view = int(results["projects_selected_count"].value or 0) if "projects_selected_count" in results else 0
     if laureates.empty and in_view == 0:
-        slides.append(Slide(kind="empty", title=tr(lang, "Rien à montrer pour cette vue", "Nothing to show for this view"),
+        slides.append(Slide(kind="empty", title=_(lang, "Rien à montrer pour cette vue"),
                             subtitle=scope,
-                            notes=(tr(lang, "Aucune commune lauréate et aucun projet ne correspondent à ces filtres.",
-                                      "No laureate commune and no project match these filters."),)))
+                            notes=(_(lang, "Aucune commune lauréate et aucun projet ne correspondent à ces filtres."),)))
     else:
         slides += [
-            kpi_slide(results, headlines.SLIDE_PROGRAMME, tr(lang, "Le programme en chiffres", "The programme in figures"), lang, scope),
+            kpi_slide(results, headlines.SLIDE_PROGRAMME, _(lang, "Le programme en chiffres"), lang, scope),
             funnel_slide(con, view, results, lang),
             map_slide(con, view, statuses, lang),
-            kpi_slide(results, headlines.SLIDE_DEPLOYMENT, tr(lang, "Déploiement et évaluation", "Deployment and evaluation"), lang, scope),
+            kpi_slide(results, headlines.SLIDE_DEPLOYMENT, _(lang, "Déploiement et évaluation"), lang, scope),
             themes_slide(con, view, lang),
             *commune_slides(con, view, statuses, lang, editions_label),
             community_slide(con, view, results, lang),

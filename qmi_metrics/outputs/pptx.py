@@ -19,7 +19,7 @@ from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_edi
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import deck as decks
 from qmi_metrics.present import formatting
-from qmi_metrics.present.vocabulary import tr
+from qmi_metrics.present.i18n import _
 
 EMU_PER_POINT = 12700
 DARK, GREY, RED, BLUE = RGBColor(0x1A, 0x1A, 0x1A), RGBColor(0x55, 0x55, 0x55), RGBColor(0xC0, 0, 0), \
@@ -198,9 +198,9 @@ def _speaker_notes(spec: decks.Slide, lang: str) -> str:
     for card in spec.numbers:
         if not card.label:
             continue
-        line = f"{card.label}{tr(lang, ' : ', ': ')}{card.text} ({card.note})"
+        line = f"{card.label}{_(lang, ' : ')}{card.text} ({card.note})"
         if card.source:
-            line += f" — {tr(lang, 'source', 'source')}{tr(lang, ' : ', ': ')}{card.source} « {card.quote[:200]} »"
+            line += f" — {_(lang, 'source')}{_(lang, ' : ')}{card.source} « {card.quote[:200]} »"
         lines.append(line)
     lines += [*spec.notes, *spec.sources]
     return _plain("\n".join(lines))
@@ -266,7 +266,7 @@ def render(deck: decks.Deck, footer: str = "") -> bytes:
             text_box(slide, MARGIN, HEIGHT - Inches(0.5), INNER - Inches(3.4), Inches(0.35), footer, 10, colour=GREY)
         if deck.synthetic:
             text_box(slide, WIDTH - MARGIN - Inches(3.2), HEIGHT - Inches(0.55), Inches(3.2), Inches(0.4),
-                     tr(lang, "DONNÉES SYNTHÉTIQUES", "SYNTHETIC DATA"), 14, bold=True, colour=RED, align=PP_ALIGN.RIGHT)
+                     _(lang, "DONNÉES SYNTHÉTIQUES"), 14, bold=True, colour=RED, align=PP_ALIGN.RIGHT)
     buffer = io.BytesIO()
     presentation.save(buffer)
     return buffer.getvalue()
@@ -274,8 +274,7 @@ def render(deck: decks.Deck, footer: str = "") -> bytes:
 
 def footer_text(lang: str) -> str:
     today = formatting.date(dt.date.today(), "day", lang)
-    return tr(lang, f"Sources des chiffres : notes de la diapositive · QMI — tableau de bord, {today}",
-              f"Sources of the figures: the slide's notes · QMI dashboard, {today}")
+    return _(lang, "Sources des chiffres : notes de la diapositive · QMI — tableau de bord, {today}", today=today)
 
 
 def edition_deck(con, edition, lang: str = "fr", url: str = decks.DEFAULT_BASE_URL) -> bytes:

@@ -19,7 +19,8 @@ from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
-from qmi_metrics.present.vocabulary import known, plural, tr
+from qmi_metrics.present.i18n import _, _n
+from qmi_metrics.present.vocabulary import known, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
 
@@ -117,7 +118,7 @@ def _quote(text, limit: int = QUOTE_MAX) -> str:
 
 def _edition_label(con, edition: int | None, lang: str) -> str:
     if edition is None:
-        return tr(lang, "toutes éditions", "all editions")
+        return _(lang, "toutes éditions")
     for row in list_editions(con):
         if row["edition_id"] == edition:
             return row["label_en"] if lang == "en" else row["label_fr"]
@@ -128,13 +129,12 @@ def _footer(con, lang: str) -> str:
     meta = db.meta(con)
     version = (meta.get("data_version") or "")[:12]
     today = formatting.date(dt.date.today(), "day", lang)
-    text = tr(lang, f"QMI — tableau de bord · produit le {today}", f"QMI dashboard · produced on {today}")
-    return text + (tr(lang, f" · version des données {version}", f" · data version {version}") if version else "")
+    text = _(lang, "QMI — tableau de bord · produit le {today}", today=today)
+    return text + (_(lang, " · version des données {version}", version=version) if version else "")
 
 
 def _synthetic_notice(lang: str) -> Text:
-    return Text(tr(lang, "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.",
-                   "SYNTHETIC DATA: these figures are generated for demonstration, none is real."), "warning")
+    return Text(_(lang, "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), "warning")
 
 
 # --- KPIs ----------------------------------------------------------------------------------------------------
@@ -157,15 +157,15 @@ def kpi_table(results: list[kpis.KpiResult], lang: str = "fr") -> Table:
         coverage = " · ".join(filter(None, [shown.coverage, shown.ignored]))
         rows.append([shown.label, formatting.value(result.value, result.unit, lang), coverage,
                      cards.published_text(result.published[0], lang) if result.published else "—", shown.source or "—"])
-    return Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Calculé", "Computed"),
-                  tr(lang, "Couverture", "Coverage"), tr(lang, "Publié", "Published"), "Source"],
+    return Table([_(lang, "Indicateur"), _(lang, "Calculé"),
+                  _(lang, "Couverture"), _(lang, "Publié"), "Source"],
                  rows)
 
 
 def headline_table(results: dict, lang: str = "fr", ids: tuple[str, ...] = headlines.OVERVIEW) -> Table:
     shown = [cards.card(results[kpi_id], lang) for kpi_id in ids if kpi_id in results]
-    return Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Valeur", "Value"),
-                  tr(lang, "Nature · couverture", "Basis · coverage"), "Source"],
+    return Table([_(lang, "Indicateur"), _(lang, "Valeur"),
+                  _(lang, "Nature · couverture"), "Source"],
                  [[c.label, c.text, c.note, c.source or "—"] for c in shown])
 
 
@@ -201,15 +201,15 @@ def _quartier(con, edition: int, insee: str | None) -> str | None:
 
 def _deployment_text(project: dict, deployment: pd.DataFrame, lang: str) -> str:
     if deployment.empty:
-        return tr(lang, "déployé, date non renseignée", "deployed, date not available") if project["is_deployed"] \
+        return _(lang, "déployé, date non renseignée") if project["is_deployed"] \
             else _nk(lang)
     row = deployment.iloc[0]
     text = formatting.date(row["deployment_date"], row["deployment_precision"], lang)
     months = project.get("deployment_months")
     if known(months):
         started = formatting.date(project["started_on"], "month", lang)
-        text += tr(lang, f" ({formatting.value(months, 'months', lang)} après le début de l'accompagnement, {started})",
-                   f" ({formatting.value(months, 'months', lang)} after support started, {started})")
+        text += _(lang, " ({value_months} après le début de l'accompagnement, {started})",
+                        value_months=formatting.value(months, 'months', lang), started=started)
     return text
 
 
@@ -226,7 +226,7 @@ def _event_date(events: pd.DataFrame, kinds: tuple[str, ...], lang: str) -> str:
         return _nk(lang)
     dated = rows[rows["date_start"].notna()]
     if dated.empty:
-        return tr(lang, "oui, non daté", "yes, undated")
+        return _(lang, "oui, non daté")
     return figures.event_when(next(dated.itertuples()), lang)
 
 
@@ -235,17 +235,17 @@ def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quart
     if kind is not None and project.get("subtype_fr"):
         kind = f"{kind} ({project['subtype_fr']})"
     return Facts([
-        (tr(lang, "Projet", "Project"), project["name"]),
-        (tr(lang, "Identifiant", "Identifier"), project["project_id"]),
-        (tr(lang, "Porteur", "Operator"), _text(project.get("operator"), lang)),
+        (_(lang, "Projet"), project["name"]),
+        (_(lang, "Identifiant"), project["project_id"]),
+        (_(lang, "Porteur"), _text(project.get("operator"), lang)),
         ("Commune", _text(project.get("commune"), lang)),
         ("Quartier", _text(quartier, lang)),
-        (tr(lang, "Édition", "Edition"), edition_label),
-        (tr(lang, "Défi", "Challenge"), _text(_localised(project, "theme", lang), lang)),
-        (tr(lang, "Famille", "Family"), _text(_localised(project, "family", lang), lang)),
+        (_(lang, "Édition"), edition_label),
+        (_(lang, "Défi"), _text(_localised(project, "theme", lang), lang)),
+        (_(lang, "Famille"), _text(_localised(project, "family", lang), lang)),
         ("Type", _text(kind, lang)),
-        (tr(lang, "Statut actuel", "Current status"), vocabulary.status_label(project.get("current_status"), lang, symbol=False)),
-        (tr(lang, "Déploiement", "Deployment"), _deployment_text(project, deployment, lang)),
+        (_(lang, "Statut actuel"), vocabulary.status_label(project.get("current_status"), lang, symbol=False)),
+        (_(lang, "Déploiement"), _deployment_text(project, deployment, lang)),
     ])
 
 
@@ -256,26 +256,25 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
                        for row in sites.itertuples()) or _nk(lang)
     followed = len(indicators)
     count, first, last = int(values["measurements"].sum()), values["first_on"].min(), values["last_on"].max()
-    measured = (tr(lang, f"{count} mesure(s), du {formatting.date(first, 'day', lang)} "
-                   f"au {formatting.date(last, 'day', lang)}",
-                   f"{count} measurement(s), from {formatting.date(first, 'day', lang)} "
-                   f"to {formatting.date(last, 'day', lang)}")
-                if not values.empty else tr(lang, "aucune mesure publiée", "no measurement published"))
+    measured = (_(lang, "{count} mesure(s), du {date_first} "
+                  "au {date_last}",
+                        count=count, date_first=formatting.date(first, 'day', lang),
+                        date_last=formatting.date(last, 'day', lang))
+                if not values.empty else _(lang, "aucune mesure publiée"))
     scored = int(scores["score"].notna().sum())
     return Facts([
-        (tr(lang, "Lieu(x) d'expérimentation", "Experimentation site(s)"), places),
-        (tr(lang, "Début de l'accompagnement", "Support started"), _event_date(events, ("started",), lang)),
-        (tr(lang, "Convention signée", "Agreement signed"), _event_date(events, ("agreement_signed",), lang)),
-        (tr(lang, "Déploiement ou test sur le terrain", "Deployed or tested on site"),
+        (_(lang, "Lieu(x) d'expérimentation"), places),
+        (_(lang, "Début de l'accompagnement"), _event_date(events, ("started",), lang)),
+        (_(lang, "Convention signée"), _event_date(events, ("agreement_signed",), lang)),
+        (_(lang, "Déploiement ou test sur le terrain"),
          _event_date(events, ("deployed", "tested"), lang)),
-        (tr(lang, "Évaluation", "Evaluation"), _event_date(events, ("evaluated",), lang)),
-        (tr(lang, "Suite donnée", "Outcome"),
+        (_(lang, "Évaluation"), _event_date(events, ("evaluated",), lang)),
+        (_(lang, "Suite donnée"),
          _outcome(events, lang)),
-        (tr(lang, "Indicateurs suivis", "Indicators followed"),
-         tr(lang, f"{followed} {plural(followed, 'indicateur', 'indicateurs')}",
-            f"{followed} indicator{'s' if followed != 1 else ''}") if followed else _nk(lang)),
-        (tr(lang, "Mesures", "Measurements"), measured),
-        (tr(lang, "Critères de répliquabilité notés", "Replicability criteria scored"), f"{scored}/{len(scores)}"),
+        (_(lang, "Indicateurs suivis"),
+         _n(lang, "{n} indicateur", "{n} indicateurs", followed) if followed else _nk(lang)),
+        (_(lang, "Mesures"), measured),
+        (_(lang, "Critères de répliquabilité notés"), f"{scored}/{len(scores)}"),
     ])
 
 
@@ -288,53 +287,50 @@ def _outcome(events: pd.DataFrame, lang: str) -> str:
 
 
 def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
-    blocks: list = [Heading(tr(lang, "Historique des statuts", "Status history"), 2)]
+    blocks: list = [Heading(_(lang, "Historique des statuts"), 2)]
     if events.empty:
-        return blocks + [Text(tr(lang, "Aucun événement renseigné.", "No event recorded."))]
+        return blocks + [Text(_(lang, "Aucun événement renseigné."))]
     figure = figures.project_timeline(events, lang)
     dated = events[events["date_start"].notna()]
     if figure is not None:
         labels = [vocabulary.status_label(kind, lang, symbol=False) for kind in dated["kind"]]
         whens = [figures.event_when(row, lang) for row in dated.itertuples()]
-        summary = f"{project['name']}{tr(lang, ' : ', ': ')}" + tr(lang, " ; ", "; ").join(
+        summary = f"{project['name']}{_(lang, ' : ')}" + _(lang, " ; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
         rows = len(set(dated["kind"]))
         blocks.append(Chart(figure, summary, height=90 + 45 * rows))  # a sheet keeps to two pages
     undated = len(events) - len(dated)
     if undated:
-        blocks.append(Text(tr(lang, f"{undated} {plural(undated, 'événement non daté', 'événements non datés')}.",
-                              f"{undated} undated {plural(undated, 'event', 'events')}."), "note"))
+        blocks.append(Text(_n(lang, "{n} événement non daté.", "{n} événements non datés.", undated), "note"))
     rows = [[vocabulary.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
              vocabulary.words(vocabulary.DATE_PRECISIONS, row.date_precision, lang) if known(row.date_precision) else "—",
              " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or _nk(lang)]
             for row in events.itertuples()]
-    blocks.append(Table([tr(lang, "Statut", "Status"), "Date", tr(lang, "Précision", "Precision"), "Source"], rows))
+    blocks.append(Table([_(lang, "Statut"), "Date", _(lang, "Précision"), "Source"], rows))
     return blocks
 
 
 def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
-    blocks: list = [Heading(tr(lang, "Indicateurs suivis", "Indicators followed"), 2)]
+    blocks: list = [Heading(_(lang, "Indicateurs suivis"), 2)]
     if indicators.empty:
-        return blocks + [Text(tr(lang, "Aucun indicateur rattaché à ce projet : non renseigné.",
-                                 "No indicator attached to this project: not available."))]
+        return blocks + [Text(_(lang, "Aucun indicateur rattaché à ce projet : non renseigné."))]
     rows = []
     for row in indicators.itertuples():
-        last = (tr(lang, "aucune mesure publiée", "no measurement published") if row.values_count == 0
+        last = (_(lang, "aucune mesure publiée") if row.values_count == 0
                 else f"{formatting.value(row.last_value, 'count', lang, decimals=None)} "
                      f"({formatting.date(row.last_measured_on, 'day', lang)})")
         rows.append([row.label_en if lang == "en" else row.label_fr, vocabulary.domain_label(row.domain, lang), row.unit,
                      vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang),
                      str(row.values_count), last])
-    blocks.append(Table([tr(lang, "Indicateur", "Indicator"), tr(lang, "Domaine", "Domain"), tr(lang, "Unité", "Unit"),
-                         tr(lang, "Sens souhaité", "Desired direction"), tr(lang, "Mesures", "Measurements"),
-                         tr(lang, "Dernière valeur", "Latest value")], rows))
+    blocks.append(Table([_(lang, "Indicateur"), _(lang, "Domaine"), _(lang, "Unité"),
+                         _(lang, "Sens souhaité"), _(lang, "Mesures"),
+                         _(lang, "Dernière valeur")], rows))
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
         missing = int((indicators["values_count"] == 0).sum())
-        blocks.append(Text(tr(lang, f"Pas de courbe : aucune série de mesures publiée ({missing} indicateur(s) "
-                                    f"sur {len(indicators)} sans aucune mesure).",
-                              f"No chart: no series of measurements published ({missing} of {len(indicators)} "
-                              "indicator(s) without any measurement)."), "note"))
+        blocks.append(Text(_(lang, "Pas de courbe : aucune série de mesures publiée ({missing} indicateur(s) "
+                                   "sur {len_indicators} sans aucune mesure).",
+                                   missing=missing, len_indicators=len(indicators)), "note"))
         return blocks
     points = values[values["indicator_id"].isin(series["indicator_id"])]
     blocks.append(Chart(figures.indicator_series(series, points, lang, row_height=110),
@@ -343,50 +339,48 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
 
 
 def _replicability_blocks(scores: pd.DataFrame, lang: str) -> list:
-    blocks: list = [Heading(tr(lang, "Critères de répliquabilité", "Replicability criteria"), 2)]
-    not_scored = tr(lang, "non noté", "not scored")
+    blocks: list = [Heading(_(lang, "Critères de répliquabilité"), 2)]
+    not_scored = _(lang, "non noté")
     rows = [[row.label_en if lang == "en" else row.label_fr,
              f"{formatting.number(row.score, 0 if float(row.score).is_integer() else 1, lang)}/5" if known(row.score)
              else not_scored,
              formatting.date(row.scored_on, "day", lang) if known(row.scored_on) else "—"]
             for row in scores.itertuples()]
-    blocks.append(Table([tr(lang, "Critère", "Criterion"), tr(lang, "Note (0 à 5)", "Score (0 to 5)"),
-                         tr(lang, "Noté le", "Scored on")], rows))
+    blocks.append(Table([_(lang, "Critère"), _(lang, "Note (0 à 5)"),
+                         _(lang, "Noté le")], rows))
     scored = scores[scores["score"].notna()]
     if scored.empty:
-        blocks.append(Text(tr(lang, "Répliquabilité : non noté (aucune note publiée pour ce projet).",
-                              "Replicability: not scored (no score published for this project)."), "note"))
+        blocks.append(Text(_(lang, "Répliquabilité : non noté (aucune note publiée pour ce projet)."), "note"))
     elif len(scored) == len(scores):
         index = scored["score"].mean() / 5
-        blocks.append(Text(tr(lang, f"Indice de répliquabilité : {formatting.value(index, 'index', lang)} "
-                                    f"(moyenne des {len(scores)} critères, ramenée entre 0 et 1).",
-                              f"Replicability index: {formatting.value(index, 'index', lang)} "
-                              f"(mean of the {len(scores)} criteria, scaled to 0–1).")))
+        blocks.append(Text(_(lang, "Indice de répliquabilité : {value_index} "
+                                   "(moyenne des {len_scores} critères, ramenée entre 0 et 1).",
+                                   value_index=formatting.value(index, 'index', lang), len_scores=len(scores))))
     else:
-        blocks.append(Text(tr(lang, f"{len(scored)} critère(s) noté(s) sur {len(scores)} : pas d'indice.",
-                              f"{len(scored)} of {len(scores)} criteria scored: no index."), "note"))
+        blocks.append(Text(_(lang, "{len_scored} critère(s) noté(s) sur {len_scores} : pas d'indice.",
+                                   len_scored=len(scored), len_scores=len(scores)), "note"))
     return blocks
 
 
 def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFrame,
                      lang: str) -> list[str]:
     """Each document passage once, with what it backs: « accompagné (juin 2023), testé (été 2024) : <document> »."""
-    colon = tr(lang, " : ", ": ")
+    colon = _(lang, " : ")
     cited: dict[tuple[str, str], list[str]] = {}
 
     def cite(what: str, title, section=None, quote=None) -> None:
         where = " — ".join(str(p) for p in (title, section) if known(p)) or _nk(lang)
         cited.setdefault((where, _quote(quote) if known(quote) else ""), []).append(what)
 
-    cite(tr(lang, "fiche du projet", "project facts"), project.get("source_title"), project.get("source_section"))
+    cite(_(lang, "fiche du projet"), project.get("source_title"), project.get("source_section"))
     for row in events.itertuples():
         cite(f"{vocabulary.status_label(row.kind, lang, symbol=False)} ({figures.event_when(row, lang)})",
              row.source_title, row.source_section, row.source_quote)
     for row in sites.itertuples():
-        cite(f"{tr(lang, 'lieu', 'site')} {row.name}", row.source_title, quote=row.source_quote)
+        cite(f"{_(lang, 'lieu')} {row.name}", row.source_title, quote=row.source_quote)
     for row in indicators.itertuples():
         if known(row.source_quote):
-            cite(f"{tr(lang, 'indicateur', 'indicator')} {row.label_en if lang == 'en' else row.label_fr}",
+            cite(f"{_(lang, 'indicateur')} {row.label_en if lang == 'en' else row.label_fr}",
                  row.source_title, quote=row.source_quote)
     return [f"{', '.join(whats)}{colon}{where}" + (f"{colon}« {quote} »" if quote else "")
             for (where, quote), whats in cited.items()]
@@ -405,21 +399,21 @@ def project_sheet(con, project_id: str, lang: str = "fr") -> Report:
     edition_label = _edition_label(con, project["edition_id"], lang)
     synthetic = db.is_synthetic(con)
     report = Report("project", f"fiche_{project_id}", project["name"],
-                    tr(lang, f"Fiche évaluation · {edition_label} · {_text(project.get('commune'), lang)}",
-                       f"Evaluation sheet · {edition_label} · {_text(project.get('commune'), lang)}"),
+                    _(lang, "Fiche évaluation · {edition_label} · {text_get_commune}", edition_label=edition_label,
+                            text_get_commune=_text(project.get('commune'), lang)),
                     lang, synthetic, footer=_footer(con, lang))
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))
-    blocks += [Heading(tr(lang, "Identité du projet", "Project identity"), 2),
+    blocks += [Heading(_(lang, "Identité du projet"), 2),
                _identity(project, deployment, edition_label, _quartier(con, project["edition_id"], project["insee"]), lang),
-               Text(tr(lang, "Description : ", "Description (in French): ") + _text(project.get("description_fr"), lang)),
-               Heading(tr(lang, "Protocole expérimental", "Experimental protocol"), 2),
+               Text(_(lang, "Description : ") + _text(project.get("description_fr"), lang)),
+               Heading(_(lang, "Protocole expérimental"), 2),
                _protocol(events, sites, indicators, values, scores, lang)]
     blocks += _timeline_blocks(project, events, lang)
     blocks += _indicator_blocks(indicators, values, lang)
     blocks += _replicability_blocks(scores, lang)
-    blocks += [Heading(tr(lang, "Enseignements", "Lessons learnt (in French)"), 2),
+    blocks += [Heading(_(lang, "Enseignements"), 2),
                Text(_text(project.get("lessons_fr"), lang)),
                Heading("Sources", 2), Bullets(_project_sources(project, events, sites, indicators, lang))]
     return report
@@ -463,13 +457,13 @@ def map_figure(con, view: Filters, lang: str = "fr") -> tuple[go.Figure, str, di
 
 def _map_blocks(con, view: Filters, lang: str) -> list:
     figure, summary, frames = map_figure(con, view, lang)
-    blocks: list = [Heading(tr(lang, "Carte des quartiers", "Map of the quartiers"), 2), Chart(figure, summary, 900)]
+    blocks: list = [Heading(_(lang, "Carte des quartiers"), 2), Chart(figure, summary, 900)]
     quartiers = frames["quartiers"]
     if not quartiers.empty:
         counts = dict(zip(frames["communes"]["insee"], frames["communes"]["projects"]))
         rows = [[row.commune, str(row.edition_id), _text(row.quartier_name, lang), str(counts.get(row.insee, 0))]
                 for row in quartiers.itertuples()]
-        blocks.append(Table(["Commune", tr(lang, "Édition", "Edition"), "Quartier", tr(lang, "Projets", "Projects")],
+        blocks.append(Table(["Commune", _(lang, "Édition"), "Quartier", _(lang, "Projets")],
                             rows))
     return blocks
 
@@ -479,16 +473,16 @@ def funnel_stages(con, view: Filters, results: dict) -> list[dict]:
 
 
 def _funnel_blocks(stages: list[dict], lang: str) -> list:
-    blocks: list = [Heading(tr(lang, "Entonnoir du programme", "Programme funnel"), 2)]
+    blocks: list = [Heading(_(lang, "Entonnoir du programme"), 2)]
     if not stages:
-        return blocks + [Text(tr(lang, "Aucune donnée d'entonnoir pour cette vue.", "No funnel data for this view."))]
+        return blocks + [Text(_(lang, "Aucune donnée d'entonnoir pour cette vue."))]
     blocks.append(Chart(figures.funnel(stages, lang), figures.funnel_summary(stages, lang)))
     rows = [[tr(lang, s["label_fr"], s["label_en"]), formatting.value(s["value"], "count", lang),
              vocabulary.words(vocabulary.BASES, s["basis"], lang),
              "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}"]
             for s in stages]
-    blocks.append(Table([tr(lang, "Étape", "Stage"), tr(lang, "Valeur", "Value"), tr(lang, "Nature", "Basis"),
-                         tr(lang, "Couverture", "Coverage")], rows))
+    blocks.append(Table([_(lang, "Étape"), _(lang, "Valeur"), _(lang, "Nature"),
+                         _(lang, "Couverture")], rows))
     return blocks
 
 
@@ -505,13 +499,13 @@ def project_rows(con, view: Filters, lang: str = "fr") -> list[list[str]]:
 
 def _project_blocks(con, view: Filters, lang: str) -> list:
     rows = project_rows(con, view, lang)
-    blocks: list = [Heading(tr(lang, "Projets", "Projects"), 2)]
+    blocks: list = [Heading(_(lang, "Projets"), 2)]
     if not rows:
-        return blocks + [Text(tr(lang, "Aucun projet dans cette vue.", "No project in this view."))]
-    blocks.append(Text(tr(lang, f"{len(rows)} {plural(len(rows), 'projet', 'projets')}.", f"{len(rows)} project(s).")))
-    blocks.append(Table([tr(lang, "Projet", "Project"), "Commune", tr(lang, "Famille", "Family"), "Type",
-                         tr(lang, "Défi", "Challenge"), tr(lang, "Statut", "Status"),
-                         tr(lang, "Déploiement", "Deployment")], rows, whole=(0, 1)))
+        return blocks + [Text(_(lang, "Aucun projet dans cette vue."))]
+    blocks.append(Text(_n(lang, "{n} projet.", "{n} projets.", len(rows))))
+    blocks.append(Table([_(lang, "Projet"), "Commune", _(lang, "Famille"), "Type",
+                         _(lang, "Défi"), _(lang, "Statut"),
+                         _(lang, "Déploiement")], rows, whole=(0, 1)))
     return blocks
 
 
@@ -529,37 +523,34 @@ def theme_figure(con, view: Filters, lang: str = "fr") -> tuple[go.Figure | None
 
 def _theme_blocks(con, view: Filters, lang: str) -> list:
     figure, sentence = theme_figure(con, view, lang)
-    blocks: list = [Heading(tr(lang, "Défis des projets", "Challenges of the projects"), 2)]
+    blocks: list = [Heading(_(lang, "Défis des projets"), 2)]
     return blocks + ([Chart(figure, sentence)] if figure is not None else [Text(sentence)])
 
 
 def _deployment_blocks(con, view: Filters, lang: str) -> list:
     groups = projects.deployment_by(con, view, "commune")
-    blocks: list = [Heading(tr(lang, "Déploiement par commune", "Deployment by commune"), 2)]
+    blocks: list = [Heading(_(lang, "Déploiement par commune"), 2)]
     if groups.empty:
-        return blocks + [Text(tr(lang, "Aucun projet dans cette vue.", "No project in this view."))]
+        return blocks + [Text(_(lang, "Aucun projet dans cette vue."))]
     totals = projects.coverage(groups)
-    blocks.append(Text(tr(
-        lang,
-        f"Issue connue (déployé ou arrêté) pour {totals['outcome_known']} projet(s) sur {totals['projects']} ; "
-        f"délai mesurable (dates au mois près) pour {totals['measured']} des {totals['deployed']} projet(s) déployé(s).",
-        f"Outcome known (deployed or stopped) for {totals['outcome_known']} of {totals['projects']} project(s); "
-        f"time to deployment measurable (month-precise dates) for {totals['measured']} of the {totals['deployed']} "
-        "deployed project(s).")))
+    blocks.append(Text(_(lang,
+        "Issue connue (déployé ou arrêté) pour {outcome_known} projet(s) sur {projects} ; "
+        "délai mesurable (dates au mois près) pour {measured} des {deployed} projet(s) déployé(s).",
+        outcome_known=totals['outcome_known'], projects=totals['projects'], measured=totals['measured'],
+        deployed=totals['deployed'])))
     if totals["outcome_known"] == 0:
-        return blocks + [Text(tr(lang, "Aucune issue connue : pas de graphique.", "No known outcome: no chart."), "note")]
+        return blocks + [Text(_(lang, "Aucune issue connue : pas de graphique."), "note")]
     labels = figures.group_labels(groups, "commune", lang)
     blocks.append(Chart(figures.deployment(groups, labels, lang), figures.deployment_summary(groups, labels, lang)))
     return blocks
 
 
 def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:
-    blocks: list = [Heading(tr(lang, "Communauté des Expérimentateurs", "Community of Experimenters"), 2),
+    blocks: list = [Heading(_(lang, "Communauté des Expérimentateurs"), 2),
                     headline_table(results, lang, headlines.COMMUNITY)]
     events = community.events(con, Filters(edition=view.edition, communes=view.communes))
     if events.empty:
-        return blocks + [Text(tr(lang, "Aucune rencontre de la Communauté dans cette vue.",
-                                 "No Community meeting in this view."))]
+        return blocks + [Text(_(lang, "Aucune rencontre de la Communauté dans cette vue."))]
     figure = figures.community_events(events, lang)
     if figure is not None:
         blocks.append(Chart(figure, narratives.community_summary(events, lang)))
@@ -595,15 +586,13 @@ def _view_sources(con, view: Filters, results: list[kpis.KpiResult], lang: str) 
             if figure.figure_id in seen:
                 continue
             seen.add(figure.figure_id)
-            quotes.append(f"{result.kpi.label(lang)}{tr(lang, ' : ', ': ')}"
+            quotes.append(f"{result.kpi.label(lang)}{_(lang, ' : ')}"
                           f"« {_quote(figure.quote)} » ({source_text(figure, lang)})")
     blocks: list = [Heading("Sources", 2),
-                    Text(tr(lang, "Documents dont viennent les lignes de cette vue :",
-                            "Documents the rows of this view come from:"))]
+                    Text(_(lang, "Documents dont viennent les lignes de cette vue :"))]
     blocks.append(Bullets(documents or [_nk(lang)]))
     if quotes:
-        blocks += [Text(tr(lang, "Chiffres publiés auxquels les indicateurs sont comparés :",
-                           "Published figures the indicators are compared with:")), Bullets(quotes)]
+        blocks += [Text(_(lang, "Chiffres publiés auxquels les indicateurs sont comparés :")), Bullets(quotes)]
     return blocks
 
 
@@ -615,14 +604,14 @@ def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: 
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))
-    blocks += [Heading(tr(lang, "Chiffres clés", "Key figures"), 2), headline_table(by_id, lang)]
+    blocks += [Heading(_(lang, "Chiffres clés"), 2), headline_table(by_id, lang)]
     blocks += _map_blocks(con, view, lang)
     blocks += _funnel_blocks(funnel_stages(con, view, by_id), lang)
     blocks += _project_blocks(con, view, lang)
     blocks += _theme_blocks(con, view, lang)
     blocks += _deployment_blocks(con, view, lang)
     blocks += _community_blocks(con, view, by_id, lang)
-    blocks += [Heading(tr(lang, "Tous les indicateurs de la vue", "Every indicator of the view"), 2),
+    blocks += [Heading(_(lang, "Tous les indicateurs de la vue"), 2),
                kpi_table(results, lang), Text(tr(lang, *KPI_NOTE), "note")]
     blocks += _view_sources(con, view, results, lang)
     return report
@@ -636,9 +625,8 @@ def commune_report(con, commune: str, edition: int | None = None, lang: str = "f
     edition_label = _edition_label(con, edition, lang)
     return view_report(con, Filters(edition=edition, communes=(insee,)), "commune",
                        f"rapport_commune_{insee}" + (f"_edition_{edition}" if edition else ""),
-                       tr(lang, f"Rapport commune — {name}", f"Commune report — {name}"),
-                       tr(lang, f"Quartiers Métropolitains d'Innovation · {edition_label}",
-                          f"Metropolitan Innovation Districts · {edition_label}"), lang)
+                       _(lang, "Rapport commune — {name}", name=name),
+                       _(lang, "Quartiers Métropolitains d'Innovation · {edition_label}", edition_label=edition_label), lang)
 
 
 def edition_report(con, edition, lang: str = "fr") -> Report:
@@ -647,15 +635,14 @@ def edition_report(con, edition, lang: str = "fr") -> Report:
         raise UnknownFilterValue("edition", edition, [str(r["edition_id"]) for r in list_editions(con)])
     label = _edition_label(con, edition, lang)
     return view_report(con, Filters(edition=edition), "edition", f"rapport_edition_{edition}",
-                       tr(lang, f"Rapport d'édition — {label}", f"Edition report — {label}"),
-                       tr(lang, "Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts"), lang)
+                       _(lang, "Rapport d'édition — {label}", label=label),
+                       _(lang, "Quartiers Métropolitains d'Innovation"), lang)
 
 
 # --- writing a report ------------------------------------------------------------------------------------
 
 def _unavailable(error: Exception, lang: str) -> str:
-    return tr(lang, f"Graphique non disponible (image impossible à produire ici : {error}).",
-              f"Chart not available (no image could be made here: {error}).")
+    return _(lang, "Graphique non disponible (image impossible à produire ici : {error}).", error=error)
 
 
 def render_report(report: Report, fmt: str) -> bytes:

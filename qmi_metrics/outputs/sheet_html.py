@@ -9,7 +9,7 @@ import re
 from qmi_metrics.outputs import escape, render
 from qmi_metrics.outputs.reports import Bullets, Chart, Facts, Heading, Report, Table, Text, _quote, _unavailable
 from qmi_metrics.present import figures
-from qmi_metrics.present.vocabulary import tr
+from qmi_metrics.present.i18n import _
 
 RUNNING_TITLE_MAX = 110  # characters of « title — subtitle » in the page header: one line
 LONG_WORD = re.compile(r"\S{40}")  # no real word is this long
@@ -122,14 +122,14 @@ def to_html(report: Report) -> str:
     parts = [f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>{e(report.title)}</title>",
-             f'<meta name="author" content="{e(tr(lang, "QMI — tableau de bord", "QMI dashboard"))}">',
+             f'<meta name="author" content="{e(_(lang, "QMI — tableau de bord"))}">',
              f'<meta name="description" content="{e(report.subtitle)}">',
              f"<style>{CSS}</style>\n</head>\n<body>",
              # The page header and footer of print, at the top so that every page has them (hidden on screen).
              f'<p class="running-head">{e(_quote(f"{report.title} — {report.subtitle}", RUNNING_TITLE_MAX))}</p>',
              f'<p class="running-foot">{e(report.footer)}</p>']
     if report.synthetic:  # on screen a banner; in print the page header's right side, on every page
-        parts.append(f'<p class="synthetic">{e(tr(lang, "DONNÉES SYNTHÉTIQUES", "SYNTHETIC DATA"))}</p>')
+        parts.append(f'<p class="synthetic">{e(_(lang, "DONNÉES SYNTHÉTIQUES"))}</p>')
     parts += [f"<h1>{e(report.title)}</h1>", f'<p class="subtitle">{e(report.subtitle)}</p>']
     parts += [_block(block, lang) for block in report.blocks]
     parts.append(f"<footer>{e(report.footer)}</footer>\n</body>\n</html>\n")

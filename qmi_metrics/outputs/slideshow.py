@@ -14,7 +14,8 @@ from dataclasses import replace
 import segno
 
 from qmi_metrics.outputs import escape
-from qmi_metrics.outputs.deck import Deck, Place, Slide, project, tr
+from qmi_metrics.outputs.deck import Deck, Place, Slide, project
+from qmi_metrics.present.i18n import _
 
 FRAME_TITLE = "Diaporama QMI"  # the frame's accessible name, and how the page's CSS finds it
 
@@ -326,7 +327,7 @@ def map_svg(places: tuple[Place, ...], lang: str) -> tuple[str, list[str]]:
     if not places:
         return "", []
     xy, scale = project(places, MAP_W, MAP_H, MAP_MARGIN)
-    parts = [f"<svg viewBox='0 0 {MAP_W} {MAP_H}' role='img' aria-label='{esc(tr(lang, 'Carte des communes lauréates', 'Map of the laureate communes'))}'>"]
+    parts = [f"<svg viewBox='0 0 {MAP_W} {MAP_H}' role='img' aria-label='{esc(_(lang, 'Carte des communes lauréates'))}'>"]
     for p in places:
         x, y = xy(p.lat, p.lon)
         if p.kind == "context":
@@ -399,15 +400,15 @@ def _legend_symbol(kind: str) -> str:
 def _map(slide: Slide, lang: str) -> str:
     svg, unlabelled = map_svg(slide.places, lang)
     kinds = {p.kind for p in slide.places}
-    legend = [("commune", tr(lang, "commune lauréate, avec son nombre de projets", "laureate commune, with its number of projects"))]
+    legend = [("commune", _(lang, "commune lauréate, avec son nombre de projets"))]
     if "quartier" in kinds:
-        legend.append(("quartier", tr(lang, "quartier d'innovation", "innovation quartier")))
+        legend.append(("quartier", _(lang, "quartier d'innovation")))
     if "site" in kinds:
-        legend.append(("site", tr(lang, "lieu d'expérimentation", "experimentation site")))
+        legend.append(("site", _(lang, "lieu d'expérimentation")))
     if "context" in kinds:
-        legend.append(("context", tr(lang, "autre commune de la Métropole", "other commune of the Métropole")))
+        legend.append(("context", _(lang, "autre commune de la Métropole")))
     items = "".join(f"<li>{_legend_symbol(kind)}<span>{esc(text)}</span></li>" for kind, text in legend)
-    extra = ([tr(lang, "Sans étiquette faute de place : ", "Unlabelled for lack of room: ") + ", ".join(unlabelled) + "."]
+    extra = ([_(lang, "Sans étiquette faute de place : ") + ", ".join(unlabelled) + "."]
              if unlabelled else [])
     notes = "".join(f"<li>{esc(n)}</li>" for n in (*slide.notes, *extra))
     side = f"<div><ul class='legend'>{items}</ul><ul class='notes'>{notes}</ul></div>"
@@ -421,8 +422,7 @@ def _map(slide: Slide, lang: str) -> str:
 def _title(slide: Slide, lang: str) -> str:
     scope = slide.rows[0][0] if slide.rows else ""
     notices = "".join(f"<p class='notice' role='status'>{esc(n)}</p>" for n in slide.notes)
-    hint = tr(lang, "→ ou Espace : suivante · ← : précédente · Début : première · P : pause · F : plein écran",
-              "→ or Space: next · ←: previous · Home: first · P: pause · F: full screen")
+    hint = _(lang, "→ ou Espace : suivante · ← : précédente · Début : première · P : pause · F : plein écran")
     return (f"<h1>{esc(slide.title)}</h1><p class='subtitle'>{esc(slide.subtitle)}</p>"
             f"<p class='scope'>{esc(scope)}</p>{notices}<p class='hint'>{esc(hint)}</p>")
 
@@ -457,7 +457,7 @@ def _body(slide: Slide, lang: str) -> str:
         return (f"{_header(slide)}<div class='content'><div class='commune'>{_numbers(slide, with_sources=False)}"
                 f"<div>{table}</div></div></div>{_notes(slide)}")
     if slide.kind == "qr":
-        code = qr_svg(slide.link, tr(lang, "Code QR du tableau de bord", "QR code of the dashboard"))
+        code = qr_svg(slide.link, _(lang, "Code QR du tableau de bord"))
         notes = "".join(f"<li>{esc(n)}</li>" for n in slide.notes)
         return (f"{_header(slide)}<div class='content'><div class='qr'>{code}<div><p class='link'>{esc(slide.link)}</p>"
                 f"<ul class='notes'>{notes}</ul></div></div></div>")
@@ -468,31 +468,31 @@ def _body(slide: Slide, lang: str) -> str:
 def render(deck: Deck, interval_seconds: float) -> str:
     """The whole slideshow as one HTML document."""
     lang = deck.lang
-    mark = (f"<div class='synthetic' role='note'>{esc(tr(lang, 'DONNÉES SYNTHÉTIQUES', 'SYNTHETIC DATA'))}</div>"
+    mark = (f"<div class='synthetic' role='note'>{esc(_(lang, 'DONNÉES SYNTHÉTIQUES'))}</div>"
             if deck.synthetic else "")
     sections = []
     for index, slide in enumerate(deck.slides):
         hidden = "" if index == 0 else " hidden"
         sections.append(
             f"<section class='slide kind-{esc(slide.kind)}' data-kind='{esc(slide.kind)}' data-title='{esc(slide.title)}' "
-            f"aria-roledescription='{esc(tr(lang, 'diapositive', 'slide'))}' aria-label='{esc(slide.title)}'{hidden}>"
+            f"aria-roledescription='{esc(_(lang, 'diapositive'))}' aria-label='{esc(slide.title)}'{hidden}>"
             f"{mark}{_body(slide, lang)}</section>")
     labels = {
-        "previous": tr(lang, "Diapositive précédente", "Previous slide"),
-        "pause": tr(lang, "Mettre en pause", "Pause"), "play": tr(lang, "Reprendre le défilement", "Resume"),
-        "next": tr(lang, "Diapositive suivante", "Next slide"),
-        "fullscreen": tr(lang, "Plein écran", "Full screen"),
-        "leave": tr(lang, "Quitter la présentation", "Leave the presentation"),
+        "previous": _(lang, "Diapositive précédente"),
+        "pause": _(lang, "Mettre en pause"), "play": _(lang, "Reprendre le défilement"),
+        "next": _(lang, "Diapositive suivante"),
+        "fullscreen": _(lang, "Plein écran"),
+        "leave": _(lang, "Quitter la présentation"),
     }
     controls = (
-        "<nav class='controls' aria-label='" + esc(tr(lang, "Diaporama", "Slideshow")) + "'>"
+        "<nav class='controls' aria-label='" + esc(_(lang, "Diaporama")) + "'>"
         "<span class='counter' aria-live='off'></span>"
         f"<button id='previous' type='button' aria-label='{esc(labels['previous'])}'>◀</button>"
         f"<button id='pause' type='button' aria-label='{esc(labels['pause'])}' data-pause='{esc(labels['pause'])}' "
         f"data-play='{esc(labels['play'])}'>❚❚</button>"
         f"<button id='next' type='button' aria-label='{esc(labels['next'])}'>▶</button>"
         f"<button id='fullscreen' type='button' aria-label='{esc(labels['fullscreen'])}'>{FULLSCREEN_ICON}</button>"
-        f"<button id='leave' type='button' aria-label='{esc(labels['leave'])}'>✕ {esc(tr(lang, 'Quitter', 'Leave'))}</button>"
+        f"<button id='leave' type='button' aria-label='{esc(labels['leave'])}'>✕ {esc(_(lang, 'Quitter'))}</button>"
         "</nav><div class='progress'></div>")
     return (f"<!DOCTYPE html><html lang='{esc(lang)}'><head><meta charset='utf-8'>"
             f"<title>{esc(deck.slides[0].title if deck.slides else '')}</title><style>{CSS}</style></head>"

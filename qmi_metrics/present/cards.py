@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.present import formatting
+from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, qualifier, tr, words
 
 
@@ -55,7 +56,7 @@ def basis_text(basis: str, lang: str) -> str:
 def coverage_text(result: kpis.KpiResult, lang: str) -> str:
     covered = result.covered if result.covered is not None else "?"
     total = result.total if result.total is not None else "?"
-    return f"{tr(lang, 'couverture', 'coverage')} {covered}/{total}"
+    return f"{_(lang, 'couverture')} {covered}/{total}"
 
 
 def ignored_text(result: kpis.KpiResult, lang: str) -> str:
@@ -63,14 +64,14 @@ def ignored_text(result: kpis.KpiResult, lang: str) -> str:
         return ""
     names = ", ".join(words(FILTER_WORDS, name, lang) for name in result.ignored_filters)
     if len(result.ignored_filters) == 1:
-        return tr(lang, f"filtre non applicable : {names}", f"filter not applicable: {names}")
-    return tr(lang, f"filtres non applicables : {names}", f"filters not applicable: {names}")
+        return _(lang, "filtre non applicable : {names}", names=names)
+    return _(lang, "filtres non applicables : {names}", names=names)
 
 
 def split_value(text: str, value: float | None, unit: str) -> tuple[str, str]:
     """(part drawn big, unit drawn small): '280 personnes' -> '280', 'personnes'; '70 %' stays whole."""
     if value is not None and formatting.NBSP in text and unit != "euros":
-        number, _, word = text.partition(formatting.NBSP)
+        number, _ignored, word = text.partition(formatting.NBSP)
         return number, word
     return text, ""
 
@@ -90,12 +91,11 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
     document = reconcile.document_name(published.document, lang) if published else ""
     source = f"{document} — {published.section}" if published else ""
     if basis == "published":
-        source_line = f"{tr(lang, 'Source', 'Source')}{tr(lang, ' : ', ': ')}{source}"
+        source_line = f"{_(lang, 'Source')}{_(lang, ' : ')}{source}"
     elif published:  # the published figure stays in sight, agreeing or not
-        source_line = f"{tr(lang, 'Publié', 'Published')}{tr(lang, ' : ', ': ')}{published_text(published, lang)} — {document}"
+        source_line = f"{_(lang, 'Publié')}{_(lang, ' : ')}{published_text(published, lang)} — {document}"
     else:
-        source_line = tr(lang, "Calculé à partir des lignes de la base du tableau de bord",
-                         "Computed from the rows of the dashboard's database")
+        source_line = _(lang, "Calculé à partir des lignes de la base du tableau de bord")
     return Card(kpi_id=result.id, label=result.kpi.label(lang), value=value, unit=result.unit, basis=basis,
                 qualifier=word, text=" ".join(filter(None, [word, value_text])), number=number, unit_text=unit_text,
                 basis_text=basis_text(basis, lang), coverage=coverage_text(result, lang),

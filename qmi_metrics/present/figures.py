@@ -19,6 +19,7 @@ from plotly.subplots import make_subplots
 
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import formatting, narratives, vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
 from qmi_metrics.reads import community
 
@@ -123,11 +124,10 @@ def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
 
 
 def funnel_summary(stages: list[dict], lang: str = "fr") -> str:
-    summary = tr(lang, "De ", "From ") + ", ".join(
+    summary = _(lang, "De ") + ", ".join(
         f"{fmt(s['value'], lang=lang)} {tr(lang, s['label_fr'], s['label_en']).lower()}" for s in stages) + "."
     if any(s["basis"] == "partial" for s in stages):
-        summary += " " + tr(lang, "« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.",
-                            "“partial”: the row-level data cover only part of the projects.")
+        summary += " " + _(lang, "« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.")
     return summary
 
 
@@ -138,7 +138,7 @@ def milestones(dated: pd.DataFrame, lang: str = "fr") -> go.Figure:
     edition: periods as grey segments, observed dates as dots, dates announced ahead as open diamonds."""
     label_column = "label_en" if lang == "en" else "label_fr"
     when = [date_text(row.date_start, row.date_precision, lang) for row in dated.itertuples()]
-    edition = tr(lang, "Édition", "Edition")
+    edition = _(lang, "Édition")
     figure = go.Figure()
     # Periods as one trace of segments (None breaks the line): one add_shape per period costs
     # plotly ~10 ms of validation each, a second at ten editions.
@@ -148,8 +148,8 @@ def milestones(dated: pd.DataFrame, lang: str = "fr") -> go.Figure:
         x=[d for start, end in zip(periods["date_start"], periods["date_end"]) for d in (start, end, None)],
         y=[n for name in edition_names for n in (name, name, None)],
         mode="lines", line={"width": 6, "color": "#999999"}, hoverinfo="skip", showlegend=False))
-    for planned, symbol, name in ((False, "circle", tr(lang, "constaté", "observed")),
-                                  (True, "diamond-open", tr(lang, "prévu (calendrier annoncé)", "planned (announced calendar)"))):
+    for planned, symbol, name in ((False, "circle", _(lang, "constaté")),
+                                  (True, "diamond-open", _(lang, "prévu (calendrier annoncé)"))):
         part = dated[dated["planned"] == planned]
         figure.add_trace(go.Scatter(
             x=part["date_start"], y=[f"{edition} {e}" for e in part["edition_id"]],
@@ -170,23 +170,23 @@ def theme_shares(shares: pd.DataFrame, published: pd.DataFrame, scope: str = "pr
 
     `shares` is `programme.theme_shares`, `published` the rows of `programme.published_theme_shares` of the scope."""
     keys = narratives.SHARE_SCOPES[scope]
-    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _, row in shares.iterrows()]
+    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _ignored, row in shares.iterrows()]
     by_theme = published.drop_duplicates("theme_slug").set_index("theme_slug")["value"] if not published.empty else {}
     published_values = [by_theme.get(slug) for slug in shares["theme_slug"]]
     figure = go.Figure()
     # The published bars are hatched: the two series differ by more than their colour.
     if any(v is not None for v in published_values):
-        figure.add_bar(y=names, x=published_values, orientation="h", name=tr(lang, "publié", "published"),
+        figure.add_bar(y=names, x=published_values, orientation="h", name=_(lang, "publié"),
                        marker={"color": PUBLISHED_COLOUR, "pattern": {"shape": "/"}},
-                       text=[f"{tr(lang, 'publié', 'published')} {pct(v, lang)}" if v is not None else ""
+                       text=[f"{_(lang, 'publié')} {pct(v, lang)}" if v is not None else ""
                              for v in published_values],
                        textposition="outside", cliponaxis=False)
     computed = shares[keys["share"]]
     known_rows = shares[keys["known"]].iloc[0] if not shares.empty else 0
     if known_rows:
-        figure.add_bar(y=names, x=computed, orientation="h", name=tr(lang, "calculé", "computed"),
+        figure.add_bar(y=names, x=computed, orientation="h", name=_(lang, "calculé"),
                        marker={"color": COMPUTED_COLOUR},
-                       text=[f"{tr(lang, 'calculé', 'computed')} {pct(v, lang)} ({n}/{known_rows})"
+                       text=[f"{_(lang, 'calculé')} {pct(v, lang)} ({n}/{known_rows})"
                              for v, n in zip(computed, shares[keys["count"]])],
                        textposition="outside", cliponaxis=False)
     top = max([v for v in published_values if v is not None] + [float(v) for v in computed.fillna(0)] + [0.1])
@@ -209,12 +209,12 @@ def count_with_share(count: int, share, lang: str = "fr") -> str:
 def breakdown(frame: pd.DataFrame, colour: str, lang: str = "fr") -> go.Figure:
     """Projects per family or per solution type (`programme.family_counts`, `programme.type_counts`), each bar
     saying its count and share."""
-    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _, row in frame.iterrows()]
+    names = [escape.plotly(row["label_en"] if lang == "en" else row["label_fr"]) for _ignored, row in frame.iterrows()]
     figure = go.Figure(go.Bar(
         y=names, x=frame["projects"], orientation="h", marker={"color": colour},
         text=[count_with_share(n, share, lang) for n, share in zip(frame["projects"], frame["share"])],
         textposition="outside", cliponaxis=False))
-    figure.update_xaxes(range=[0, max(frame["projects"].max(), 1) * 1.35], title=tr(lang, "projets", "projects"))
+    figure.update_xaxes(range=[0, max(frame["projects"].max(), 1) * 1.35], title=_(lang, "projets"))
     figure.update_yaxes(autorange="reversed", title=None)
     figure.update_layout(height=220 + 20 * len(frame), separators=separators(lang))
     return figure
@@ -224,11 +224,11 @@ def digital_parts(split: dict, lang: str = "fr") -> list[tuple[str, int, str, fl
     """(label, projects, colour, share among the known types) of `programme.digital_split`; an unknown type
     has no share, and a part without projects is left out."""
     typed = split["digital"] + split["not_digital"]
-    parts = [(tr(lang, "Numérique", "Digital"), split["digital"], COMPUTED_COLOUR,
+    parts = [(_(lang, "Numérique"), split["digital"], COMPUTED_COLOUR,
               split["digital"] / typed if typed else None),
-             (tr(lang, "Autres types", "Other types"), split["not_digital"], PALETTE[6],
+             (_(lang, "Autres types"), split["not_digital"], PALETTE[6],
               split["not_digital"] / typed if typed else None),
-             (tr(lang, "Non renseigné", "Not available"), split["unknown"], "#BBBBBB", None)]
+             (_(lang, "Non renseigné"), split["unknown"], "#BBBBBB", None)]
     return [part for part in parts if part[1]]
 
 
@@ -253,7 +253,7 @@ def _rate_text(row, lang: str) -> str:
 
 def _months_text(row, lang: str) -> str:
     if not row.deployed:
-        return tr(lang, "aucun déployé", "none deployed")
+        return _(lang, "aucun déployé")
     value = fmt(round(row.mean_months, 1), "months", lang) if not pd.isna(row.mean_months) else not_known(lang)
     return value if row.measured == row.deployed and row.deployed else f"{value} · {row.measured}/{row.deployed}"
 
@@ -262,8 +262,8 @@ def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.
     """Deployment rate and mean time to deployment per group (`projects.deployment_by`), side by side;
     each bar says how many rows it rests on (n/N)."""
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=[
-        tr(lang, "Taux de déploiement (n/N : issue connue / projets)", "Deployment rate (n/N: outcome known / projects)"),
-        tr(lang, "Délai moyen (n/N : datés / déployés)", "Mean time (n/N: dated / deployed)")])
+        _(lang, "Taux de déploiement (n/N : issue connue / projets)"),
+        _(lang, "Délai moyen (n/N : datés / déployés)")])
     rows = list(groups.itertuples())
     labels = [escape.plotly(label) for label in labels]  # commune and défi names on the axis
     figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
@@ -276,7 +276,7 @@ def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.
     longest = groups["mean_months"].max()
     figure.update_xaxes(range=[0, 1.7], tickvals=[0, 0.5, 1], tickformat=".0%", row=1, col=1)
     figure.update_xaxes(range=[0, 1.8 * (longest if not pd.isna(longest) and longest > 0 else 12)],
-                        ticksuffix=tr(lang, " mois", " mo."), row=1, col=2)
+                        ticksuffix=_(lang, " mois"), row=1, col=2)
     figure.update_yaxes(autorange="reversed", automargin=True)
     figure.update_annotations(font_size=13)
     figure.update_layout(height=160 + 48 * len(groups), separators=separators(lang))
@@ -286,34 +286,33 @@ def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.
 def deployment_summary(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> str:
     rated = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.rate)]
     parts = [f"{label} {fmt(row.rate, 'ratio', lang)} ({row.deployed}/{row.outcome_known})" for label, row in rated]
-    sentence = tr(lang, "Taux de déploiement parmi les issues connues : ", "Deployment rate among known outcomes: ")
-    sentence += tr(lang, " ; ", "; ").join(parts) if parts else not_known(lang)
+    sentence = _(lang, "Taux de déploiement parmi les issues connues : ")
+    sentence += _(lang, " ; ").join(parts) if parts else not_known(lang)
     timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
     if timed:
-        sentence += tr(lang, " ; délai moyen : ", "; mean time: ") + tr(lang, " ; ", "; ").join(
+        sentence += _(lang, " ; délai moyen : ") + _(lang, " ; ").join(
             f"{label} {fmt(round(row.mean_months, 1), 'months', lang)} ({row.measured})" for label, row in timed)
     return sentence + "."
 
 
 def group_labels(groups: pd.DataFrame, by: str, lang: str = "fr") -> list[str]:
     """The groups' names; a project without commune or défi keeps its own, named, row."""
-    unknown = tr(lang, "Commune non renseignée", "Commune not available") if by == "commune" \
-        else tr(lang, "Défi non renseigné", "Challenge not available")
+    unknown = _(lang, "Commune non renseignée") if by == "commune" \
+        else _(lang, "Défi non renseigné")
     column = "label_en" if lang == "en" else "label_fr"
     return [unknown if key is None or pd.isna(key) else label for key, label in zip(groups["key"], groups[column])]
 
 
 def delay_labels(bins: pd.DataFrame, lang: str = "fr") -> list[str]:
-    return [tr(lang, f"{start}–{end} mois", f"{start}–{end} months") for start, end in zip(bins["start"], bins["end"])]
+    return [_(lang, "{start}–{end} mois", start=start, end=end) for start, end in zip(bins["start"], bins["end"])]
 
 
 def delay_histogram(bins: pd.DataFrame, lang: str = "fr") -> go.Figure:
     """Projects per class of time to deployment (`projects.delay_bins`)."""
     figure = go.Figure(go.Bar(x=delay_labels(bins, lang), y=bins["projects"], text=bins["projects"],
                               textposition="outside", cliponaxis=False, marker={"color": PALETTE[0]}, showlegend=False))
-    figure.update_xaxes(title=tr(lang, "délai entre le début de l'accompagnement et le déploiement",
-                                 "time from the start of support to deployment"))
-    figure.update_yaxes(title=tr(lang, "projets", "projects"))
+    figure.update_xaxes(title=_(lang, "délai entre le début de l'accompagnement et le déploiement"))
+    figure.update_yaxes(title=_(lang, "projets"))
     figure.update_layout(height=380, separators=separators(lang))
     return figure
 
@@ -333,7 +332,7 @@ def indicator_matrix(matrix: pd.DataFrame, lang: str = "fr") -> go.Figure:
         z=followed.astype(int).values, x=[escape.plotly(p) for p in matrix.index], y=[wrap(c, 55) for c in matrix.columns],
         text=matrix.T.values, texttemplate="%{text}", textfont={"size": 14, "color": "black"},
         colorscale=[[0, "#FFFFFF"], [1, PALETTE[5]]], showscale=False, xgap=2, ygap=2,
-        customdata=[[tr(lang, "suivi", "followed") if v else tr(lang, "non suivi", "not followed") for v in row]
+        customdata=[[_(lang, "suivi") if v else _(lang, "non suivi") for v in row]
                     for row in followed.values],
         hovertemplate="%{x} — %{y}: %{customdata}<extra></extra>"))
     figure.update_xaxes(tickangle=-45, side="top")
@@ -352,7 +351,7 @@ def measurements_by_month(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
                                 marker={"color": PALETTE[DOMAIN_RANK[slug] % len(PALETTE)]}))
     ticks, tick_labels = month_ticks(frame["month"].min(), frame["month"].max(), 6, lang)
     figure.update_xaxes(tickvals=ticks, ticktext=tick_labels)
-    figure.update_yaxes(title=tr(lang, "mesures", "measurements"), exponentformat="none", separatethousands=True)
+    figure.update_yaxes(title=_(lang, "mesures"), exponentformat="none", separatethousands=True)
     figure.update_layout(barmode="stack", height=420, separators=separators(lang))
     return figure
 
@@ -363,11 +362,11 @@ def replicability_ranking(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
     names = [escape.plotly(f"{p} ({c})" if c else p) for p, c in zip(frame["project"], frame["commune"].fillna(""))]
     figure = go.Figure(go.Bar(
         y=names, x=frame["index_ratio"], orientation="h", marker={"color": PALETTE[2]},
-        text=[f"{fmt(v, 'index', lang)} · {s}/{t} {tr(lang, 'critères', 'criteria')}"
+        text=[f"{fmt(v, 'index', lang)} · {s}/{t} {_(lang, 'critères')}"
               for v, s, t in zip(frame["index_ratio"], frame["criteria_scored"], frame["criteria_total"])],
         textposition="outside", cliponaxis=False))
     figure.update_xaxes(range=[0, 1.3], tickvals=[0, 0.25, 0.5, 0.75, 1],
-                        title=tr(lang, "indice (0 à 1)", "index (0 to 1)"))
+                        title=_(lang, "indice (0 à 1)"))
     figure.update_yaxes(autorange="reversed", title=None)
     figure.update_layout(height=140 + 26 * len(frame), separators=separators(lang))
     return figure
@@ -376,13 +375,13 @@ def replicability_ranking(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
 def survey_label(row, several_editions: bool, lang: str = "fr") -> str:
     """A questionnaire result's label (`programme.survey_results`), with its edition when several are shown."""
     text = row["label_en"] if lang == "en" else row["label_fr"]
-    return f"{tr(lang, 'Éd.', 'Ed.')} {row['edition_id']} · {text}" if several_editions else text
+    return f"{_(lang, 'Éd.')} {row['edition_id']} · {text}" if several_editions else text
 
 
 def survey_ratios(rows: pd.DataFrame, several_editions: bool, lang: str = "fr") -> go.Figure:
     """One group of respondents' answers in percent (`programme.survey_results` rows of unit ratio), in the
     rows' order."""
-    names = [wrap(survey_label(row, several_editions, lang), 42) for _, row in rows.iterrows()]
+    names = [wrap(survey_label(row, several_editions, lang), 42) for _ignored, row in rows.iterrows()]
     figure = go.Figure(go.Bar(
         y=names, x=rows["value"], orientation="h", marker={"color": PALETTE[0]},
         text=[fmt(v, "ratio", lang) for v in rows["value"]], textposition="outside", cliponaxis=False))
@@ -415,8 +414,8 @@ def community_events(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
         x=labels, y=values, text=[fmt(v, lang=lang) for v in values], textposition="outside",
         marker_color=PALETTE[0], customdata=[fmt(v, "people", lang) for v in values], cliponaxis=False,
         hovertemplate="%{x}<br>%{customdata}<extra></extra>"))
-    figure.update_layout(title=tr(lang, "Participants par rencontre", "Participants per meeting"),
-                         yaxis_title=tr(lang, "participants", "participants"), xaxis_title=None,
+    figure.update_layout(title=_(lang, "Participants par rencontre"),
+                         yaxis_title=_(lang, "participants"), xaxis_title=None,
                          yaxis_range=[0, max(values) * 1.2], xaxis_type="category", height=420,
                          separators=separators(lang))
     return figure
@@ -434,9 +433,8 @@ def diagnostics_participants(totals: pd.DataFrame, lang: str = "fr") -> go.Figur
             marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": PATTERNS[i % len(PATTERNS)]}}))
     figure.update_xaxes(title="participants", range=[0, totals["participants"].max() * 1.15])
     figure.update_yaxes(title=None, autorange="reversed")
-    figure.update_layout(barmode="group", legend_title_text=tr(lang, "format", "format"),
-                         title=tr(lang, "Participants aux diagnostics, par commune et format",
-                                  "Diagnostics participants, by commune and format"),
+    figure.update_layout(barmode="group", legend_title_text=_(lang, "format"),
+                         title=_(lang, "Participants aux diagnostics, par commune et format"),
                          height=max(420, 160 + 22 * len(totals)), separators=separators(lang))
     return figure
 
@@ -446,7 +444,7 @@ def diagnostics_participants(totals: pd.DataFrame, lang: str = "fr") -> go.Figur
 def event_when(row, lang: str = "fr") -> str:
     """When a status event happened, at its source's precision: 'juin 2023', 'été 2024', 'non daté'."""
     if not known(row.date_start):
-        return tr(lang, "non daté", "undated")
+        return _(lang, "non daté")
     end = row.date_end if known(row.date_end) else None
     if end is None or row.date_precision == "season":  # a season already names its months
         return formatting.date(row.date_start, row.date_precision, lang)
@@ -462,14 +460,14 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
     dated = events[events["date_start"].notna()]
     if dated.empty:
         return None
-    colon = tr(lang, " : ", ": ")
+    colon = _(lang, " : ")
     labels = [vocabulary.status_label(kind, lang) for kind in dated["kind"]]
     whens = [event_when(row, lang) for row in dated.itertuples()]
     figure = go.Figure(go.Scatter(
         x=dated["date_start"], y=labels, mode="markers+text", text=whens, textposition="top center",
         marker={"size": 16, "color": PALETTE[0],
                 "symbol": [STAGE_MARKERS.get(kind, "circle") for kind in dated["kind"]]},
-        customdata=[[tr(lang, "précision", "precision"), row.date_precision] for row in dated.itertuples()],
+        customdata=[[_(lang, "précision"), row.date_precision] for row in dated.itertuples()],
         hovertemplate="%{y} — %{text}<br>%{customdata[0]}" + colon + "%{customdata[1]}<extra></extra>",
         showlegend=False))
     for row in dated[dated["date_end"].notna()].itertuples():  # a period (a season) drawn as a segment
@@ -518,13 +516,14 @@ def indicator_summary(series: pd.DataFrame, values: pd.DataFrame, lang: str = "f
         points = values[values["indicator_id"] == row.indicator_id]
         first, final = points.iloc[0], points.iloc[-1]
         label = row.label_en if lang == "en" else row.label_fr
-        sentences.append(tr(
-            lang,
-            f"{label} : de {fmt(first['value'], lang=lang)} ({formatting.date(first['measured_on'], 'month', lang)}) "
-            f"à {fmt(final['value'], lang=lang)} ({formatting.date(final['measured_on'], 'month', lang)})",
-            f"{label}: from {fmt(first['value'], lang=lang)} ({formatting.date(first['measured_on'], 'month', lang)}) "
-            f"to {fmt(final['value'], lang=lang)} ({formatting.date(final['measured_on'], 'month', lang)})"))
-    return tr(lang, " ; ", "; ").join(sentences) + "."
+        sentences.append(_(lang,
+            "{label} : de {fmt_value} ({date_measured_on}) "
+            "à {fmt_value_2} ({date_measured_on_2})",
+            label=label, fmt_value=fmt(first['value'], lang=lang),
+            date_measured_on=formatting.date(first['measured_on'], 'month', lang),
+            fmt_value_2=fmt(final['value'], lang=lang),
+            date_measured_on_2=formatting.date(final['measured_on'], 'month', lang)))
+    return _(lang, " ; ").join(sentences) + "."
 
 
 def replicability_radar(scored: pd.DataFrame, lang: str = "fr") -> go.Figure:
@@ -536,7 +535,7 @@ def replicability_radar(scored: pd.DataFrame, lang: str = "fr") -> go.Figure:
     figure = go.Figure(go.Scatterpolar(
         r=values + values[:1], theta=labels + labels[:1], fill="toself", mode="lines+markers+text",
         text=text + text[:1], textposition="top center", line={"color": PALETTE[2]},
-        hovertemplate="%{theta}" + tr(lang, " : ", ": ") + "%{r}/5<extra></extra>", showlegend=False))
+        hovertemplate="%{theta}" + _(lang, " : ") + "%{r}/5<extra></extra>", showlegend=False))
     # A smaller disc leaves room for the wrapped criterion labels.
     figure.update_layout(polar={"radialaxis": {"range": [0, 5], "dtick": 1},
                                 "domain": {"x": [0.15, 0.85], "y": [0.08, 0.88]}},
@@ -613,8 +612,7 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
     ground = _points(metropole)
     if not ground.empty:
         figure.add_trace(go.Scatter(
-            x=ground["lon"], y=ground["lat"], mode="markers", name=tr(lang, "autres communes de la Métropole",
-                                                                       "other communes of the Métropole"),
+            x=ground["lon"], y=ground["lat"], mode="markers", name=_(lang, "autres communes de la Métropole"),
             marker={"size": 5, "color": "#C8C8C8"}, hovertext=ground["commune"].map(data_text), hoverinfo="text"))
     quartier_points = _points(quartiers)
     if not quartier_points.empty:
@@ -627,8 +625,7 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
                  + (f" · {_projects_text(projects_of.get(row.insee, 0), lang)}" if row.insee in projects_of else "")
                  for row in quartier_points.itertuples()]
         figure.add_trace(go.Scatter(
-            x=quartier_points["lon"], y=quartier_points["lat"], mode="markers+text", name=tr(lang, "quartier (repère)",
-                                                                                          "quartier (landmark)"),
+            x=quartier_points["lon"], y=quartier_points["lat"], mode="markers+text", name=_(lang, "quartier (repère)"),
             marker={"size": 11, "symbol": "square-open", "color": PALETTE[3], "line": {"width": 2}},
             text=texts, textposition="top center", textfont={"color": "#1a1a1a"}, cliponaxis=False,
             hovertext=quartier_points["quartier_name"].map(data_text), hoverinfo="text"))
@@ -636,13 +633,12 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
     if not site_points.empty:
         site_points = site_points.drop_duplicates("site_id")
         figure.add_trace(go.Scatter(
-            x=site_points["lon"], y=site_points["lat"], mode="markers", name=tr(lang, "lieu d'expérimentation",
-                                                                             "experimentation site"),
+            x=site_points["lon"], y=site_points["lat"], mode="markers", name=_(lang, "lieu d'expérimentation"),
             marker={"size": 9, "symbol": "x", "color": PALETTE[7]}, hovertext=site_points["site_name"].map(data_text),
             hoverinfo="text"))
     for i, (editions, group) in enumerate(laureates.groupby("editions", sort=True)):
-        name = (tr(lang, "commune lauréate, édition ", "laureate commune, edition ") + str(editions)
-                if "," not in str(editions) else tr(lang, "commune lauréate, éditions ", "laureate commune, editions ")
+        name = (_(lang, "commune lauréate, édition ") + str(editions)
+                if "," not in str(editions) else _(lang, "commune lauréate, éditions ")
                 + str(editions))
         texts = [f"<b>{escape.plotly(row.commune)}</b><br>{_projects_text(row.projects, lang)}" for row in group.itertuples()]
         figure.add_trace(go.Scatter(
@@ -668,20 +664,17 @@ def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, 
 
 def map_summary(communes: pd.DataFrame, sites: pd.DataFrame | None, lang: str = "fr") -> str:
     if communes.empty:
-        return tr(lang, "Aucune commune lauréate dans cette vue.", "No laureate commune in this view.")
+        return _(lang, "Aucune commune lauréate dans cette vue.")
     listed = ", ".join(f"{row.commune} ({row.projects})" for row in communes.itertuples())
     located = 0 if sites is None or sites.empty else sites["project_id"].nunique()
     unplaced = [row.commune for row in communes.itertuples() if not (known(row.lat) and known(row.lon))]
-    sentence = tr(lang,
-                  f"{len(communes)} commune(s) lauréate(s), avec leurs projets entre parenthèses : {listed}. "
-                  f"Lieux d'expérimentation connus pour {located} projet(s). Fond : centroïdes des communes de la "
+    sentence = _(lang,
+                  "{len_communes} commune(s) lauréate(s), avec leurs projets entre parenthèses : {listed}. "
+                  "Lieux d'expérimentation connus pour {located} projet(s). Fond : centroïdes des communes de la "
                   "Métropole, sans fond de carte.",
-                  f"{len(communes)} laureate commune(s), with their projects in brackets: {listed}. "
-                  f"Experimentation sites known for {located} project(s). Ground: centroids of the Métropole's "
-                  "communes, no basemap.")
+                  len_communes=len(communes), listed=listed, located=located)
     if unplaced:
-        sentence += " " + tr(lang, f"Centre de la commune non renseigné pour {', '.join(unplaced)} (nommée à son "
-                                   "quartier quand il est connu).",
-                             f"Commune centre not available for {', '.join(unplaced)} (named at its quartier when "
-                             "known).")
+        sentence += " " + _(lang, "Centre de la commune non renseigné pour {unplaced} (nommée à son "
+                                  "quartier quand il est connu).",
+                                  unplaced=', '.join(unplaced))
     return sentence

@@ -9,7 +9,8 @@ import pandas as pd
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
-from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, plural, tr, words
+from qmi_metrics.present.i18n import _, _n
+from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, tr, words
 
 # --- défis: computed shares beside the published ones ------------------------------------------------
 
@@ -46,15 +47,14 @@ class ThemeStory:
 def _total(scope: str, first: pd.Series, lang: str) -> tuple[int, str]:
     if scope == "projects":
         total = int(first["projects_total"])
-        return total, tr(lang, f"{total} listés", f"{total} listed")
+        return total, _(lang, "{total} listés", total=total)
     rows, published = int(first["applications_rows"]), first["applications_published"]
     if pd.isna(published):
-        return rows, tr(lang, f"{rows} connues", f"{rows} known")
+        return rows, _(lang, "{rows} connues", rows=rows)
     total = int(published)
     if total == rows:
-        return total, tr(lang, f"{total} connues", f"{total} known")
-    return total, tr(lang, f"{total} reçues selon les documents ({rows} connues ligne à ligne)",
-                     f"{total} received according to the documents ({rows} known row by row)")
+        return total, _(lang, "{total} connues", total=total)
+    return total, _(lang, "{total} reçues selon les documents ({rows} connues ligne à ligne)", total=total, rows=rows)
 
 
 def _theme_name(row, lang: str) -> str:
@@ -73,51 +73,45 @@ def theme_story(shares: pd.DataFrame, published: pd.DataFrame, scope: str, view:
     noun = scope_noun(scope, lang)
     comparable = total > 0 and known >= total
     if total == 0:
-        coverage = tr(lang, f"Aucune ligne de {noun} dans cette vue.", f"No {noun} in this view.")
+        coverage = _(lang, "Aucune ligne de {noun} dans cette vue.", noun=noun)
     elif known == 0:
-        coverage = tr(lang, f"Aucun défi n'est renseigné pour les {noun} de cette vue ({total_text}) : aucune part "
-                            "n'est calculée.",
-                      f"No challenge is known for the {noun} in this view ({total_text}): no share is computed.")
+        coverage = _(lang, "Aucun défi n'est renseigné pour les {noun} de cette vue ({total_text}) : aucune part "
+                           "n'est calculée.",
+                           noun=noun, total_text=total_text)
     elif comparable:
-        coverage = tr(lang, f"Calculé sur {'le' if known == 1 else 'les'} {known} {scope_noun(scope, lang, known)} de "
+        coverage = _n(lang, "Calculé sur le {n} {scope_noun_scope} de "
                             "la vue : le défi est renseigné pour chacun.",
-                      f"Computed over the {known} {scope_noun(scope, lang, known)} in the view: every one has a "
-                      "known challenge.")
+                            "Calculé sur les {n} {scope_noun_scope} de "
+                            "la vue : le défi est renseigné pour chacun.",
+                            known, scope_noun_scope=scope_noun(scope, lang, known))
     else:
-        why = tr(lang, " (les documents publics ne le donnent que pour les projets cités en exemple)",
-                 " (the public documents give it only for the projects cited as examples)") if reference else ""
-        coverage = tr(lang, f"Calculé sur {known} {scope_noun(scope, lang, known)} sur {total_text} : le défi n'est "
-                            f"renseigné que pour ces lignes{why}. Les parts calculées ne sont donc PAS comparables aux "
-                            "parts publiées.",
-                      f"Computed over {known} {scope_noun(scope, lang, known)} of {total_text}: the challenge is known "
-                      f"for those rows only{why}. The computed shares are therefore NOT comparable with the "
-                      "published ones.")
+        why = _(lang, " (les documents publics ne le donnent que pour les projets cités en exemple)") if reference else ""
+        coverage = _(lang, "Calculé sur {known} {scope_noun_scope} sur {total_text} : le défi n'est "
+                           "renseigné que pour ces lignes{why}. Les parts calculées ne sont donc PAS comparables aux "
+                           "parts publiées.",
+                           known=known, scope_noun_scope=scope_noun(scope, lang, known), total_text=total_text, why=why)
     published_scope = ""
     if published.empty:
-        published_text = tr(lang, "Aucune part par défi n'est publiée pour cette vue.",
-                            "No share per challenge is published for this view.")
+        published_text = _(lang, "Aucune part par défi n'est publiée pour cette vue.")
     else:
         editions = sorted({int(e) for e in published["edition_id"].dropna()})
         listed = ", ".join(f"{_theme_name(r, lang)} {formatting.value(float(r['value']), 'ratio', lang)}"
-                           for _, r in published.sort_values("value", ascending=False).iterrows())
-        which = ", ".join(tr(lang, f"édition {e}", f"edition {e}") for e in editions)
-        published_text = tr(lang, f"Parts publiées ({which}) : {listed}.", f"Published shares ({which}): {listed}.")
-        published_scope = tr(lang, f"Parts publiées ({which}).", f"Published shares ({which}).")
+                           for _ignored, r in published.sort_values("value", ascending=False).iterrows())
+        which = ", ".join(_(lang, "édition {e}", e=e) for e in editions)
+        published_text = _(lang, "Parts publiées ({which}) : {listed}.", which=which, listed=listed)
+        published_scope = _(lang, "Parts publiées ({which}).", which=which)
     notes = []
     if view.themes:
-        notes.append(tr(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis.",
-                        "Shares ignore the “Challenges” filter: a share is taken over all challenges."))
+        notes.append(_(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis."))
     if view.communes and not published.empty:
-        notes.append(tr(lang, "Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies.",
-                        "The published shares are about the whole edition, not only the communes chosen."))
+        notes.append(_(lang, "Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies."))
     summary = [published_text]
     if known:
         present = shares[shares[keys["count"]] > 0]
         listed = ", ".join(f"{r['label_en'] if lang == 'en' else r['label_fr']} "
-                           f"{formatting.value(float(r[keys['share']]), 'ratio', lang)}" for _, r in present.iterrows())
-        summary.append(tr(lang, f"Parts calculées sur {known} {scope_noun(scope, lang, known)} au défi connu : {listed}.",
-                          f"Shares computed over {known} {scope_noun(scope, lang, known)} with a known challenge: "
-                          f"{listed}."))
+                           f"{formatting.value(float(r[keys['share']]), 'ratio', lang)}" for _ignored, r in present.iterrows())
+        summary.append(_(lang, "Parts calculées sur {known} {scope_noun_scope} au défi connu : {listed}.", known=known,
+                               scope_noun_scope=scope_noun(scope, lang, known), listed=listed))
     return ThemeStory(total=total, known=known, comparable=comparable, coverage=coverage, published=published_text,
                       published_scope=published_scope, notes=tuple(notes), summary=" ".join(summary))
 
@@ -129,26 +123,24 @@ def community_summary(events: pd.DataFrame, lang: str = "fr") -> str:
     counted = events.dropna(subset=["participants"])
     dated = events.dropna(subset=["date_start"])
     meetings = len(events)
-    sentence = tr(lang, f"{meetings} {plural(meetings, 'rencontre', 'rencontres')}",
-                  f"{meetings} meeting{'' if meetings == 1 else 's'}")
+    sentence = _n(lang, "{n} rencontre", "{n} rencontres", meetings)
     if len(dated) == 1:
-        sentence += tr(lang, " en ", " in ") + formatting.date(dated.iloc[0]["date_start"], dated.iloc[0]["date_precision"], lang)
+        sentence += _(lang, " en ") + formatting.date(dated.iloc[0]["date_start"], dated.iloc[0]["date_precision"], lang)
     elif len(dated) > 1:
         first, last = dated.iloc[0], dated.iloc[-1]
-        sentence += (tr(lang, " entre ", " between ") + formatting.date(first["date_start"], first["date_precision"], lang)
-                     + tr(lang, " et ", " and ") + formatting.date(last["date_start"], last["date_precision"], lang))
+        sentence += (_(lang, " entre ") + formatting.date(first["date_start"], first["date_precision"], lang)
+                     + _(lang, " et ") + formatting.date(last["date_start"], last["date_precision"], lang))
     if len(counted) == 1:
         sentence += f", {formatting.value(counted['participants'].iloc[0], 'people', lang)}"
     elif len(counted) > 1:
         low = formatting.value(counted["participants"].min(), "count", lang)
         high = formatting.value(counted["participants"].max(), "people", lang)
         total = formatting.value(counted["participants"].sum(), "people", lang)
-        sentence += tr(lang, f", de {low} à {high} par rencontre, {total} au total",
-                       f", {low} to {high} per meeting, {total} in all")
+        sentence += _(lang, ", de {low} à {high} par rencontre, {total} au total", low=low, high=high, total=total)
     missing = meetings - len(counted)
     if missing:
-        sentence += tr(lang, f" ; participants non renseignés pour {missing} {plural(missing, 'rencontre', 'rencontres')}",
-                       f"; participants not available for {missing} meeting{'' if missing == 1 else 's'}")
+        sentence += _n(lang, " ; participants non renseignés pour {n} rencontre",
+                             " ; participants non renseignés pour {n} rencontres", missing)
     return sentence + "."
 
 
@@ -159,5 +151,4 @@ def findings_summary(findings: list, lang: str = "fr") -> str:
     counts = {status: sum(f.status == status for f in findings) for status in FINDINGS_PLURAL}
     listed = ", ".join(f"{counts[s]} {words(FINDINGS_PLURAL if counts[s] > 1 else FINDINGS, s, lang)}" for s in counts)
     figures = len(findings)
-    return tr(lang, f"{figures} {plural(figures, 'chiffre publié', 'chiffres publiés')} : {listed}.",
-              f"{figures} published figure{'' if figures == 1 else 's'}: {listed}.")
+    return _n(lang, "{n} chiffre publié : {listed}.", "{n} chiffres publiés : {listed}.", figures, listed=listed)
