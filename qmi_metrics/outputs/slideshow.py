@@ -87,6 +87,10 @@ body.dark { background: #0b1f3a; }
 .legend svg { width: calc(2.6 * var(--u)); height: calc(2.6 * var(--u)); flex: none; }
 /* commune */
 .commune { display: grid; grid-template-columns: 24% 1fr; gap: calc(2.5 * var(--u)); width: 100%; align-items: center; }
+/* findings: the three counts in a row above the differing figures */
+.findings { display: grid; grid-template-rows: auto 1fr; gap: calc(2 * var(--u)); width: 100%; }
+.findings .num { font-size: calc(5 * var(--u)); }
+.findings td { white-space: normal; }
 table { border-collapse: collapse; width: 100%; font-size: calc(1.55 * var(--u)); }
 th { text-align: left; font-size: calc(1.2 * var(--u)); text-transform: uppercase; letter-spacing: .05em; color: #374151;
   border-bottom: calc(.2 * var(--u)) solid #0b1f3a; padding: calc(.3 * var(--u)) calc(.6 * var(--u)); }
@@ -450,11 +454,12 @@ def _body(slide: Slide, lang: str) -> str:
     if slide.kind in ("commune", "findings") and not slide.rows and not slide.numbers:
         return f"{_header(slide)}<div class='content'><p class='empty-message'>{esc(' '.join(slide.notes))}</p></div>"
     if slide.kind in ("commune", "findings"):
-        rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == 1 else ''}><span class='cell'>{esc(cell)}</span></td>" for i, cell in enumerate(row))
+        smaller = 1 if slide.kind == "commune" else None  # a project's type: long, read second
+        rows = "".join("<tr>" + "".join(f"<td{' class=type' if i == smaller else ''}><span class='cell'>{esc(cell)}</span></td>" for i, cell in enumerate(row))
                        + "</tr>" for row in slide.rows)
         table = (f"<table><thead><tr>{''.join(f'<th scope=col>{esc(c)}</th>' for c in slide.columns)}</tr></thead>"
                  f"<tbody>{rows}</tbody></table>") if slide.rows else ""
-        return (f"{_header(slide)}<div class='content'><div class='commune'>{_numbers(slide, with_sources=False)}"
+        return (f"{_header(slide)}<div class='content'><div class='{slide.kind}'>{_numbers(slide, with_sources=False)}"
                 f"<div>{table}</div></div></div>{_notes(slide)}")
     if slide.kind == "qr":
         code = qr_svg(slide.link, _(lang, "Code QR du tableau de bord"))
