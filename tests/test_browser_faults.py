@@ -25,7 +25,8 @@ from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_po
 from qmi_metrics.admin import publishing, readers
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, headlines
+from qmi_metrics.present import cards as kpi_cards
+from qmi_metrics.present import headlines
 from qmi_metrics.store import db
 
 UNAVAILABLE = "Tableau de bord indisponible"
@@ -206,7 +207,7 @@ def expected_cards(db_path: Path) -> list[tuple[str, str, str]]:
         results = {r.id: r for r in kpis.compute_all(con, Filters(edition=1))}
     shown = []
     for kpi_id in headlines.OVERVIEW:
-        card = cards.card(results[kpi_id], "fr")
+        card = kpi_cards.card(results[kpi_id], "fr")
         shown.append((normalise(card.label), normalise(card.text), card.coverage))
     return shown
 
