@@ -10,7 +10,7 @@ import pydeck as pdk
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, status_label, tr
+from dashboard.ui.language import fmt, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, vocabulary
@@ -203,7 +203,7 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
     # The innermost project is a dot; the others are rings around it, so no project hides another.
     frame["fill"] = [colour + [230] if ring == 0 else colour + [0] for colour, ring in zip(frame["colour"], frame["ring"])]
     frame["tip_title"] = frame["project"]
-    names = {key: tr(fr, en) for key, fr, en in (
+    names = {key: vocabulary.tr(language.lang(), fr, en) for key, fr, en in (
         ("operator", "Opérateur", "Operator"), ("type", "Type", "Type"), ("status", "Statut", "Status"),
         ("theme", "Défi", "Challenge"), ("commune", "Commune", "Commune"), ("place", "Lieu", "Place"))}
     statuses = {status: status_label(status) for status in frame["current_status"].unique()}
@@ -382,7 +382,7 @@ def precision_sentence(table: pd.DataFrame) -> str | None:
                           "centroids computed from the 2018 commune contours")):
         names = sorted(set(table.loc[table["precision_code"] == code, "name"]))
         if names:
-            parts.append(f"{tr(fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + _(language.lang(), 'lieux')}")
+            parts.append(f"{vocabulary.tr(language.lang(), fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + _(language.lang(), 'lieux')}")
     return (_(language.lang(), "Précision des positions — ") + " ; ".join(parts) + ".") if parts else None
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, fmt_date, tr
+from dashboard.ui.language import fmt, fmt_date
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
@@ -54,7 +54,7 @@ def published_text(figure) -> str:
 
 def status_word(status: str) -> str:
     fr, en = vocabulary.FINDINGS.get(status, (status, status))
-    return tr(fr, en)
+    return vocabulary.tr(language.lang(), fr, en)
 
 
 def reconciliation_by_figure() -> dict:
@@ -155,7 +155,7 @@ def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
     totals["participants"] = totals["participants"].astype(int)
     figure = figures.diagnostics_participants(totals, lang)
     missing = len(diagnostics) - len(counted)
-    summary = tr(
+    summary = vocabulary.tr(language.lang(), 
         f"{people(totals['participants'].sum())} au total sur {len(counted)} diagnostic(s) dont l'affluence est connue"
         + (f" ; {missing} sans nombre de participants." if missing else "."),
         f"{people(totals['participants'].sum())} in all over {len(counted)} diagnostic(s) with a known attendance"

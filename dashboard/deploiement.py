@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, fmt_date, tr
+from dashboard.ui.language import fmt, fmt_date
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, vocabulary
@@ -62,7 +62,7 @@ def coverage_sentence(totals: dict) -> str:
 
 def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
     return pd.DataFrame({
-        tr(GROUPINGS[by][2], GROUPINGS[by][3]): labels,
+        vocabulary.tr(language.lang(), GROUPINGS[by][2], GROUPINGS[by][3]): labels,
         _(language.lang(), "projets"): groups["projects"],
         _(language.lang(), "issue connue"): groups["outcome_known"],
         _(language.lang(), "déployés"): groups["deployed"],
@@ -108,7 +108,7 @@ def render_board(frame: pd.DataFrame) -> None:
         names = board[key]
         with column:
             st.markdown(f"**{vocabulary.STATUS_SYMBOLS[key]} "
-                        f"{tr(*BOARD_TITLES[key])} ({len(names)})**")
+                        f"{vocabulary.tr(language.lang(), *BOARD_TITLES[key])} ({len(names)})**")
             listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else _(language.lang(), "_aucun_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
     reached = projects.reached(frame)
@@ -178,7 +178,7 @@ if frame.empty:
 else:
     st.header(_(language.lang(), "Déploiement par commune et par défi"))
     st.write(coverage_sentence(projects.coverage(deployment_by(version, view.filters, "commune"))))
-    for by, tab in zip(GROUPINGS, st.tabs([tr(g[0], g[1]) for g in GROUPINGS.values()])):
+    for by, tab in zip(GROUPINGS, st.tabs([vocabulary.tr(language.lang(), g[0], g[1]) for g in GROUPINGS.values()])):
         with tab:
             render_grouping(version, view.filters, by)
     render_board(frame)

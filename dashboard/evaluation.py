@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, fmt_date, tr
+from dashboard.ui.language import fmt, fmt_date
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
@@ -100,7 +100,7 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
         else:
             st.write(_(language.lang(), "La bibliothèque contient **{shipped} indicateurs**.", shipped=shipped))
     by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in vocabulary.DOMAINS}
-    tabs = st.tabs([f"{tr(fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
+    tabs = st.tabs([f"{vocabulary.tr(language.lang(), fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
     for tab, (slug, fr, en) in zip(tabs, vocabulary.DOMAINS):
         with tab:
             rows = by_domain[slug]
@@ -111,7 +111,7 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
 
 
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
-    directions = {key: tr(*pair) for key, pair in vocabulary.DIRECTIONS.items()}
+    directions = {key: vocabulary.tr(language.lang(), *pair) for key, pair in vocabulary.DIRECTIONS.items()}
     return pd.DataFrame({
         _(language.lang(), "indicateur"): [label(r) for _ignored, r in rows.iterrows()],
         _(language.lang(), "unité"): rows["unit"].values,
@@ -131,7 +131,7 @@ def follow_section(view: sidebar.View, version: str) -> None:
     if not counts["projects"]:
         st.info(_(language.lang(), "Aucun projet dans cette vue."))
         return
-    st.write(tr(
+    st.write(vocabulary.tr(language.lang(), 
         f"{counts['following']} projets sur {counts['projects']} suivent au moins un indicateur ; "
         f"{counts['projects'] - counts['following']} n'en suivent aucun connu. "
         + (f"{fmt(counts['values_count'])} valeurs mesurées sont enregistrées." if counts["values_count"]
@@ -284,7 +284,7 @@ def survey_table(rows: pd.DataFrame, several_editions: bool) -> pd.DataFrame:
     return pd.DataFrame({
         _(language.lang(), "résultat"): [survey_label(r, several_editions) for _ignored, r in rows.iterrows()],
         _(language.lang(), "valeur"): [fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
-        _(language.lang(), "répondants"): [tr(*RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
+        _(language.lang(), "répondants"): [vocabulary.tr(language.lang(), *RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
         _(language.lang(), "édition"): rows["edition_id"].values,
         "source": [document_text(d, s) or (t or "") for d, s, t in zip(rows["document"], rows["section"], rows["source_title"])],
         _(language.lang(), "citation"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
@@ -297,7 +297,7 @@ def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
     ratios = rows[rows["unit"] == "ratio"]
     for respondents, group in ratios.groupby("respondents", sort=True):
         group = group.sort_values(["edition_id", "value"], ascending=[True, False])
-        who = tr(*RESPONDENTS.get(respondents, (respondents, respondents)))
+        who = vocabulary.tr(language.lang(), *RESPONDENTS.get(respondents, (respondents, respondents)))
         figure = figures.survey_ratios(group, several_editions, language.lang())
         top = group.loc[group["value"].idxmax()]
         summary = _(language.lang(),
@@ -316,7 +316,7 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
     if scored.empty:
         return
     for _ignored, row in scored[scored["topic"] != "frein"].iterrows():
-        who = tr(*RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
+        who = vocabulary.tr(language.lang(), *RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
         st.markdown(f"- **{fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
                     f" ({escape.markdown(who)})")
     widgets.table(survey_table(scored, several_editions), "qmi_questionnaire_notes",

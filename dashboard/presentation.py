@@ -11,9 +11,9 @@ import streamlit as st
 
 from dashboard import registry
 from dashboard.ui import caches, configuration, database, language, sidebar
-from dashboard.ui.language import tr
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
+from qmi_metrics.present import vocabulary
 
 PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 
@@ -38,7 +38,7 @@ def browser_url() -> str | None:
 view = sidebar.current_view()
 interval, interval_notice = deck.parse_interval(st.query_params.get("interval"))
 base, base_notice = deck.base_url(st.query_params.get("base"), configuration.value("public_url"), browser_url(), PAGE_PATHS)
-notices = [tr(fr, en).format(v=value) for fr, en, value in view.notices]
-notices += [tr(*notice) for notice in (interval_notice, base_notice) if notice]
+notices = [vocabulary.tr(language.lang(), fr, en).format(v=value) for fr, en, value in view.notices]
+notices += [vocabulary.tr(language.lang(), *notice) for notice in (interval_notice, base_notice) if notice]
 st.iframe(slideshow_html(caches.data_version(), view.filters, view.statuses, language.lang(), base, tuple(notices), interval),
           height=1000, alt=slideshow.FRAME_TITLE)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, fmt_date, status_label, tr
+from dashboard.ui.language import fmt, fmt_date, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
 from qmi_metrics.present import figures, vocabulary
@@ -262,7 +262,7 @@ def render_sites(sites: pd.DataFrame) -> None:
         return
     table = pd.DataFrame({
         "site": sites["name"],
-        _(language.lang(), "nature"): [tr(*SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
+        _(language.lang(), "nature"): [vocabulary.tr(language.lang(), *SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
         _(language.lang(), "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
         "source": sites["source_title"].map(or_not_known),

@@ -6,14 +6,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import tr
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, headlines, narratives
+from qmi_metrics.present import figures, headlines, narratives, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import programme
-
 
 # --- cached reads -----------------------------------------------------------------------------
 
@@ -102,7 +100,7 @@ def theme_section(view: sidebar.View, version: str) -> None:
     shares = theme_shares(version, Filters(edition=view.filters.edition, communes=view.filters.communes))
     published = published_shares(version, view.filters.edition)
     for scope in ("applications", "projects"):
-        st.subheader(tr(*TITLES[scope]))
+        st.subheader(vocabulary.tr(language.lang(), *TITLES[scope]))
         scoped = published[published["scope"] == scope]
         story = narratives.theme_story(shares, scoped, scope, view.filters, language.lang(),
                                        reference=not caches.is_synthetic())
@@ -122,7 +120,7 @@ def theme_section(view: sidebar.View, version: str) -> None:
 
 def breakdown_table(frame: pd.DataFrame, what: tuple[str, str]) -> pd.DataFrame:
     table = pd.DataFrame({
-        tr(*what): [label(row) for _ignored, row in frame.iterrows()],
+        vocabulary.tr(language.lang(), *what): [label(row) for _ignored, row in frame.iterrows()],
         _(language.lang(), "projets"): frame["projects"].astype(int),
         _(language.lang(), "part"): [pct(s) for s in frame["share"]],
     })
@@ -203,7 +201,7 @@ def explain_digital_gap(results: dict, version: str) -> None:
         "Le rapport écrit : « {quote} » ({pct_value}, édition {edition_id}).", quote=figure.quote,
         pct_value=pct(figure.value), edition_id=figure.edition_id)))
     st.caption(escape.markdown(
-        f"{_(language.lang(), 'Écart expliqué')} : {tr(entry.explanation_fr, entry.explanation_en)}"
+        f"{_(language.lang(), 'Écart expliqué')} : {vocabulary.tr(language.lang(), entry.explanation_fr, entry.explanation_en)}"
         f" — {reconcile.document_name(figure.document, language.lang())}, {figure.section}."))
 
 

@@ -2,11 +2,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt_date, tr
+from dashboard.ui.language import fmt_date
 from qmi_metrics.present import figures, headlines, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
-
 
 
 @st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
@@ -32,7 +31,7 @@ if not stages:
     st.write(_(language.lang(), "Aucune donnée d'entonnoir pour cette vue."))
 else:
     frame = pd.DataFrame([{
-        _(language.lang(), "étape"): tr(s["label_fr"], s["label_en"]),
+        _(language.lang(), "étape"): vocabulary.tr(language.lang(), s["label_fr"], s["label_en"]),
         _(language.lang(), "valeur"): s["value"],
         _(language.lang(), "nature"): vocabulary.words(vocabulary.BASES, s["basis"], language.lang()),
         _(language.lang(), "couverture"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",

@@ -8,10 +8,10 @@ import math
 
 import streamlit as st
 
-from dashboard.ui import configuration, database
-from dashboard.ui.language import lang, tr
+from dashboard.ui import configuration, database, language
+from dashboard.ui.language import lang
 from qmi_metrics.admin import auth
-from qmi_metrics.present import formatting
+from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.store import settings
 
@@ -115,7 +115,7 @@ def require_access() -> None:
     st.title(_(lang(), "Connexion"))
     problem = access_config()["problem"]
     if problem:
-        st.error(tr(*problem), icon=":material/error:")
+        st.error(vocabulary.tr(language.lang(), *problem), icon=":material/error:")
         st.stop()
     st.info(_(lang(), "Ce tableau de bord est réservé : connectez-vous pour le consulter."), icon=":material/lock:")
     login_form()

@@ -14,10 +14,6 @@ def lang() -> str:
     return "en" if chosen == "en" else "fr"
 
 
-def tr(fr: str, en: str) -> str:
-    """The text in the reader's language (vocabulary.tr bound to this session's language)."""
-    return vocabulary.tr(lang(), fr, en)
-
 
 def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
     return formatting.value(value, unit, lang(), decimals)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dashboard.ui import access, caches, database, widgets
-from dashboard.ui.language import lang, status_label, tr
+from dashboard.ui import access, caches, database, language, widgets
+from dashboard.ui.language import lang, status_label
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.present import vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
@@ -160,9 +161,9 @@ def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -
     if caches.is_synthetic():
         st.warning(_(lang(), "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), icon="⚠️")
     for fr, en, value in view.notices:
-        st.info(tr(fr, en).format(v=widgets.literal(value)), icon="ℹ️")
+        st.info(vocabulary.tr(language.lang(), fr, en).format(v=widgets.literal(value)), icon="ℹ️")
     st.markdown(widgets.CSS, unsafe_allow_html=True)
-    st.title(tr(title_fr, title_en))
+    st.title(vocabulary.tr(language.lang(), title_fr, title_en))
     if intro_fr:
-        st.write(tr(intro_fr, intro_en))
+        st.write(vocabulary.tr(language.lang(), intro_fr, intro_en))
     return view
