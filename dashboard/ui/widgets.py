@@ -42,12 +42,13 @@ def month_ticks(first, last, every_months: int = 6) -> tuple[list, list[str]]:
 def kpi_card(result: kpis.KpiResult) -> None:
     """A KPI as a card, in the words every output uses (qmi_metrics.present.cards)."""
     shown = cards.card(result, lang())
+    colon = _(lang(), " : ").rstrip()  # the catalogue's: a space before the colon in French, none in English
     help_lines = [shown.definition]
     if shown.quote:
-        help_lines.append(f"{_(lang(), 'Source')} : {shown.source} — « {shown.quote} »")
+        help_lines.append(f"{_(lang(), 'Source')}{colon} {shown.source} — « {shown.quote} »")
     st.metric(escape.markdown(shown.label), shown.text, border=True,
               help="\n\n".join(escape.markdown(line) for line in help_lines))
-    caption = shown.note + (f" · {_(lang(), 'source')} : {shown.document}" if shown.document else "")
+    caption = shown.note + (f" · {_(lang(), 'source')}{colon} {shown.document}" if shown.document else "")
     st.caption(escape.markdown(caption))
 
 
