@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` (set up, build the data, start the dashboard)
 # and `make test` (set up, run every test). Needs python3.11 with venv, and make.
+# `make test-fast`: the inner loop while working, every test but the browser and slow ones (pytest.ini).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-from-requirements
 DB := data/qmi.duckdb
 PORT ?= 8501
 
-.PHONY: run test build setup clean
+.PHONY: run test test-fast build setup clean
 
 setup: $(STAMP)
 
@@ -29,6 +30,9 @@ run: $(DB)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not browser and not slow"
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal .pytest_cache .hypothesis

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import argon2
 import pytest
+from helpers import app_test, open_page
 from limits import RateLimitItemPerSecond
 from limits.strategies import MovingWindowRateLimiter
-from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
 from qmi_metrics.admin import auth
@@ -30,16 +30,8 @@ LEGACY_HASH = "pbkdf2_sha256$390000$NtnhFkK8LNHjASYtypja+g==$wytZTIHhYqLwwlDye1P
 def admin_app(monkeypatch, reference_db_path, tmp_path):
     live = tmp_path / "qmi.duckdb"
     shutil.copy(reference_db_path, live)
-    monkeypatch.setenv("QMI_DB", str(live))
-
-    def start(secrets: dict | None = None):
-        at = AppTest.from_file("../app.py", default_timeout=90)
-        for key, value in (secrets or {}).items():
-            at.secrets[key] = value
-        at.run()
-        at.switch_page("dashboard/administration.py").run()
-        return at
-    return start
+    monkeypatch.setenv("QMI_DB", str(live))  # read by tests that change the live file before starting
+    return lambda secrets=None: open_page(monkeypatch, live, "administration", secrets=secrets, timeout=90)
 
 
 def texts(at) -> str:
@@ -126,12 +118,11 @@ def test_history_shows_an_import_and_the_pages_its_data(admin_app, tmp_path):
     at.button[0].click().run()
     history = at.dataframe[0].value
     assert "gestionnaire" in history.to_string() and "evenements.csv" in history.to_string()
-    at.switch_page("dashboard/vue_ensemble.py").run()
+    at.switch_page(registry.page("vue_ensemble").file).run()
     assert any("8/28" in c.value for c in at.caption)  # deployment outcome now known for 8 projects
 
 
 READING_NEEDS_LOGIN = {"admin": {"password_hash": HASH}, "access": {"require_login": True}}
-EVERY_PAGE = list(registry.NAMES)
 
 
 def assert_only_the_sign_in_form(at, where: str) -> None:
@@ -143,36 +134,28 @@ def assert_only_the_sign_in_form(at, where: str) -> None:
 
 
 def test_reading_can_require_login(monkeypatch, reference_db_path):
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file("../app.py", default_timeout=90)
-    for key, value in READING_NEEDS_LOGIN.items():
-        at.secrets[key] = value
-    at.run()
+    at = app_test(monkeypatch, reference_db_path, secrets=READING_NEEDS_LOGIN, timeout=90).run()
     assert_only_the_sign_in_form(at, "home")
-    for name in EVERY_PAGE:  # a deep link to any page, and the slideshow
+    for spec in registry.PAGES:  # a deep link to any page, and the slideshow
         at.query_params["projet"] = "faradae"
-        at.switch_page(f"dashboard/{name}.py").run()
-        assert_only_the_sign_in_form(at, name)
+        at.switch_page(spec.file).run()
+        assert_only_the_sign_in_form(at, spec.name)
     at.query_params["present"] = "1"
-    at.switch_page("dashboard/vue_ensemble.py").run()
+    at.switch_page(registry.page("vue_ensemble").file).run()
     assert_only_the_sign_in_form(at, "?present=1")
     # Signed in, the page asked for is there.
     del at.query_params["present"]
-    at.switch_page("dashboard/projets.py").run()
+    at.switch_page(registry.page("projets").file).run()
     sign_in(at, PASSWORD)
     assert not at.exception
     assert "Faradae" in " ".join(h.value for kind in (at.title, at.header, at.subheader) for h in kind)
 
 
-@pytest.mark.parametrize("name", EVERY_PAGE)
+@pytest.mark.parametrize("name", registry.NAMES)
 def test_every_page_script_checks_access_by_itself(monkeypatch, reference_db_path, name):
     """A page run without app.py (whatever runs it) still shows only the sign-in form."""
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file(f"../dashboard/{name}.py", default_timeout=90)
-    for key, value in READING_NEEDS_LOGIN.items():
-        at.secrets[key] = value
-    at.query_params["projet"] = "faradae"
-    at.run()
+    at = app_test(monkeypatch, reference_db_path, script=registry.page(name).file, secrets=READING_NEEDS_LOGIN,
+                  timeout=90, projet="faradae").run()
     assert_only_the_sign_in_form(at, name)
 
 
@@ -287,11 +270,10 @@ def test_unreadable_secrets_close_the_dashboard(monkeypatch, reference_db_path, 
 
     broken = tmp_path / "secrets.toml"
     broken.write_text('[access]\nrequire_login = true\n[admin\npassword_hash = "x"\n', encoding="utf-8")
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
     monkeypatch.setattr(config, "get_option", lambda name, _get=config.get_option:
                         [str(broken)] if name == "secrets.files" else _get(name))
     monkeypatch.setattr("streamlit.secrets._secrets", None, raising=False)
-    at = AppTest.from_file("../app.py", default_timeout=90).run()
+    at = app_test(monkeypatch, reference_db_path, timeout=90).run()
     assert not at.exception
     assert "illisible" in texts(at)
     assert not at.metric and not at.dataframe and not at.get("plotly_chart")

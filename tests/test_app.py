@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from helpers import app_test
+
+from dashboard import registry
 
 
 @pytest.fixture
 def app(monkeypatch):
-    def start(db_path):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        return AppTest.from_file("../app.py", default_timeout=60).run()
-    return start
+    return lambda db_path: app_test(monkeypatch, db_path).run()
 
 
 def test_overview_shows_the_headline_kpis_with_their_source(app, reference_db_path):
@@ -33,7 +32,7 @@ def test_synthetic_database_shows_the_banner(app, demo_db_path):
 
 def test_sources_page_lists_every_figure(app, reference_db_path):
     at = app(reference_db_path)
-    at.switch_page("dashboard/sources.py").run()
+    at.switch_page(registry.page("sources").file).run()
     assert not at.exception
     table = at.dataframe[0].value
     assert len(table) >= 80
@@ -56,12 +55,8 @@ def test_the_app_serves_a_new_database_version_without_restart(app, tmp_path):
 
 
 def test_bad_url_values_give_a_notice(app, reference_db_path, monkeypatch):
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params["commune"] = ["Gotham", "Meudon"]
-    at.query_params["edition"] = "42"
-    at.query_params["theme"] = "'; DROP TABLE projects; --"
-    at.run()
+    at = app_test(monkeypatch, reference_db_path, commune=["Gotham", "Meudon"], edition="42",
+                  theme="'; DROP TABLE projects; --").run()
     assert not at.exception
     notices = " ".join(i.value for i in at.info)
     assert "Gotham" in notices and "42" in notices and "DROP TABLE" in notices

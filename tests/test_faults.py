@@ -13,12 +13,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from streamlit.testing.v1 import AppTest
+from helpers import app_test
 
 from dashboard import registry
 from qmi_metrics.store import db, loader
-
-PAGES = list(registry.FILES)
 
 
 def sha256(path: Path) -> str:
@@ -88,13 +86,11 @@ BROKEN = {
 
 @pytest.fixture
 def app(monkeypatch):
-    def start(db_path, page: str | None = None, **params):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        at = AppTest.from_file("../app.py", default_timeout=60)
-        for key, value in params.items():
-            at.query_params[key] = value
+    def start(db_path, page: str | None = None, **url):
+        """The session's first run on `page` (a name in dashboard/registry.py), or on app.py's default page."""
+        at = app_test(monkeypatch, db_path, **url)
         if page:
-            at.switch_page(page)
+            at.switch_page(registry.page(page).file)
         return at.run()
     return start
 
@@ -129,23 +125,23 @@ def test_a_broken_database_gives_a_clear_page_then_recovers_when_a_good_file_is_
     assert any("python -m qmi_metrics build --db" in c for c in codes), codes
     assert not any("Traceback" in c.value for c in at.code)
     # Every address shows the same page, not an exception.
-    for page in ("dashboard/projets.py", "dashboard/sources.py", "dashboard/administration.py"):
-        at.switch_page(page).run()
+    for page in ("projets", "sources", "administration"):
+        at.switch_page(registry.page(page).file).run()
         assert BROKEN[kind] in unavailable(at)
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created or built at a configured path
     # A good version published at the path: the next run serves it, no restart.
     publish(reference_db_path, live)
-    at.switch_page("dashboard/vue_ensemble.py").run()
+    at.switch_page(registry.page("vue_ensemble").file).run()
     serves_data(at)
 
 
 def test_every_page_shows_the_unavailable_page_in_english_too(app, tmp_path):
     live = tmp_path / "qmi.duckdb"
     live.write_text("pas une base", encoding="utf-8")
-    for page in PAGES:
+    for page in registry.NAMES:
         at = app(live, page, lang="en")
         assert "not a DuckDB database" in unavailable(at, "en"), page
-    at = app(live, "dashboard/projets.py", present="1", projet="faradae", edition="1")
+    at = app(live, "projets", present="1", projet="faradae", edition="1")
     assert "pas une base DuckDB" in unavailable(at)
 
 
@@ -190,10 +186,10 @@ def test_a_corrupt_block_found_while_reading_gives_the_page_not_a_traceback(app,
     at = app(live)  # through app.py, which catches what a page's read raises
     assert "abîmé" in unavailable(at)
     assert any("Corrupt database file" in c.value for c in at.code)
-    at.switch_page("dashboard/sources.py").run()  # remembered for this file: no page is half drawn
+    at.switch_page(registry.page("sources").file).run()  # remembered for this file: no page is half drawn
     assert "abîmé" in unavailable(at)
     publish(reference_db_path, live)
-    at.switch_page("dashboard/vue_ensemble.py").run()
+    at.switch_page(registry.page("vue_ensemble").file).run()
     serves_data(at)
 
 
@@ -202,10 +198,9 @@ def test_the_default_database_is_built_on_first_start_when_missing(monkeypatch, 
 
     default = tmp_path / "data" / "qmi.duckdb"
     default.parent.mkdir()
-    monkeypatch.delenv("QMI_DB", raising=False)
     monkeypatch.setattr(loader, "DEFAULT_DB_PATH", default)
     monkeypatch.setattr(database, "configured_path", lambda: None)  # whatever secrets.toml a developer has
-    at = AppTest.from_file("../app.py", default_timeout=120).run()
+    at = app_test(monkeypatch, None, timeout=120).run()  # no QMI_DB: the default path
     serves_data(at)
     assert default.is_file()
 
@@ -245,10 +240,9 @@ def test_the_app_opens_the_database_with_the_configured_limits(monkeypatch, refe
 
     live = tmp_path / "limits.duckdb"  # a path of its own: the server's connection is per path
     shutil.copyfile(reference_db_path, live)
-    monkeypatch.setenv("QMI_DB", str(live))
     monkeypatch.setenv("QMI_DUCKDB_MEMORY_LIMIT", "700MiB")
     monkeypatch.setenv("QMI_DUCKDB_THREADS", "3")
-    at = AppTest.from_file("../app.py", default_timeout=60).run()
+    at = app_test(monkeypatch, live).run()
     serves_data(at)
     assert settings(database.connection()) == ("700.0 MiB", 3)
 
@@ -258,11 +252,9 @@ def test_limits_from_secrets_and_a_bad_value_is_logged(monkeypatch, reference_db
 
     live = tmp_path / "secrets.duckdb"
     shutil.copyfile(reference_db_path, live)
-    monkeypatch.setenv("QMI_DB", str(live))
     monkeypatch.delenv("QMI_DUCKDB_MEMORY_LIMIT", raising=False)
     monkeypatch.delenv("QMI_DUCKDB_THREADS", raising=False)
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.secrets["duckdb"] = {"memory_limit": "600MiB", "threads": "beaucoup"}
+    at = app_test(monkeypatch, live, secrets={"duckdb": {"memory_limit": "600MiB", "threads": "beaucoup"}})
     with caplog.at_level(logging.WARNING, logger="qmi"):
         at.run()
     serves_data(at)
@@ -309,7 +301,7 @@ def test_every_page_leaves_the_file_as_it_was(app, reference_db_path, tmp_path):
     shutil.copyfile(reference_db_path, live)
     before = (sha256(live), live.stat().st_mtime_ns)
     at = app(live, edition="1")
-    for page in PAGES:
+    for page in registry.FILES:
         at.switch_page(page).run()
         assert not at.exception, (page, [e.value for e in at.exception])
     assert (sha256(live), live.stat().st_mtime_ns) == before

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import app_test
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
 
@@ -63,14 +63,6 @@ def parameters(leave_out: tuple[str, ...] = ()):
     return st.fixed_dictionaries({}, optional=optional)
 
 
-def new_app(monkeypatch, db_path, params: dict) -> AppTest:
-    monkeypatch.setenv("QMI_DB", str(db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at
-
-
 def bodies(node):
     """The Markdown of every element under `node` (alerts, markdown, captions, titles, metric labels)."""
     proto = getattr(node, "proto", None)
@@ -106,16 +98,16 @@ FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
 @FUZZ
 @given(params=parameters())
 def test_url_parameters_on_the_entry_page(monkeypatch, reference_db_path, params):
-    at = new_app(monkeypatch, reference_db_path, params).run()
+    at = app_test(monkeypatch, reference_db_path, **params).run()
     check(at, params)
 
 
 @settings(FUZZ, max_examples=14)
 # Not lang: AppTest cannot serialise the edition selectbox across a page switch once its labels are English.
 @given(params=parameters(leave_out=("lang",)),
-       page=st.sampled_from(["dashboard/projets.py", "dashboard/presentation.py", "dashboard/carte.py"]))
+       page=st.sampled_from([registry.page(name).file for name in ("projets", "presentation", "carte")]))
 def test_url_parameters_then_a_page(monkeypatch, reference_db_path, params, page):
-    at = new_app(monkeypatch, reference_db_path, params).run()  # the URL is read through app.py
+    at = app_test(monkeypatch, reference_db_path, **params).run()  # the URL is read through app.py
     check(at, params)
     at.switch_page(page).run()
     check(at, params)
@@ -124,7 +116,7 @@ def test_url_parameters_then_a_page(monkeypatch, reference_db_path, params, page
 @settings(FUZZ, max_examples=10)
 @given(params=parameters())
 def test_url_parameters_in_the_slideshow(monkeypatch, reference_db_path, params):
-    at = new_app(monkeypatch, reference_db_path, {**params, "present": "1"}).run()
+    at = app_test(monkeypatch, reference_db_path, **{**params, "present": "1"}).run()
     check(at, params)
     assert at.get("iframe"), "present=1 opens the slideshow"
 
@@ -132,8 +124,8 @@ def test_url_parameters_in_the_slideshow(monkeypatch, reference_db_path, params)
 @settings(FUZZ, max_examples=10)
 @given(text=st.sampled_from(HOSTILE) | random_text)
 def test_the_project_search_box(monkeypatch, reference_db_path, text):
-    at = new_app(monkeypatch, reference_db_path, {}).run()
-    at.switch_page("dashboard/projets.py").run()
+    at = app_test(monkeypatch, reference_db_path).run()
+    at.switch_page(registry.page("projets").file).run()
     at.text_input(key="project_search").set_value(text).run()
     check(at, {"search": text})
 
@@ -142,7 +134,7 @@ def test_the_project_search_box(monkeypatch, reference_db_path, text):
 def test_every_page_with_every_parameter_hostile(monkeypatch, reference_db_path, page):
     params = {key: list(HOSTILE[:3]) if key in REPEATED else HOSTILE[i % len(HOSTILE)]
               for i, key in enumerate([*VALID, "inconnu"]) if key != "lang"}  # lang: see above
-    at = new_app(monkeypatch, reference_db_path, params).run()
+    at = app_test(monkeypatch, reference_db_path, **params).run()
     check(at, params)
     notices = " ".join(i.value for i in at.info)
     assert r"\<img src\=x onerror\=alert\(\'qmifuzz\'\)\>" in notices or r"\<script\>" in notices, notices

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import as_filters, every_edition_and_commune
 
-from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db, rollups
 
@@ -179,17 +180,11 @@ def test_published_value_and_source_travel_with_the_result(reference_con):
     assert as_json["coverage"] == {"covered": 7, "total": 28, "complete": False}
 
 
-def participating_views(con):
-    communes = [()] + [(row["insee"],) for row in filters.communes(con, participating_only=True)]
-    editions = [None] + [row["edition_id"] for row in filters.editions(con)]
-    return [Filters(edition=e, communes=c) for e in editions for c in communes]
-
-
 @pytest.mark.parametrize("which", ["reference", "demo"])
-def test_every_kpi_computes_for_every_edition_and_commune(which, reference_con, demo_con):
-    con = reference_con if which == "reference" else demo_con
+def test_every_kpi_computes_for_every_edition_and_commune(which, request):
+    con = request.getfixturevalue(f"{which}_con")
     registry = kpis.expand(con)
-    views = participating_views(con)
+    views = [as_filters(*view) for view in every_edition_and_commune(request.getfixturevalue(f"{which}_db_path"))]
     assert len(views) >= 15
     for view in views:
         for result in kpis.compute_all(con, view, registry):

@@ -8,23 +8,16 @@ import io
 import re
 
 import pytest
+from helpers import app_test, as_filters, participating_communes, views
 from pptx import Presentation
-from streamlit.testing.v1 import AppTest
 
-from qmi_metrics.metrics import filters, kpis
+from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, pptx, reports, sheet_html, slideshow
 from qmi_metrics.present import cards, headlines
 from qmi_metrics.store import db
 
-pytestmark = pytest.mark.slow
 SYNTHETIC_COMMUNES = 4  # the synthetic database has many: its first four keep the test within a minute
-
-
-def views(con, communes_kept: int | None = None) -> list[Filters]:
-    editions = [None] + [row["edition_id"] for row in filters.editions(con)]
-    communes = [row["insee"] for row in filters.communes(con, participating_only=True)][:communes_kept]
-    return [Filters(edition=e) for e in editions] + [Filters(communes=(c,)) for c in communes]
 
 
 def plain(text: str) -> str:
@@ -36,14 +29,12 @@ def as_read(markdown: str) -> str:
     return plain(re.sub(r"\\(.)", r"\1", markdown))
 
 
-def shown_on_the_dashboard(view: Filters, lang: str) -> tuple[dict, list[str]]:
+def shown_on_the_dashboard(monkeypatch, path, view: Filters, lang: str) -> tuple[dict, list[str]]:
     """The Vue d'ensemble opened from a link with the view's filters (?edition=…&commune=…&lang=…)."""
-    at = AppTest.from_file("../app.py", default_timeout=90)
-    at.query_params["edition"] = "all" if view.edition is None else str(view.edition)
+    url = {"edition": "all" if view.edition is None else str(view.edition), "lang": lang}
     if view.communes:
-        at.query_params["commune"] = list(view.communes)
-    at.query_params["lang"] = lang
-    at.run()
+        url["commune"] = list(view.communes)
+    at = app_test(monkeypatch, path, timeout=90, **url).run()
     assert not at.exception, at.exception
     return {as_read(m.label): plain(m.value) for m in at.metric}, [as_read(c.value) for c in at.caption]
 
@@ -58,15 +49,15 @@ def pptx_texts(data: bytes) -> list[str]:
 @pytest.mark.parametrize("which", ["reference", "demo"])
 def test_every_output_prints_the_same_card(monkeypatch, reference_db_path, demo_db_path, which):
     path = reference_db_path if which == "reference" else demo_db_path
-    monkeypatch.setenv("QMI_DB", str(path))
+    communes = participating_communes(path)[:SYNTHETIC_COMMUNES if which == "demo" else None]
     checked = 0
     with db.connect(path) as con:
         for lang in ("fr", "en"):
-            for view in views(con, SYNTHETIC_COMMUNES if which == "demo" else None):
+            for view in [as_filters(*view) for view in views(path, communes)]:
                 results = {r.id: r for r in kpis.compute_all(con, view)}
                 expected = {kpi_id: cards.card(results[kpi_id], lang) for kpi_id in headlines.OVERVIEW}
                 # The dashboard: each card's value, and its line (basis · coverage · ignored filters) under it.
-                metrics, captions = shown_on_the_dashboard(view, lang)
+                metrics, captions = shown_on_the_dashboard(monkeypatch, path, view, lang)
                 for card in expected.values():
                     assert metrics[plain(card.label)] == plain(card.text), (which, view, lang, card.kpi_id)
                     assert any(c.startswith(plain(card.note)) for c in captions), (which, view, lang, card.kpi_id)

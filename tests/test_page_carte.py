@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from markdown_text import shown
+from helpers import app_test, show_view, shown
 from streamlit.testing.v1 import AppTest
 
+from dashboard import registry
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.reads import geo
 
@@ -166,14 +167,10 @@ def test_view_state_fits_the_points():
 
 # --- the page ------------------------------------------------------------------------------------------------
 
-def open_page(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
-    """The map for a view; the filters are set in session state, as the sidebar's widgets would."""
-    monkeypatch.setenv("QMI_DB", str(db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60).run()
-    at.switch_page("dashboard/carte.py")
-    at.session_state["f_edition"] = edition
-    at.session_state["f_communes"] = list(communes)
-    at.run()
+def open_in_view(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
+    """The map drawn in a view (edition, communes), without exception."""
+    at = app_test(monkeypatch, db_path).run()
+    show_view(at.switch_page(registry.page("carte").file), edition, communes)
     assert not at.exception, at.exception
     return at
 
@@ -190,7 +187,7 @@ def texts(at: AppTest) -> str:
 
 
 def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     found = layers(at)
     assert {k: v["@@type"] for k, v in found.items()} == {
         "fond": "PolygonLayer", "metropole": "ScatterplotLayer", "paris": "TextLayer",
@@ -218,7 +215,7 @@ def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, ref
 
 
 def test_colour_by_status_uses_symbols(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     at.radio(key="carte_couleur").set_value("status").run()
     assert not at.exception
     labels = sorted(row["label"] for row in layers(at)["symboles"]["data"])
@@ -230,7 +227,7 @@ def test_colour_by_status_uses_symbols(monkeypatch, reference_db_path):
 @pytest.mark.parametrize("edition", [1, 2, "all"])
 @pytest.mark.parametrize("database", ["reference_db_path", "demo_db_path"])
 def test_every_edition_renders(monkeypatch, request, database, edition):
-    at = open_page(monkeypatch, request.getfixturevalue(database), edition=edition)
+    at = open_in_view(monkeypatch, request.getfixturevalue(database), edition=edition)
     found = layers(at)
     assert found["fond"]["@@type"] == "PolygonLayer" and "sites" in found
     if database == "reference_db_path" and edition == 2:
@@ -243,7 +240,7 @@ def test_every_edition_renders(monkeypatch, request, database, edition):
 
 @pytest.mark.parametrize("insee", sorted(EDITION_1))
 def test_each_commune_of_edition_1(monkeypatch, reference_db_path, insee):
-    at = open_page(monkeypatch, reference_db_path, communes=[insee])
+    at = open_in_view(monkeypatch, reference_db_path, communes=[insee])
     found = layers(at)
     assert [row["insee"] for row in found["communes"]["data"]] == [insee]
     assert len(found["sites"]["data"]) == SITES_PER_COMMUNE[insee]
@@ -251,7 +248,7 @@ def test_each_commune_of_edition_1(monkeypatch, reference_db_path, insee):
 
 
 def test_the_commune_picker_filters_the_app(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     picker = at.selectbox(key="carte_commune")
     assert picker.value is None
     assert picker.options == ["Toutes les communes", *sorted(EDITION_1.values())]
@@ -267,7 +264,7 @@ def test_the_commune_picker_filters_the_app(monkeypatch, reference_db_path):
 
 def test_fetched_contours_are_drawn_and_cached(monkeypatch, reference_db_path, offline):
     monkeypatch.setattr(geo, "fetch_contours", lambda url, timeout: FAKE_CONTOURS)
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     contours = layers(at)["contours"]
     assert contours["@@type"] == "GeoJsonLayer"
     flags = {f["properties"]["insee"]: f["properties"]["laureate"] for f in contours["data"]["features"]}
@@ -286,7 +283,7 @@ def test_real_contours_from_a_cache_file(monkeypatch, reference_db_path, referen
                 if feature["properties"]["code"] in codes]
     offline.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     assert geo.load_contours(fetch=failing_fetch)["features"][0]["properties"]["code"] in codes
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     contours = layers(at)["contours"]["data"]["features"]
     assert len(contours) == 130  # Pierrefitte-sur-Seine (2018) is not in the 2025 list; Saint-Denis is
     assert sorted(f["properties"]["insee"] for f in contours if f["properties"]["laureate"]) == sorted(EDITION_1)

@@ -6,9 +6,10 @@ import json
 import re
 
 import pytest
-from markdown_text import shown
+from helpers import app_test, show_view, shown
 from streamlit.testing.v1 import AppTest
 
+from dashboard import registry
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.reads import community
 
@@ -59,14 +60,10 @@ def test_synthetic_diagnostics_have_participants(demo_con):
 
 # --- the page ------------------------------------------------------------------------------------------------
 
-def open_page(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
-    """The page for a view; the filters are set in session state, as the sidebar's widgets would."""
-    monkeypatch.setenv("QMI_DB", str(db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60).run()
-    at.switch_page("dashboard/communaute.py")
-    at.session_state["f_edition"] = edition
-    at.session_state["f_communes"] = list(communes)
-    at.run()
+def open_in_view(monkeypatch, db_path, edition=1, communes=()) -> AppTest:
+    """The page drawn in a view (edition, communes), without exception."""
+    at = app_test(monkeypatch, db_path).run()
+    show_view(at.switch_page(registry.page("communaute").file), edition, communes)
     assert not at.exception, at.exception
     return at
 
@@ -96,7 +93,7 @@ def bars(at: AppTest) -> dict:
 
 
 def test_edition_1_shows_four_meetings_and_the_gap_with_the_report(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     assert number(card(at, "Rencontres de la Communauté")) == 4
     assert number(card(at, "Participants aux rencontres de la Communauté")) == 280
     # The report prints "+ 290": the note gives both figures and the four rows that sum to 280.
@@ -110,7 +107,7 @@ def test_edition_1_shows_four_meetings_and_the_gap_with_the_report(monkeypatch, 
 
 
 def test_edition_1_diagnostics_say_attendance_is_not_published(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path)
+    at = open_in_view(monkeypatch, reference_db_path)
     page = shown("\n".join(m.value for m in at.markdown))
     assert "nombre de participants connu pour 0 sur 14" in page
     assert "n'est pas publié : seules les moyennes et le total ci-dessous le sont" in page
@@ -131,7 +128,7 @@ def test_edition_1_diagnostics_say_attendance_is_not_published(monkeypatch, refe
 
 
 def test_sceaux_shows_its_meeting_of_50(monkeypatch, reference_db_path):
-    at = open_page(monkeypatch, reference_db_path, communes=["92071"])
+    at = open_in_view(monkeypatch, reference_db_path, communes=["92071"])
     assert number(card(at, "Rencontres de la Communauté")) == 1
     assert number(card(at, "Participants aux rencontres de la Communauté")) == 50
     assert bars(at) == {"novembre 2023<br>Sceaux": "50"}
@@ -142,7 +139,7 @@ def test_sceaux_shows_its_meeting_of_50(monkeypatch, reference_db_path):
 
 @pytest.mark.parametrize("insee", sorted(MEETINGS))
 def test_each_commune_of_edition_1(monkeypatch, reference_db_path, insee):
-    at = open_page(monkeypatch, reference_db_path, communes=[insee])
+    at = open_in_view(monkeypatch, reference_db_path, communes=[insee])
     month, participants = MEETINGS[insee]
     assert number(card(at, "Participants aux rencontres de la Communauté")) == participants
     [(label, text)] = bars(at).items()
@@ -152,7 +149,7 @@ def test_each_commune_of_edition_1(monkeypatch, reference_db_path, insee):
 @pytest.mark.parametrize("edition", [1, 2, "all"])
 @pytest.mark.parametrize("database", ["reference_db_path", "demo_db_path"])
 def test_every_edition_renders(monkeypatch, request, database, edition):
-    at = open_page(monkeypatch, request.getfixturevalue(database), edition=edition)
+    at = open_in_view(monkeypatch, request.getfixturevalue(database), edition=edition)
     assert at.title[0].value == "Communauté"
     if database == "reference_db_path" and edition == 2:
         assert number(card(at, "Rencontres de la Communauté")) == 0

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from markdown_text import shown
-from streamlit.testing.v1 import AppTest
+from helpers import each_view, first_edition_communes, open_page, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -176,13 +175,7 @@ def test_board_sorts_numbers_naturally():
 
 @pytest.fixture
 def deploiement(monkeypatch):
-    def start(db_path, **params):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        at = AppTest.from_file("../app.py", default_timeout=60)
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run().switch_page("dashboard/deploiement.py").run()
-    return start
+    return lambda db_path, **url: open_page(monkeypatch, db_path, "deploiement", **url)
 
 
 def plotly_specs(at) -> list[dict]:
@@ -256,27 +249,11 @@ def test_page_in_english(deploiement, reference_db_path):
     assert "Outcome known (deployed or stopped) for 2 of 6 projects" in texts(at)
 
 
-def views(communes: list[str]):
-    """Every edition (all, 1, 2), then each commune of edition 1 (sidebar state, as tests/test_pages.py)."""
-    return [("all", []), (1, []), (2, [])] + [(1, [insee]) for insee in communes]
-
-
-def first_edition_communes(path) -> list[str]:
-    con = db.connect(path)
-    try:
-        return [r["insee"] for r in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("database", ["reference", "synthetic"])
 def test_page_renders_for_every_edition_and_commune(deploiement, reference_db_path, demo_db_path, database):
     path = reference_db_path if database == "reference" else demo_db_path
     at = deploiement(path)
     communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)
-    for edition, chosen in views(communes):
-        at.session_state["f_edition"] = edition
-        at.session_state["f_communes"] = chosen
-        at.run()
+    for edition, chosen in each_view(at, views(path, communes, commune_edition=1)):
         assert not at.exception, (database, edition, chosen, at.exception)
         assert at.title[0].value == "Déploiement"

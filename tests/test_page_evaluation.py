@@ -9,9 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from apptest_views import render_every_view
-from markdown_text import shown
-from streamlit.testing.v1 import AppTest
+from helpers import each_view, first_edition_communes, open_page, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -117,14 +115,7 @@ def test_survey_results_of_edition_1(reference_con):
 
 @pytest.fixture
 def evaluation(monkeypatch):
-    def start(db_path, **url):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        at = AppTest.from_file("../app.py", default_timeout=60)
-        for key, value in url.items():
-            at.query_params[key] = value
-        at.run()
-        return at.switch_page("dashboard/evaluation.py").run()
-    return start
+    return lambda db_path, **url: open_page(monkeypatch, db_path, "evaluation", **url)
 
 
 def tables(at, column: str) -> list:
@@ -208,29 +199,19 @@ def test_reference_database_has_no_measurement_section(evaluation, reference_db_
     assert any("Aucune valeur mesurée n'est publiée" in m.value for m in at.markdown)
 
 
-def first_edition_communes(path) -> list[str]:
-    con = db.connect(path)
-    try:
-        return [row["insee"] for row in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
-    finally:
-        con.close()
-
-
 @pytest.mark.parametrize("database", ["reference", "synthetic"])
 def test_page_renders_for_every_edition_and_commune(evaluation, reference_db_path, demo_db_path, database):
     path = reference_db_path if database == "reference" else demo_db_path
     at = evaluation(path, edition="all")
     # Every commune of the reference; the first four of the synthetic edition 1 (keeps the test under 30 s).
     communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)[:4]
-
-    def check(name):
-        assert not at.exception, (database, name, at.exception)
+    for edition, chosen in each_view(at, views(path, communes, commune_edition=1)):
+        view = (database, edition, chosen)
+        assert not at.exception, (view, at.exception)
         assert at.title[0].value == "Évaluation"
-        assert [tab.label for tab in at.tabs] == TAB_LABELS, name  # the library does not depend on the view
-        if database == "synthetic" and name != "edition 2" and "commune" not in name:
-            assert any("critères" in spec for spec in chart_specs(at)), name
-
-    render_every_view(at, communes, check)
+        assert [tab.label for tab in at.tabs] == TAB_LABELS, view  # the library does not depend on the view
+        if database == "synthetic" and edition != 2 and not chosen:
+            assert any("critères" in spec for spec in chart_specs(at)), view
 
 
 def test_edition_2_of_the_reference_has_no_project_and_no_survey(evaluation, reference_db_path):

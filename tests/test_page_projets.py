@@ -8,8 +8,7 @@ import json
 
 import pandas as pd
 import pytest
-from markdown_text import shown
-from streamlit.testing.v1 import AppTest
+from helpers import each_view, first_edition_communes, open_page, shown, views
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.reads import projects, queries
@@ -96,13 +95,7 @@ def test_synthetic_series_and_scores(demo_con):
 
 @pytest.fixture
 def projets(monkeypatch):
-    def start(db_path, **params):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        at = AppTest.from_file("../app.py", default_timeout=60)
-        for key, value in params.items():
-            at.query_params[key] = value
-        return at.run().switch_page("dashboard/projets.py").run()
-    return start
+    return lambda db_path, **url: open_page(monkeypatch, db_path, "projets", **url)
 
 
 def project_table(at) -> pd.DataFrame:
@@ -203,20 +196,12 @@ def test_empty_edition_says_so(projets, reference_db_path):
     assert any("Aucun projet dans cette vue" in i.value for i in at.info)
 
 
-def first_edition_communes(path) -> list[str]:
-    with db.connect(path) as con:
-        return [r["insee"] for r in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
-
-
 @pytest.mark.parametrize("database", ["reference", "synthetic"])
 def test_page_renders_for_every_edition_and_commune(projets, reference_db_path, demo_db_path, database):
     path = reference_db_path if database == "reference" else demo_db_path
     at = projets(path)
     communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)
-    for edition, chosen in [("all", []), (1, []), (2, [])] + [(1, [insee]) for insee in communes]:
-        at.session_state["f_edition"] = edition
-        at.session_state["f_communes"] = chosen
-        at.run()
+    for edition, chosen in each_view(at, views(path, communes, commune_edition=1)):
         assert not at.exception, (database, edition, chosen, at.exception)
         assert at.title[0].value == "Projets"
         if database == "reference" and edition == 1 and chosen:

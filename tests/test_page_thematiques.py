@@ -9,9 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from apptest_views import render_every_view
-from markdown_text import shown
-from streamlit.testing.v1 import AppTest
+from helpers import each_view, first_edition_communes, open_page, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -135,14 +133,7 @@ def test_synthetic_shares_are_complete_and_sum_to_one(demo_con):
 
 @pytest.fixture
 def thematiques(monkeypatch):
-    def start(db_path, **url):
-        monkeypatch.setenv("QMI_DB", str(db_path))
-        at = AppTest.from_file("../app.py", default_timeout=60)
-        for key, value in url.items():
-            at.query_params[key] = value
-        at.run()
-        return at.switch_page("dashboard/thematiques.py").run()
-    return start
+    return lambda db_path, **url: open_page(monkeypatch, db_path, "thematiques", **url)
 
 
 def plotly_specs(at) -> list[str]:
@@ -195,22 +186,11 @@ def test_page_renders_for_every_edition_and_commune(thematiques, reference_db_pa
     at = thematiques(path, edition="all")
     # Every commune of the reference; the first four of the synthetic edition 1 (keeps the test under 30 s).
     communes = [AULNAY, MEUDON, NOISY, SCEAUX] if database == "reference" else first_edition_communes(path)[:4]
-
-    def check(name):
-        assert not at.exception, (database, name, at.exception)
+    for edition, chosen in each_view(at, views(path, communes, commune_edition=1)):
+        view = (database, edition, chosen)
+        assert not at.exception, (view, at.exception)
         assert at.title[0].value == "Thématiques"
-        assert at.get("plotly_chart") or any("Aucun projet" in i.value for i in at.info), name
-
-    render_every_view(at, communes, check)
-
-
-def first_edition_communes(path) -> list[str]:
-    from qmi_metrics.store import db
-    con = db.connect(path)
-    try:
-        return [row["insee"] for row in db.fetch_rows(con, "SELECT insee FROM f_laureate_communes(1, NULL) ORDER BY insee")]
-    finally:
-        con.close()
+        assert at.get("plotly_chart") or any("Aucun projet" in i.value for i in at.info), view
 
 
 def test_empty_edition_says_so(thematiques, reference_db_path):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from helpers import as_filters, participating_communes, views
 
 from qmi_metrics import cli
-from qmi_metrics.metrics import filters, kpis, reconcile
-from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.store import db, parquet
 
 REPO = Path(__file__).resolve().parent.parent
@@ -21,13 +21,6 @@ REPO = Path(__file__).resolve().parent.parent
 def run(*args):
     return subprocess.run([sys.executable, "-m", "qmi_metrics", *map(str, args)], cwd=REPO, capture_output=True,
                           text=True, timeout=300)
-
-
-def views(con) -> list[Filters]:
-    """The unfiltered view, every edition, and every participating commune (all editions)."""
-    communes = [row["insee"] for row in filters.communes(con, participating_only=True)]
-    editions = [row["edition_id"] for row in filters.editions(con)]
-    return [Filters(), *(Filters(edition=e) for e in editions), *(Filters(communes=(c,)) for c in communes)]
 
 
 def same_results(left, right) -> None:
@@ -53,7 +46,8 @@ def exported(request, tmp_path_factory):
 def test_kpis_over_parquet_equal_kpis_over_the_file(exported):
     db_path, out = exported
     with db.connect(db_path) as file_con, parquet.connect_parquet(out) as parquet_con:
-        checked = views(file_con)
+        # The unfiltered view, every edition, and every participating commune (all editions).
+        checked = [as_filters(*view) for view in views(db_path, participating_communes(db_path))]
         assert len(checked) >= 4
         assert kpis.expand(parquet_con) == kpis.expand(file_con)
         for view in checked:

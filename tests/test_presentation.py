@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import segno
-from streamlit.testing.v1 import AppTest
+from helpers import app_test, open_page
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
@@ -300,16 +300,6 @@ def frame_html(at) -> str:
     return frames[0].proto.srcdoc
 
 
-def run_page(monkeypatch, db_path, params: dict):
-    monkeypatch.setenv("QMI_DB", str(db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    # The URL is read on the session's first run (through app.py), then the page is opened.
-    at.run()
-    return at.switch_page("dashboard/presentation.py").run()
-
-
 def demo_commune(demo_db_path) -> str:
     with db.connect(demo_db_path) as con:
         return filters.communes(con, participating_only=True)[0]["name"]
@@ -322,7 +312,7 @@ def test_page_renders_every_view(monkeypatch, reference_db_path, demo_db_path, w
     params = {"edition": edition}
     if edition == "commune":
         params = {"edition": "all", "commune": "Sceaux" if which == "reference" else demo_commune(demo_db_path)}
-    at = run_page(monkeypatch, db_path, params)
+    at = open_page(monkeypatch, db_path, "presentation", **params)
     assert not at.exception, at.exception
     html = frame_html(at)
     assert ("DONNÉES SYNTHÉTIQUES" in html) == (which == "demo")
@@ -334,7 +324,7 @@ def test_page_renders_every_view(monkeypatch, reference_db_path, demo_db_path, w
 
 
 def test_page_numbers_match_the_overview(monkeypatch, reference_db_path):
-    at = run_page(monkeypatch, reference_db_path, {"edition": "1"})
+    at = open_page(monkeypatch, reference_db_path, "presentation", edition="1")
     html = frame_html(at)
     for text in ("<div class='num'>168</div>", f"<div class='num'>70{NNBSP}%</div>", "<div class='num'>280</div>",
                  "http://localhost:8501/?edition=1"):
@@ -342,13 +332,7 @@ def test_page_numbers_match_the_overview(monkeypatch, reference_db_path):
 
 
 def test_present_flag_on_any_page_opens_the_slideshow(monkeypatch, reference_db_path):
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params["present"] = "1"
-    at.query_params["edition"] = "1"
-    at.query_params["commune"] = "Sceaux"
-    at.query_params["interval"] = "abc"
-    at.run()
+    at = app_test(monkeypatch, reference_db_path, present="1", edition="1", commune="Sceaux", interval="abc").run()
     assert not at.exception
     html = frame_html(at)
     assert not at.title  # no page heading around the slideshow
@@ -358,7 +342,8 @@ def test_present_flag_on_any_page_opens_the_slideshow(monkeypatch, reference_db_
 
 
 def test_page_interval_and_base_from_the_url(monkeypatch, reference_db_path):
-    at = run_page(monkeypatch, reference_db_path, {"edition": "2", "interval": "20", "base": "https://qmi.example.org/"})
+    at = open_page(monkeypatch, reference_db_path, "presentation", edition="2", interval="20",
+                   base="https://qmi.example.org/")
     html = frame_html(at)
     assert "data-interval-ms='20000'" in html
     assert "https://qmi.example.org/?edition=2" in html

@@ -385,12 +385,9 @@ def test_a_report_without_projects_says_so(ref):
 
 
 def test_project_page_offers_the_sheet_for_download(reference_db_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
+    from helpers import open_page
 
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file("../app.py", default_timeout=60)
-    at.query_params["projet"] = "purple"
-    at.run().switch_page("dashboard/projets.py").run()
+    at = open_page(monkeypatch, reference_db_path, "projets", projet="purple")
     assert not at.exception
     assert at.download_button(key="sheet-pdf").label == "Fiche évaluation (PDF)"
     assert at.download_button(key="sheet-html").label == "Fiche évaluation (HTML)"

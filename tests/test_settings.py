@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from helpers import app_test
 
 from qmi_metrics.store import settings
 
@@ -189,10 +189,7 @@ def test_the_command_line_refuses_a_bad_value_without_a_traceback(tmp_path):
 
 
 def test_a_bad_access_setting_keeps_the_dashboard_closed(monkeypatch, reference_db_path):
-    monkeypatch.setenv("QMI_DB", str(reference_db_path))
-    at = AppTest.from_file("../app.py", default_timeout=90)
-    at.secrets["access"] = {"require_login": "peut-être"}
-    at.run()
+    at = app_test(monkeypatch, reference_db_path, secrets={"access": {"require_login": "peut-être"}}, timeout=90).run()
     assert not at.exception
     assert any("access.require_login" in e.value and "peut-être" in e.value for e in at.error)
     assert not at.metric and not at.dataframe and not at.get("plotly_chart")
