@@ -2,25 +2,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import headlines
+from qmi_metrics.present import cards, headlines
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
 COMPARED = headlines.EDITIONS_COMPARED
-
-
-def shown(result) -> str:
-    """The value an official can quote, and on what it rests."""
-    if result.is_complete and result.value is not None:
-        return fmt(result.value, result.unit)
-    if result.published:
-        return f"{fmt(result.published_value, result.unit)} ({_(language.lang(), 'publié')})"
-    if result.value is not None and result.covered and result.unit == "count":
-        return f"{fmt(result.value, result.unit)} ({_(language.lang(), 'partiel')} {result.covered}/{result.total or '?'})"
-    return _(language.lang(), "non renseigné")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -45,7 +33,7 @@ for kpi_id in COMPARED:
     first = next(iter(results.values()))[kpi_id]
     row = {_(language.lang(), "indicateur"): first.kpi.label(language.lang())}
     for edition in editions:
-        row[edition[label]] = shown(results[edition["edition_id"]][kpi_id])
+        row[edition[label]] = cards.cell_text(results[edition["edition_id"]][kpi_id], language.lang())
     rows.append(row)
 comparison = pd.DataFrame(rows)
 status_row = {_(language.lang(), "indicateur"): _(language.lang(), "Statut")}

@@ -39,6 +39,28 @@ def test_kpis_json_shape(reference_db_path):
     assert by_id["deployment_rate"]["coverage"] == {"covered": 7, "total": 28, "complete": False}
 
 
+def test_edition_2_kpis_are_numbers_with_coverage_or_unknown_never_a_zero_over_nothing(reference_db_path):
+    """Edition 2 has no project, candidature, deployment or meeting row yet: those KPIs are null (unknown),
+    what is shown rests on rows (covered > 0) or on published figures, and the selection rate's published
+    quotient stays edition 1's."""
+    results = json.loads(run("kpis", "--db", reference_db_path, "--edition", "2", "--format", "json").stdout)
+    for result in results:
+        shown = result["shown"]
+        if shown["value"] is None:
+            continue
+        assert shown["basis"] in ("published", "computed_from_published") or result["coverage"]["covered"] > 0, result
+    by_id = {r["id"]: r for r in results}
+    for kpi_id in ("candidatures_count", "projects_deployed_count", "community_events_count", "evaluation_sheets_count",
+                   "measurements_count", "selection_rate"):
+        assert by_id[kpi_id]["value"] is None and by_id[kpi_id]["shown"]["basis"] == "unknown", kpi_id
+    assert by_id["communes_count"]["shown"] == {"value": 6, "basis": "computed"}
+    assert by_id["projects_selected_count"]["shown"] == {"value": 19, "basis": "published"}
+    edition_1 = {r["id"]: r for r in json.loads(run("kpis", "--db", reference_db_path, "--edition", "1", "--format", "json").stdout)}
+    assert edition_1["selection_rate"]["shown"] == {"value": pytest.approx(30 / 168), "basis": "computed_from_published"}
+    assert edition_1["selection_rate"]["from_published"][1] == {
+        "value": pytest.approx(30 / 170), "numerator": "cp_solutions_e1", "denominator": "cp_candidatures_aap"}
+
+
 def test_kpis_accept_a_commune_name_or_code(reference_db_path):
     by_name = json.loads(run("kpis", "--db", reference_db_path, "--commune", "noisy le grand", "--format", "json").stdout)
     by_code = json.loads(run("kpis", "--db", reference_db_path, "--commune", "93051", "--format", "json").stdout)

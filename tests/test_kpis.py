@@ -11,6 +11,7 @@ from helpers import as_filters, every_edition_and_commune
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import cards
 from qmi_metrics.store import db, rollups
 
 REPO = Path(__file__).resolve().parent.parent
@@ -58,9 +59,10 @@ EXPECTED_EDITION_1 = {
     "diagnostic_mean_participants:entretiens": (None, 0, 4),
     "diagnostic_mean_participants:atelier carte sur table": (None, 0, 4),
     "indicators_count": (21, 21, 60),                   # the report's library holds "plus de 60"
-    "evaluation_sheets_count": (0, 0, 28),
-    "measurements_count": (0, 0, 28),                   # no measurement is published
-    "measured_projects_share": (0.0, 28, 28),
+    # Unknown, not 0: no project of the edition is known evaluated, no measurement is published at all.
+    "evaluation_sheets_count": (None, 0, 28),
+    "measurements_count": (None, 0, 28),
+    "measured_projects_share": (None, 0, 28),
     "replicability_index_mean": (None, 0, 28),
     "financing_brake_score": (6, 1, 1),
 }
@@ -208,11 +210,50 @@ def test_demo_database_has_every_family_member(demo_con):
     ("communes_count", (4, "computed", False)),           # complete rows
     ("deployment_rate", (0.7, "published", False)),        # partial rows, published figure
     ("indicators_count", (60, "published", True)),        # published « plus de 60 »: a lower bound
-    ("selection_rate", (None, "not computable", False)),  # a partial ratio is not shown
+    ("selection_rate", (30 / 168, "computed_from_published", False)),  # the report's 30 selected / 168 applications
+    ("digital_share", (8 / 28, "computed", False)),         # complete rows (the ratio is shown)
     ("projects_deployed_count", (7, "partial", False)),   # a partial count is shown, said partial
 ])
 def test_the_one_rule_for_what_a_card_shows(reference_con, kpi_id, expected):
     assert kpis.compute(reference_con, kpis.BY_ID[kpi_id], Filters(edition=1)).shown() == expected
+
+
+def test_the_selection_rate_is_computed_from_the_published_figures(reference_con):
+    """30 projects selected out of 168 applications (report): 17,9 %; 30 of the press release's 170: 17,6 %.
+    Both quotients are said, with the figures and documents they rest on, on every output's card."""
+    result = kpis.compute(reference_con, kpis.BY_ID["selection_rate"], Filters(edition=1))
+    assert [(r.numerator.value, r.denominator.value) for r in result.ratios] == [(30, 168), (30, 170)]
+    shown = cards.card(result, "fr")
+    assert (shown.text, shown.basis) == ("17,9\u202f%", "computed_from_published")
+    assert shown.note.startswith("calculé à partir des chiffres publiés : 30 / 168 (le rapport")
+    assert "17,6\u202f% avec 30 / 170 (le communiqué de presse du 26 octobre 2023)" in shown.note
+    assert cards.card(result, "en").note.startswith("computed from the published figures: 30 / 168 (the 2025 impact report)")
+    # Under a commune no published figure speaks of the view: a partial ratio, not shown.
+    commune = kpis.compute(reference_con, kpis.BY_ID["selection_rate"], Filters(edition=1, communes=(MEUDON,)))
+    assert commune.ratios == () and commune.shown()[0] is None
+
+
+def test_an_edition_without_any_row_has_every_kpi_unknown_never_zero(writable_reference):
+    """A new edition with no row at all in any table: every KPI the edition filter applies to is unknown
+    (« non renseigné »), none is a 0 counted over nothing; the stored values say the same as the SQL."""
+    con = writable_reference
+    con.execute("INSERT INTO editions (edition_id, label_fr, label_en, status, source_id)"
+                " VALUES (9, '9e édition', '9th edition', 'en cours', 'rapport_2025')")
+    rollups.refresh(con)
+    view = Filters(edition=9)
+    for result in kpis.compute_all(con, view):
+        if "edition" not in result.kpi.filters:
+            continue
+        assert result.value is None, result.id
+        assert result.shown()[0] is None and cards.card(result).text == "non renseigné", result.id
+        live = kpis.compute(con, result.kpi, view)  # the SQL, not kpi_values
+        assert (live.value, live.covered) == (None, result.covered), result.id
+
+
+def test_a_zero_where_the_data_says_none_stays_zero(reference_con):
+    """Edition 1 lists its 4 community meetings, none in Paris: 0, computed — the data says there are none."""
+    result = kpis.compute(reference_con, kpis.BY_ID["community_events_count"], Filters(edition=1, communes=("75056",)))
+    assert (result.value, result.shown()) == (0, (0, "computed", False))
 
 
 def test_a_commune_laureate_twice_counts_once_across_editions(writable_reference):

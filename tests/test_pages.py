@@ -47,6 +47,24 @@ def test_overview_cards_show_the_computed_values(monkeypatch, reference_db_path,
             assert cards[result.kpi.label_fr] == expected, kpi_id
 
 
+def test_edition_2_shows_no_zero_resting_on_no_row(monkeypatch, reference_db_path):
+    """Edition 2 has no project, deployment or meeting row yet: its cards and its column of the Éditions
+    table say « non renseigné » (or the published figure), never a 0, and each card states its basis."""
+    at = show_view(open_page(monkeypatch, reference_db_path, "vue_ensemble", timeout=90), 2, [])
+    assert at.metric and all(m.value not in ("0", "0 %", "0 mois") for m in at.metric), [(m.label, m.value) for m in at.metric]
+    values = {m.label: m.value for m in at.metric}
+    assert values["Candidatures de projets"] == "non renseigné" and values["Projets sélectionnés"] == "19"
+    notes = [c.value for c in at.caption]
+    assert any(note.startswith("aucune donnée") for note in notes) and any(note.startswith("publié") for note in notes)
+    at = show_view(open_page(monkeypatch, reference_db_path, "editions", timeout=90), "all", [])
+    table = at.dataframe[0].value
+    second = table["2e édition"].tolist()[1:]  # the first row is the editions' status
+    assert second and not any(cell.split(" ")[0] == "0" for cell in second), second
+    first = dict(zip(table.iloc[:, 0], table["1re édition"]))
+    assert first["Taux de sélection"].startswith("17,9") and "chiffres publiés" in first["Taux de sélection"]
+    assert dict(zip(table.iloc[:, 0], table["2e édition"]))["Projets déployés"] == "non renseigné"
+
+
 def test_english_switch_changes_every_label(monkeypatch, reference_db_path):
     at = open_page(monkeypatch, reference_db_path, "vue_ensemble", timeout=90)
     at.session_state["lang"] = "en"

@@ -370,7 +370,9 @@ def test_edition_1_report_headline_numbers(ref):
     assert rows["Projets sélectionnés"][0] == "30"
     assert rows["Taux de déploiement"][0] == "70 %" and "PREMIÈRE ÉDITION" in rows["Taux de déploiement"][2]
     assert rows["Délai moyen de déploiement"][0] == "11 mois"
-    assert rows["Taux de sélection"][0] == "non renseigné"  # 28 rows of 170: not computable
+    # 28 rows of 170, but the published 30 / 168 give it, said so
+    assert rows["Taux de sélection"][0] == "17,9 %" and rows["Taux de sélection"][1].startswith(
+        "calculé à partir des chiffres publiés : 30 / 168")
     assert rows["Participants aux rencontres de la Communauté"][0] == "280 personnes"
     text = pdf_text(sheet_pdf.to_pdf(report))
     assert "De 360 marques d'intérêt, 168 candidatures, 30 projets sélectionnés, 7 projets déployés" in text

@@ -31,7 +31,8 @@ def test_monthly_rollup_matches_the_raw_series(demo_con):
 def test_reference_database_has_no_measurement_and_says_so(reference_con):
     assert db.fetch_value(reference_con, "SELECT count(*) FROM indicator_monthly") == 0
     result = {r.id: r for r in kpis.compute_all(reference_con, Filters(edition=1))}
-    assert (result["measurements_count"].value, result["measurements_count"].covered) == (0, 0)
+    # No measurement at all for the edition: unknown, not « 0 mesure ».
+    assert (result["measurements_count"].value, result["measurements_count"].covered) == (None, 0)
 
 
 def views(con, communes_beyond_laureates: int = 3) -> list[Filters]:
@@ -88,7 +89,7 @@ def test_writes_show_only_after_a_refresh(writable_reference):
                 " ('purple', 'qualite-air-exterieur', DATE '2024-03-20', 80, 'cp_2023'),"
                 " ('pelican', 'qualite-air-exterieur', DATE '2024-04-01', 10, 'cp_2023')")
     before = {r.id: r for r in kpis.compute_all(con, Filters(edition=1))}
-    assert before["measurements_count"].value == 0
+    assert before["measurements_count"].value is None  # the roll-up still holds none: unknown
     rollups.refresh(con)
     after = {r.id: r for r in kpis.compute_all(con, Filters(edition=1))}
     assert (after["measurements_count"].value, after["measurements_count"].covered) == (3, 2)

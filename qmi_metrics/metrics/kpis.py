@@ -6,6 +6,11 @@ Each KPI's SQL returns one row with three columns:
   total    how many rows there are (NULL when unknown).
 It reads the filters as bound parameters $edition, and $commune, $theme as lists (NULL = all)
 and, for a family (theme_share:<slug>...), the member's key as $key.
+
+Unknown is not zero: a KPI declares with `edition_rows` the rows it rests on, and where the edition has
+none of them at all (the 2nd edition has no project yet) its value is NULL — « non renseigné » —, never a
+0 counted over nothing. Where the published figures themselves determine a KPI (30 projects selected out
+of 168 applications), `published_ratios` computes it from them, said « calculé à partir des chiffres publiés ».
 """
 
 from __future__ import annotations
@@ -53,6 +58,20 @@ class Kpi:
     detail_sql: str | None = None
     note_fr: str | None = None
     note_en: str | None = None
+    # The rows the value rests on, as a table expression read with $edition only: when the edition has
+    # none, the value is unknown (NULL), not 0. None: the SQL's own aggregate already gives NULL.
+    edition_rows: str | None = None
+    # (numerator, denominator) published figure ids whose quotient is this KPI, first pair preferred.
+    published_ratios: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def query(self) -> str:
+        """The SQL that is run: `sql`, its value NULL where the edition has none of `edition_rows`."""
+        if self.edition_rows is None:
+            return self.sql
+        known = f"EXISTS (SELECT 1 FROM {self.edition_rows})"
+        return (f"SELECT CASE WHEN {known} THEN k.value END AS value,"
+                f" CASE WHEN {known} THEN k.covered ELSE 0 END AS covered, k.total FROM ({self.sql}) k")
 
     @property
     def is_family(self) -> bool:
@@ -80,6 +99,12 @@ PROJECTS_PER_COMMUNE = ("(SELECT p.insee, count(*) AS n FROM f_projects($edition
                         " WHERE p.insee IN (SELECT insee FROM f_laureate_communes($edition, NULL)) GROUP BY p.insee)")
 # The laureate communes of the edition, one row each (all editions: a commune laureate twice is one commune).
 LAUREATES = "(SELECT DISTINCT insee, name, departement, ept_name, population FROM f_laureate_communes($edition, NULL))"
+# The rows an edition's counts rest on (Kpi.edition_rows): none at all for the edition -> unknown, not 0.
+EDITION_LAUREATES = "f_laureate_communes($edition, NULL)"
+EDITION_PROJECTS = "f_projects($edition, NULL, NULL)"
+EDITION_OUTCOMES = "(SELECT 1 FROM f_projects($edition, NULL, NULL) WHERE outcome_known)"
+EDITION_EVALUATIONS = "(SELECT 1 FROM f_projects($edition, NULL, NULL) WHERE is_evaluated)"
+EDITION_MEASUREMENTS = "(SELECT 1 FROM indicator_monthly m JOIN f_projects($edition, NULL, NULL) p USING (project_id))"
 
 REGISTRY: tuple[Kpi, ...] = (
     Kpi(
@@ -90,6 +115,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql="SELECT count(DISTINCT insee) AS value, count(DISTINCT insee) AS covered, count(DISTINCT insee) AS total"
             " FROM f_laureate_communes($edition, $commune)",
         filters=("edition", "commune"),
+        edition_rows=EDITION_LAUREATES,
         figures=_figs("rapport_communes_laureates", "cp_communes_e1", "rapport_ami_laureates", "mgp_e2_communes_laureates"),
     ),
     Kpi(
@@ -110,6 +136,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql=f"SELECT count(DISTINCT departement) AS value, count(*) AS covered, count(*) AS total"
             f" FROM {LAUREATES}",
         filters=("edition",),
+        edition_rows=EDITION_LAUREATES,
         figures=_figs("rapport_departements"),
         detail_sql=f"SELECT string_agg(name || ' (' || departement || ')', ', ' ORDER BY name)"
                    f" FROM {LAUREATES}",
@@ -124,6 +151,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql=f"SELECT count(DISTINCT ept_name) AS value, count(ept_name) AS covered, count(*) AS total"
             f" FROM {LAUREATES}",
         filters=("edition",),
+        edition_rows=EDITION_LAUREATES,
         figures=_figs("rapport_ept"),
         detail_sql=f"SELECT string_agg(name || ' (' || coalesce(ept_name, 'EPT non renseigné') || ')', ', ' ORDER BY name)"
                    f" FROM {LAUREATES}",
@@ -165,6 +193,7 @@ REGISTRY: tuple[Kpi, ...] = (
             " CASE WHEN $commune IS NULL THEN greatest(value, published_call_total($edition, 'communes', 'applications')) END AS total"
             " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, NULL, 'communes'))",
         filters=("edition", "commune"),
+        edition_rows="f_candidatures($edition, NULL, NULL, 'communes')",
         figures=_figs("rapport_ami_candidatures", "mgp_e2_ami_candidatures"),
     ),
     Kpi(
@@ -177,6 +206,7 @@ REGISTRY: tuple[Kpi, ...] = (
             " THEN greatest(value, published_call_total($edition, 'projects', 'applications')) END AS total"
             " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, $theme, 'projects'))",
         figures=_figs("rapport_candidatures_aap", "cp_candidatures_aap"),
+        edition_rows="f_candidatures($edition, NULL, NULL, 'projects')",
     ),
     Kpi(
         id="projects_selected_count",
@@ -189,6 +219,7 @@ REGISTRY: tuple[Kpi, ...] = (
             f" FROM (SELECT count(*) AS value, count(*) AS covered FROM {PROJECTS})",
         figures=_figs("rapport_projets_selectionnes", "cp_solutions_e1", "mgp_e2_projets_phase1"),
         partial_is_finding=True,
+        edition_rows=EDITION_PROJECTS,
         note_fr="La liste des projets du rapport en nomme {value} ; le total annoncé est {total}.",
         note_en="The report's list of projects names {value}; the announced total is {total}.",
     ),
@@ -199,6 +230,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Projects deployed or tested in the field (known outcome: deployed or stopped).",
         sql=f"SELECT count(*) FILTER (WHERE is_deployed) AS value, count(*) FILTER (WHERE outcome_known) AS covered,"
             f" count(*) AS total FROM {PROJECTS}",
+        edition_rows=EDITION_OUTCOMES,
     ),
     Kpi(
         id="projects_per_commune_min",
@@ -228,6 +260,9 @@ REGISTRY: tuple[Kpi, ...] = (
             " THEN greatest(covered, published_call_total($edition, 'projects', 'applications')) END AS total"
             " FROM (SELECT avg(CASE WHEN status = 'lauréate' THEN 1.0 ELSE 0.0 END) AS value, count(*) AS covered"
             "       FROM f_candidatures($edition, $commune, $theme, 'projects'))",
+        # The report's 30 of 168 first; the press release counts 170 applications.
+        published_ratios=(("rapport_projets_selectionnes", "rapport_candidatures_aap"),
+                          ("cp_solutions_e1", "cp_candidatures_aap")),
     ),
     Kpi(
         id="deployment_rate",
@@ -298,6 +333,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Number of meetings of the Community of Experimenters.",
         sql="SELECT count(*) AS value, count(*) AS covered, count(*) AS total FROM f_community_events($edition, $commune)",
         filters=("edition", "commune"),
+        edition_rows="f_community_events($edition, NULL)",
     ),
     Kpi(
         id="community_participants_total",
@@ -389,6 +425,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql=f"SELECT count(*) FILTER (WHERE is_evaluated) AS value, count(*) FILTER (WHERE is_evaluated) AS covered,"
             f" count(*) AS total FROM {PROJECTS}",
         figures=_figs("rapport_fiches_evaluation"),
+        edition_rows=EDITION_EVALUATIONS,
     ),
     Kpi(
         id="measurements_count",
@@ -397,6 +434,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Number of indicator measurements of the projects; coverage: projects with at least one.",
         sql=f"SELECT coalesce(sum(m.measurements), 0) AS value, count(m.measurements) AS covered, count(*) AS total"
             f" FROM {MEASURED_PROJECTS}",
+        edition_rows=EDITION_MEASUREMENTS,
     ),
     Kpi(
         id="measured_projects_share",
@@ -406,6 +444,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Share of projects with at least one published indicator measurement.",
         sql=f"SELECT avg(CASE WHEN m.measurements IS NOT NULL THEN 1.0 ELSE 0.0 END) AS value,"
             f" count(*) AS covered, count(*) AS total FROM {MEASURED_PROJECTS}",
+        edition_rows=EDITION_MEASUREMENTS,
     ),
     Kpi(
         id="replicability_index",
@@ -511,6 +550,18 @@ class PublishedFigure:
         return f"{self.document} — {self.section}"
 
 
+@dataclass(frozen=True)
+class PublishedRatio:
+    """A KPI computed from two published figures: 30 projects selected / 168 applications."""
+
+    numerator: PublishedFigure
+    denominator: PublishedFigure
+
+    @property
+    def value(self) -> float:
+        return self.numerator.value / self.denominator.value
+
+
 @dataclass(slots=True)  # not frozen: a page builds a thousand per view, and frozen init costs 7× more
 class KpiResult:
     kpi: Kpi
@@ -519,6 +570,8 @@ class KpiResult:
     covered: int | None
     total: int | None
     published: tuple[PublishedFigure, ...]  # the figures published for exactly this view
+    # The KPI computed from published figures of this view (Kpi.published_ratios), preferred first.
+    ratios: tuple[PublishedRatio, ...] = ()
 
     @property
     def id(self) -> str:
@@ -542,13 +595,18 @@ class KpiResult:
         """What a card shows: (value, basis, is_lower_bound), one rule for the dashboard, reports and slides.
 
         Complete rows -> the computed value; partial rows with a published figure -> the published one
-        (a lower bound when printed « plus de »); a partial ratio, duration or index -> nothing; a partial
-        count -> the computed value, said partial."""
-        if self.is_complete:
+        (a lower bound when printed « plus de »); else the quotient of two published figures; no value ->
+        unknown; a partial ratio, duration or index -> nothing; a partial count of 0 -> nothing (none
+        among the rows known says nothing of the others); a partial count -> the value, said partial."""
+        if self.is_complete and self.value is not None:
             return self.value, "computed", False
         if self.published:
             return self.published_value, "published", self.published[0].qualifier in ("plus de", "au moins")
-        if self.value is not None and self.unit in ("ratio", "months", "index"):
+        if self.ratios:
+            return self.ratios[0].value, "computed_from_published", False
+        if self.value is None:
+            return None, "unknown", False
+        if self.unit in ("ratio", "months", "index") or self.value == 0:
             return None, "not computable", False
         return self.value, "partial", False
 
@@ -561,10 +619,12 @@ class KpiResult:
         return self.published[0].source if self.published else None
 
     def as_dict(self, lang: str = "fr") -> dict:
+        shown, basis, _lower_bound = self.shown()
         return {
             "id": self.id,
             "label": self.kpi.label(lang),
             "value": self.value,
+            "shown": {"value": shown, "basis": basis},
             "unit": self.unit,
             "coverage": {"covered": self.covered, "total": self.total, "complete": self.is_complete},
             "published_value": self.published_value,
@@ -572,6 +632,10 @@ class KpiResult:
             "published": [
                 {"figure_id": f.figure_id, "value": f.value, "qualifier": f.qualifier, "source": f.source, "quote": f.quote}
                 for f in self.published
+            ],
+            "from_published": [
+                {"value": r.value, "numerator": r.numerator.figure_id, "denominator": r.denominator.figure_id}
+                for r in self.ratios
             ],
             "ignored_filters": list(self.ignored_filters),
         }
@@ -593,20 +657,32 @@ def effective_filters(kpi: Kpi, filters: Filters) -> Filters:
     )
 
 
+def _speaks_of(kpi: Kpi, ref: FigureRef, applied: Filters, figures: dict[str, PublishedFigure]) -> PublishedFigure | None:
+    """The figure of `ref` when it speaks of exactly the view `applied` (the KPI's own filters), else None."""
+    figure = figures.get(ref.figure_id)
+    if figure is None or applied.themes or ((ref.commune,) if ref.commune else ()) != applied.communes:
+        return None
+    # A programme-wide figure (no edition) speaks of the all-editions view.
+    if "edition" in kpi.filters and figure.edition_id != applied.edition:
+        return None
+    return figure
+
+
 def matching_figures(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFigure]) -> tuple[PublishedFigure, ...]:
     """The published figures that speak of exactly this view of the data."""
     applied = effective_filters(kpi, filters)
-    if applied.themes:
-        return ()
+    return tuple(figure for ref in kpi.figures if (figure := _speaks_of(kpi, ref, applied, figures)))
+
+
+def matching_ratios(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFigure]) -> tuple[PublishedRatio, ...]:
+    """The KPI as the quotient of two published figures of this view (both must speak of it)."""
+    applied = effective_filters(kpi, filters)
     found = []
-    for ref in kpi.figures:
-        figure = figures.get(ref.figure_id)
-        if figure is None or ((ref.commune,) if ref.commune else ()) != applied.communes:
-            continue
-        # A programme-wide figure (no edition) speaks of the all-editions view.
-        if "edition" in kpi.filters and figure.edition_id != applied.edition:
-            continue
-        found.append(figure)
+    for numerator_id, denominator_id in kpi.published_ratios:
+        numerator = _speaks_of(kpi, FigureRef(numerator_id), applied, figures)
+        denominator = _speaks_of(kpi, FigureRef(denominator_id), applied, figures)
+        if numerator and denominator and denominator.value:
+            found.append(PublishedRatio(numerator, denominator))
     return tuple(found)
 
 
@@ -616,17 +692,19 @@ def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = 
     Any filter string is safe: values are bound, never formatted."""
     row = stored.get(_view_key(kpi, filters)) if stored else None
     if row is None:
-        found = db.fetch_one(con, kpi.sql, {**effective_filters(kpi, filters).params(), "key": kpi.key}) or {}
+        found = db.fetch_one(con, kpi.query, {**effective_filters(kpi, filters).params(), "key": kpi.key}) or {}
         row = (found.get("value"), found.get("covered"), found.get("total"))
     value, covered, total = row
+    if (kpi.figures or kpi.published_ratios) and figures is None:
+        figures = published_figures(con)
     return KpiResult(
         kpi=kpi,
         filters=filters,
         value=None if value is None else float(value),
         covered=None if covered is None else int(covered),
         total=None if total is None else int(total),
-        published=matching_figures(kpi, filters, published_figures(con) if figures is None else figures)
-        if kpi.figures else (),
+        published=matching_figures(kpi, filters, figures) if kpi.figures else (),
+        ratios=matching_ratios(kpi, filters, figures) if kpi.published_ratios else (),
     )
 
 
@@ -692,7 +770,7 @@ def _per_view_sql(kpi: Kpi) -> str:
     communes = ("SELECT insee FROM communes UNION ALL SELECT NULL" if "commune" in kpi.filters
                 else "SELECT NULL::VARCHAR AS insee")
     keys = "SELECT key FROM kpi_keys WHERE family = $id" if kpi.is_family else "SELECT NULL::VARCHAR AS key"
-    body = _PARAMETER.sub(lambda match: _VIEW_COLUMNS[match.group(1)], kpi.sql)
+    body = _PARAMETER.sub(lambda match: _VIEW_COLUMNS[match.group(1)], kpi.query)
     return f"""
         INSERT INTO kpi_values
         SELECT CASE WHEN v.key IS NULL THEN $id ELSE $id || ':' || v.key END, v.edition_id, v.insee,

@@ -1,7 +1,8 @@
 """A KPI as every output shows it: the dashboard's card, the reports' key figures, the slides and the PPTX.
 
 One rule (`KpiResult.shown`): the computed value when the rows are complete, else the published figure
-(with its source and its qualifier, « plus de 290 »), else nothing for a partial ratio, duration or index
+(with its source and its qualifier, « plus de 290 »), else the quotient of two published figures (« calculé
+à partir des chiffres publiés : 30 / 168 »), else nothing for a partial ratio, duration or index
 (« non renseigné », basis « non calculable »), else the partial count, said partial. Where the copies of
 this rule disagreed, these won: a published value keeps the document's own qualifier everywhere
 (« près de 170 », English "nearly", "more than"); a non-computable value says « non calculable », never
@@ -24,7 +25,7 @@ class Card:
     label: str
     value: float | None  # the value shown: computed, or published when the rows are partial
     unit: str
-    basis: str  # computed | published | partial | not computable
+    basis: str  # computed | published | computed_from_published | partial | not computable | unknown
     qualifier: str  # printed before a published value: 'plus de', 'nearly'… ('' otherwise)
     text: str  # what the card prints: 'plus de 290 personnes', '70 %', 'non renseigné'
     number: str  # the part drawn big on a slide: '290'
@@ -50,6 +51,10 @@ def basis_text(basis: str, lang: str) -> str:
         return tr(lang, *BASES["computed"])
     if basis == "partial":  # a count over the rows there are: computed, on partial data
         return f"{tr(lang, *BASES['computed'])} · {tr(lang, *PARTIAL_DATA)}"
+    if basis == "unknown":  # not a single row of the view carries it
+        return _(lang, "aucune donnée")
+    if basis == "computed_from_published":
+        return words(BASES, basis, lang)
     return f"{words(BASES, basis, lang)} · {tr(lang, *PARTIAL_DATA)}"
 
 
@@ -81,27 +86,65 @@ def published_text(figure: kpis.PublishedFigure, lang: str) -> str:
     return " ".join(filter(None, [qualifier(figure.qualifier, lang), formatting.value(figure.value, figure.unit, lang)]))
 
 
+def ratio_text(ratio: kpis.PublishedRatio, lang: str) -> str:
+    """'30 / 168 (le rapport « Retours d'expérimentations » (2025))': the two published figures divided."""
+    documents = {reconcile.document_name(f.document, lang) for f in (ratio.numerator, ratio.denominator)}
+    return (f"{formatting.value(ratio.numerator.value, ratio.numerator.unit, lang)} / "
+            f"{formatting.value(ratio.denominator.value, ratio.denominator.unit, lang)} ({', '.join(sorted(documents))})")
+
+
+def ratios_text(result: kpis.KpiResult, lang: str) -> str:
+    """The first quotient, then the others with their values: '30 / 168 (rapport) ; 17,6 % avec 30 / 170 (communiqué)'."""
+    if not result.ratios:
+        return ""
+    first, *others = result.ratios
+    parts = [ratio_text(first, lang)] + [
+        _(lang, "{value} avec {ratio}", value=formatting.value(other.value, result.unit, lang), ratio=ratio_text(other, lang))
+        for other in others if other.value != first.value]
+    return _(lang, " ; ").join(parts)
+
+
 def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
     value, basis, _lower_bound = result.shown()
     published = result.published[0] if result.published else None
     word = qualifier(published.qualifier, lang) if basis == "published" else ""
     value_text = formatting.value(value, result.unit, lang)
     number, unit_text = split_value(value_text, value, result.unit)
-    note = " · ".join(filter(None, [basis_text(basis, lang), coverage_text(result, lang), ignored_text(result, lang)]))
-    document = reconcile.document_name(published.document, lang) if published else ""
-    source = f"{document} — {published.section}" if published else ""
+    shown_basis = basis_text(basis, lang)
+    if basis == "computed_from_published":
+        shown_basis = f"{shown_basis}{_(lang, ' : ')}{ratios_text(result, lang)}"
+    note = " · ".join(filter(None, [shown_basis, coverage_text(result, lang), ignored_text(result, lang)]))
+    cited = published or (result.ratios[0].denominator if basis == "computed_from_published" else None)
+    document = reconcile.document_name(cited.document, lang) if cited else ""
+    source = f"{document} — {cited.section}" if cited else ""
     if basis == "published":
         source_line = f"{_(lang, 'Source')}{_(lang, ' : ')}{source}"
+    elif basis == "computed_from_published":
+        source_line = f"{shown_basis[:1].upper()}{shown_basis[1:]}"
+    elif basis == "unknown":
+        source_line = _(lang, "Aucune donnée de la base pour cette vue")
     elif published:  # the published figure stays in sight, agreeing or not
         source_line = f"{_(lang, 'Publié')}{_(lang, ' : ')}{published_text(published, lang)} — {document}"
     else:
         source_line = _(lang, "Calculé à partir des lignes de la base du tableau de bord")
     return Card(kpi_id=result.id, label=result.kpi.label(lang), value=value, unit=result.unit, basis=basis,
                 qualifier=word, text=" ".join(filter(None, [word, value_text])), number=number, unit_text=unit_text,
-                basis_text=basis_text(basis, lang), coverage=coverage_text(result, lang),
+                basis_text=shown_basis, coverage=coverage_text(result, lang),
                 ignored=ignored_text(result, lang), note=note, document=document, source=source,
-                quote=published.quote if published else "", source_line=source_line,
+                quote=cited.quote if cited else "", source_line=source_line,
                 definition=result.kpi.definition(lang))
+
+
+def cell_text(result: kpis.KpiResult, lang: str = "fr") -> str:
+    """The card's value in one table cell, its basis in brackets unless computed from complete rows:
+    '4', '168 (publié)', '7 (partiel 7/28)', '17,9 % (calculé à partir des chiffres publiés)', 'non renseigné'."""
+    shown = card(result, lang)
+    if not shown.is_known or shown.basis == "computed":
+        return shown.text
+    basis = words(BASES, shown.basis, lang)
+    if shown.basis == "partial":
+        basis += f" {result.covered}/{result.total if result.total is not None else '?'}"
+    return f"{shown.text} ({basis})"
 
 
 def count_card(kpi_id: str, count: int, unit_text: str) -> Card:

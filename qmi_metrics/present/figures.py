@@ -246,27 +246,43 @@ def digital_split(split: dict, lang: str = "fr") -> go.Figure:
 
 # --- deployment per commune or per défi --------------------------------------------------------------
 
+# A group's deployment rate is drawn only when it rests on at least this many known outcomes: below it,
+# one project more or less moves the rate by 20 points or more, and a full bar resting on 1 or 2 projects
+# reads as "100 % deployed". The bar is left out and its label says why; the table keeps the figures.
+MIN_RATE_BASE = 5
+
+
+def rate_is_drawn(row) -> bool:
+    return not pd.isna(row.rate) and row.outcome_known >= MIN_RATE_BASE
+
+
 def _rate_text(row, lang: str) -> str:
-    value = fmt(row.rate, "ratio", lang) if not pd.isna(row.rate) else not_known(lang)
-    return value if row.outcome_known == row.projects else f"{value} · {row.outcome_known}/{row.projects}"
+    """n/N first, then the rate, or why there is none: '3/8 · trop peu pour un taux'."""
+    base = f"{row.outcome_known}/{row.projects}"
+    if pd.isna(row.rate):
+        return f"{base} · {not_known(lang)}"
+    if not rate_is_drawn(row):
+        return f"{base} · {_(lang, 'trop peu pour un taux')}"
+    return f"{base} · {fmt(row.rate, 'ratio', lang)}"
 
 
 def _months_text(row, lang: str) -> str:
     if not row.deployed:
         return _(lang, "aucun déployé")
     value = fmt(round(row.mean_months, 1), "months", lang) if not pd.isna(row.mean_months) else not_known(lang)
-    return value if row.measured == row.deployed and row.deployed else f"{value} · {row.measured}/{row.deployed}"
+    return f"{row.measured}/{row.deployed} · {value}"
 
 
 def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.Figure:
     """Deployment rate and mean time to deployment per group (`projects.deployment_by`), side by side;
-    each bar says how many rows it rests on (n/N)."""
+    each bar says first how many rows it rests on (n/N); a rate on fewer than MIN_RATE_BASE known
+    outcomes is not drawn."""
     figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04, subplot_titles=[
         _(lang, "Taux de déploiement (n/N : issue connue / projets)"),
         _(lang, "Délai moyen (n/N : datés / déployés)")])
     rows = list(groups.itertuples())
     labels = [escape.plotly(label) for label in labels]  # commune and défi names on the axis
-    figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.rate) else r.rate for r in rows], orientation="h",
+    figure.add_trace(go.Bar(y=labels, x=[r.rate if rate_is_drawn(r) else 0 for r in rows], orientation="h",
                             text=[_rate_text(r, lang) for r in rows], textposition="outside", cliponaxis=False,
                             marker={"color": PALETTE[0]}, hoverinfo="text", showlegend=False), row=1, col=1)
     figure.add_trace(go.Bar(y=labels, x=[0 if pd.isna(r.mean_months) else r.mean_months for r in rows],
@@ -285,7 +301,10 @@ def deployment(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> go.
 
 def deployment_summary(groups: pd.DataFrame, labels: list[str], lang: str = "fr") -> str:
     rated = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.rate)]
-    parts = [f"{label} {fmt(row.rate, 'ratio', lang)} ({row.deployed}/{row.outcome_known})" for label, row in rated]
+    parts = [f"{label} {fmt(row.rate, 'ratio', lang)} ({row.deployed}/{row.outcome_known})" if rate_is_drawn(row)
+             else _(lang, "{label} {deployed}/{known} (trop peu pour un taux)", label=label,
+                    deployed=row.deployed, known=row.outcome_known)
+             for label, row in rated]
     sentence = _(lang, "Taux de déploiement parmi les issues connues : ")
     sentence += _(lang, " ; ").join(parts) if parts else not_known(lang)
     timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
