@@ -205,10 +205,15 @@ def test_page_on_the_reference_edition_1(deploiement, reference_db_path):
     themes = next(df.value for df in at.dataframe if "défi" in df.value.columns).set_index("défi")
     assert themes.loc["Défi non renseigné", "projets"] == 24
     assert themes.loc["Défi non renseigné", "issue connue"] == 5
-    # The chart's labels say n/N where coverage is partial.
-    bars = json.dumps(plotly_specs(at), ensure_ascii=False)
-    assert f"100{NBSP}% · 1/7" in bars and f"100{NBSP}% · 3/8" in bars
-    assert "non renseigné · 0/1" in bars  # Meudon: Pelican deployed, dated to a season only
+    # The chart's labels say n/N first; a rate on fewer than 5 known outcomes is not drawn (no full bar
+    # reading "100 % deployed" for Aulnay's one known outcome), the défi chart's 5 of 24 is.
+    specs = plotly_specs(at)
+    bars = json.dumps(specs, ensure_ascii=False)
+    assert "1/7 · trop peu pour un taux" in bars and "3/8 · trop peu pour un taux" in bars
+    assert f"5/24 · 100{NBSP}%" in bars
+    assert "0/1 · non renseigné" in bars  # Meudon: Pelican deployed, dated to a season only
+    by_commune = next(spec["data"][0] for spec in specs if "1/7 · trop peu pour un taux" in spec["data"][0]["text"])
+    assert by_commune["x"] == [0, 0, 0, 0]
     # The board and the delays.
     headers = [m.value for m in at.markdown if m.value.startswith("**")]
     assert "**● Déployés ou testés (6)**" in headers and "**➜ Poursuivis (1)**" in headers
