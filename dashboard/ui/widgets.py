@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import registry
 from dashboard.ui import database, language
 from dashboard.ui.language import lang
 from qmi_metrics.metrics import kpis
@@ -50,6 +51,9 @@ def kpi_card(result: kpis.KpiResult) -> None:
               help="\n\n".join(escape.markdown(line) for line in help_lines))
     caption = shown.note + (f" · {_(lang(), 'source')}{colon} {shown.document}" if shown.document else "")
     st.caption(escape.markdown(caption))
+    if shown.gap:  # the disputed figure opens its finding on Sources et écarts
+        st.page_link(registry.page("sources").file, label=escape.markdown(shown.gap[:1].upper() + shown.gap[1:]),
+                     icon=":material/report:", query_params={"finding": shown.finding})
 
 
 def kpi_row(results: dict, ids: tuple[str, ...], columns: int = 4) -> None:

@@ -544,6 +544,7 @@ class PublishedFigure:
     section: str
     quote: str
     note: str | None
+    label_en: str = ""
 
     @property
     def source(self) -> str:
@@ -643,7 +644,8 @@ class KpiResult:
 
 def published_figures(con) -> dict[str, PublishedFigure]:
     rows = db.fetch_rows(con, """
-        SELECT figure_id, edition_id, value, unit, qualifier, rounding_step, label_fr, document, section, quote, note
+        SELECT figure_id, edition_id, value, unit, qualifier, rounding_step, label_fr, document, section, quote, note,
+               label_en
         FROM published_figures ORDER BY figure_id""")
     return {row["figure_id"]: PublishedFigure(**row) for row in rows}
 

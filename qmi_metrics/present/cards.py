@@ -39,6 +39,8 @@ class Card:
     quote: str  # the published sentence, or ''
     source_line: str  # where the shown value comes from, in one line (slides, notes)
     definition: str
+    gap: str = ""  # « écart » and what it is, when the data and a published figure, or two documents, disagree
+    finding: str = ""  # the published figure whose finding explains the gap (Sources et écarts), or ''
 
     @property
     def is_known(self) -> bool:
@@ -113,7 +115,9 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
     shown_basis = basis_text(basis, lang)
     if basis == "computed_from_published":
         shown_basis = f"{shown_basis}{_(lang, ' : ')}{ratios_text(result, lang)}"
-    note = " · ".join(filter(None, [shown_basis, coverage_text(result, lang), ignored_text(result, lang)]))
+    disputed, finding = gap(result, lang)
+    note = " · ".join(filter(None, [shown_basis, coverage_text(result, lang), ignored_text(result, lang),
+                                    _(lang, "écart") if disputed else ""]))
     cited = published or (result.ratios[0].denominator if basis == "computed_from_published" else None)
     document = reconcile.document_name(cited.document, lang) if cited else ""
     source = f"{document} — {cited.section}" if cited else ""
@@ -132,7 +136,24 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
                 basis_text=shown_basis, coverage=coverage_text(result, lang),
                 ignored=ignored_text(result, lang), note=note, document=document, source=source,
                 quote=cited.quote if cited else "", source_line=source_line,
-                definition=result.kpi.definition(lang))
+                definition=result.kpi.definition(lang), gap=disputed, finding=finding)
+
+
+def gap(result: kpis.KpiResult, lang: str) -> tuple[str, str]:
+    """(sentence, figure id) when the card's figure is disputed, else ('', ''): the rows give a value that a
+    published figure of this very view contradicts (the reconciliation's « diffère »: 280 counted, « plus de
+    290 » published), or two documents publish different values (168 and 170 applications)."""
+    for figure in result.published:
+        if result.value is not None and reconcile.status_of(result.kpi, result, figure) == reconcile.DIFFERS:
+            return _(lang, "écart : les données donnent {computed}, {document} publie {published}",
+                     computed=formatting.value(result.value, result.unit, lang),
+                     document=reconcile.document_name(figure.document, lang),
+                     published=published_text(figure, lang)), figure.figure_id
+    if len({figure.value for figure in result.published}) > 1:
+        listed = _(lang, " ; ").join(f"{published_text(f, lang)} ({reconcile.document_name(f.document, lang)})"
+                                    for f in result.published)
+        return _(lang, "écart : les documents divergent — {listed}", listed=listed), result.published[0].figure_id
+    return "", ""
 
 
 def cell_text(result: kpis.KpiResult, lang: str = "fr") -> str:

@@ -22,3 +22,13 @@ THEMES_DIGITAL = ("digital_share",)
 SLIDE_PROGRAMME = ("communes_count", "candidatures_count", "projects_selected_count")
 SLIDE_DEPLOYMENT = ("deployment_rate", "mean_deployment_months", "evaluation_sheets_count", "indicators_count")
 SLIDE_COMMUNITY = ("community_events_count", "community_participants_total", "diagnostics_people_total")
+
+# Where an official finds each KPI's card, in reading order (a finding links to the first page showing it).
+PAGE_CARDS = {
+    "vue_ensemble": OVERVIEW,
+    "deploiement": DEPLOYMENT,
+    "thematiques": THEMES_DIGITAL + ("theme_share",),
+    "evaluation": EVALUATION_LIBRARY + EVALUATION_MEASURES + EVALUATION_SURVEY,
+    "communaute": COMMUNITY,
+    "editions": EDITIONS_COMPARED,
+}
