@@ -197,3 +197,53 @@ def test_switching_language_keeps_the_filters(server, page):
     page.wait_for_selector(FINISHED, timeout=60_000)
     assert "2e édition" in edition_box.locator("input").input_value()  # it was reset to "Toutes les éditions" before
     assert "edition=2" in page.url and "commune=" in page.url, page.url
+
+
+def test_sources_opens_on_the_grouped_findings_and_each_link_lands_on_its_page(server, page):
+    """An official preparing a speech: the page opens on the four groups of findings in French, without
+    horizontal scrolling at 1400 px; a card marked « écart » opens its finding; each finding's link lands
+    on its page."""
+    open_and_wait(page, f"{server}/sources?edition=1")
+    headings = [" ".join(h.split()) for h in page.locator("h2").all_inner_texts()]
+    groups = ["Les documents se contredisent", "Les données ne confirment pas", "Confirmé par les données",
+              "Non vérifiable avec les données publiques"]
+    found = [next((i for i, h in enumerate(headings) if h.startswith(g)), None) for g in groups]
+    assert None not in found and found == sorted(found), headings
+    # The findings come before the managers' tables.
+    assert found[-1] < next(i for i, h in enumerate(headings) if h.startswith("Pour les gestionnaires"))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "sources_findings.png"), full_page=False)
+    # Each distinct link of the findings lands on its page, with the view kept.
+    links = page.locator('[data-testid="stPageLink"] a')
+    targets = {}
+    for i in range(links.count()):
+        text = " ".join(links.nth(i).inner_text().split())
+        if text.startswith("Voir sur la page"):
+            targets.setdefault(text, i)
+    assert len(targets) >= 2, targets
+    titles = {spec.title_fr: spec.url_path for spec in registry.PAGES}
+    for text, index in targets.items():
+        open_and_wait(page, f"{server}/sources?edition=1")
+        link = page.locator('[data-testid="stPageLink"] a').nth(index)
+        link.scroll_into_view_if_needed()
+        link.click()
+        page.wait_for_timeout(500)
+        page.wait_for_selector(FINISHED, timeout=60_000)
+        title = text.removeprefix("Voir sur la page « ").removesuffix(" »")
+        assert urlparse(page.url).path.strip("/") == titles[title], (text, page.url)
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_disputed_card_opens_its_finding(server, page):
+    """The participants card: 280 counted and « plus de 290 » published; its « écart » link opens the finding."""
+    open_and_wait(page, f"{server}/communaute?edition=1")
+    link = page.locator('[data-testid="stPageLink"] a', has_text="plus de 290").first
+    assert "280" in link.inner_text()
+    link.click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector(FINISHED, timeout=60_000)
+    assert urlparse(page.url).path.strip("/") == "sources"
+    arrived = page.get_by_text("L'écart signalé sur la carte")
+    assert arrived.is_visible()
+    assert page.get_by_text("Participants aux rencontres de la Communauté").first.is_visible()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present import cards, findings, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import known, plural, tr
 from qmi_metrics.reads import community, geo, programme, queries
@@ -355,29 +355,24 @@ def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
     return replace(slide, kind="community", subtitle=subtitle, notes=summary + slide.notes)
 
 
-FINDINGS_SHOWN = 5  # differing figures listed on the slide; the Sources page has them all
+FINDINGS_SHOWN = 3  # findings read on the slide (contradictions first); the Sources page has them all
 
 
 def findings_slide(con, view: Filters, lang: str) -> Slide:
-    """What the reconciliation finds for the view's edition: how many published figures agree, differ or cannot
-    be computed, and the ones that differ."""
-    findings = [f for f in reconcile.reconcile(con)
-                if view.edition is None or f.figure.edition_id in (None, view.edition)]
-    numbers = tuple(cards.count_card(f"findings_{status}", sum(f.status == status for f in findings),
-                                     vocabulary.words(vocabulary.FINDINGS_PLURAL, status, lang))
-                    for status in vocabulary.FINDINGS)
-    differing = [f for f in findings if f.status == reconcile.DIFFERS]
-    rows = tuple((kpis.BY_ID[f.kpi_id].label(lang) if f.kpi_id in kpis.BY_ID else f.figure.label_fr,
-                  cards.published_text(f.figure, lang), formatting.value(f.computed_value, f.figure.unit, lang))
-                 for f in differing[:FINDINGS_SHOWN])
-    notes = [narratives.findings_summary(findings, lang)]
-    if len(differing) > FINDINGS_SHOWN:
-        notes.append(_(lang, "… et {len_differing_findings_shown} autres écarts.",
-                             len_differing_findings_shown=len(differing) - FINDINGS_SHOWN))
+    """The edition's findings in the sentences of the Sources et écarts page and the edition report
+    (present/findings): how many in each group, and the first contradictions and unconfirmed figures."""
+    found = findings.collect(con, lang, view.edition)
+    groups = findings.by_group(found)
+    numbers = tuple(cards.count_card(f"findings_{group}", len(groups[group]), findings.group_title(group, lang))
+                    for group in findings.GROUPS)
+    told = groups[findings.CONTRADICTION] + groups[reconcile.DIFFERS]
+    rows = tuple((f.title, f.sentence) for f in told[:FINDINGS_SHOWN])
+    notes = [findings.summary(found, lang)]
+    if len(told) > FINDINGS_SHOWN:
+        notes.append(_(lang, "… et {n} autres, contradictions et chiffres non confirmés.", n=len(told) - FINDINGS_SHOWN))
     notes.append(_(lang, "Chaque écart est expliqué sur la page « Sources et écarts » du tableau de bord."))
-    return Slide(kind="findings", title=_(lang, "Les documents face aux données"),
-                 numbers=numbers if findings else (), columns=(_(lang, "Chiffre"), _(lang, "Publié"),
-                                                               _(lang, "Calculé")),
+    return Slide(kind="findings", title=_(lang, "Ce que disent les documents"),
+                 numbers=numbers if found else (), columns=(_(lang, "Sujet"), _(lang, "Ce qu'il faut savoir")),
                  rows=rows, notes=tuple(notes))
 
 

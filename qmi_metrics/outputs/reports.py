@@ -19,6 +19,7 @@ from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present import findings
 from qmi_metrics.present.i18n import _, _n
 from qmi_metrics.present.vocabulary import known, tr
 from qmi_metrics.reads import community, geo, programme, projects, queries
@@ -596,6 +597,22 @@ def _view_sources(con, view: Filters, results: list[kpis.KpiResult], lang: str) 
     return blocks
 
 
+def _findings_blocks(con, view: Filters, lang: str) -> list:
+    """The findings of the edition, in the sentences of the Sources et écarts page (present/findings): the
+    contradictions and the figures the data do not confirm in full, the other groups counted."""
+    found = findings.collect(con, lang, view.edition)
+    groups = findings.by_group(found)
+    blocks: list = [Heading(_(lang, "Ce que disent les documents, et où ils se contredisent"), 2),
+                    Text(findings.summary(found, lang))]
+    for group in (findings.CONTRADICTION, reconcile.DIFFERS):
+        if groups[group]:
+            blocks += [Heading(findings.group_title(group, lang), 3),
+                       Bullets([f"{f.title} — {f.sentence}" + (f" {f.shown}" if f.shown else "") for f in groups[group]])]
+    blocks.append(Text(_(lang, "Chaque chiffre confirmé ou non vérifiable est détaillé, avec sa citation, sur la page "
+                               "« Sources et écarts » du tableau de bord."), "note"))
+    return blocks
+
+
 def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: str, lang: str = "fr") -> Report:
     results = view_kpis(con, view)
     by_id = {r.id: r for r in results}
@@ -611,6 +628,8 @@ def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: 
     blocks += _theme_blocks(con, view, lang)
     blocks += _deployment_blocks(con, view, lang)
     blocks += _community_blocks(con, view, by_id, lang)
+    if kind == "edition":
+        blocks += _findings_blocks(con, view, lang)
     blocks += [Heading(_(lang, "Tous les indicateurs de la vue"), 2),
                kpi_table(results, lang), Text(tr(lang, *KPI_NOTE), "note")]
     blocks += _view_sources(con, view, results, lang)

@@ -1,0 +1,141 @@
+"""The reconciliation's findings told to an official preparing a speech: in plain sentences, grouped, each
+with the sentences it rests on, what the dashboard shows and where. One function (`collect`) for the
+« Sources et écarts » page, the edition report and the event mode's findings slide.
+
+The groups, in the order a reader needs them:
+  contradiction   the documents contradict each other, or themselves (data/contradictions.csv): both sentences;
+  differs         a published figure the data do not confirm (reconcile: « diffère »);
+  agrees          a published figure the data confirm;
+  not computable  a published figure the public data cannot check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qmi_metrics.metrics import kpis, reconcile
+from qmi_metrics.present import cards, headlines
+from qmi_metrics.present.i18n import _, _n
+
+CONTRADICTION = "contradiction"
+GROUPS = (CONTRADICTION, reconcile.DIFFERS, reconcile.AGREES, reconcile.NOT_COMPUTABLE)
+
+
+def group_title(group: str, lang: str) -> str:
+    return {CONTRADICTION: _(lang, "Les documents se contredisent"),
+            reconcile.DIFFERS: _(lang, "Les données ne confirment pas"),
+            reconcile.AGREES: _(lang, "Confirmé par les données"),
+            reconcile.NOT_COMPUTABLE: _(lang, "Non vérifiable avec les données publiques")}[group]
+
+
+def group_count(group: str, n: int, lang: str) -> str:
+    """'3 contradictions', '7 chiffres non confirmés'…: a group's count in words."""
+    return {CONTRADICTION: _n(lang, "{n} contradiction", "{n} contradictions", n),
+            reconcile.DIFFERS: _n(lang, "{n} chiffre non confirmé", "{n} chiffres non confirmés", n),
+            reconcile.AGREES: _n(lang, "{n} chiffre confirmé", "{n} chiffres confirmés", n),
+            reconcile.NOT_COMPUTABLE: _n(lang, "{n} chiffre non vérifiable", "{n} chiffres non vérifiables", n)}[group]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence a finding rests on, and where it is written."""
+
+    document: str  # the document's name in the reader's language
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    group: str  # one of GROUPS
+    key: str  # the contradiction's or the published figure's id: the finding's address on the Sources page
+    title: str  # what it is about: 'Participants aux rencontres de la Communauté'
+    sentence: str  # what an official can read aloud
+    passages: tuple[Passage, ...]  # both sentences of a contradiction, the published one otherwise
+    shown: str  # what the dashboard shows, and why
+    page: str | None  # the page (dashboard/registry.py name) where the figure is shown, None: Sources itself
+    kpi_id: str | None
+    figure_ids: tuple[str, ...]
+
+
+def page_of(kpi_id: str | None) -> str | None:
+    """The page whose cards show this KPI (headlines), first in the reading order."""
+    if not kpi_id:
+        return None
+    family = kpi_id.split(":", 1)[0]
+    for page, ids in headlines.PAGE_CARDS.items():
+        if kpi_id in ids or family in ids:
+            return page
+    return None
+
+
+def _shown_text(result: kpis.KpiResult, lang: str) -> str:
+    card = cards.card(result, lang)
+    return _(lang, "Le tableau de bord affiche {text} ({basis}).", text=card.text, basis=card.basis_text)
+
+
+def _figure_finding(con, finding: reconcile.Reconciliation, lang: str, views: dict) -> Finding:
+    figure = finding.figure
+    title = (figure.label_en or figure.label_fr) if lang == "en" else figure.label_fr
+    explanation = finding.explanation_en if lang == "en" else finding.explanation_fr
+    published = cards.published_text(figure, lang)
+    document = reconcile.document_name(figure.document, lang)
+    if finding.status == reconcile.AGREES:
+        sentence = _(lang, "{document} publie {published} ; les données le confirment. {explanation}",
+                     document=document, published=published, explanation=explanation)
+    elif finding.status == reconcile.DIFFERS:
+        sentence = _(lang, "{document} publie {published} ; les données ne le confirment pas. {explanation}",
+                     document=document, published=published, explanation=explanation)
+    else:
+        sentence = _(lang, "{document} publie {published} ; les données publiques ne permettent pas de le vérifier. "
+                           "{explanation}", document=document, published=published, explanation=explanation)
+    shown = ""
+    if finding.kpi_id and finding.figure.figure_id in views:
+        kpi, view = views[finding.figure.figure_id]
+        shown = _shown_text(kpis.compute(con, kpi, view), lang)
+    return Finding(group=finding.status, key=figure.figure_id, title=title, sentence=sentence[:1].upper() + sentence[1:],
+                   passages=(Passage(document, figure.section, figure.quote),), shown=shown,
+                   page=page_of(finding.kpi_id), kpi_id=finding.kpi_id, figure_ids=(figure.figure_id,))
+
+
+def _contradiction_finding(row: dict, lang: str) -> Finding:
+    a, b = row["a"], row["b"]
+    if row["kind"] == "within_document":
+        sentence = _(lang, "{document} se contredit : « {quote_a} », puis « {quote_b} ».",
+                     document=a["document_name"], quote_a=a["quote"], quote_b=b["quote"])
+    else:
+        sentence = _(lang, "{document_a} écrit « {quote_a} » ; {document_b} écrit « {quote_b} ».",
+                     document_a=a["document_name"], quote_a=a["quote"], document_b=b["document_name"], quote_b=b["quote"])
+    return Finding(group=CONTRADICTION, key=row["contradiction_id"], title=row["topic"],
+                   sentence=sentence[:1].upper() + sentence[1:],
+                   passages=tuple(Passage(side["document_name"], side["section"], side["quote"]) for side in (a, b)),
+                   shown=row["shown"] or "", page=row["page"] or page_of(row["kpi_id"]), kpi_id=row["kpi_id"],
+                   figure_ids=tuple(row["figure_ids"]))
+
+
+def collect(con, lang: str = "fr", edition: int | None = None) -> list[Finding]:
+    """Every finding, grouped in the order of GROUPS: the edition's and the programme-wide ones when
+    `edition` is given, all otherwise."""
+    contradictions = [_contradiction_finding(row, lang) for row in reconcile.contradictions(con, lang, edition)]
+    views = {figure_id: linked[0] for figure_id, linked in reconcile.figure_to_kpis(con).items()}
+    figures = [_figure_finding(con, f, lang, views) for f in reconcile.reconcile(con)
+               if edition is None or f.figure.edition_id in (None, edition)]
+    order = {group: rank for rank, group in enumerate(GROUPS)}
+    return sorted(contradictions + figures, key=lambda f: order[f.group])
+
+
+def by_group(found: list[Finding]) -> dict[str, list[Finding]]:
+    return {group: [f for f in found if f.group == group] for group in GROUPS}
+
+
+def summary(found: list[Finding], lang: str = "fr") -> str:
+    """'12 contradictions, 7 chiffres non confirmés, 16 chiffres confirmés, 63 chiffres non vérifiables.'"""
+    counts = by_group(found)
+    return ", ".join(group_count(group, len(counts[group]), lang) for group in GROUPS) + "."
+
+
+def for_card(found: list[Finding], result: kpis.KpiResult) -> list[Finding]:
+    """The findings a KPI card leads to: those of its published figures, and the contradictions about it."""
+    ids = {f.figure_id for f in result.published}
+    return [f for f in found if f.kpi_id == result.id or ids & set(f.figure_ids)]
+
