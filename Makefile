@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-from-requirements
 DB := data/qmi.duckdb
 PORT ?= 8501
 
-.PHONY: run test test-fast build setup clean
+.PHONY: run test test-fast build setup clean catalogue
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not browser and not slow"
+
+# The English catalogue from the code's messages: new ones listed with an empty msgstr, to translate by hand.
+catalogue: $(STAMP)
+	$(BIN)/python tools/i18n_migrate.py
 
 clean:
 	rm -rf $(VENV) $(DB) $(DB).wal .pytest_cache .hypothesis

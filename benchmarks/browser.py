@@ -130,7 +130,7 @@ def app_pages() -> list[dict]:
     path ("" for the default page: its address is the root), whether the sidebar is shown on it."""
     from dashboard import registry
 
-    pages = [{"name": spec.name, "title": spec.title_fr, "path": spec.url_path,
+    pages = [{"name": spec.name, "title": spec.label, "path": spec.url_path,
               "sidebar": spec.name != "presentation"}  # the slideshow hides the sidebar (app.py)
              for spec in registry.PAGES]
     return sorted(pages, key=lambda p: p["path"] != "")  # the default page, then the declared order

@@ -9,7 +9,7 @@ from qmi_metrics.admin import auth, catalogue, importing, publishing, readers, t
 from qmi_metrics.admin.problems import Problem
 from qmi_metrics.present.i18n import _
 
-view = sidebar.page("Administration", "Administration")
+view = sidebar.page(_(language.lang(), "Administration"))
 config = access.access_config()
 db_path = Path(database.path())
 

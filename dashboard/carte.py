@@ -30,13 +30,11 @@ TOOLTIP = {
     "style": {"backgroundColor": "#ffffff", "color": "#1a1a1a", "border": "1px solid #888", "fontSize": "13px"},
 }
 
-view = sidebar.page(
-    "Carte des quartiers", "Map of the quartiers",
-    "Les communes lauréates, leurs quartiers et les lieux d'expérimentation connus, avec la précision de chaque "
-    "position. Survolez un point pour le détail ; cliquez sur une commune (ou choisissez-la ci-dessous) pour "
-    "filtrer tout le tableau de bord.",
-    "The laureate communes, their quartiers and the known experimentation sites, with the precision of each "
-    "position. Hover over a point for details; click a commune (or pick it below) to filter the whole dashboard.")
+view = sidebar.page(_(language.lang(), "Carte des quartiers"),
+                    _(language.lang(), "Les communes lauréates, leurs quartiers et les lieux d'expérimentation "
+                                       "connus, avec la précision de chaque position. Survolez un point pour le "
+                                       "détail ; cliquez sur une commune (ou choisissez-la ci-dessous) pour filtrer "
+                                       "tout le tableau de bord."))
 lang = language.lang()
 version = caches.data_version()
 
@@ -100,7 +98,7 @@ def on_pick() -> None:
 # --- labels ---------------------------------------------------------------------------------------------
 
 def text(value) -> str:
-    return vocabulary.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return vocabulary.not_known(lang) if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def rgb(hex_colour: str) -> list[int]:
@@ -203,9 +201,8 @@ def site_rows(sites: pd.DataFrame, colour_by: str) -> pd.DataFrame:
     # The innermost project is a dot; the others are rings around it, so no project hides another.
     frame["fill"] = [colour + [230] if ring == 0 else colour + [0] for colour, ring in zip(frame["colour"], frame["ring"])]
     frame["tip_title"] = frame["project"]
-    names = {key: vocabulary.tr(language.lang(), fr, en) for key, fr, en in (
-        ("operator", "Opérateur", "Operator"), ("type", "Type", "Type"), ("status", "Statut", "Status"),
-        ("theme", "Défi", "Challenge"), ("commune", "Commune", "Commune"), ("place", "Lieu", "Place"))}
+    names = {"operator": _(lang, "Opérateur"), "type": _(lang, "Type"), "status": _(lang, "Statut"),
+             "theme": _(lang, "Défi"), "commune": _(lang, "Commune"), "place": _(lang, "Lieu")}
     statuses = {status: status_label(status) for status in frame["current_status"].unique()}
     frame["tip_body"] = [
         "\n".join([
@@ -374,15 +371,13 @@ def located_sentence(sites: pd.DataFrame, located: dict) -> str:
 def precision_sentence(table: pd.DataFrame) -> str | None:
     """Which positions are approximate or landmarks: the reader must not take them for addresses."""
     parts = []
-    for code, fr, en in (("approximate", "positions approximatives (environ 300 m, à ne pas prendre pour une adresse)",
-                          "approximate positions (about 300 m, not to be used as an address)"),
-                         ("landmark", "repères publics (gares) placés pour le quartier",
-                          "public landmarks (stations) placed for the quartier"),
-                         ("computed", "centroïdes calculés des contours communaux 2018",
-                          "centroids computed from the 2018 commune contours")):
+    for code, which in (
+            ("approximate", _(lang, "positions approximatives (environ 300 m, à ne pas prendre pour une adresse)")),
+            ("landmark", _(lang, "repères publics (gares) placés pour le quartier")),
+            ("computed", _(lang, "centroïdes calculés des contours communaux 2018"))):
         names = sorted(set(table.loc[table["precision_code"] == code, "name"]))
         if names:
-            parts.append(f"{vocabulary.tr(language.lang(), fr, en)} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + _(language.lang(), 'lieux')}")
+            parts.append(f"{which} : {', '.join(names) if len(names) <= 8 else fmt(len(names)) + ' ' + _(lang, 'lieux')}")
     return (_(language.lang(), "Précision des positions — ") + " ; ".join(parts) + ".") if parts else None
 
 
@@ -397,7 +392,7 @@ def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
 
 
 def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
-    kinds = geo.KIND_LABELS[lang]
+    kinds = {kind: vocabulary.words(vocabulary.PLACE_KINDS, kind, lang) for kind in vocabulary.PLACE_KINDS}
     rows = [{"name": r["commune"], "commune": r["commune"], "kind": kinds["commune"], "project": None,
              "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
             for _ignored, r in communes.iterrows()]

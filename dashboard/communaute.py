@@ -15,15 +15,13 @@ from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community
 
-view = sidebar.page(
-    "Communauté", "Community",
-    "Les rencontres de la Communauté des Expérimentateurs et les diagnostics territoriaux qui ont préparé les "
-    "appels à projets : ce que disent les lignes des documents, et les chiffres que les documents publient.",
-    "The meetings of the Community of Experimenters and the territorial diagnostics that prepared the calls for "
-    "projects: what the documents' rows say, and the figures the documents publish.")
+view = sidebar.page(_(language.lang(), "Communauté"),
+                    _(language.lang(), "Les rencontres de la Communauté des Expérimentateurs et les diagnostics "
+                                       "territoriaux qui ont préparé les appels à projets : ce que disent les lignes "
+                                       "des documents, et les chiffres que les documents publient."))
 lang = language.lang()
 version = caches.data_version()
-NOT_KNOWN = vocabulary.NOT_KNOWN[lang]
+NOT_KNOWN = vocabulary.not_known(lang)
 
 
 @st.cache_data(max_entries=128, max_size=caches.CACHE_BYTES, show_spinner=False)
@@ -53,8 +51,7 @@ def published_text(figure) -> str:
 
 
 def status_word(status: str) -> str:
-    fr, en = vocabulary.FINDINGS.get(status, (status, status))
-    return vocabulary.tr(language.lang(), fr, en)
+    return vocabulary.words(vocabulary.FINDINGS, status, lang)
 
 
 def reconciliation_by_figure() -> dict:
@@ -110,7 +107,7 @@ def events_chart(events: pd.DataFrame) -> None:
 # --- diagnostics ----------------------------------------------------------------------------------------
 
 def kind_label(kind: str) -> str:
-    return community.DIAGNOSTIC_LABELS[lang].get(kind, kind)
+    return vocabulary.words(vocabulary.DIAGNOSTIC_LABELS, kind, lang)
 
 
 def diagnostics_cell(held: int, with_participants: int, participants) -> str:
@@ -155,11 +152,9 @@ def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
     totals["participants"] = totals["participants"].astype(int)
     figure = figures.diagnostics_participants(totals, lang)
     missing = len(diagnostics) - len(counted)
-    summary = vocabulary.tr(language.lang(), 
-        f"{people(totals['participants'].sum())} au total sur {len(counted)} diagnostic(s) dont l'affluence est connue"
-        + (f" ; {missing} sans nombre de participants." if missing else "."),
-        f"{people(totals['participants'].sum())} in all over {len(counted)} diagnostic(s) with a known attendance"
-        + (f"; {missing} without a number of participants." if missing else "."))
+    summary = _(lang, "{people} au total sur {counted} diagnostic(s) dont l'affluence est connue",
+                people=people(totals['participants'].sum()), counted=len(counted))
+    summary += _(lang, " ; {missing} sans nombre de participants.", missing=missing) if missing else "."
     table = pd.DataFrame({"commune": totals["commune"], _(language.lang(), "format"): totals["kind"].map(kind_label),
                           "participants": totals["participants"]})
     widgets.chart(figure, table, summary, "qmi_diagnostics_participants", key="diagnostics-participants",

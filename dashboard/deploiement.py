@@ -10,18 +10,19 @@ from dashboard.ui.language import fmt, fmt_date
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, vocabulary
-from qmi_metrics.present.i18n import _, _n
+from qmi_metrics.present.i18n import N_, _, _n
 from qmi_metrics.reads import projects
 
 BOARD_TITLES = {
-    "selected": ("Sélectionnés, pas encore déployés", "Selected, not yet deployed"),
-    "deployed": ("Déployés ou testés", "Deployed or tested"),
-    "evaluated": ("Évalués", "Evaluated"),
-    "continued": ("Poursuivis", "Continued"),
-    "stopped": ("Arrêtés", "Stopped"),
+    "selected": N_("Sélectionnés, pas encore déployés"),
+    "deployed": N_("Déployés ou testés"),
+    "evaluated": N_("Évalués"),
+    "continued": N_("Poursuivis"),
+    "stopped": N_("Arrêtés"),
 }
-GROUPINGS = {"commune": ("Par commune", "By commune", "commune", "commune"),
-             "theme": ("Par défi", "By challenge", "défi", "challenge")}
+# Each grouping's tab, and the heading of its column of names.
+GROUPINGS = {"commune": {"tab": N_("Par commune"), "column": N_("commune")},
+             "theme": {"tab": N_("Par défi"), "column": N_("défi")}}
 
 
 @st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
@@ -35,7 +36,7 @@ def delays(version: str, filters: Filters) -> pd.DataFrame:
 
 
 def not_known() -> str:
-    return vocabulary.NOT_KNOWN[language.lang()]
+    return vocabulary.not_known(language.lang())
 
 
 # --- per commune, per défi ---------------------------------------------------------------------------
@@ -62,7 +63,7 @@ def coverage_sentence(totals: dict) -> str:
 
 def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFrame:
     return pd.DataFrame({
-        vocabulary.tr(language.lang(), GROUPINGS[by][2], GROUPINGS[by][3]): labels,
+        _(language.lang(), GROUPINGS[by]["column"]): labels,
         _(language.lang(), "projets"): groups["projects"],
         _(language.lang(), "issue connue"): groups["outcome_known"],
         _(language.lang(), "déployés"): groups["deployed"],
@@ -108,7 +109,7 @@ def render_board(frame: pd.DataFrame) -> None:
         names = board[key]
         with column:
             st.markdown(f"**{vocabulary.STATUS_SYMBOLS[key]} "
-                        f"{vocabulary.tr(language.lang(), *BOARD_TITLES[key])} ({len(names)})**")
+                        f"{_(language.lang(), BOARD_TITLES[key])} ({len(names)})**")
             listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else _(language.lang(), "_aucun_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
     reached = projects.reached(frame)
@@ -163,9 +164,9 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
 
 # --- page -------------------------------------------------------------------------------------------
 
-view = sidebar.page("Déploiement", "Deployment",
-                    "Combien de projets passent de l'expérimentation au déploiement, en combien de temps, et où.",
-                    "How many projects move from experimentation to deployment, how fast, and where.")
+view = sidebar.page(_(language.lang(), "Déploiement"),
+                    _(language.lang(), "Combien de projets passent de l'expérimentation au déploiement, en combien de "
+                                       "temps, et où."))
 version = caches.data_version()
 widgets.kpi_row(caches.kpi_results(version, view.filters), headlines.DEPLOYMENT)
 
@@ -178,7 +179,7 @@ if frame.empty:
 else:
     st.header(_(language.lang(), "Déploiement par commune et par défi"))
     st.write(coverage_sentence(projects.coverage(deployment_by(version, view.filters, "commune"))))
-    for by, tab in zip(GROUPINGS, st.tabs([vocabulary.tr(language.lang(), g[0], g[1]) for g in GROUPINGS.values()])):
+    for by, tab in zip(GROUPINGS, st.tabs([_(language.lang(), g["tab"]) for g in GROUPINGS.values()])):
         with tab:
             render_grouping(version, view.filters, by)
     render_board(frame)

@@ -16,9 +16,9 @@ def communes_by_edition(version, filters):
     return queries.laureate_communes(database.connection(), filters)
 
 
-view = sidebar.page("Éditions", "Editions",
-                    "Les éditions côte à côte sur les mêmes indicateurs ; « non renseigné » quand une édition ne le dit pas encore.",
-                    "The editions side by side on the same indicators; “not available” where an edition does not say yet.")
+view = sidebar.page(_(language.lang(), "Éditions"),
+                    _(language.lang(), "Les éditions côte à côte sur les mêmes indicateurs ; « non renseigné » quand "
+                                       "une édition ne le dit pas encore."))
 version = caches.data_version()
 editions = caches.choices(version)["editions"]
 if view.filters.edition is not None:

@@ -10,12 +10,12 @@ from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, formatting, headlines, vocabulary
-from qmi_metrics.present.i18n import _
+from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import programme
 
 MATRIX_MAX_PROJECTS = 60  # beyond, a heatmap is unreadable: the page shows the table only
 RANKING_MAX_BARS = 40
-RESPONDENTS = {"communes": ("communes", "communes"), "porteurs de projet": ("porteurs de projet", "project holders")}
+RESPONDENTS = {"communes": N_("communes"), "porteurs de projet": N_("porteurs de projet")}  # survey_results.respondents
 
 
 # --- cached reads -----------------------------------------------------------------------------
@@ -99,9 +99,9 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
                 document_name_document_2=reconcile.document_name(published.document, 'en')))
         else:
             st.write(_(language.lang(), "La bibliothèque contient **{shipped} indicateurs**.", shipped=shipped))
-    by_domain = {slug: frame[frame["domain"] == slug] for slug, _fr, _en in vocabulary.DOMAINS}
-    tabs = st.tabs([f"{vocabulary.tr(language.lang(), fr, en)} ({len(by_domain[slug])})" for slug, fr, en in vocabulary.DOMAINS])
-    for tab, (slug, fr, en) in zip(tabs, vocabulary.DOMAINS):
+    by_domain = {slug: frame[frame["domain"] == slug] for slug in vocabulary.DOMAINS}
+    tabs = st.tabs([f"{vocabulary.domain_label(slug, language.lang())} ({len(by_domain[slug])})" for slug in vocabulary.DOMAINS])
+    for tab, slug in zip(tabs, vocabulary.DOMAINS):
         with tab:
             rows = by_domain[slug]
             if rows.empty:
@@ -111,13 +111,13 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
 
 
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
-    directions = {key: vocabulary.tr(language.lang(), *pair) for key, pair in vocabulary.DIRECTIONS.items()}
+    directions = {key: vocabulary.words(vocabulary.DIRECTIONS, key, language.lang()) for key in vocabulary.DIRECTIONS}
     return pd.DataFrame({
         _(language.lang(), "indicateur"): [label(r) for _ignored, r in rows.iterrows()],
         _(language.lang(), "unité"): rows["unit"].values,
         _(language.lang(), "sens souhaité"): [directions.get(d, d) for d in rows["direction"]],
         _(language.lang(), "projets qui le suivent (vue)"): rows["projects_following"].astype(int).values,
-        _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else vocabulary.NOT_KNOWN[language.lang()]
+        _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else vocabulary.not_known(language.lang())
                                                                  for q in rows["source_quote"]],
         "source": [t or "" for t in rows["source_title"]],
     })
@@ -131,15 +131,13 @@ def follow_section(view: sidebar.View, version: str) -> None:
     if not counts["projects"]:
         st.info(_(language.lang(), "Aucun projet dans cette vue."))
         return
-    st.write(vocabulary.tr(language.lang(), 
-        f"{counts['following']} projets sur {counts['projects']} suivent au moins un indicateur ; "
-        f"{counts['projects'] - counts['following']} n'en suivent aucun connu. "
-        + (f"{fmt(counts['values_count'])} valeurs mesurées sont enregistrées." if counts["values_count"]
-           else "Aucune valeur mesurée n'est publiée : seuls les indicateurs suivis sont connus."),
-        f"{counts['following']} of {counts['projects']} projects follow at least one indicator; "
-        f"{counts['projects'] - counts['following']} follow none that is known. "
-        + (f"{fmt(counts['values_count'])} measured values are recorded." if counts["values_count"]
-           else "No measured value is published: only which indicators are followed is known.")))
+    following = _(language.lang(), "{following} projets sur {projects} suivent au moins un indicateur ; {others} "
+                                   "n'en suivent aucun connu.", following=counts["following"],
+                  projects=counts["projects"], others=counts["projects"] - counts["following"])
+    values = (_(language.lang(), "{values_count} valeurs mesurées sont enregistrées.",
+                values_count=fmt(counts["values_count"])) if counts["values_count"]
+              else _(language.lang(), "Aucune valeur mesurée n'est publiée : seuls les indicateurs suivis sont connus."))
+    st.write(f"{following} {values}")
     frame = links(version, view.filters, view.statuses)
     if frame.empty:
         return
@@ -284,7 +282,7 @@ def survey_table(rows: pd.DataFrame, several_editions: bool) -> pd.DataFrame:
     return pd.DataFrame({
         _(language.lang(), "résultat"): [survey_label(r, several_editions) for _ignored, r in rows.iterrows()],
         _(language.lang(), "valeur"): [fmt(v, u) for v, u in zip(rows["value"], rows["unit"])],
-        _(language.lang(), "répondants"): [vocabulary.tr(language.lang(), *RESPONDENTS.get(r, (r, r))) for r in rows["respondents"]],
+        _(language.lang(), "répondants"): [vocabulary.words(RESPONDENTS, r, language.lang()) for r in rows["respondents"]],
         _(language.lang(), "édition"): rows["edition_id"].values,
         "source": [document_text(d, s) or (t or "") for d, s, t in zip(rows["document"], rows["section"], rows["source_title"])],
         _(language.lang(), "citation"): [f"« {q} »" if isinstance(q, str) else "" for q in rows["quote"]],
@@ -297,7 +295,7 @@ def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
     ratios = rows[rows["unit"] == "ratio"]
     for respondents, group in ratios.groupby("respondents", sort=True):
         group = group.sort_values(["edition_id", "value"], ascending=[True, False])
-        who = vocabulary.tr(language.lang(), *RESPONDENTS.get(respondents, (respondents, respondents)))
+        who = vocabulary.words(RESPONDENTS, respondents, language.lang())
         figure = figures.survey_ratios(group, several_editions, language.lang())
         top = group.loc[group["value"].idxmax()]
         summary = _(language.lang(),
@@ -316,7 +314,7 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
     if scored.empty:
         return
     for _ignored, row in scored[scored["topic"] != "frein"].iterrows():
-        who = vocabulary.tr(language.lang(), *RESPONDENTS.get(row["respondents"], (row["respondents"],) * 2))
+        who = vocabulary.words(RESPONDENTS, row["respondents"], language.lang())
         st.markdown(f"- **{fmt(row['value'], 'score_10')}** — {escape.markdown(survey_label(row, several_editions))}"
                     f" ({escape.markdown(who)})")
     widgets.table(survey_table(scored, several_editions), "qmi_questionnaire_notes",
@@ -325,12 +323,10 @@ def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:
 
 # --- page ---------------------------------------------------------------------------------------
 
-view = sidebar.page(
-    "Évaluation", "Evaluation",
-    "Comment les expérimentations sont évaluées : la bibliothèque d'indicateurs, qui suit quoi, l'indice de "
-    "répliquabilité et ce que disent les questionnaires des communes et des porteurs de projet.",
-    "How the experimentations are evaluated: the indicator library, who follows what, the replicability index and "
-    "what the questionnaires of communes and project holders say.")
+view = sidebar.page(_(language.lang(), "Évaluation"),
+                    _(language.lang(), "Comment les expérimentations sont évaluées : la bibliothèque d'indicateurs, "
+                                       "qui suit quoi, l'indice de répliquabilité et ce que disent les questionnaires "
+                                       "des communes et des porteurs de projet."))
 data_version = caches.data_version()
 kpi_results = caches.kpi_results(data_version, view.filters)
 library_section(view, data_version, kpi_results)

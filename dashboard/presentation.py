@@ -13,7 +13,7 @@ from dashboard import registry
 from dashboard.ui import caches, configuration, database, language, sidebar
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
-from qmi_metrics.present import vocabulary
+from qmi_metrics.present.i18n import _
 
 PAGE_PATHS = registry.NAMES  # each page's url_path is its file name
 
@@ -36,9 +36,10 @@ def browser_url() -> str | None:
 # No sidebar, header or toolbar: app.py hides them (slideshow.HOST_PAGE_CSS) before drawing the sidebar. Not
 # st.set_page_config(initial_sidebar_state="collapsed"): the collapse would outlive the slideshow on the next page.
 view = sidebar.current_view()
-interval, interval_notice = deck.parse_interval(st.query_params.get("interval"))
-base, base_notice = deck.base_url(st.query_params.get("base"), configuration.value("public_url"), browser_url(), PAGE_PATHS)
-notices = [vocabulary.tr(language.lang(), fr, en).format(v=value) for fr, en, value in view.notices]
-notices += [vocabulary.tr(language.lang(), *notice) for notice in (interval_notice, base_notice) if notice]
+interval, interval_notice = deck.parse_interval(st.query_params.get("interval"), language.lang())
+base, base_notice = deck.base_url(st.query_params.get("base"), configuration.value("public_url"), browser_url(), PAGE_PATHS,
+                                  language.lang())
+notices = [_(language.lang(), message, v=value) for message, value in view.notices]
+notices += [notice for notice in (interval_notice, base_notice) if notice]
 st.iframe(slideshow_html(caches.data_version(), view.filters, view.statuses, language.lang(), base, tuple(notices), interval),
           height=1000, alt=slideshow.FRAME_TITLE)

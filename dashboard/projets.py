@@ -11,12 +11,15 @@ from dashboard.ui.language import fmt, fmt_date, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
 from qmi_metrics.present import figures, vocabulary
-from qmi_metrics.present.i18n import _, _n
+from qmi_metrics.present.i18n import N_p, _, _n, _p
 from qmi_metrics.reads import projects, queries
 
-SITE_KINDS = {"experimentation_site": ("site d'expérimentation", "experimentation site"),
-              "quartier": ("quartier", "district"), "landmark": ("repère", "landmark"),
-              "commune_centroid": ("centre de la commune", "commune centre")}
+# What a site is (the sites table's `kind`), in a catalogue context of its own: « quartier » is "district" here,
+# "quartier" on the map.
+SITE_KIND = "nature d'un lieu"
+SITE_KINDS = {"experimentation_site": N_p("nature d'un lieu", "site d'expérimentation"),
+              "quartier": N_p("nature d'un lieu", "quartier"), "landmark": N_p("nature d'un lieu", "repère"),
+              "commune_centroid": N_p("nature d'un lieu", "centre de la commune")}
 
 
 
@@ -50,7 +53,7 @@ def project_detail(version: str, project_id: str) -> dict:
 # --- small helpers -----------------------------------------------------------------------------------
 
 def not_known() -> str:
-    return vocabulary.NOT_KNOWN[language.lang()]
+    return vocabulary.not_known(language.lang())
 
 
 def or_not_known(value) -> str:
@@ -262,7 +265,7 @@ def render_sites(sites: pd.DataFrame) -> None:
         return
     table = pd.DataFrame({
         "site": sites["name"],
-        _(language.lang(), "nature"): [vocabulary.tr(language.lang(), *SITE_KINDS.get(k, (k, k))) for k in sites["kind"]],
+        _(language.lang(), "nature"): [_p(language.lang(), SITE_KIND, SITE_KINDS[k]) if k in SITE_KINDS else k for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
         _(language.lang(), "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
         "source": sites["source_title"].map(or_not_known),
@@ -389,20 +392,19 @@ def render_detail(version: str, project_id: str) -> None:
 
 # --- page -------------------------------------------------------------------------------------------
 
-view = sidebar.page("Projets", "Projects",
-                    "Les projets d'expérimentation de la vue : cherchez, triez, exportez, puis ouvrez la fiche d'un projet.",
-                    "The view's experimentation projects: search, sort, export, then open a project's details.")
+view = sidebar.page(_(language.lang(), "Projets"),
+                    _(language.lang(), "Les projets d'expérimentation de la vue : cherchez, triez, exportez, puis "
+                                       "ouvrez la fiche d'un projet."))
 version = caches.data_version()
 frame = project_list(version, view.filters, view.statuses)
 render_list(frame)
 left, right = st.columns(2)
 with left:
-    widgets.importable_export("projects", view.filters, "Projets au format du modèle d'import (Excel)",
-                              "Projects in the import template's format (Excel)")
+    widgets.importable_export("projects", view.filters,
+                              _(language.lang(), "Projets au format du modèle d'import (Excel)"))
 with right:
     widgets.importable_export("project_events", view.filters,
-                              "Historique des statuts au format du modèle d'import (Excel)",
-                              "Status history in the import template's format (Excel)")
+                              _(language.lang(), "Historique des statuts au format du modèle d'import (Excel)"))
 chosen = choose_project(frame, version)
 if chosen:
     render_detail(version, chosen)

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qmi_metrics.present.i18n import N_p, _p
+
+# The catalogue's context of the navigation's titles: a menu entry may be shorter than the page's own heading
+# (« Carte des quartiers »: "District map" in the menu, "Map of the quartiers" on the page).
+NAVIGATION = "navigation"
+
 
 @dataclass(frozen=True)
 class PageSpec:
     name: str            # the file dashboard/<name>.py, and the page's address (/<name>), "" for the default
-    title_fr: str
-    title_en: str
+    label: str           # its title in the navigation, in French: a msgid of the context NAVIGATION
     icon: str
     section: str         # a key of SECTIONS
     default: bool = False
@@ -26,24 +31,24 @@ class PageSpec:
         return "" if self.default else self.name
 
     def title(self, lang: str) -> str:
-        return self.title_en if lang == "en" else self.title_fr
+        return _p(lang, NAVIGATION, self.label)
 
 
-SECTIONS = {"programme": ("Programme", "Programme"), "methode": ("Méthode", "Method"),
-            "presenter": ("Présenter", "Present"), "gestion": ("Gestion", "Management")}
+SECTIONS = {"programme": N_p("navigation", "Programme"), "methode": N_p("navigation", "Méthode"),
+            "presenter": N_p("navigation", "Présenter"), "gestion": N_p("navigation", "Gestion")}
 
 PAGES = (
-    PageSpec("vue_ensemble", "Vue d'ensemble", "Overview", ":material/home:", "programme", default=True),
-    PageSpec("carte", "Carte des quartiers", "District map", ":material/map:", "programme"),
-    PageSpec("projets", "Projets", "Projects", ":material/science:", "programme"),
-    PageSpec("thematiques", "Thématiques", "Themes", ":material/label:", "programme"),
-    PageSpec("deploiement", "Déploiement", "Deployment", ":material/rocket_launch:", "programme"),
-    PageSpec("evaluation", "Évaluation", "Evaluation", ":material/straighten:", "programme"),
-    PageSpec("communaute", "Communauté", "Community", ":material/groups:", "programme"),
-    PageSpec("editions", "Éditions", "Editions", ":material/calendar_month:", "methode"),
-    PageSpec("sources", "Sources et écarts", "Sources and discrepancies", ":material/fact_check:", "methode"),
-    PageSpec("presentation", "Mode présentation", "Presentation mode", ":material/slideshow:", "presenter"),
-    PageSpec("administration", "Administration", "Administration", ":material/admin_panel_settings:", "gestion"),
+    PageSpec("vue_ensemble", N_p("navigation", "Vue d'ensemble"), ":material/home:", "programme", default=True),
+    PageSpec("carte", N_p("navigation", "Carte des quartiers"), ":material/map:", "programme"),
+    PageSpec("projets", N_p("navigation", "Projets"), ":material/science:", "programme"),
+    PageSpec("thematiques", N_p("navigation", "Thématiques"), ":material/label:", "programme"),
+    PageSpec("deploiement", N_p("navigation", "Déploiement"), ":material/rocket_launch:", "programme"),
+    PageSpec("evaluation", N_p("navigation", "Évaluation"), ":material/straighten:", "programme"),
+    PageSpec("communaute", N_p("navigation", "Communauté"), ":material/groups:", "programme"),
+    PageSpec("editions", N_p("navigation", "Éditions"), ":material/calendar_month:", "methode"),
+    PageSpec("sources", N_p("navigation", "Sources et écarts"), ":material/fact_check:", "methode"),
+    PageSpec("presentation", N_p("navigation", "Mode présentation"), ":material/slideshow:", "presenter"),
+    PageSpec("administration", N_p("navigation", "Administration"), ":material/admin_panel_settings:", "gestion"),
 )
 NAMES = tuple(page.name for page in PAGES)
 FILES = tuple(page.file for page in PAGES)
@@ -54,5 +59,4 @@ def page(name: str) -> PageSpec:
 
 
 def section_title(section: str, lang: str) -> str:
-    fr, en = SECTIONS[section]
-    return en if lang == "en" else fr
+    return _p(lang, NAVIGATION, SECTIONS[section])

@@ -56,7 +56,7 @@ def figures_table(report) -> pd.DataFrame:
     lang = language.lang()
     return pd.DataFrame([{
         _(lang, "libellé"): (r.figure.label_en or r.figure.label_fr) if lang == "en" else r.figure.label_fr,
-        _(lang, "explication"): r.explanation_en if lang == "en" else r.explanation_fr,
+        _(lang, "explication"): vocabulary.localized(lang, r.explanation_fr, r.explanation_en),
         _(lang, "statut"): vocabulary.words(vocabulary.FINDINGS, r.status, lang),
         _(lang, "publié"): formatting.value(r.figure.value, r.figure.unit, lang),
         _(lang, "calculé"): formatting.value(r.computed_value, r.figure.unit, lang) if r.kpi_id else "—",
@@ -79,11 +79,9 @@ def contradictions_table(found: list[findings.Finding]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-view = sidebar.page("Sources et écarts", "Sources and discrepancies",
-                    "Ce que disent les documents, ce que les données confirment, et où ils se contredisent : "
-                    "de quoi citer chaque chiffre en sachant sur quoi il repose.",
-                    "What the documents say, what the data confirm, and where they contradict each other: "
-                    "what you need to quote each figure knowing what it rests on.")
+view = sidebar.page(_(language.lang(), "Sources et écarts"),
+                    _(language.lang(), "Ce que disent les documents, ce que les données confirment, et où ils se "
+                                       "contredisent : de quoi citer chaque chiffre en sachant sur quoi il repose."))
 version = caches.data_version()
 found = collected(version, language.lang(), view.filters.edition)
 groups = findings.by_group(found)

@@ -10,7 +10,7 @@ from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import figures, headlines, narratives, vocabulary
-from qmi_metrics.present.i18n import _
+from qmi_metrics.present.i18n import N_, _, _p
 from qmi_metrics.reads import programme
 
 # --- cached reads -----------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def source_text(row) -> str:
 
 # --- défis: published vs computed ---------------------------------------------------------------
 
-TITLES = {"projects": ("Projets sélectionnés", "Selected projects"), "applications": ("Candidatures", "Applications")}
+TITLES = {"projects": N_("Projets sélectionnés"), "applications": N_("Candidatures")}
 
 
 def noun(scope: str, count: int | None = None) -> str:
@@ -100,7 +100,7 @@ def theme_section(view: sidebar.View, version: str) -> None:
     shares = theme_shares(version, Filters(edition=view.filters.edition, communes=view.filters.communes))
     published = published_shares(version, view.filters.edition)
     for scope in ("applications", "projects"):
-        st.subheader(vocabulary.tr(language.lang(), *TITLES[scope]))
+        st.subheader(_(language.lang(), TITLES[scope]))
         scoped = published[published["scope"] == scope]
         story = narratives.theme_story(shares, scoped, scope, view.filters, language.lang(),
                                        reference=not caches.is_synthetic())
@@ -118,9 +118,9 @@ def theme_section(view: sidebar.View, version: str) -> None:
 
 # --- families and solution types ----------------------------------------------------------------
 
-def breakdown_table(frame: pd.DataFrame, what: tuple[str, str]) -> pd.DataFrame:
+def breakdown_table(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     table = pd.DataFrame({
-        vocabulary.tr(language.lang(), *what): [label(row) for _ignored, row in frame.iterrows()],
+        what: [label(row) for _ignored, row in frame.iterrows()],
         _(language.lang(), "projets"): frame["projects"].astype(int),
         _(language.lang(), "part"): [pct(s) for s in frame["share"]],
     })
@@ -147,12 +147,12 @@ def families_section(view: sidebar.View, version: str) -> None:
         return
     st.subheader(_(language.lang(), "Familles de projets"))
     figure = figures.breakdown(family_frame, figures.PALETTE[2], language.lang())
-    widgets.chart(figure, breakdown_table(family_frame, ("famille", "family")),
+    widgets.chart(figure, breakdown_table(family_frame, _(language.lang(), "famille")),
                   breakdown_summary(family_frame, _(language.lang(), "Famille")), "qmi_familles",
                   key="families", height=figure.layout.height)
     st.subheader(_(language.lang(), "Types de solutions"))
     figure = figures.breakdown(type_frame, figures.PALETTE[0], language.lang())
-    widgets.chart(figure, breakdown_table(type_frame, ("type", "type")),
+    widgets.chart(figure, breakdown_table(type_frame, _p(language.lang(), "type de solution", "type")),
                   breakdown_summary(type_frame, _(language.lang(), "Type")), "qmi_types", key="types",
                   height=figure.layout.height)
 
@@ -201,18 +201,16 @@ def explain_digital_gap(results: dict, version: str) -> None:
         "Le rapport écrit : « {quote} » ({pct_value}, édition {edition_id}).", quote=figure.quote,
         pct_value=pct(figure.value), edition_id=figure.edition_id)))
     st.caption(escape.markdown(
-        f"{_(language.lang(), 'Écart expliqué')} : {vocabulary.tr(language.lang(), entry.explanation_fr, entry.explanation_en)}"
+        f"{_(language.lang(), 'Écart expliqué')} : {vocabulary.localized(language.lang(), entry.explanation_fr, entry.explanation_en)}"
         f" — {reconcile.document_name(figure.document, language.lang())}, {figure.section}."))
 
 
 # --- page ---------------------------------------------------------------------------------------
 
-view = sidebar.page(
-    "Thématiques", "Themes",
-    "Quels défis urbains les candidatures et les projets abordent, de quelles familles et de quels types sont les "
-    "solutions sélectionnées, et quelle part est numérique.",
-    "Which urban challenges the applications and projects address, which families and types the selected "
-    "solutions belong to, and how many are digital.")
+view = sidebar.page(_(language.lang(), "Thématiques"),
+                    _(language.lang(), "Quels défis urbains les candidatures et les projets abordent, de quelles "
+                                       "familles et de quels types sont les solutions sélectionnées, et quelle part "
+                                       "est numérique."))
 if view.statuses:
     st.caption(_(language.lang(), "Le filtre « Statut des projets » ne s'applique pas à cette page : elle décrit tous les projets sélectionnés."))
 data_version = caches.data_version()

@@ -18,9 +18,8 @@ def calendar(version, edition):
     return queries.milestones(database.connection(), edition)
 
 
-view = sidebar.page("Quartiers Métropolitains d'Innovation", "Metropolitan Innovation Districts",
-                    "Les chiffres clés de l'édition, chacun avec sa source et sa couverture.",
-                    "The edition's key figures, each with its source and coverage.")
+view = sidebar.page(_(language.lang(), "Quartiers Métropolitains d'Innovation"),
+                    _(language.lang(), "Les chiffres clés de l'édition, chacun avec sa source et sa couverture."))
 version = caches.data_version()
 results = caches.kpi_results(version, view.filters)
 widgets.kpi_row(results, headlines.OVERVIEW)
@@ -31,7 +30,7 @@ if not stages:
     st.write(_(language.lang(), "Aucune donnée d'entonnoir pour cette vue."))
 else:
     frame = pd.DataFrame([{
-        _(language.lang(), "étape"): vocabulary.tr(language.lang(), s["label_fr"], s["label_en"]),
+        _(language.lang(), "étape"): vocabulary.funnel_label(s["stage"], language.lang()),
         _(language.lang(), "valeur"): s["value"],
         _(language.lang(), "nature"): vocabulary.words(vocabulary.BASES, s["basis"], language.lang()),
         _(language.lang(), "couverture"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",

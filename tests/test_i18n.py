@@ -1,6 +1,8 @@
 """The catalogues (locales/<lang>/LC_MESSAGES/messages.po) against the code, languages added by a file,
-Babel's formatting in French and English, and tools/i18n_migrate.py on a small tree of its own."""
+Babel's formatting in French and English, tools/i18n_migrate.py on a small tree of its own, and no French/English
+pair left in the code (tables hold msgids; contexts for a French text with two translations)."""
 
+import ast
 import datetime as dt
 import json
 import logging
@@ -14,7 +16,8 @@ from pathlib import Path
 import pytest
 from babel.messages import pofile
 
-from qmi_metrics.present import formatting, i18n
+from dashboard import registry
+from qmi_metrics.present import cards, formatting, i18n, narratives, vocabulary
 from qmi_metrics.present.i18n import _, _n
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -162,6 +165,15 @@ SAMPLE = {
                  "[python_tree: qmi_metrics/**.py]\n[python_tree: dashboard/**.py]\n",
     "qmi_metrics/__init__.py": "",
     "qmi_metrics/present/__init__.py": "",
+    # The pair helpers as they were before the catalogue (today's vocabulary.py has neither): the codemod's input.
+    "qmi_metrics/present/vocabulary.py": '''\
+        def tr(lang, fr, en):
+            return en if lang == "en" else fr
+
+
+        def plural(n, singular, plural_form):
+            return singular if n < 2 else plural_form
+        ''',
     "qmi_metrics/outputs/__init__.py": "",
     "qmi_metrics/outputs/sample.py": '''\
         """Texts of every shape the codemod meets."""
@@ -244,8 +256,7 @@ def make_sample(root: Path) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text), encoding="utf-8")
-    for module in ("i18n.py", "vocabulary.py"):
-        shutil.copy(ROOT / "qmi_metrics" / "present" / module, root / "qmi_metrics" / "present" / module)
+    shutil.copy(ROOT / "qmi_metrics" / "present" / "i18n.py", root / "qmi_metrics" / "present" / "i18n.py")
 
 
 def run_sample(root: Path) -> dict:
@@ -283,7 +294,7 @@ def test_codemod_rewrites_the_pairs_writes_the_catalogue_and_keeps_what_is_shown
     assert "from dashboard.session import lang\n" in bare and '_(lang(), "Légende")' in bare
     assert "from dashboard.session import tr" not in bare
 
-    # The sample's own calls: twelve converted, one left (vocabulary.py, copied in, has calls of its own).
+    # The sample's own calls: twelve converted, one left (vocabulary.py, the helpers' module, is not counted).
     left = [line for line in report.splitlines() if line.strip().startswith("left ") and "vocabulary.py" not in line]
     assert "converted: 12 calls;" in report and len(left) == 1, report
     assert "qmi_metrics/outputs/sample.py:21: a text is not a string literal" in report
@@ -310,3 +321,150 @@ def test_codemod_rewrites_the_pairs_writes_the_catalogue_and_keeps_what_is_shown
     assert "converted: 0 calls;" in again
     assert len([line for line in again.splitlines() if line.strip().startswith("left ") and "vocabulary.py" not in line]) == 1
     assert tree_text(tmp_path) == written
+
+
+# --- no French/English pairs in the code: every interface word is a msgid -------------------------------------------
+
+CODE_FILES = sorted([ROOT / "app.py", *(ROOT / "qmi_metrics").rglob("*.py"), *(ROOT / "dashboard").rglob("*.py")])
+# Texts that are meant to come in both languages at once, not interface words picked by the reader's language.
+BILINGUAL = {
+    "qmi_metrics/store/synthetic.py": "writes data rows, whose label_fr and label_en columns hold both languages",
+    "qmi_metrics/admin/": "an import's problems and templates carry both (the CLI prints « fr / en », a report keeps both)",
+    "qmi_metrics/store/settings.py": "SettingError says what a setting expects in both (logged as « fr / en »)",
+    "qmi_metrics/store/db.py": "DatabaseUnavailable says why in both (logged as « fr / en »)",
+}
+
+
+def english_of_each_msgid() -> dict:
+    """msgid (the singular of a plural) -> its English texts, in any context."""
+    with i18n.catalogue_path("en").open("rb") as po:
+        catalogue = pofile.read_po(po, locale="en")
+    english = {}
+    for m in catalogue:
+        if m.id:
+            ids = m.id if isinstance(m.id, tuple) else (m.id,)
+            strings = m.string if isinstance(m.string, (list, tuple)) else (m.string,)
+            for msgid, text in zip(ids, strings):
+                english.setdefault(msgid, set()).add(text)
+    return english
+
+
+def pairs_in(tree, english: dict) -> list[str]:
+    """What in a module's syntax tree is a French/English pair (see the test below)."""
+    found = []
+
+    def text(node):
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+            if name == "localized" and not all(isinstance(a, (ast.Attribute, ast.Subscript)) for a in node.args[1:]):
+                found.append(f"{node.lineno}: localized() of something else than a row's two columns")
+            sequence = node.args
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            sequence = node.elts
+        elif isinstance(node, ast.Dict):
+            keys = {text(k) for k in node.keys if k is not None}
+            if {"fr", "en"} <= keys:
+                found.append(f"{node.lineno}: a table keyed by language")
+            elif node.values and all(isinstance(v, ast.Tuple) and len(v.elts) >= 2 and text(v.elts[0]) is not None
+                                     and text(v.elts[1]) is not None for v in node.values):
+                found.append(f"{node.lineno}: a table of text pairs")
+            continue
+        else:
+            continue
+        for first, second in zip(sequence, sequence[1:]):
+            if text(first) and text(second) is not None and text(second) in english.get(text(first), ()):
+                found.append(f"{node.lineno}: {text(first)!r} beside its English {text(second)!r}")
+    return found
+
+
+def test_no_module_holds_french_english_pairs_for_interface_words():
+    """The interface's words are msgids translated by the catalogue (`_`, `N_` in tables), so a language is one
+    file: no table keyed by language, no French text written beside its English (in a tuple, a list or a call's
+    arguments), and `vocabulary.localized` only for a data row's own French and English columns."""
+    english = english_of_each_msgid()
+    checked = [path for path in CODE_FILES
+               if not any(path.relative_to(ROOT).as_posix().startswith(place) for place in BILINGUAL)]
+    found = {path.relative_to(ROOT).as_posix(): pairs
+             for path in checked for pairs in [pairs_in(ast.parse(path.read_text(encoding="utf-8")), english)] if pairs}
+    assert not found, found
+    assert len(checked) > 50 and ROOT / "dashboard" / "registry.py" in checked
+
+
+def test_the_pair_detector_sees_the_shapes_the_tables_had():
+    english = english_of_each_msgid()
+    tree = ast.parse(textwrap.dedent('''\
+        STATUS_LABELS = {"selected": ("sélectionné", "selected")}
+        DOMAINS = (("social", "Social", "Social"),)
+        NOT_KNOWN = {"fr": "non renseigné", "en": "not available"}
+        title = vocabulary.localized(lang, "Projets", "Projects")
+        word = tr(lang, "défi", "challenge")
+        label = vocabulary.localized(lang, row["label_fr"], row.label_en)
+        fine = (N_("sélectionné"), "selected", "edition", "all")
+        NAMES = {"a.txt": ("le communiqué de presse", "the press release")}
+        WORDS = {"selected": N_("sélectionné"), "day": ("jour",)}
+        '''))
+    assert sorted(int(line.split(":")[0]) for line in pairs_in(tree, english)) == [1, 1, 2, 3, 4, 4, 5, 8]
+
+
+# --- contexts, and a language added by its catalogue alone -----------------------------------------------------------
+
+def test_catalogue_has_every_message_of_the_code_in_its_context():
+    with i18n.catalogue_path("en").open("rb") as po:
+        catalogue = pofile.read_po(po, locale="en")
+    entries = {(context, message) for _f, _l, message, context in i18n_migrate.extract_entries(ROOT, i18n.KEYWORDS)}
+    missing = [(context, message) for context, message in entries
+               if catalogue.get(message[0] if isinstance(message, tuple) else message, context) is None]
+    assert not missing, missing
+    # the tables' markers are extracted, with their contexts
+    assert (None, "sélectionné") in entries and ("navigation", "Carte des quartiers") in entries
+    assert ("nom après un nombre", ("projet", "projets")) in entries
+
+
+def test_one_french_text_has_one_translation_per_context():
+    assert _("en", "mois") == "months" and vocabulary.date_precision("month", "en") == "month"
+    assert registry.page("carte").title("en") == "District map" and _("en", "Carte des quartiers") == "Map of the quartiers"
+    assert [narratives.scope_noun("projects", "en", n) for n in (0, 1, 2, None)] == ["projects", "project",
+                                                                                      "projects", "projects"]
+    assert [narratives.scope_noun("projects", "fr", n) for n in (0, 1, 2, None)] == ["projet", "projet",
+                                                                                      "projets", "projets"]
+    assert _("en", "projet") == "project" and _("en", "projets") == "projects"  # the column names, without context
+
+
+GERMAN = '"Language: de\\n"\n"Content-Type: text/plain; charset=utf-8\\n"\n"Plural-Forms: nplurals=2; plural=(n != 1);\\n"'
+
+
+def test_a_new_language_translates_the_tables_without_a_code_change(tmp_path, monkeypatch):
+    """The words of vocabulary's tables and the navigation come from the catalogue: a German one is enough."""
+    write_po(i18n.catalogue_path("de", tmp_path), GERMAN, """\
+        msgid "déployé"
+        msgstr "eingesetzt"
+
+        msgid "non renseigné"
+        msgstr "keine Angabe"
+
+        msgctxt "navigation"
+        msgid "Carte des quartiers"
+        msgstr "Karte"
+
+        msgctxt "précision d'une date"
+        msgid "mois"
+        msgstr "Monat"
+
+        msgctxt "nom après un nombre"
+        msgid "projet"
+        msgid_plural "projets"
+        msgstr[0] "Projekt"
+        msgstr[1] "Projekte"
+        """)
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path)
+    assert vocabulary.status_label("deployed", "de") == "● eingesetzt"
+    assert vocabulary.status_label(None, "de") == vocabulary.site_precision(None, "de") == "keine Angabe"
+    assert registry.page("carte").title("de") == "Karte"
+    assert vocabulary.date_precision("month", "de") == "Monat"
+    assert [narratives.scope_noun("projects", "de", n) for n in (0, 1, 2)] == ["Projekte", "Projekt", "Projekte"]
+    # what the German catalogue lacks shows in French
+    assert vocabulary.domain_label("social", "de") == "Social" and cards.basis_text("computed", "de") == "calculé"
+    assert registry.section_title("programme", "de") == "Programme"

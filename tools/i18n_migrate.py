@@ -14,6 +14,10 @@ It prints the calls converted, those left unchanged (with why), the French texts
 English texts (the most frequent is kept), and the plurals whose form at 0 changes.
 Idempotent: a second run finds nothing to convert and leaves the catalogue as it is.
 
+The tree has no such pair left (vocabulary.tr is gone; `vocabulary.localized` reads a row's own two columns and is
+not rewritten): a run converts nothing and refreshes the catalogue from the code (`make catalogue`): messages new to
+it with an empty msgstr, listed, to translate by hand; entries of a context (`_p`, `N_p`: msgctxt) on their own.
+
     python tools/i18n_migrate.py [--root .] [--dry-run]
 """
 
@@ -933,13 +937,18 @@ def read_mapping(root: Path):
 
 def extract(root: Path, keywords) -> list[tuple[str, int, str | tuple]]:
     """(file, line, msgid) of every catalogue call in the files of babel.cfg."""
+    return [(filename, lineno, message) for filename, lineno, message, _context in extract_entries(root, keywords)]
+
+
+def extract_entries(root: Path, keywords) -> list[tuple[str, int, str | tuple, str | None]]:
+    """(file, line, msgid, context) of every catalogue call and marker in the files of babel.cfg."""
     method_map, options_map = read_mapping(root)
     found = []
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
             root, method_map, options_map, keywords=keywords, strip_comment_tags=True,
             # folders starting with "_" too, which Babel's default filter skips (app_pages/_ui/ would be one)
             directory_filter=lambda d: not Path(d).name.startswith(".") and Path(d).name != "__pycache__"):
-        found.append((Path(filename).as_posix(), lineno, message))
+        found.append((Path(filename).as_posix(), lineno, message, context))
     return found
 
 
@@ -971,19 +980,21 @@ def write_catalogue(root: Path, keywords, path: Path, pairs: list[Converted], dr
     untranslated, conflicts, disagreements = [], [], {}
     locations = collections.defaultdict(list)
     order = []
-    for filename, lineno, message in extract(root, keywords):
-        if message not in locations:
-            order.append(message)
-        locations[message].append((filename, lineno))
+    # A context (msgctxt) makes an entry of its own: the same French text with another translation.
+    for filename, lineno, message, context in extract_entries(root, keywords):
+        if (message, context) not in locations:
+            order.append((message, context))
+        locations[(message, context)].append((filename, lineno))
     seen_ids = {}
-    for message in order:
+    for message, context in order:
         key = message[0] if isinstance(message, tuple) else message
-        if key in seen_ids and seen_ids[key] != message:
-            conflicts.append(f"{key!r} is both {seen_ids[key]!r} and {message!r} (one catalogue entry per msgid)")
+        if (key, context) in seen_ids and seen_ids[(key, context)] != message:
+            conflicts.append(f"{key!r} is both {seen_ids[(key, context)]!r} and {message!r} "
+                             "(one catalogue entry per msgid and context)")
             continue
-        seen_ids[key] = message
-        counter = variants.get(message, collections.Counter())
-        before = existing.get(key) if existing is not None else None
+        seen_ids[(key, context)] = message
+        counter = variants.get(message, collections.Counter()) if context is None else collections.Counter()
+        before = existing.get(key, context) if existing is not None else None
         before_string = None
         if before is not None and isinstance(before.id, tuple) == isinstance(message, tuple):
             before_string = tuple(before.string) if isinstance(message, tuple) else before.string
@@ -992,10 +1003,10 @@ def write_catalogue(root: Path, keywords, path: Path, pairs: list[Converted], dr
         # The catalogue's translation stands (a translator may have edited it); else the most frequent pair.
         string = before_string or (counter.most_common(1)[0][0] if counter else None)
         if not string:
-            untranslated.append(message)
+            untranslated.append(message if context is None else (context, message))
             string = ("", "") if isinstance(message, tuple) else ""
-        catalogue.add(message, string, locations=locations[message])
-        catalogue[key].flags.discard("python-format")  # brace fields, not %: no printf check applies
+        catalogue.add(message, string, locations=locations[(message, context)], context=context)
+        catalogue.get(key, context).flags.discard("python-format")  # brace fields, not %: no printf check applies
     for message, counter in variants.items():
         key = message[0] if isinstance(message, tuple) else message
         before = existing.get(key) if existing is not None else None
@@ -1006,8 +1017,8 @@ def write_catalogue(root: Path, keywords, path: Path, pairs: list[Converted], dr
         if len(known) > 1:
             texts = {text: where.get((message, text), ["(catalogue)"]) for text in known}
             disagreements[message] = dict(sorted(texts.items(), key=lambda item: item[0] != kept))
-    obsolete = [m.id for m in existing if m.id and (m.id[0] if isinstance(m.id, tuple) else m.id) not in seen_ids] \
-        if existing is not None else []
+    obsolete = [m.id for m in existing if m.id and ((m.id[0] if isinstance(m.id, tuple) else m.id), m.context)
+                not in seen_ids] if existing is not None else []
     text = _serialise(catalogue)
     previous = path.read_bytes() if path.exists() else None
     written = previous != text

@@ -8,26 +8,26 @@ import math
 
 import streamlit as st
 
-from dashboard.ui import configuration, database, language
+from dashboard.ui import configuration, database
 from dashboard.ui.language import lang
 from qmi_metrics.admin import auth
 from qmi_metrics.present import formatting, vocabulary
-from qmi_metrics.present.i18n import _
+from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.store import settings
 
 _LOG = logging.getLogger("qmi")
 PASSWORD_ACCOUNT = "admin"  # the one account the password of secrets.toml opens
-UNREADABLE = ("La configuration d'accès (.streamlit/secrets.toml) est illisible : le tableau de bord reste fermé. "
-              "Prévenez son administrateur.", "The access configuration (.streamlit/secrets.toml) cannot be "
-              "read: the dashboard stays closed. Tell its administrator.")
+UNREADABLE = N_("La configuration d'accès (.streamlit/secrets.toml) est illisible : le tableau de bord reste fermé. "
+                "Prévenez son administrateur.")
 
 
 def access_config() -> dict:
     """What .streamlit/secrets.toml configures: OIDC ([auth]), an admin password hash, public reading. An
-    unreadable file or a value not understood closes the dashboard; `problem` then says why (French, English)."""
+    unreadable file or a value not understood closes the dashboard; `problem` then says why, in the reader's
+    language."""
     secrets = configuration.secrets()
     if secrets.get("unreadable"):
-        return _closed(UNREADABLE)
+        return _closed(_(lang(), UNREADABLE))
     try:
         return {
             "oidc": settings.configured("auth", secrets) is not None,
@@ -39,10 +39,10 @@ def access_config() -> dict:
         }
     except settings.SettingError as error:
         _LOG.error("réglage d'accès invalide, accès fermé / access setting not understood, access closed: %s", error)
-        return _closed((error.fr, error.en))
+        return _closed(vocabulary.localized(lang(), error.fr, error.en))  # the setting's own bilingual message
 
 
-def _closed(problem: tuple[str, str]) -> dict:
+def _closed(problem: str) -> dict:
     """Nobody reads, nobody signs in: the access configuration could not be understood."""
     return {"oidc": False, "password_hash": None, "admins": [], "require_login": True,
             "trusted_proxies": settings.default("access.trusted_proxies"), "problem": problem}
@@ -115,7 +115,7 @@ def require_access() -> None:
     st.title(_(lang(), "Connexion"))
     problem = access_config()["problem"]
     if problem:
-        st.error(vocabulary.tr(language.lang(), *problem), icon=":material/error:")
+        st.error(problem, icon=":material/error:")
         st.stop()
     st.info(_(lang(), "Ce tableau de bord est réservé : connectez-vous pour le consulter."), icon=":material/lock:")
     login_form()

@@ -10,8 +10,10 @@ import threading
 
 import streamlit as st
 
-from dashboard.ui import configuration
+from dashboard.ui import configuration, language
 from qmi_metrics.admin import publishing
+from qmi_metrics.present import vocabulary
+from qmi_metrics.present.i18n import _
 from qmi_metrics.store import db, loader
 
 _LOG = logging.getLogger("qmi")
@@ -112,61 +114,44 @@ def _kept_versions(db_path: str) -> list[str]:
 def unavailable_page(unavailable: db.DatabaseUnavailable) -> None:
     """What a reader sees instead of the dashboard when the database cannot be served: what is wrong,
     what to do, no traceback. The page recovers on the next run once a good file is at the path."""
-    english = st.query_params.get("lang") == "en" or st.session_state.get("lang") == "en"
-
-    def say(fr: str, en: str) -> str:
-        return en if english else fr
-
+    lang = language.lang()
     db_path = str(unavailable.path)
-    st.title(say("Tableau de bord indisponible", "Dashboard unavailable"))
-    st.error(say(f"Les données ne peuvent pas être affichées : {unavailable.what[0]}.",
-                 f"The data cannot be shown: {unavailable.what[1]}."), icon=":material/error:")
-    st.write(say("Réessayez dans quelques minutes. Si le problème continue, prévenez l'administrateur du tableau de "
-                 "bord. La page se rétablit d'elle-même dès qu'une version valide de la base est en place : il suffit "
-                 "de la recharger.",
-                 "Try again in a few minutes. If the problem goes on, tell the dashboard's administrator. The page "
-                 "comes back by itself as soon as a valid version of the database is in place: just reload it."))
+    st.title(_(lang, "Tableau de bord indisponible"))
+    st.error(_(lang, "Les données ne peuvent pas être affichées : {what}.",
+               what=vocabulary.localized(lang, unavailable.what[0], unavailable.what[1])), icon=":material/error:")
+    st.write(_(lang, "Réessayez dans quelques minutes. Si le problème continue, prévenez l'administrateur du tableau de "
+                     "bord. La page se rétablit d'elle-même dès qu'une version valide de la base est en place : il "
+                     "suffit de la recharger."))
     with st.container(border=True):
-        st.markdown(say("**Pour l'administrateur**", "**For the administrator**"))
-        st.caption(say("Fichier de la base :", "Database file:"))
+        st.markdown(_(lang, "**Pour l'administrateur**"))
+        st.caption(_(lang, "Fichier de la base :"))
         st.code(db_path, language=None)
         if unavailable.detail:
-            st.caption(say("Détail :", "Detail:"))
+            st.caption(_(lang, "Détail :"))
             st.code(unavailable.detail, language=None)
         if unavailable.reason == "locked":
-            st.write(say("Fermez le programme qui a ouvert la base en écriture (le serveur du tableau de bord ne "
-                         "l'ouvre qu'en lecture), puis rechargez la page.",
-                         "Close the program holding the database open for writing (the dashboard's server only "
-                         "reads it), then reload the page."))
+            st.write(_(lang, "Fermez le programme qui a ouvert la base en écriture (le serveur du tableau de bord ne "
+                             "l'ouvre qu'en lecture), puis rechargez la page."))
         elif unavailable.reason == "outdated":
-            st.write(say("Reconstruisez la base avec cette version du code (ou publiez un import : chaque publication "
-                         "recalcule ces tables). Une base qui contient des imports demande --force, et ses imports "
-                         "seront à refaire :",
-                         "Rebuild the database with this version of the code (or publish an import: each publish "
-                         "recomputes these tables). A database holding imports needs --force, and its imports will "
-                         "have to be imported again:"))
+            st.write(_(lang, "Reconstruisez la base avec cette version du code (ou publiez un import : chaque "
+                             "publication recalcule ces tables). Une base qui contient des imports demande --force, "
+                             "et ses imports seront à refaire :"))
             st.code(f"python -m qmi_metrics build --db {shlex.quote(db_path)}", language="bash")
         elif unavailable.reason == "missing" and configured_path() is not None:
-            st.write(say("Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "
-                         "construisez la base à cet endroit depuis les données de référence :",
-                         "Check the configured path ($QMI_DB or `qmi_db` in .streamlit/secrets.toml), or build the "
-                         "database there from the reference data:"))
+            st.write(_(lang, "Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "
+                             "construisez la base à cet endroit depuis les données de référence :"))
             st.code(f"python -m qmi_metrics build --db {shlex.quote(db_path)}", language="bash")
         else:
             kept = _kept_versions(db_path)
             if kept:
                 latest = kept[-1]
-                st.write(say(f"Remettez en place la dernière version conservée ({latest}) : le fichier abîmé est gardé à "
-                             "côté pour examen, et la copie est renommée d'un coup sur le chemin de la base.",
-                             f"Put back the latest kept version ({latest}): the broken file is kept aside for "
-                             "inspection, and the copy is renamed onto the database path in one step."))
+                st.write(_(lang, "Remettez en place la dernière version conservée ({latest}) : le fichier abîmé est "
+                                 "gardé à côté pour examen, et la copie est renommée d'un coup sur le chemin de la "
+                                 "base.", latest=latest))
                 st.code(publishing.restore_commands(db_path, latest), language="bash")
-                st.caption(say("Autres versions conservées : ", "Other kept versions: ")
-                           + (", ".join(kept[:-1]) or "—"))
-            st.write(say("Ou reconstruisez la base depuis les données de référence (les imports des gestionnaires "
-                         "qu'elle contenait seront à refaire) :",
-                         "Or rebuild the database from the reference data (managers' imports it held will have to "
-                         "be imported again):"))
+                st.caption(_(lang, "Autres versions conservées : ") + (", ".join(kept[:-1]) or "—"))
+            st.write(_(lang, "Ou reconstruisez la base depuis les données de référence (les imports des gestionnaires "
+                             "qu'elle contenait seront à refaire) :"))
             st.code(f"mv {shlex.quote(db_path)} {shlex.quote(db_path + '.abime')}\n"
                     f"python -m qmi_metrics build --db {shlex.quote(db_path)}", language="bash")
-    st.button(say("Réessayer", "Try again"), icon=":material/refresh:")
+    st.button(_(lang, "Réessayer"), icon=":material/refresh:")

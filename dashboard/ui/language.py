@@ -1,18 +1,23 @@
-"""The reader's language and the words of a page in it: tr, number and date formats, status and défi labels."""
+"""The reader's language and the words of a page in it: number and date formats, status and défi labels."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard.ui import caches
-from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present import formatting, i18n, vocabulary
 
 
 def lang() -> str:
     # Before the sidebar's switch exists (the sign-in form), the URL's ?lang= says it.
     chosen = st.session_state["lang"] if "lang" in st.session_state else st.query_params.get("lang")
-    return "en" if chosen == "en" else "fr"
+    return chosen if chosen in i18n.LANGUAGES else i18n.SOURCE_LANGUAGE
 
+
+def language_name(code: str) -> str:
+    """'Français', 'English': a language named in itself (Babel's CLDR names)."""
+    name = i18n.babel_locale(code).language_name
+    return name[:1].upper() + name[1:]
 
 
 def fmt(value, unit: str = "count", decimals: int | None = None) -> str:
@@ -28,4 +33,4 @@ def status_label(status: str | None) -> str:
 
 
 def theme_label(slug: str | None) -> str:
-    return caches.theme_labels(caches.data_version(), lang()).get(slug, vocabulary.NOT_KNOWN[lang()])
+    return caches.theme_labels(caches.data_version(), lang()).get(slug, vocabulary.not_known(lang()))

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from dashboard.ui import access, caches, database, language, widgets
-from dashboard.ui.language import lang, status_label
+from dashboard.ui import access, caches, database, widgets
+from dashboard.ui.language import language_name, lang, status_label
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
-from qmi_metrics.present import vocabulary
-from qmi_metrics.present.i18n import _
+from qmi_metrics.present import i18n
+from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import queries
 
 
@@ -22,7 +22,7 @@ class View:
 
     filters: Filters
     statuses: tuple[str, ...] = ()
-    notices: tuple[str, ...] = field(default=(), compare=False)
+    notices: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (msgid with {v}, the value)
 
 
 URL_KEYS = ("edition", "commune", "theme", "status", "lang")
@@ -36,7 +36,7 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
     state, notices = {}, []
     con = database.connection()
     if "lang" in params:
-        state["lang"] = "en" if params.get("lang") == "en" else "fr"
+        state["lang"] = params.get("lang") if params.get("lang") in i18n.LANGUAGES else i18n.SOURCE_LANGUAGE
     if "edition" in params:
         raw = params.get("edition")
         if raw == "all":
@@ -45,7 +45,7 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
             try:
                 state["f_edition"] = filters.resolve_edition(con, raw)
             except UnknownFilterValue:
-                notices.append(("Édition inconnue ignorée : « {v} »", "Unknown edition ignored: “{v}”", raw))
+                notices.append((N_("Édition inconnue ignorée : « {v} »"), raw))
     for key, resolver, state_key in (("commune", filters.resolve_commune, "f_communes"),
                                      ("theme", filters.resolve_theme, "f_themes")):
         if key in params:
@@ -54,9 +54,8 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
                 try:
                     values.append(resolver(con, raw))
                 except UnknownFilterValue:
-                    fr, en = (("Commune inconnue ignorée : « {v} »", "Unknown commune ignored: “{v}”") if key == "commune"
-                              else ("Défi inconnu ignoré : « {v} »", "Unknown challenge ignored: “{v}”"))
-                    notices.append((fr, en, raw))
+                    notices.append((N_("Commune inconnue ignorée : « {v} »") if key == "commune"
+                                    else N_("Défi inconnu ignoré : « {v} »"), raw))
             state[state_key] = [v for v in dict.fromkeys(values) if v in options[key]]
     if "status" in params:
         values = []
@@ -64,7 +63,7 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
             if raw in queries.STATUSES:
                 values.append(raw)
             else:
-                notices.append(("Statut inconnu ignoré : « {v} »", "Unknown status ignored: “{v}”", raw))
+                notices.append((N_("Statut inconnu ignoré : « {v} »"), raw))
         state["f_statuses"] = list(dict.fromkeys(values))
     return state, notices
 
@@ -77,8 +76,8 @@ def _write_url(view: View) -> None:
         "theme": list(view.filters.themes),
         "status": list(view.statuses),
     }
-    if lang() == "en":
-        wanted["lang"] = "en"
+    if lang() != i18n.SOURCE_LANGUAGE:
+        wanted["lang"] = lang()
     # Only the filter keys: a page's own parameters (?projet=…) stay as they are.
     for key in URL_KEYS:
         value = wanted.get(key, [])
@@ -113,8 +112,9 @@ def sidebar() -> View:
     if st.session_state["f_edition"] not in [ALL, *editions]:
         st.session_state["f_edition"] = ALL
     with st.sidebar:
-        st.segmented_control("Langue / Language", ["fr", "en"], key="lang", default="fr",
-                             format_func=lambda code: {"fr": "Français", "en": "English"}[code])
+        # In every language at once, so that any reader finds it; each language named in itself.
+        st.segmented_control("Langue / Language", list(i18n.LANGUAGES), key="lang", default=i18n.SOURCE_LANGUAGE,
+                             format_func=language_name)
         st.selectbox(_(lang(), "Édition"), [ALL, *editions], key="f_edition",
                      format_func=lambda e: _(lang(), "Toutes les éditions") if e == ALL
                      else next((r["label_en"] if lang() == "en" else r["label_fr"])
@@ -155,15 +155,16 @@ def current_view() -> View:
     )
 
 
-def page(title_fr: str, title_en: str, intro_fr: str = "", intro_en: str = "") -> View:
-    """Start a page: access, title, notices for bad URL values, and the synthetic-data banner."""
+def page(title: str, intro: str = "") -> View:
+    """Start a page: access, title and intro (in the reader's language), notices for bad URL values, and the
+    synthetic-data banner."""
     view = current_view()
     if caches.is_synthetic():
         st.warning(_(lang(), "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), icon="⚠️")
-    for fr, en, value in view.notices:
-        st.info(vocabulary.tr(language.lang(), fr, en).format(v=widgets.literal(value)), icon="ℹ️")
+    for message, value in view.notices:
+        st.info(_(lang(), message, v=widgets.literal(value)), icon="ℹ️")
     st.markdown(widgets.CSS, unsafe_allow_html=True)
-    st.title(vocabulary.tr(language.lang(), title_fr, title_en))
-    if intro_fr:
-        st.write(vocabulary.tr(language.lang(), intro_fr, intro_en))
+    st.title(title)
+    if intro:
+        st.write(intro)
     return view

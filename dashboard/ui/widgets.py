@@ -10,12 +10,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import registry
-from dashboard.ui import database, language
+from dashboard.ui import database
 from dashboard.ui.language import lang
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, spreadsheet
-from qmi_metrics.present import cards, figures, vocabulary
+from qmi_metrics.present import cards, figures
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
@@ -112,10 +112,10 @@ def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
                           key=f"{key or name}-xlsx", width="stretch")
 
 
-def importable_export(table: str, filters: Filters, label_fr: str, label_en: str) -> None:
+def importable_export(table: str, filters: Filters, label: str) -> None:
     """The view's rows in the import template's columns: edit them in Excel and import them back."""
     rows = queries.importable_rows(database.connection(), table, filters)
-    st.download_button(vocabulary.tr(language.lang(), label_fr, label_en), lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
+    st.download_button(label, lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"importable-{table}", help=_(lang(),
                            "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »)."))

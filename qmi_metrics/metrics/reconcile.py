@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
+from qmi_metrics.present.i18n import N_, _
 
 AGREES, DIFFERS, NOT_COMPUTABLE = "agrees", "differs", "not computable"
 
 DOCUMENT_NAMES = {
-    "seeds/000_01547c4c7264418f.txt": ("le communiqué de presse du 26 octobre 2023", "the press release of 26 October 2023"),
-    "seeds/004_39930cb31348f1d2.txt": ("le rapport « Retours d'expérimentations » (2025)", "the 2025 impact report"),
-    "reference/README.md": ("les pages web de la Métropole (faits de référence)", "the Métropole's web pages (reference facts)"),
+    "seeds/000_01547c4c7264418f.txt": N_("le communiqué de presse du 26 octobre 2023"),
+    "seeds/004_39930cb31348f1d2.txt": N_("le rapport « Retours d'expérimentations » (2025)"),
+    "reference/README.md": N_("les pages web de la Métropole (faits de référence)"),
 }
 
 
@@ -46,8 +47,8 @@ class Reconciliation:
 
 
 def document_name(document: str, lang: str) -> str:
-    names = DOCUMENT_NAMES.get(document, (document, document))
-    return names[1] if lang == "en" else names[0]
+    """How a sentence names a source document; its path when it has no name."""
+    return _(lang, DOCUMENT_NAMES[document]) if document in DOCUMENT_NAMES else document
 
 
 def agrees(computed: float, figure: kpis.PublishedFigure) -> bool:

@@ -17,9 +17,9 @@ import pandas as pd
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, findings, formatting, headlines, narratives, vocabulary
-from qmi_metrics.present.i18n import _
-from qmi_metrics.present.vocabulary import known, plural, tr
+from qmi_metrics.present import cards, findings, formatting, headlines, i18n, narratives, vocabulary
+from qmi_metrics.present.i18n import _, _np
+from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import community, geo, programme, queries
 from qmi_metrics.store import db
 
@@ -100,9 +100,9 @@ def is_on(raw) -> bool:
     return raw is not None and str(raw).strip().lower() in TRUE_WORDS
 
 
-def parse_interval(raw) -> tuple[float, tuple[str, str] | None]:
+def parse_interval(raw, lang: str = "fr") -> tuple[float, str | None]:
     """Seconds per slide from ?interval=: default 15, kept within 3–600; a bad value gives the default
-    and a notice (French, English) to show, never an exception."""
+    and a notice (in `lang`) to show, never an exception."""
     if raw is None or str(raw).strip() == "":
         return DEFAULT_INTERVAL, None
     text = str(raw).strip()
@@ -111,12 +111,12 @@ def parse_interval(raw) -> tuple[float, tuple[str, str] | None]:
     except ValueError:
         seconds = math.nan
     if math.isnan(seconds) or math.isinf(seconds):
-        return DEFAULT_INTERVAL, (f"Intervalle « {text} » non compris : {DEFAULT_INTERVAL} s par diapositive.",
-                                  f"Interval “{text}” not understood: {DEFAULT_INTERVAL} s per slide.")
+        return DEFAULT_INTERVAL, _(lang, "Intervalle « {text} » non compris : {default} s par diapositive.",
+                                   text=text, default=DEFAULT_INTERVAL)
     bounded = min(max(seconds, MIN_INTERVAL), MAX_INTERVAL)
     if bounded != seconds:
-        return bounded, (f"Intervalle « {text} » hors bornes ({MIN_INTERVAL}–{MAX_INTERVAL} s) : {bounded:g} s par diapositive.",
-                         f"Interval “{text}” out of bounds ({MIN_INTERVAL}–{MAX_INTERVAL} s): {bounded:g} s per slide.")
+        return bounded, _(lang, "Intervalle « {text} » hors bornes ({low}–{high} s) : {bounded:g} s par diapositive.",
+                          text=text, low=MIN_INTERVAL, high=MAX_INTERVAL, bounded=bounded)
     return seconds, None
 
 
@@ -133,17 +133,17 @@ def _folder(url: str) -> str:
 
 
 def base_url(param: str | None = None, configured: str | None = None, context_url: str | None = None,
-             page_paths: tuple[str, ...] = ()) -> tuple[str, tuple[str, str] | None]:
+             page_paths: tuple[str, ...] = (), lang: str = "fr") -> tuple[str, str | None]:
     """The dashboard's root address for the QR code: ?base= wins, then `public_url` (secrets), then the
-    address the browser uses (st.context.url, the page's own segment removed), then localhost."""
+    address the browser uses (st.context.url, the page's own segment removed), then localhost; with a notice
+    (in `lang`) when a given address is not one."""
     notice = None
     for candidate in (param, configured):
         if not candidate:
             continue
         if _is_web_address(str(candidate)):
             return _folder(str(candidate)), notice
-        notice = (f"Adresse de base ignorée (http:// ou https:// attendu) : « {candidate} »",
-                  f"Base address ignored (http:// or https:// expected): “{candidate}”")
+        notice = _(lang, "Adresse de base ignorée (http:// ou https:// attendu) : « {candidate} »", candidate=candidate)
     if context_url and _is_web_address(context_url):
         parts = urlsplit(context_url)
         segments = parts.path.rstrip("/").split("/")
@@ -167,8 +167,8 @@ def dashboard_link(base: str, view: Filters, statuses: tuple[str, ...] = (), lan
     pairs += [("commune", names.get(insee, insee)) for insee in view.communes]
     pairs += [("theme", slug) for slug in view.themes]
     pairs += [("status", status) for status in statuses]
-    if lang == "en":
-        pairs.append(("lang", "en"))
+    if lang != i18n.SOURCE_LANGUAGE:
+        pairs.append(("lang", lang))
     return _folder(base) + "?" + urlencode(pairs, quote_via=quote)
 
 
@@ -203,7 +203,7 @@ def funnel_slide(con, view: Filters, results: dict, lang: str) -> Slide:
     stages = queries.funnel(con, view, results)
     bars, unknown = [], []
     for stage in stages:
-        label = tr(lang, stage["label_fr"], stage["label_en"])
+        label = vocabulary.funnel_label(stage["stage"], lang)
         if stage["value"] is None or cards.rests_on_no_row(stage["total"], stage["basis"]):
             unknown.append(_lower_first(label) if lang == "fr" else label)
             continue
@@ -307,7 +307,7 @@ def _edition_word(edition: int, lang: str) -> str:
 
 
 def _text(value, lang: str) -> str:
-    return vocabulary.NOT_KNOWN[lang] if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return vocabulary.not_known(lang) if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
 
 
 def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
@@ -321,14 +321,14 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
         first = rows.iloc[0]
         quartiers = [q for q in dict.fromkeys(rows["quartier_name"]) if isinstance(q, str) and q]
         facts = [", ".join(editions_label.get(int(e), str(e)) for e in rows["edition_id"]),
-                 _(lang, "quartier : ") + (", ".join(quartiers) if quartiers else vocabulary.NOT_KNOWN[lang])]
+                 _(lang, "quartier : ") + (", ".join(quartiers) if quartiers else vocabulary.not_known(lang))]
         if known(first["population"]):
             facts.append(formatting.value(float(first["population"]), "inhabitants", lang))
         own = projects[projects["insee"] == insee]
         table = [(row.name, _text(row.type_en if lang == "en" else row.type_fr, lang), vocabulary.status_label(row.current_status, lang))
                  for row in own.itertuples()]
-        count = cards.count_card("projects_in_commune", len(own), tr(lang, plural(len(own), "projet", "projets"),
-                                                                      "project" if len(own) == 1 else "projects"))
+        count = cards.count_card("projects_in_commune", len(own),
+                                 _np(lang, "nom après un nombre", "projet", "projets", len(own)))
         notes = []
         if statuses:
             notes.append(_(lang, "Projets aux statuts : ")

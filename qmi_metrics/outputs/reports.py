@@ -20,8 +20,8 @@ from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_com
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present import findings
-from qmi_metrics.present.i18n import _, _n
-from qmi_metrics.present.vocabulary import known, tr
+from qmi_metrics.present.i18n import N_, _, _n
+from qmi_metrics.present.vocabulary import known, not_known
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
 
@@ -103,13 +103,9 @@ class Report:
 
 # --- small helpers ------------------------------------------------------------------------------------------
 
-def _nk(lang: str) -> str:
-    return vocabulary.NOT_KNOWN[lang]
-
-
 def _text(value, lang: str) -> str:
     """The value as text, « non renseigné » when NULL."""
-    return str(value) if known(value) else _nk(lang)
+    return str(value) if known(value) else not_known(lang)
 
 
 def _quote(text, limit: int = QUOTE_MAX) -> str:
@@ -170,13 +166,10 @@ def headline_table(results: dict, lang: str = "fr", ids: tuple[str, ...] = headl
                  [[c.label, c.text, c.note, c.source or "—"] for c in shown])
 
 
-KPI_NOTE = ("« Calculé » : la valeur que donnent les lignes de la base ; « couverture » : les lignes sur lesquelles "
-            "elle repose / les lignes qui existent. Une valeur à couverture partielle n'est pas comparable au chiffre "
-            "publié. Les chiffres clés reprennent la règle du tableau de bord : la valeur calculée quand les lignes "
-            "sont complètes, sinon le chiffre publié.",
-            "“Computed”: the value the database's rows give; “coverage”: the rows it rests on / the rows there are. "
-            "A value with partial coverage is not comparable with the published figure. The key figures follow the "
-            "dashboard's rule: the computed value when the rows are complete, else the published figure.")
+KPI_NOTE = N_("« Calculé » : la valeur que donnent les lignes de la base ; « couverture » : les lignes sur lesquelles "
+              "elle repose / les lignes qui existent. Une valeur à couverture partielle n'est pas comparable au "
+              "chiffre publié. Les chiffres clés reprennent la règle du tableau de bord : la valeur calculée quand les "
+              "lignes sont complètes, sinon le chiffre publié.")
 
 
 # --- the project evaluation sheet ------------------------------------------------------------------------------
@@ -203,7 +196,7 @@ def _quartier(con, edition: int, insee: str | None) -> str | None:
 def _deployment_text(project: dict, deployment: pd.DataFrame, lang: str) -> str:
     if deployment.empty:
         return _(lang, "déployé, date non renseignée") if project["is_deployed"] \
-            else _nk(lang)
+            else not_known(lang)
     row = deployment.iloc[0]
     text = formatting.date(row["deployment_date"], row["deployment_precision"], lang)
     months = project.get("deployment_months")
@@ -224,7 +217,7 @@ def _event_date(events: pd.DataFrame, kinds: tuple[str, ...], lang: str) -> str:
     """The first event of these kinds, at its precision; « non daté » when recorded without a date."""
     rows = events[events["kind"].isin(kinds)]
     if rows.empty:
-        return _nk(lang)
+        return not_known(lang)
     dated = rows[rows["date_start"].notna()]
     if dated.empty:
         return _(lang, "oui, non daté")
@@ -254,7 +247,7 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
               scores: pd.DataFrame, lang: str) -> Facts:
     """The experimental protocol as far as the data describe it: where, when, what is measured."""
     places = "; ".join(f"{row.name} ({vocabulary.site_precision(row.precision, lang)})"
-                       for row in sites.itertuples()) or _nk(lang)
+                       for row in sites.itertuples()) or not_known(lang)
     followed = len(indicators)
     count, first, last = int(values["measurements"].sum()), values["first_on"].min(), values["last_on"].max()
     measured = (_(lang, "{count} mesure(s), du {date_first} "
@@ -273,7 +266,7 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
         (_(lang, "Suite donnée"),
          _outcome(events, lang)),
         (_(lang, "Indicateurs suivis"),
-         _n(lang, "{n} indicateur", "{n} indicateurs", followed) if followed else _nk(lang)),
+         _n(lang, "{n} indicateur", "{n} indicateurs", followed) if followed else not_known(lang)),
         (_(lang, "Mesures"), measured),
         (_(lang, "Critères de répliquabilité notés"), f"{scored}/{len(scores)}"),
     ])
@@ -284,7 +277,7 @@ def _outcome(events: pd.DataFrame, lang: str) -> str:
     for kind in ("continued", "stopped"):
         if (events["kind"] == kind).any():
             parts.append(f"{vocabulary.status_label(kind, lang, symbol=False)} ({_event_date(events, (kind,), lang)})")
-    return ", ".join(parts) or _nk(lang)
+    return ", ".join(parts) or not_known(lang)
 
 
 def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
@@ -304,8 +297,8 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     if undated:
         blocks.append(Text(_n(lang, "{n} événement non daté.", "{n} événements non datés.", undated), "note"))
     rows = [[vocabulary.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
-             vocabulary.words(vocabulary.DATE_PRECISIONS, row.date_precision, lang) if known(row.date_precision) else "—",
-             " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or _nk(lang)]
+             vocabulary.date_precision(row.date_precision, lang) if known(row.date_precision) else "—",
+             " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or not_known(lang)]
             for row in events.itertuples()]
     blocks.append(Table([_(lang, "Statut"), "Date", _(lang, "Précision"), "Source"], rows))
     return blocks
@@ -370,7 +363,7 @@ def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, i
     cited: dict[tuple[str, str], list[str]] = {}
 
     def cite(what: str, title, section=None, quote=None) -> None:
-        where = " — ".join(str(p) for p in (title, section) if known(p)) or _nk(lang)
+        where = " — ".join(str(p) for p in (title, section) if known(p)) or not_known(lang)
         cited.setdefault((where, _quote(quote) if known(quote) else ""), []).append(what)
 
     cite(_(lang, "fiche du projet"), project.get("source_title"), project.get("source_section"))
@@ -478,7 +471,7 @@ def _funnel_blocks(stages: list[dict], lang: str) -> list:
     if not stages:
         return blocks + [Text(_(lang, "Aucune donnée d'entonnoir pour cette vue."))]
     blocks.append(Chart(figures.funnel(stages, lang), figures.funnel_summary(stages, lang)))
-    rows = [[tr(lang, s["label_fr"], s["label_en"]), formatting.value(s["value"], "count", lang),
+    rows = [[vocabulary.funnel_label(s["stage"], lang), formatting.value(s["value"], "count", lang),
              vocabulary.words(vocabulary.BASES, s["basis"], lang),
              "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}"]
             for s in stages]
@@ -494,7 +487,7 @@ def project_rows(con, view: Filters, lang: str = "fr") -> list[list[str]]:
              _text(row.type_en if en else row.type_fr, lang), _text(row.theme_en if en else row.theme_fr, lang),
              vocabulary.status_label(row.current_status, lang, symbol=False),
              formatting.date(row.deployment_date, row.deployment_precision, lang) if known(row.deployment_date)
-             else _nk(lang)]
+             else not_known(lang)]
             for row in frame.itertuples()]
 
 
@@ -559,7 +552,7 @@ def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:
         blocks.append(Text(narratives.community_summary(events, lang)))
     rows = [[figures.date_text(row.date_start, row.date_precision, lang), _text(row.commune, lang),
              _text(row.format_en if lang == "en" else row.format_fr, lang),
-             formatting.value(row.participants, "count", lang) if known(row.participants) else _nk(lang),
+             formatting.value(row.participants, "count", lang) if known(row.participants) else not_known(lang),
              " — ".join(str(p) for p in (row.source, row.source_section) if known(p))]
             for row in events.itertuples()]
     blocks.append(Table(["Date", "Commune", "Format", "Participants", "Source"], rows))
@@ -591,7 +584,7 @@ def _view_sources(con, view: Filters, results: list[kpis.KpiResult], lang: str) 
                           f"« {_quote(figure.quote)} » ({source_text(figure, lang)})")
     blocks: list = [Heading("Sources", 2),
                     Text(_(lang, "Documents dont viennent les lignes de cette vue :"))]
-    blocks.append(Bullets(documents or [_nk(lang)]))
+    blocks.append(Bullets(documents or [not_known(lang)]))
     if quotes:
         blocks += [Text(_(lang, "Chiffres publiés auxquels les indicateurs sont comparés :")), Bullets(quotes)]
     return blocks
@@ -631,7 +624,7 @@ def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: 
     if kind == "edition":
         blocks += _findings_blocks(con, view, lang)
     blocks += [Heading(_(lang, "Tous les indicateurs de la vue"), 2),
-               kpi_table(results, lang), Text(tr(lang, *KPI_NOTE), "note")]
+               kpi_table(results, lang), Text(_(lang, KPI_NOTE), "note")]
     blocks += _view_sources(con, view, results, lang)
     return report
 

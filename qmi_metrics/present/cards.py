@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _
-from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, qualifier, tr, words
+from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, qualifier, words
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,14 @@ class Card:
 def basis_text(basis: str, lang: str) -> str:
     """'calculé', 'publié · données partielles', 'non calculable · données partielles'…"""
     if basis == "computed":
-        return tr(lang, *BASES["computed"])
+        return words(BASES, "computed", lang)
     if basis == "partial":  # a count over the rows there are: computed, on partial data
-        return f"{tr(lang, *BASES['computed'])} · {tr(lang, *PARTIAL_DATA)}"
+        return f"{words(BASES, 'computed', lang)} · {_(lang, PARTIAL_DATA)}"
     if basis == "unknown":  # not a single row of the view carries it
         return _(lang, "aucune donnée")
     if basis == "computed_from_published":
         return words(BASES, basis, lang)
-    return f"{words(BASES, basis, lang)} · {tr(lang, *PARTIAL_DATA)}"
+    return f"{words(BASES, basis, lang)} · {_(lang, PARTIAL_DATA)}"
 
 
 def coverage_text(result: kpis.KpiResult, lang: str) -> str:

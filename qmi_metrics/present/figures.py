@@ -19,9 +19,8 @@ from plotly.subplots import make_subplots
 
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import formatting, narratives, vocabulary
-from qmi_metrics.present.i18n import _
-from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, known, tr  # noqa: F401  (also used as figures.tr, figures.known)
-from qmi_metrics.reads import community
+from qmi_metrics.present.i18n import _, _n
+from qmi_metrics.present.vocabulary import STATUS_SYMBOLS, funnel_label, known, not_known  # noqa: F401  (also read as figures.STATUS_SYMBOLS)
 
 # Okabe–Ito: distinguishable by colour-blind readers.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -31,7 +30,7 @@ STAGE_MARKERS = {"selected": "circle-open", "started": "circle", "agreement_sign
                  "tested": "diamond-open", "evaluated": "star", "continued": "triangle-right", "stopped": "x"}
 PUBLISHED_COLOUR, COMPUTED_COLOUR = PALETTE[1], PALETTE[0]
 PATTERNS = ("", "/", "\\", "x", "-", "|", "+", ".")  # hatches that tell series apart without colour
-DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}  # a domain keeps its colour
+DOMAIN_RANK = {slug: rank for rank, slug in enumerate(vocabulary.DOMAINS)}  # a domain keeps its colour
 
 
 # --- language and formats -------------------------------------------------------------------------
@@ -39,10 +38,6 @@ DOMAIN_RANK = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOM
 def data_text(value) -> str:
     """A data value as plotly text (escape.plotly); empty when unknown."""
     return escape.plotly(value) if known(value) else ""
-
-
-def not_known(lang: str) -> str:
-    return vocabulary.NOT_KNOWN[lang]
 
 
 def fmt(value, unit: str = "count", lang: str = "fr", decimals: int | None = None) -> str:
@@ -115,7 +110,7 @@ def print_style(fig: go.Figure, lang: str = "fr", width: int = 900, height: int 
 def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
     """The programme funnel (`queries.funnel`, stages with a value): each bar says its value and whether it is
     computed, published or partial."""
-    names = [escape.plotly(tr(lang, s["label_fr"], s["label_en"])) for s in stages]
+    names = [escape.plotly(funnel_label(s["stage"], lang)) for s in stages]
     texts = [f"{fmt(s['value'], lang=lang)} ({vocabulary.words(vocabulary.BASES, s['basis'], lang)})" for s in stages]
     figure = go.Figure(go.Funnel(y=names, x=[s["value"] for s in stages], text=texts, textinfo="text",
                                  marker={"color": [PALETTE[i % len(PALETTE)] for i in range(len(stages))]}))
@@ -125,7 +120,7 @@ def funnel(stages: list[dict], lang: str = "fr") -> go.Figure:
 
 def funnel_summary(stages: list[dict], lang: str = "fr") -> str:
     summary = _(lang, "De ") + ", ".join(
-        f"{fmt(s['value'], lang=lang)} {tr(lang, s['label_fr'], s['label_en']).lower()}" for s in stages) + "."
+        f"{fmt(s['value'], lang=lang)} {funnel_label(s['stage'], lang).lower()}" for s in stages) + "."
     if any(s["basis"] == "partial" for s in stages):
         summary += " " + _(lang, "« partiel » : les données ligne à ligne ne couvrent qu'une partie des projets.")
     return summary
@@ -340,7 +335,7 @@ def delay_histogram(bins: pd.DataFrame, lang: str = "fr") -> go.Figure:
 
 def domain_labels(lang: str = "fr") -> dict[str, str]:
     """The indicator domains' labels (`vocabulary.DOMAINS`) in the reader's language."""
-    return {slug: tr(lang, fr, en) for slug, fr, en in vocabulary.DOMAINS}
+    return {slug: vocabulary.domain_label(slug, lang) for slug in vocabulary.DOMAINS}
 
 
 def indicator_matrix(matrix: pd.DataFrame, lang: str = "fr") -> go.Figure:
@@ -364,7 +359,7 @@ def measurements_by_month(frame: pd.DataFrame, lang: str = "fr") -> go.Figure:
     """Measurements recorded per month (`programme.measurements_by_month`), stacked by indicator domain."""
     labels = domain_labels(lang)
     figure = go.Figure()
-    for slug in [slug for slug, _fr, _en in vocabulary.DOMAINS if slug in set(frame["domain"])]:
+    for slug in [slug for slug in vocabulary.DOMAINS if slug in set(frame["domain"])]:
         rows = frame[frame["domain"] == slug]
         figure.add_trace(go.Bar(x=rows["month"], y=rows["measurements"], name=labels[slug],
                                 marker={"color": PALETTE[DOMAIN_RANK[slug] % len(PALETTE)]}))
@@ -443,11 +438,10 @@ def community_events(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
 def diagnostics_participants(totals: pd.DataFrame, lang: str = "fr") -> go.Figure:
     """Participants in the territorial diagnostics per commune and format (rows: commune, kind, participants),
     as horizontal bars (commune names stay readable however many there are), one hatched series per format."""
-    labels = community.DIAGNOSTIC_LABELS[lang]
     figure = go.Figure()
     for i, (kind, rows) in enumerate(totals.groupby("kind", sort=False)):
         figure.add_trace(go.Bar(
-            y=rows["commune"].map(escape.plotly), x=rows["participants"], name=labels.get(kind, kind),
+            y=rows["commune"].map(escape.plotly), x=rows["participants"], name=vocabulary.words(vocabulary.DIAGNOSTIC_LABELS, kind, lang),
             orientation="h", text=rows["participants"], textposition="outside", cliponaxis=False,
             marker={"color": PALETTE[i % len(PALETTE)], "pattern": {"shape": PATTERNS[i % len(PATTERNS)]}}))
     figure.update_xaxes(title="participants", range=[0, totals["participants"].max() * 1.15])
@@ -612,7 +606,7 @@ def _contour_lines(contours: dict | None, laureates: set[str]) -> list[go.Scatte
 
 
 def _projects_text(count: int, lang: str) -> str:
-    return f"{count} {tr(lang, 'projet' if count < 2 else 'projets', 'project' if count == 1 else 'projects')}"
+    return _n(lang, "{n} projet", "{n} projets", count)
 
 
 def laureate_map(communes: pd.DataFrame, quartiers: pd.DataFrame | None = None, sites: pd.DataFrame | None = None,

@@ -10,7 +10,7 @@ import math
 from babel import dates, numbers
 
 from qmi_metrics.present.i18n import _, _n, babel_locale
-from qmi_metrics.present.vocabulary import NOT_KNOWN
+from qmi_metrics.present.vocabulary import not_known
 
 NARROW_NBSP = "\u202f"  # thousands separator and space before % in French typography
 NBSP = "\u00a0"
@@ -31,7 +31,7 @@ def _symbols(lang: str) -> tuple[str, str, str]:
 def number(value: float | None, decimals: int = 0, lang: str = "fr") -> str:
     """1234.5 -> '1 234,5' in French (narrow no-break space), '1,234.5' in English."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_KNOWN[lang]
+        return not_known(lang)
     # The locale's signs on Python's own formatting: numbers.format_decimal parses its pattern on every call
     # (17 times slower, and a page formats thousands of numbers). Python rounds the float's exact binary value
     # (0.15 -> 0.1), as round() does in tables and tests.
@@ -97,7 +97,7 @@ def _decimals(value: float, unit: str) -> int:
 def value(value: float | None, unit: str, lang: str = "fr", decimals: int | None = None) -> str:
     """A KPI value with its unit: '70 %', '11 mois', '6/10', '1 234'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return NOT_KNOWN[lang]
+        return not_known(lang)
     decimals = _decimals(value, unit) if decimals is None else decimals
     if unit == "ratio":
         return _percent(value, decimals, lang)
@@ -131,7 +131,7 @@ def _season(month: int, lang: str) -> str | None:
 def date(day: dt.date | str | None, precision: str | None = "day", lang: str = "fr", short: bool = False) -> str:
     """A date at the precision its source gives: '26 octobre 2023', 'septembre 2024', 'été 2024', '2026'."""
     if day is None:
-        return NOT_KNOWN[lang]
+        return not_known(lang)
     if isinstance(day, str):
         day = dt.date.fromisoformat(day[:10])
     if precision == "year":

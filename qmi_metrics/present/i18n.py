@@ -2,7 +2,9 @@
 
 `_(lang, "{n} projets suivis", n=3)` and `_n(lang, "{n} projet", "{n} projets", n)` return the text of
 locales/<lang>/LC_MESSAGES/messages.po formatted with str.format, or the French text when lang is "fr",
-when lang has no catalogue, or when its catalogue does not translate the message.
+when lang has no catalogue, or when its catalogue does not translate the message. `_p` and `_np` take a context
+first, for a French text that has two translations (« mois »: "months" as a unit, "month" as a date's precision).
+A table of words holds msgids marked with `N_` (or `N_p`), translated where they are shown.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ LANGUAGES = ("fr", "en")
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DOMAIN = "messages"
 # What the extractor looks for (babel.cfg, tests, tools/i18n_migrate.py): the language comes first, so the
-# msgid is the 2nd argument (and the plural the 3rd).
-KEYWORDS = {"_": (2,), "_n": (2, 3)}
+# msgid is the 2nd argument (and the plural the 3rd); a context ("c") comes before the msgid; the markers N_ and
+# N_p of tables take no language.
+KEYWORDS = {"_": (2,), "_n": (2, 3), "_p": ((2, "c"), 3), "_np": ((2, "c"), 3, 4), "N_": (1,), "N_p": ((1, "c"), 2)}
 # Babel's locale for a language code when it is not the code itself.
 BABEL_LOCALES = {"fr": "fr_FR"}
 
@@ -49,6 +52,9 @@ class _French(gettext.NullTranslations):
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return singular if n < 2 else plural
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self.ngettext(singular, plural, n)
 
 
 def translations(lang: str) -> gettext.NullTranslations:
@@ -88,6 +94,28 @@ def _n(lang: str, singular: str, plural: str, n: float, /, **named) -> str:
     text = translations(lang).ngettext(singular, plural, whole_count(lang, n))
     french = _French().ngettext(singular, plural, whole_count(SOURCE_LANGUAGE, n))
     return _format(text, french, {"n": n, **named})
+
+
+def _p(lang: str, context: str, message: str, /, **named) -> str:
+    """`_` for the translation of `message` in `context` (the catalogue's msgctxt)."""
+    return _format(translations(lang).pgettext(context, message), message, named)
+
+
+def _np(lang: str, context: str, singular: str, plural: str, n: float, /, **named) -> str:
+    """`_n` for the translation in `context` (the catalogue's msgctxt)."""
+    text = translations(lang).npgettext(context, singular, plural, whole_count(lang, n))
+    french = _French().ngettext(singular, plural, whole_count(SOURCE_LANGUAGE, n))
+    return _format(text, french, {"n": n, **named})
+
+
+def N_(message: str) -> str:
+    """Marks a French text of a table for the catalogue; `_` translates it where it is shown."""
+    return message
+
+
+def N_p(context: str, message: str) -> str:
+    """`N_` for a text translated in `context` (shown with `_p(lang, context, message)`)."""
+    return message
 
 
 def whole_count(lang: str, n: float) -> int:

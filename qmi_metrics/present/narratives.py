@@ -9,23 +9,26 @@ import pandas as pd
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
-from qmi_metrics.present.i18n import _, _n
-from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, tr, words
+from qmi_metrics.present.i18n import _, _n, _np
+from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, words
 
 # --- défis: computed shares beside the published ones ------------------------------------------------
 
 SHARE_SCOPES = {
-    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known",
-                 "noun": ("projet", "projets", "project", "projects")},
-    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known",
-                     "noun": ("candidature", "candidatures", "application", "applications")},
+    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known"},
+    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known"},
 }
 
 
 def scope_noun(scope: str, lang: str, count: int | None = None) -> str:
-    """'projets', 'projet' (0 or 1 in French, 1 in English), 'applications'…"""
-    fr_one, fr_many, en_one, en_many = SHARE_SCOPES[scope]["noun"]
-    return tr(lang, fr_one if count is not None and count <= 1 else fr_many, en_one if count == 1 else en_many)
+    """'projets', 'projet' (0 or 1 in French, 1 in English), 'applications'…; the plural without a count."""
+    n = 2 if count is None else count
+    # A context of their own: « projet » and « projets » without one are column names, each of a single form.
+    if scope == "projects":
+        return _np(lang, "nom après un nombre", "projet", "projets", n)
+    if scope == "applications":
+        return _np(lang, "nom après un nombre", "candidature", "candidatures", n)
+    raise KeyError(scope)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,26 @@
-"""The words the outputs share, each defined once: statuses, unknown values, plurals, language switching."""
+"""The words the outputs share, each defined once: statuses, unknown values, domains, directions, bases…
+
+A table here maps a stored value to the French text of the catalogue (a msgid marked `N_`): `words(table, key,
+lang)` shows it in the reader's language through `i18n._`, so a new language is one catalogue file. The texts that
+come in two languages from the data (`label_fr`/`label_en` columns of a row) are read with `localized`.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-NOT_KNOWN_PAIR = ("non renseigné", "not available")
-NOT_KNOWN = {"fr": NOT_KNOWN_PAIR[0], "en": NOT_KNOWN_PAIR[1]}
+from qmi_metrics.present.i18n import N_, N_p, _, _p
+
+NOT_KNOWN = N_("non renseigné")
 # Status symbols, so that a status reads without colour: every output (pages, figures, slides, reports) uses these.
 STATUS_SYMBOLS = {"selected": "○", "started": "◔", "agreement_signed": "◑", "deployed": "●", "tested": "◉",
                   "evaluated": "★", "continued": "➜", "stopped": "✕"}
 
 
-def tr(lang: str, fr: str, en: str) -> str:
-    """The text in `lang` (French unless "en")."""
+def localized(lang: str, fr: str, en: str) -> str:
+    """A text that comes in French and English from outside the catalogue, in `lang`: a data row's own columns
+    (label_fr/label_en…), a bilingual error (store.settings.SettingError). English for "en", else French: the
+    data hold those two languages only. The interface's own words are the catalogue's (`_`)."""
     return en if lang == "en" else fr
 
 
@@ -21,91 +29,94 @@ def known(value) -> bool:
     return value is not None and not (not isinstance(value, str) and pd.isna(value))
 
 
-def plural(n: int, singular: str, plural_form: str) -> str:
-    """French agreement: 0 and 1 take the singular."""
-    return singular if n < 2 else plural_form
+def not_known(lang: str) -> str:
+    """« non renseigné », what every output prints for a missing value."""
+    return _(lang, NOT_KNOWN)
 
 
 def words(table: dict, key, lang: str) -> str:
-    """The words of `key` in a table of (French, English) pairs; the key itself when the table lacks it."""
-    pair = table.get(key)
-    return tr(lang, *pair) if pair else str(key)
+    """The words of `key` in a table of msgids, in `lang`; the key itself when the table lacks it, '' for ''."""
+    message = table.get(key)
+    if message is None:
+        return str(key)
+    return _(lang, message) if message else ""  # an empty msgid would be the catalogue's header
 
 
 STATUS_LABELS = {
-    "selected": ("sélectionné", "selected"), "started": ("accompagné", "supported"),
-    "agreement_signed": ("convention signée", "agreement signed"), "deployed": ("déployé", "deployed"),
-    "tested": ("testé", "tested"), "evaluated": ("évalué", "evaluated"), "continued": ("poursuivi", "continued"),
-    "stopped": ("arrêté", "stopped"),
+    "selected": N_("sélectionné"), "started": N_("accompagné"), "agreement_signed": N_("convention signée"),
+    "deployed": N_("déployé"), "tested": N_("testé"), "evaluated": N_("évalué"), "continued": N_("poursuivi"),
+    "stopped": N_("arrêté"),
 }
 
 
 def status_label(status: str | None, lang: str = "fr", symbol: bool = True) -> str:
     """'● déployé' (the symbol tells the status without colour); « non renseigné » when unknown."""
     if not known(status):
-        return NOT_KNOWN[lang]
+        return not_known(lang)
     text = words(STATUS_LABELS, status, lang)
     return f"{STATUS_SYMBOLS.get(status, '')} {text}".strip() if symbol else text
 
 
-# The indicator library's domains, in the order every output lists them (slug as stored, French, English).
-DOMAINS = (
-    ("environnemental", "Environnemental", "Environmental"),
-    ("social", "Social", "Social"),
-    ("économique", "Économique", "Economic"),
-    ("retours usagers", "Retours usagers", "User feedback"),
-    ("efficacité", "Efficacité", "Effectiveness"),
-)
+# The indicator library's domains, in the order every output lists them (slug as stored: its label).
+DOMAINS = {
+    "environnemental": N_("Environnemental"),
+    "social": N_("Social"),
+    "économique": N_("Économique"),
+    "retours usagers": N_("Retours usagers"),
+    "efficacité": N_("Efficacité"),
+}
 
 
 def domain_label(slug: str | None, lang: str = "fr") -> str:
-    for key, fr, en in DOMAINS:
-        if key == slug:
-            return tr(lang, fr, en)
-    return str(slug) if known(slug) else NOT_KNOWN[lang]
+    return words(DOMAINS, slug, lang) if known(slug) else not_known(lang)
 
 
 # An indicator's desired direction (one wording everywhere: the page, the sheet, the chart titles).
-DIRECTIONS = {"hausse": ("↑ hausse souhaitée", "↑ increase wanted"),
-              "baisse": ("↓ baisse souhaitée", "↓ decrease wanted"),
-              "neutre": ("→ suivi sans sens souhaité", "→ tracked, no preferred direction")}
+DIRECTIONS = {"hausse": N_("↑ hausse souhaitée"), "baisse": N_("↓ baisse souhaitée"),
+              "neutre": N_("→ suivi sans sens souhaité")}
 
 # How precisely a site's position is known (the sites table's `precision`).
-SITE_PRECISIONS = {"approximate": ("approximative (≈ 300 m)", "approximate (≈ 300 m)"),
-                   "landmark": ("repère public", "public landmark"), "computed": ("calculée", "computed"),
-                   "unknown": NOT_KNOWN_PAIR}
+SITE_PRECISIONS = {"approximate": N_("approximative (≈ 300 m)"), "landmark": N_("repère public"),
+                   "computed": N_("calculée"), "unknown": NOT_KNOWN}
 
 
 def site_precision(precision: str | None, lang: str = "fr") -> str:
     return words(SITE_PRECISIONS, precision if known(precision) else "unknown", lang)
 
 
-# How precisely a date is known (`date_precision`).
-DATE_PRECISIONS = {"day": ("jour", "day"), "month": ("mois", "month"), "season": ("saison", "season"),
-                   "year": ("année", "year")}
+# How precisely a date is known (`date_precision`). A context of its own: « mois » is "months" as a unit.
+DATE_PRECISION = "précision d'une date"
+DATE_PRECISIONS = {"day": N_p("précision d'une date", "jour"), "month": N_p("précision d'une date", "mois"),
+                   "season": N_p("précision d'une date", "saison"), "year": N_p("précision d'une date", "année")}
+
+
+def date_precision(precision: str, lang: str = "fr") -> str:
+    """'jour', 'mois', 'saison', 'année'; the value itself when it is none of them."""
+    message = DATE_PRECISIONS.get(precision)
+    return _p(lang, DATE_PRECISION, message) if message else str(precision)
+
 
 # The view's filters, named in « filtre non applicable : défi ».
-FILTER_WORDS = {"edition": ("édition", "edition"), "commune": ("commune", "commune"), "theme": ("défi", "challenge")}
+FILTER_WORDS = {"edition": N_("édition"), "commune": N_("commune"), "theme": N_("défi")}
 
 # What a number rests on. A card's basis is one of the first four; a row's basis (issue 12) one of the last three.
 BASES = {
-    "computed": ("calculé", "computed"),
-    "published": ("publié", "published"),
-    "partial": ("partiel", "partial"),
-    "not computable": ("non calculable", "not computable"),
-    "computed_from_published": ("calculé à partir des chiffres publiés", "computed from the published figures"),
-    "inferred": ("inféré", "inferred"),
-    "modelled": ("modélisé", "modelled"),
-    "unknown": NOT_KNOWN_PAIR,
+    "computed": N_("calculé"),
+    "published": N_("publié"),
+    "partial": N_("partiel"),
+    "not computable": N_("non calculable"),
+    "computed_from_published": N_("calculé à partir des chiffres publiés"),
+    "inferred": N_("inféré"),
+    "modelled": N_("modélisé"),
+    "unknown": NOT_KNOWN,
 }
-PARTIAL_DATA = ("données partielles", "partial data")
+PARTIAL_DATA = N_("données partielles")
 
 # Qualifiers of a published figure that bound its value, printed before it as the document prints them
 # (« plus de 290 », « près de 170 »). What the figure is (« en moyenne », « minimum », « maximum ») is said by
-# the KPI's label (« Délai moyen de déploiement »), not printed again on the value.
-QUALIFIERS = {"plus de": ("plus de", "more than"), "près de": ("près de", "nearly"), "au moins": ("au moins", "at least"),
-              "jusqu'à": ("jusqu'à", "up to"), "environ": ("environ", "about"), "en moyenne": ("", ""),
-              "minimum": ("", ""), "maximum": ("", "")}
+# the KPI's label (« Délai moyen de déploiement »), not printed again on the value: '' for those.
+QUALIFIERS = {"plus de": N_("plus de"), "près de": N_("près de"), "au moins": N_("au moins"),
+              "jusqu'à": N_("jusqu'à"), "environ": N_("environ"), "en moyenne": "", "minimum": "", "maximum": ""}
 LOWER_BOUNDS = ("plus de", "au moins")  # a published value that the true one may exceed
 
 
@@ -114,7 +125,22 @@ def qualifier(word: str | None, lang: str = "fr") -> str:
     return words(QUALIFIERS, word, lang) if known(word) and word else ""
 
 # A published figure against the rows (metrics/reconcile): one finding's status, and the same in the plural.
-FINDINGS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs"),
-            "not computable": ("non calculable", "not computable")}
-FINDINGS_PLURAL = {"agrees": ("concordent", "agree"), "differs": ("diffèrent", "differ"),
-                   "not computable": ("non calculables", "not computable")}
+FINDINGS = {"agrees": N_("concorde"), "differs": N_("diffère"), "not computable": N_("non calculable")}
+FINDINGS_PLURAL = {"agrees": N_("concordent"), "differs": N_("diffèrent"), "not computable": N_("non calculables")}
+
+# The territorial diagnostics' formats (the diagnostics table's `kind`, community.DIAGNOSTIC_KINDS).
+DIAGNOSTIC_LABELS = {"marche sensible": N_("marche sensible"), "balade urbaine": N_("balade urbaine"),
+                     "entretiens": N_("entretiens"), "atelier carte sur table": N_("atelier « carte sur table »")}
+
+# What a place of the map is (reads/geo).
+PLACE_KINDS = {"commune": N_("commune lauréate (centroïde)"), "quartier": N_("quartier"),
+               "site": N_("lieu d'expérimentation")}
+
+# The programme funnel's stages (reads/queries.FUNNEL_STAGES).
+FUNNEL_LABELS = {"marks_of_interest": N_("Marques d'intérêt"), "applications": N_("Candidatures"),
+                 "selected": N_("Projets sélectionnés"), "deployed": N_("Projets déployés"),
+                 "evaluated": N_("Projets évalués (fiches)")}
+
+
+def funnel_label(stage: str, lang: str = "fr") -> str:
+    return words(FUNNEL_LABELS, stage, lang)

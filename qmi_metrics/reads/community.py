@@ -8,12 +8,6 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db
 
 DIAGNOSTIC_KINDS = ("marche sensible", "balade urbaine", "entretiens", "atelier carte sur table")
-DIAGNOSTIC_LABELS = {
-    "fr": {"marche sensible": "marche sensible", "balade urbaine": "balade urbaine", "entretiens": "entretiens",
-           "atelier carte sur table": "atelier « carte sur table »"},
-    "en": {"marche sensible": "sensory walk", "balade urbaine": "urban walk", "entretiens": "interviews",
-           "atelier carte sur table": "“carte sur table” workshop"},
-}
 # What the report publishes about the diagnostics (their participants are not given row by row).
 DIAGNOSTIC_FIGURES = ("rapport_diagnostics_nombre", "rapport_diagnostics_personnes", "rapport_marche_sensible_moyenne",
                       "rapport_entretiens_moyenne", "rapport_ateliers_moyenne")

@@ -25,11 +25,6 @@ CONTOURS_URL = f"https://geo.api.gouv.fr/communes?codeEpci={EPCI_MGP}&format=geo
 CACHE_PATH = Path(settings.default("QMI_CONTOURS_CACHE"))  # data/cache/ is git-ignored
 FETCH_TIMEOUT = 3.0  # seconds: the page must not hang when offline
 
-KIND_LABELS = {
-    "fr": {"commune": "commune lauréate (centroïde)", "quartier": "quartier", "site": "lieu d'expérimentation"},
-    "en": {"commune": "laureate commune (centroid)", "quartier": "quartier", "site": "experimentation site"},
-}
-
 
 # --- places from the database ---------------------------------------------------------------------
 

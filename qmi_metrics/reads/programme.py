@@ -148,7 +148,7 @@ def indicators(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -
                 WHERE pi.indicator_id = i.indicator_id) AS projects_following
         FROM indicators i LEFT JOIN sources s USING (source_id)
         ORDER BY list_position($domains, i.domain), i.label_fr
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": list(vocabulary.DOMAINS)})
 
 
 def project_indicators(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -162,7 +162,7 @@ def project_indicators(con, view: Filters = Filters(), statuses: tuple[str, ...]
         LEFT JOIN communes c ON c.insee = p.insee
         WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
         ORDER BY p.name, list_position($domains, i.domain), i.label_fr
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": list(vocabulary.DOMAINS)})
 
 
 def indicator_coverage(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> dict:
@@ -183,7 +183,7 @@ def indicator_matrix(links: pd.DataFrame, lang: str = "fr") -> pd.DataFrame:
     if links.empty:
         return pd.DataFrame()
     marks = links.assign(mark="✓").pivot_table(index="project", columns=label, values="mark", aggfunc="first")
-    domain_rank = {slug: rank for rank, (slug, _fr, _en) in enumerate(vocabulary.DOMAINS)}
+    domain_rank = {slug: rank for rank, slug in enumerate(vocabulary.DOMAINS)}
     columns = (links[[label, "domain"]].drop_duplicates()
                .assign(rank=lambda f: f["domain"].map(domain_rank)).sort_values(["rank", label])[label])
     return marks.reindex(columns=list(columns)).fillna("")
@@ -225,7 +225,7 @@ def measurements_by_month(con, view: Filters = Filters(), statuses: tuple[str, .
         WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
         GROUP BY m.month, i.domain
         ORDER BY m.month, list_position($domains, i.domain)
-    """, {**view.params(), "statuses": list(statuses) or None, "domains": [d[0] for d in vocabulary.DOMAINS]})
+    """, {**view.params(), "statuses": list(statuses) or None, "domains": list(vocabulary.DOMAINS)})
 
 
 def projects_in_view(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> int:

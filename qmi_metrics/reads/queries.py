@@ -93,13 +93,7 @@ def source_label(con, source_id: str, lang: str = "fr") -> str:
     return f"{row['title']} ({row['file']})" if row["file"] else row["title"]
 
 
-FUNNEL_STAGES = (
-    ("marks_of_interest", "Marques d'intérêt", "Expressions of interest"),
-    ("applications", "Candidatures", "Applications"),
-    ("selected", "Projets sélectionnés", "Selected projects"),
-    ("deployed", "Projets déployés", "Deployed projects"),
-    ("evaluated", "Projets évalués (fiches)", "Evaluated projects (sheets)"),
-)
+FUNNEL_STAGES = ("marks_of_interest", "applications", "selected", "deployed", "evaluated")  # words: vocabulary.FUNNEL_LABELS
 
 
 def funnel(con, view: Filters, results: dict) -> list[dict]:
@@ -119,7 +113,7 @@ def funnel(con, view: Filters, results: dict) -> list[dict]:
         "evaluated": results.get("evaluation_sheets_count"),
     }
     stages = []
-    for stage, label_fr, label_en in FUNNEL_STAGES:
+    for stage in FUNNEL_STAGES:
         result = by_stage.get(stage)
         if stage == "marks_of_interest":
             value, basis, covered, total = marks, ("published" if marks is not None else "unknown"), None, None
@@ -133,8 +127,7 @@ def funnel(con, view: Filters, results: dict) -> list[dict]:
             covered, total = result.covered, result.total
         if basis == "unknown":
             value = None  # a count of zero known rows is not a zero
-        stages.append({"stage": stage, "label_fr": label_fr, "label_en": label_en, "value": value,
-                       "basis": basis, "covered": covered, "total": total})
+        stages.append({"stage": stage, "value": value, "basis": basis, "covered": covered, "total": total})
     return stages
 
 
