@@ -26,9 +26,11 @@ SCALES = ("S", "M", "L")
 
 def fingerprint() -> str:
     digest = hashlib.sha256()
-    sources = sorted((REPO_DIR / "qmi_metrics").glob("*.py")) + sorted((REPO_DIR / "qmi_metrics").glob("*.sql"))
+    # Every module and SQL file of the package, subpackages included: a change anywhere rebuilds.
+    package = REPO_DIR / "qmi_metrics"
+    sources = sorted(package.rglob("*.py")) + sorted(package.rglob("*.sql"))
     for path in sources + sorted(loader.DATA_DIR.glob("*.csv")):
-        digest.update(path.name.encode())
+        digest.update(str(path.relative_to(REPO_DIR)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
