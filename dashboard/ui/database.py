@@ -139,12 +139,12 @@ def unavailable_page(unavailable: db.DatabaseUnavailable) -> None:
                          "Close the program holding the database open for writing (the dashboard's server only "
                          "reads it), then reload the page."))
         elif unavailable.reason == "outdated":
-            st.write(say("Reconstruisez la base avec cette version du code (ou publiez un import : chaque publication "
-                         "recalcule ces tables). Une base qui contient des imports demande --force, et ses imports "
-                         "seront à refaire :",
-                         "Rebuild the database with this version of the code (or publish an import: each publish "
-                         "recomputes these tables). A database holding imports needs --force, and its imports will "
-                         "have to be imported again:"))
+            st.write(say("Reconstruisez la base avec cette version du code (quand seules des tables dérivées "
+                         "manquent, publier un import suffit : chaque publication les recalcule). Une base qui "
+                         "contient des imports demande --force, et ses imports seront à refaire :",
+                         "Rebuild the database with this version of the code (when only derived tables are missing, "
+                         "publishing an import is enough: each publish recomputes them). A database holding imports "
+                         "needs --force, and its imports will have to be imported again:"))
             st.code(f"python -m qmi_metrics build --db {shlex.quote(db_path)}", language="bash")
         elif unavailable.reason == "missing" and configured_path() is not None:
             st.write(say("Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "

@@ -118,3 +118,8 @@ FINDINGS = {"agrees": ("concorde", "agrees"), "differs": ("diffère", "differs")
             "not computable": ("non calculable", "not computable")}
 FINDINGS_PLURAL = {"agrees": ("concordent", "agree"), "differs": ("diffèrent", "differ"),
                    "not computable": ("non calculables", "not computable")}
+# Where two sentences disagree (metrics/reconcile.contradictions): between the two documents, inside one, or
+# between a document and the reference data.
+CONTRADICTION_KINDS = {"between_documents": ("entre deux documents", "between two documents"),
+                       "within_document": ("dans un même document", "within one document"),
+                       "data_vs_document": ("document et données de référence", "document and reference data")}
