@@ -10,7 +10,7 @@ from dashboard.ui import caches, database, language, sidebar, widgets
 from dashboard.ui.language import fmt, fmt_date, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
-from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present import figures, narratives, vocabulary
 from qmi_metrics.present.i18n import N_p, _, _n, _p
 from qmi_metrics.reads import projects, queries
 
@@ -43,6 +43,7 @@ def project_detail(version: str, project_id: str) -> dict:
         "project": queries.project(con, project_id),
         "events": queries.project_events(con, project_id),
         "deployment": projects.deployment_dates(con, Filters(), project_id),
+        "aliases": projects.aliases(con, project_id),
         "sites": projects.sites(con, project_id),
         "indicators": projects.indicators(con, project_id),
         "values": projects.indicator_values(con, project_id),
@@ -111,7 +112,7 @@ def render_list(frame: pd.DataFrame) -> None:
     if frame.empty:
         st.info(_(language.lang(), "Aucun projet dans cette vue (édition, communes, défis, statuts choisis)."))
         return
-    text = st.text_input(_(language.lang(), "Rechercher (nom, porteur, description)"),
+    text = st.text_input(_(language.lang(), "Rechercher (nom ou autre graphie, porteur, description)"),
                          key="project_search", placeholder=_(language.lang(), "ex. : vélo, photovoltaïque"))
     shown = projects.search(frame, text)
     measured = int(shown["deployment_months"].notna().sum())
@@ -364,6 +365,13 @@ def render_lessons(project: dict) -> None:
         st.write(_(language.lang(), "Enseignements : non renseigné."))
 
 
+def render_aliases(aliases: pd.DataFrame) -> None:
+    """« Autres graphies : Pélican Cycles (le communiqué…) ; … »: the names the documents also write it with."""
+    if not aliases.empty:
+        st.caption(f"{_(language.lang(), 'Autres graphies')}{colon()}"
+                   f"{md(narratives.other_spellings(aliases, language.lang()))}")
+
+
 def render_sheet_downloads(project_id: str) -> None:
     """The project's evaluation sheet (« fiche évaluation »), made on click: PDF or self-contained HTML."""
     con, lang = database.connection(), language.lang()  # captured now: the file is made outside the page's run
@@ -381,6 +389,7 @@ def render_detail(version: str, project_id: str) -> None:
     detail = project_detail(version, project_id)
     project = detail["project"]
     st.subheader(md(project["name"]))
+    render_aliases(detail["aliases"])
     render_sheet_downloads(project_id)
     render_facts(project, detail["deployment"])
     render_timeline(project, detail["events"])

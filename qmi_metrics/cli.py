@@ -1,4 +1,5 @@
-"""Command line: python -m qmi_metrics build | kpis | reconcile | demo | template | import | history | rollback | report."""
+"""Command line: python -m qmi_metrics build | kpis | reconcile | contradictions | demo | template | import | history
+| rollback | report."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from qmi_metrics.admin import catalogue, importing, problems, publishing, readers, templates
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
-from qmi_metrics.present import formatting, narratives
+from qmi_metrics.present import formatting, narratives, vocabulary
 from qmi_metrics.store import db, loader, settings
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
@@ -97,6 +98,19 @@ def cmd_reconcile(args) -> int:
              (r.explanation_en if args.lang == "en" else r.explanation_fr)] for r in report]
     print(_table(rows, ["figure", "publié", "calculé", "statut", "explication"]))
     print("\n" + narratives.findings_summary(report, args.lang))
+    return EXIT_OK
+
+
+def cmd_contradictions(args) -> int:
+    con = _open(args.db)
+    found = reconcile.contradictions(con, args.lang)
+    if args.format == "json":
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    rows = [[c["contradiction_id"], vocabulary.words(vocabulary.CONTRADICTION_KINDS, c["kind"], args.lang),
+             c["topic"], c["page"]] for c in found]
+    print(_table(rows, ["contradiction", "nature", "sujet", "page"] if args.lang == "fr"
+                 else ["contradiction", "kind", "topic", "page"]))
     return EXIT_OK
 
 
@@ -383,7 +397,9 @@ def parser() -> argparse.ArgumentParser:
     build.set_defaults(run=cmd_build)
 
     for name, run, help_text in (("kpis", cmd_kpis, "calculer les indicateurs"),
-                                 ("reconcile", cmd_reconcile, "confronter les chiffres publiés aux données")):
+                                 ("reconcile", cmd_reconcile, "confronter les chiffres publiés aux données"),
+                                 ("contradictions", cmd_contradictions,
+                                  "lister les contradictions entre les documents, citations à l'appui")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--db", type=Path)
         command.add_argument("--format", choices=("json", "table"), default="table")

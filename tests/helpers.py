@@ -1,6 +1,6 @@
 """Shared by the tests (plain functions; the fixtures are in conftest.py): start the app in AppTest, the pages to
-open (read from dashboard/registry.py), the views (edition × commune) to render them in, and what a reader sees
-of the pages' Markdown."""
+open (read from dashboard/registry.py), the views (edition × commune) to render them in, what a reader sees
+of the pages' Markdown, and where the rows of a table name their source."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
+from qmi_metrics.admin import catalogue
 from qmi_metrics.metrics import filters
 from qmi_metrics.store import db
 
@@ -109,3 +110,13 @@ def shown(source: str) -> str:
     """What a reader sees of Markdown the pages write: data go in through qmi_metrics.outputs.escape.markdown,
     so page tests compare expectations with the source minus its backslash escapes and invisible word joiners."""
     return _ESCAPED.sub(r"\1", source).replace("\u2060", "")
+
+
+# --- sources ------------------------------------------------------------------------------------------------
+
+def source_columns(table: str) -> tuple[str, ...]:
+    """The columns naming where a row comes from: its NOT NULL references to `sources` (source_id; a
+    contradiction has two, source_a and source_b)."""
+    spec = catalogue.table_schema(table)
+    return tuple(column for column, referenced, _ in spec.foreign_keys
+                 if referenced == "sources" and spec.column(column).not_null)

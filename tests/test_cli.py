@@ -104,6 +104,20 @@ def test_reconcile_table_ends_with_counts(reference_db_path):
     assert "chiffres publiés" in done.stdout.splitlines()[-1]
 
 
+def test_contradictions_json_and_table(reference_db_path, capsys):
+    assert cli.main(["contradictions", "--db", str(reference_db_path), "--format", "json", "--lang", "en"]) == 0
+    found = {c["contradiction_id"]: c for c in json.loads(capsys.readouterr().out)}
+    applications = found["candidatures-168-ou-170"]
+    assert {"topic", "kind", "shown", "page", "kpi_id", "figure_ids", "a", "b"} <= set(applications)
+    assert "170 candidatures" in applications["a"]["quote"] and "168 CANDIDATURES" in applications["b"]["quote"]
+    assert applications["a"]["document_name"] == "the press release of 26 October 2023"
+    assert cli.main(["contradictions", "--db", str(reference_db_path)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["contradiction", "nature", "sujet", "page"]
+    assert len(table) == 2 + len(found)
+    assert any("candidatures-168-ou-170" in line and "entre deux documents" in line for line in table)
+
+
 def test_demo_builds_a_marked_synthetic_database(tmp_path):
     target = tmp_path / "demo.duckdb"
     done = run("demo", "--scale", "1", "--seed", "3", "--db", target)

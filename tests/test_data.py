@@ -7,12 +7,15 @@ import re
 
 import pytest
 
+from helpers import source_columns
+
+from qmi_metrics.metrics import reconcile
 from qmi_metrics.store import db, loader
 
 TABLES_WITH_ROWS = ("sources", "editions", "milestones", "themes", "project_families", "solution_types", "communes",
                     "sites", "commune_editions", "calls", "published_figures", "call_figures", "projects",
                     "candidatures", "project_events", "indicators", "replicability_criteria", "community_events",
-                    "diagnostics", "surveys")
+                    "diagnostics", "surveys", "partners", "awards", "aliases", "contradictions")
 
 
 def table_contents(con, table):
@@ -21,6 +24,25 @@ def table_contents(con, table):
 
 def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("**", "")).strip()
+
+
+def quoted_in(quote: str, text: str) -> bool:
+    """Every excerpt of a quote (one, or several joined by « […] ») stands verbatim in the normalised text."""
+    return all(normalise_text(excerpt) in text for excerpt in reconcile.excerpts(quote))
+
+
+class Documents:
+    """The normalised text of each source's file under ../shared/, read once."""
+
+    def __init__(self, con, shared_dir):
+        self.files = {r["source_id"]: r["file"] for r in db.fetch_rows(con, "SELECT source_id, file FROM sources")}
+        self.shared_dir, self.texts = shared_dir, {}
+
+    def text(self, source_id: str) -> str:
+        if source_id not in self.texts:
+            path = self.shared_dir / self.files[source_id]
+            self.texts[source_id] = normalise_text(path.read_text(encoding="utf-8"))
+        return self.texts[source_id]
 
 
 def test_building_twice_gives_the_same_database(tmp_path):
@@ -70,10 +92,14 @@ def test_every_row_of_every_table_has_a_source(reference_con):
             continue
         columns = [r["column_name"] for r in db.fetch_rows(
             reference_con, "SELECT column_name FROM information_schema.columns WHERE table_name = $t", {"t": table})]
-        assert "source_id" in columns, table
-        missing = db.fetch_value(reference_con, f"""
-            SELECT count(*) FROM {table} WHERE source_id IS NULL OR source_id NOT IN (SELECT source_id FROM sources)""")
-        assert missing == 0, table
+        # source_id, or both sides of a contradiction: never a table whose rows name no source
+        expected = ("source_a", "source_b") if table == "contradictions" else ("source_id",)
+        assert source_columns(table) == expected and set(expected) <= set(columns), table
+        for column in expected:
+            missing = db.fetch_value(reference_con, f"""
+                SELECT count(*) FROM {table}
+                WHERE {column} IS NULL OR {column} NOT IN (SELECT source_id FROM sources)""")
+            assert missing == 0, (table, column)
 
 
 def test_published_figures_quote_their_documents_verbatim(reference_con, shared_dir):
@@ -90,20 +116,56 @@ def test_published_figures_quote_their_documents_verbatim(reference_con, shared_
 
 @pytest.mark.parametrize("table", ["milestones", "project_events", "community_events", "diagnostics",
                                    "commune_editions", "project_sites", "project_indicators", "indicators",
-                                   "replicability_criteria"])
+                                   "replicability_criteria", "partners", "awards", "aliases"])
 def test_quotes_of_document_sources_are_verbatim(reference_con, shared_dir, table):
-    files = {r["source_id"]: r["file"] for r in db.fetch_rows(reference_con, "SELECT source_id, file FROM sources")}
+    documents = Documents(reference_con, shared_dir)
     rows = db.fetch_rows(reference_con, f"SELECT source_id, source_quote FROM {table} WHERE source_quote IS NOT NULL")
     assert rows
     for row in rows:
-        path = shared_dir / files[row["source_id"]]
-        assert normalise_text(row["source_quote"]) in normalise_text(path.read_text(encoding="utf-8")), row
+        assert quoted_in(row["source_quote"], documents.text(row["source_id"])), row
+
+
+@pytest.mark.parametrize("table", ["partners", "awards", "aliases"])
+def test_sections_of_what_the_documents_say_are_headings_of_their_document(reference_con, shared_dir, table):
+    documents = Documents(reference_con, shared_dir)
+    rows = db.fetch_rows(reference_con, f"SELECT source_id, source_section FROM {table}")
+    assert rows and all(row["source_section"] for row in rows)
+    for row in rows:
+        assert normalise_text(row["source_section"]) in documents.text(row["source_id"]), row
+
+
+def test_both_sentences_of_every_contradiction_are_verbatim_in_their_documents(reference_con, shared_dir):
+    documents = Documents(reference_con, shared_dir)
+    rows = db.fetch_rows(reference_con, "SELECT * FROM contradictions")
+    assert rows
+    for row in rows:
+        for side in ("a", "b"):
+            text = documents.text(row[f"source_{side}"])
+            assert quoted_in(row[f"quote_{side}"], text), (row["contradiction_id"], side)
+            if row[f"section_{side}"] is not None:
+                assert normalise_text(row[f"section_{side}"]) in text, (row["contradiction_id"], side)
+        # two sides of one document are two different passages of it
+        assert row["quote_a"] != row["quote_b"], row["contradiction_id"]
+
+
+def test_each_alias_quote_writes_the_name_as_it_says(reference_con):
+    rows = db.fetch_rows(reference_con, "SELECT alias_id, name_as_written, source_quote FROM aliases")
+    assert rows
+    for row in rows:
+        assert row["name_as_written"] in row["source_quote"], row
 
 
 def test_every_project_of_the_report_is_listed_with_its_commune(reference_con):
     per_commune = dict(db.fetch_df(reference_con, """
         SELECT c.name, count(*) AS n FROM projects p JOIN communes c USING (insee) GROUP BY c.name""").values)
     assert per_commune == {"Aulnay-sous-Bois": 7, "Meudon": 7, "Noisy-le-Grand": 8, "Sceaux": 6}
+
+
+def test_every_project_name_is_written_so_in_the_report(reference_con, shared_dir):
+    """A project's name is the report's list heading; other spellings are in aliases (tests/test_contradictions.py)."""
+    report = Documents(reference_con, shared_dir).text("rapport_2025")
+    for (name,) in db.fetch_tuples(reference_con, "SELECT name FROM projects WHERE source_id = 'rapport_2025'"):
+        assert normalise_text(name) in report, name
 
 
 def test_unknown_facts_stay_null(reference_con):

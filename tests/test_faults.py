@@ -337,3 +337,18 @@ def test_a_database_built_before_the_rollups_asks_for_a_rebuild(reference_db_pat
     with pytest.raises(db.DatabaseUnavailable) as raised:
         db.open_for_reading(old)
     assert raised.value.reason == "outdated" and "indicator_monthly" in raised.value.detail
+
+
+def test_a_database_built_before_the_documents_tables_asks_for_a_rebuild(reference_db_path, tmp_path):
+    import shutil
+
+    import duckdb
+
+    old = tmp_path / "ancienne.duckdb"
+    shutil.copy(reference_db_path, old)
+    with duckdb.connect(str(old)) as con:
+        for table in ("aliases", "contradictions"):  # the Projets page reads aliases: fail here, not there
+            con.execute(f"DROP TABLE {table}")
+    with pytest.raises(db.DatabaseUnavailable) as raised:
+        db.open_for_reading(old)
+    assert raised.value.reason == "outdated" and raised.value.detail == "aliases, contradictions"

@@ -539,6 +539,25 @@ def test_template_command(tmp_path, reference_db_path):
     assert wrong.returncode == 2 and ".xlsx ou .csv" in wrong.stderr
 
 
+def test_a_project_named_by_another_spelling_of_the_documents_lands_on_its_id(reference_con):
+    """« Pélican Cycles » (the press release) and « Végétalisation 2e vie » are the projects pelican and
+    vegetalisation-2nde-vie (data/aliases.csv); a spelling no document uses is still refused."""
+    text = ("project_id;kind;date_start;date_precision\n"
+            "Pélican Cycles;déployé;2024-07-01;mois\n"
+            "végétalisation 2E VIE;déployé;2024-05-01;mois\n")
+    prepared = importing.prepare(reference_con, readers.read_file(text.encode("utf-8"), "saisie.csv", "project_events"),
+                                 "project_events")
+    assert prepared.ok, [p.message_fr for p in prepared.problems]
+    assert [r["project_id"] for r in prepared.records] == ["pelican", "vegetalisation-2nde-vie"]
+    assert [r["event_id"] for r in prepared.records] == ["pelican-deployed", "vegetalisation-2nde-vie-deployed"]
+    unknown = readers.read_file("project_id;kind\nPelikan Zyklus;déployé\n".encode("utf-8"), "saisie.csv",
+                                "project_events")
+    refused = importing.validate(reference_con, unknown, "project_events")
+    assert [(p.row, p.column) for p in refused] == [(2, "project_id")]
+    described = {d["colonne"]: d["valeurs possibles"] for d in columns.column_descriptions("project_events")}
+    assert "autre graphie publiée" in described["project_id"]
+
+
 def test_validation_api_for_the_admin_page(reference_con):
     """What the admin page calls: bytes in, a list of problems with their parts, nothing written."""
     parsed = readers.read_file("project_id;kind;date_start\nGotham;déployé;2024-02-30\n".encode("cp1252"),

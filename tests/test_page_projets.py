@@ -131,6 +131,27 @@ def test_search_box_filters_the_list(projets, reference_db_path):
     assert any(c.value.startswith("1 projet sur 28") for c in at.caption)
 
 
+def test_search_box_finds_a_project_by_another_spelling(projets, reference_db_path):
+    at = projets(reference_db_path)
+    at.text_input(key="project_search").input("Pélican Cycles").run()  # the press release's spelling
+    assert not at.exception
+    assert list(project_table(at)["projet"]) == ["Pelican"]
+
+
+def test_detail_shows_the_other_spellings_with_their_documents(projets, reference_db_path):
+    at = projets(reference_db_path, projet="pelican")
+    assert not at.exception
+    spellings = [shown(c.value) for c in at.caption if c.value.startswith("Autres graphies")]
+    assert spellings == ["Autres graphies : Pélican Cycles (le communiqué de presse du 26 octobre 2023) ;"
+                         " Pelican Cycle, Pelican Train (le rapport « Retours d'expérimentations » (2025))"]
+    at.session_state["lang"] = "en"
+    english = at.run()
+    assert not english.exception
+    assert any(shown(c.value).startswith("Other spellings: Pélican Cycles (the press release of 26 October 2023)")
+               for c in english.caption)
+    assert not any(c.value.startswith("Autres graphies") for c in projets(reference_db_path, projet="soy-pv").caption)
+
+
 def test_address_opens_purples_detail(projets, reference_db_path):
     at = projets(reference_db_path, projet="purple")
     assert not at.exception

@@ -133,9 +133,9 @@ def unavailable_page(unavailable: db.DatabaseUnavailable) -> None:
             st.write(_(lang, "Fermez le programme qui a ouvert la base en écriture (le serveur du tableau de bord ne "
                              "l'ouvre qu'en lecture), puis rechargez la page."))
         elif unavailable.reason == "outdated":
-            st.write(_(lang, "Reconstruisez la base avec cette version du code (ou publiez un import : chaque "
-                             "publication recalcule ces tables). Une base qui contient des imports demande --force, "
-                             "et ses imports seront à refaire :"))
+            st.write(_(lang, "Reconstruisez la base avec cette version du code (quand seules des tables dérivées "
+                             "manquent, publier un import suffit : chaque publication les recalcule). Une base qui "
+                             "contient des imports demande --force, et ses imports seront à refaire :"))
             st.code(f"python -m qmi_metrics build --db {shlex.quote(db_path)}", language="bash")
         elif unavailable.reason == "missing" and configured_path() is not None:
             st.write(_(lang, "Vérifiez le chemin configuré ($QMI_DB ou `qmi_db` dans .streamlit/secrets.toml), ou "

@@ -92,3 +92,6 @@ REFERENCE_LABELS = {
     "project_families": ("label_fr", "label_en"), "solution_types": ("label_fr", "label_en"),
     "indicators": ("label_fr", "label_en"), "replicability_criteria": ("label_fr", "label_en"),
 }
+# Referenced tables whose rows may also be named by another spelling the documents use (table aliases, by
+# entity_kind): a project typed « Pélican Cycles » is the project pelican.
+ALIAS_KINDS = {"projects": "project"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from qmi_metrics.admin.catalogue import REFERENCE_LABELS, table_schema
+from qmi_metrics.admin.catalogue import ALIAS_KINDS, REFERENCE_LABELS, table_schema
 from qmi_metrics.admin.problems import readable
 
 SHORT_TEXT = 200                          # identifiers, codes, names, labels (the longest today: 125)
@@ -235,6 +235,8 @@ def allowed_text(table: str, column: str) -> str:
         name, _, feminine = reference_name(reference[0])
         label_columns = REFERENCE_LABELS.get(reference[0], ())
         labels = "" if not label_columns else " ou son nom" if label_columns[0] == "name" else " ou son libellé"
+        if reference[0] in ALIAS_KINDS:
+            labels += " (ou une autre graphie publiée, table aliases)"
         article, existing = ("une", "existante") if feminine else ("un", "existant")
         return f"{article} {name} {existing} : {reference[1]} de la table {reference[0]}{labels}"
     bounds = []

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from qmi_metrics.admin.catalogue import PROVENANCE_COLUMNS, REFERENCE_LABELS, TableSchema, referencing
+from qmi_metrics.admin.catalogue import ALIAS_KINDS, PROVENANCE_COLUMNS, REFERENCE_LABELS, TableSchema, referencing
 from qmi_metrics.admin.cells import (PARSERS, CellError, check_text_length, is_blank, parse_allowed, parse_number,
                                      reject_formula_text)
 from qmi_metrics.admin.columns import Doc, doc, is_required, reference_name, text_limit
@@ -77,6 +77,11 @@ class _Context:
             labels = REFERENCE_LABELS.get(ref_table, ()) if column != "source_id" else ()
             rows = db.fetch_columns(con, ref_table, (ref_column, *labels))
             keys = [r[0] for r in rows] + ([import_source_id] if ref_table == "sources" else [])
+            if labels and ref_table in ALIAS_KINDS:  # « Pélican Cycles » names the project pelican too
+                known = set(keys)
+                rows += [r for r in db.fetch_tuples(con, "SELECT entity_id, name_as_written FROM aliases"
+                                                         " WHERE entity_kind = $kind", {"kind": ALIAS_KINDS[ref_table]})
+                         if r[0] in known]
             self.lookups[column] = _Lookup(ref_table, ref_column, keys, rows if labels else [])
         self.first_year = dict(db.fetch_tuples(con, "SELECT edition_id, first_year FROM editions"))
         self.project_edition = dict(db.fetch_tuples(con, "SELECT project_id, edition_id FROM projects"))

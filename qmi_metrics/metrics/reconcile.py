@@ -1,4 +1,5 @@
-"""Reconciliation: each published figure against what the rows give, and why they differ."""
+"""Reconciliation: each published figure against what the rows give, and why they differ; and the
+contradictions a careful reading finds between the documents (data/contradictions.csv)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import N_, _
+from qmi_metrics.store import db
 
 AGREES, DIFFERS, NOT_COMPUTABLE = "agrees", "differs", "not computable"
 
@@ -15,7 +17,9 @@ DOCUMENT_NAMES = {
     "seeds/000_01547c4c7264418f.txt": N_("le communiqué de presse du 26 octobre 2023"),
     "seeds/004_39930cb31348f1d2.txt": N_("le rapport « Retours d'expérimentations » (2025)"),
     "reference/README.md": N_("les pages web de la Métropole (faits de référence)"),
+    "reference/mgp_communes.csv": N_("la liste officielle des communes de la Métropole (INSEE)"),
 }
+EXCERPT_SEPARATOR = "[…]"  # joins the excerpts of a quote made of several passages
 
 
 @dataclass(frozen=True)
@@ -160,3 +164,44 @@ def reconcile(con) -> list[Reconciliation]:
             texts.append(" ".join(filter(None, [text, disagreement])))
         report.append(Reconciliation(figure, kpi.id, result.value, result.covered, result.total, status, *texts))
     return report
+
+
+def excerpts(quote: str) -> list[str]:
+    """The verbatim passages of a quote: one, or several joined by « […] »."""
+    return [part.strip() for part in quote.split(EXCERPT_SEPARATOR) if part.strip()]
+
+
+def contradictions(con, lang: str = "fr", edition: int | None = None, page: str | None = None) -> list[dict]:
+    """The contradictions between the documents, inside one, or between a document and the reference data.
+
+    One dict per row of `contradictions`, in `lang`: contradiction_id, edition_id (None: the programme as a whole),
+    topic, kind (between_documents | within_document | data_vs_document), shown (what the dashboard shows and why),
+    page (a page name of dashboard/registry.py), kpi_id, figure_ids (a list), and `a` and `b`, the two sides:
+    source_id, document (its file under ../shared/), document_name (as `document_name` says it), section, quote
+    and its excerpts. `edition` keeps that edition's rows and the programme-wide ones; `page` one page's rows.
+    Ordered by edition (programme-wide first), kind, then id.
+    """
+    rows = db.fetch_rows(con, """
+        SELECT c.*, sa.file AS file_a, sb.file AS file_b
+        FROM contradictions c
+        JOIN sources sa ON sa.source_id = c.source_a
+        JOIN sources sb ON sb.source_id = c.source_b
+        WHERE ($edition IS NULL OR c.edition_id IS NULL OR c.edition_id = $edition)
+          AND ($page IS NULL OR c.page = $page)
+        ORDER BY c.edition_id NULLS FIRST,
+                 list_position(['between_documents', 'within_document', 'data_vs_document'], c.kind),
+                 c.contradiction_id""", {"edition": edition, "page": page})
+    en = lang == "en"
+
+    def side(row: dict, letter: str) -> dict:
+        document = row[f"file_{letter}"]
+        return {"source_id": row[f"source_{letter}"], "document": document,
+                "document_name": document_name(document, lang), "section": row[f"section_{letter}"],
+                "quote": row[f"quote_{letter}"], "excerpts": excerpts(row[f"quote_{letter}"])}
+
+    return [{
+        "contradiction_id": row["contradiction_id"], "edition_id": row["edition_id"],
+        "topic": row["topic_en" if en else "topic_fr"], "kind": row["kind"],
+        "shown": row["shown_en" if en else "shown_fr"], "page": row["page"], "kpi_id": row["kpi_id"],
+        "figure_ids": (row["figure_ids"] or "").split(), "a": side(row, "a"), "b": side(row, "b"),
+    } for row in rows]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.metrics.reconcile import document_name
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _, _n, _np
 from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, words
@@ -145,6 +146,20 @@ def community_summary(events: pd.DataFrame, lang: str = "fr") -> str:
         sentence += _n(lang, " ; participants non renseignés pour {n} rencontre",
                              " ; participants non renseignés pour {n} rencontres", missing)
     return sentence + "."
+
+
+# --- a project's other spellings --------------------------------------------------------------------
+
+def other_spellings(aliases: pd.DataFrame, lang: str = "fr") -> str:
+    """'Pélican Cycles (le communiqué de presse du 26 octobre 2023) ; Pelican Cycle, Pelican Train (le rapport …)':
+    each document once, in the order of the rows (`reads.projects.aliases`), with the names it writes."""
+    names: dict[str, list[str]] = {}
+    for row in aliases.itertuples():
+        written = names.setdefault(row.document, [])
+        if row.name_as_written not in written:
+            written.append(row.name_as_written)
+    return _(lang, " ; ").join(f"{', '.join(written)} ({document_name(document, lang)})"
+                               for document, written in names.items())
 
 
 # --- the reconciliation's findings -----------------------------------------------------------------

@@ -144,3 +144,8 @@ FUNNEL_LABELS = {"marks_of_interest": N_("Marques d'intérêt"), "applications":
 
 def funnel_label(stage: str, lang: str = "fr") -> str:
     return words(FUNNEL_LABELS, stage, lang)
+
+# Where two sentences disagree (metrics/reconcile.contradictions): between the two documents, inside one, or
+# between a document and the reference data.
+CONTRADICTION_KINDS = {"between_documents": N_("entre deux documents"), "within_document": N_("dans un même document"),
+                       "data_vs_document": N_("document et données de référence")}

@@ -1,5 +1,5 @@
-"""Reads behind the Projets and Déploiement pages: a project's detail (sites, indicators, values,
-replicability) and deployment aggregated per commune or per défi. Filters go into SQL through
+"""Reads behind the Projets and Déploiement pages: a project's detail (other spellings, sites, indicators,
+values, replicability) and deployment aggregated per commune or per défi. Filters go into SQL through
 `f_projects($edition, $commune, $theme)`; values are bound, never formatted into the text."""
 
 from __future__ import annotations
@@ -61,12 +61,13 @@ def _plain_date(day):
 
 
 def search(projects: pd.DataFrame, text: str | None) -> pd.DataFrame:
-    """Rows whose name, operator or description contain every word typed (accents and case ignored)."""
+    """Rows whose name, other spellings, operator or description contain every word typed (accents and case
+    ignored): « Pélican Cycles » finds Pelican."""
     words = [_fold(word) for word in (text or "").split()]
     if not words or projects.empty:
         return projects
-    haystack = (projects["name"].fillna("") + " " + projects["operator"].fillna("") + " "
-                + projects["description_fr"].fillna("")).map(_fold)
+    haystack = (projects["name"].fillna("") + " " + projects["aliases"].fillna("") + " "
+                + projects["operator"].fillna("") + " " + projects["description_fr"].fillna("")).map(_fold)
     keep = haystack.map(lambda row: all(word in row for word in words))
     return projects[keep]
 
@@ -84,6 +85,16 @@ def exists(con, project_id: str | None) -> bool:
         return False
     return db.fetch_value(con, "SELECT count(*) FROM projects WHERE project_id = $project_id",
                           {"project_id": project_id}) > 0
+
+
+def aliases(con, project_id: str) -> pd.DataFrame:
+    """The other spellings of a project's name, each with the document that writes it so (oldest document first)."""
+    return db.fetch_df(con, """
+        SELECT a.name_as_written, a.source_id, src.file AS document, src.published_on, a.source_section, a.source_quote
+        FROM aliases a JOIN sources src USING (source_id)
+        WHERE a.entity_kind = 'project' AND a.entity_id = $project_id
+        ORDER BY src.published_on, a.source_id, a.name_as_written
+    """, {"project_id": project_id})
 
 
 def sites(con, project_id: str) -> pd.DataFrame:

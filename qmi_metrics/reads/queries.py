@@ -10,9 +10,12 @@ from qmi_metrics.store import db
 STATUSES = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
 
 def projects(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
-    """One row per project of the view, with labels, status and deployment dates."""
+    """One row per project of the view, with labels, status, deployment dates and its other spellings
+    (`aliases`: the names the documents also write it with, « ; »-separated, NULL when none)."""
     return db.fetch_df(con, """
         SELECT p.project_id, p.edition_id, p.name, p.operator, p.insee, c.name AS commune,
+               (SELECT string_agg(DISTINCT a.name_as_written, ' ; ' ORDER BY a.name_as_written) FROM aliases a
+                WHERE a.entity_kind = 'project' AND a.entity_id = p.project_id) AS aliases,
                p.family_slug, f.label_fr AS family_fr, f.label_en AS family_en,
                p.type_slug, ty.label_fr AS type_fr, ty.label_en AS type_en, pr.subtype_fr,
                p.theme_slug, th.label_fr AS theme_fr, th.label_en AS theme_en,

@@ -140,6 +140,8 @@ _UNIT_BYTES = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
 CORE_TABLES = ("meta", "sources", "editions", "themes", "communes", "projects", "published_figures")
 # Filled at build and publish (rollups.refresh); a file built before they existed must be rebuilt.
 DERIVED_TABLES = ("indicator_monthly", "kpi_values", "kpi_keys")
+# Tables of data/ added to schema.sql since: a file without them was built by an earlier version and must be rebuilt.
+LATER_TABLES = ("partners", "awards", "aliases", "contradictions")
 CATALOG = "qmi"
 FILE_HEADERS_BYTES = 3 * 4096  # a DuckDB file: its main header and two database headers, then the blocks  # the name the attached file takes inside the reading connection
 
@@ -200,8 +202,8 @@ class DatabaseUnavailable(Exception):
         "damaged": ("le fichier de la base de données est abîmé", "the database file is damaged"),
         "schema": ("le fichier est une base DuckDB, mais pas celle du tableau de bord (tables manquantes)",
                    "the file is a DuckDB database, but not the dashboard's (tables missing)"),
-        "outdated": ("la base a été construite par une version antérieure du tableau de bord (tables dérivées manquantes)",
-                     "the database was built by an earlier version of the dashboard (derived tables missing)"),
+        "outdated": ("la base a été construite par une version antérieure du tableau de bord (tables manquantes)",
+                     "the database was built by an earlier version of the dashboard (tables missing)"),
         "locked": ("un autre programme a ouvert la base en écriture", "another program has the database open for writing"),
         "unreadable": ("la base de données est illisible", "the database cannot be read"),
     }
@@ -301,7 +303,7 @@ def open_for_reading(path, limits: Limits | None = None, required_tables=CORE_TA
         missing = [table for table in required_tables if table not in found]
         if missing:
             raise DatabaseUnavailable(path, "schema", ", ".join(missing))
-        if outdated := [table for table in DERIVED_TABLES if table not in found]:
+        if outdated := [table for table in (*DERIVED_TABLES, *LATER_TABLES) if table not in found]:
             raise DatabaseUnavailable(path, "outdated", ", ".join(outdated))
         blocks = fetch_one(con, "SELECT total_blocks, block_size FROM pragma_database_size() WHERE database_name = $catalog",
                            {"catalog": CATALOG})

@@ -22,7 +22,7 @@ TABLES = (
     "communes", "sites", "commune_editions", "calls", "published_figures", "call_figures",
     "projects", "project_sites", "candidatures", "project_events", "indicators",
     "project_indicators", "indicator_values", "replicability_criteria", "replicability_scores",
-    "community_events", "diagnostics", "surveys",
+    "community_events", "diagnostics", "surveys", "partners", "awards", "aliases", "contradictions",
 )
 
 # What a synthetic database shares with the reference one: the vocabulary, not the facts.

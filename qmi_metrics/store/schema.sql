@@ -306,6 +306,71 @@ CREATE TABLE surveys (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
 );
 
+-- Who organises, operates, funds or helps the programme (or one project), as the documents say it:
+-- one row per partner, role and document, with the sentence that says it.
+CREATE TABLE partners (
+    partner_id     VARCHAR NOT NULL,
+    name           VARCHAR NOT NULL,
+    role           VARCHAR NOT NULL CHECK (role IN ('organisateur', 'opérateur', 'financeur', 'partenaire',
+                                                    'accompagnement', 'diagnostic', 'international', 'évaluation',
+                                                    'jury', 'rédaction')),
+    edition_id     INTEGER REFERENCES editions (edition_id),   -- NULL: the programme as a whole
+    project_id     VARCHAR REFERENCES projects (project_id),   -- set when the partner helps one project
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR NOT NULL,
+    PRIMARY KEY (partner_id, role, source_id)
+);
+
+-- Awards and labels the documents name, for the programme (project_id NULL) or a project.
+CREATE TABLE awards (
+    award_id       VARCHAR PRIMARY KEY,
+    project_id     VARCHAR REFERENCES projects (project_id),
+    label          VARCHAR NOT NULL,
+    awarded_by     VARCHAR,
+    year           INTEGER CHECK (year IS NULL OR year BETWEEN 2000 AND 2100),
+    outcome        VARCHAR NOT NULL CHECK (outcome IN ('lauréat', 'finaliste', 'label', 'mention')),
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR NOT NULL
+);
+
+-- Other spellings of a name, as a document writes it (Pélican Cycles for the project Pelican). entity_id is the
+-- entity's key in its table: project_id, partner_id, edition_id, call_id, theme_slug; for an entity with no table
+-- of its own (programme, publication), a slug of its usual name.
+CREATE TABLE aliases (
+    alias_id        VARCHAR PRIMARY KEY,
+    entity_kind     VARCHAR NOT NULL CHECK (entity_kind IN ('project', 'partner', 'programme', 'edition', 'call',
+                                                            'theme', 'publication')),
+    entity_id       VARCHAR NOT NULL,
+    name_as_written VARCHAR NOT NULL,
+    source_id       VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section  VARCHAR,
+    source_quote    VARCHAR NOT NULL    -- the sentence where the name is written that way, verbatim
+);
+
+-- Every contradiction a careful reading finds between the documents, inside one, or between a document and the
+-- reference data, each with both sentences verbatim. A quote made of several excerpts joins them with « […] ».
+CREATE TABLE contradictions (
+    contradiction_id VARCHAR PRIMARY KEY,
+    edition_id     INTEGER REFERENCES editions (edition_id),   -- NULL: the programme as a whole
+    topic_fr       VARCHAR NOT NULL,
+    topic_en       VARCHAR NOT NULL,
+    kind           VARCHAR NOT NULL CHECK (kind IN ('between_documents', 'within_document', 'data_vs_document')),
+    source_a       VARCHAR NOT NULL REFERENCES sources (source_id),
+    section_a      VARCHAR,
+    quote_a        VARCHAR NOT NULL,
+    source_b       VARCHAR NOT NULL REFERENCES sources (source_id),
+    section_b      VARCHAR,
+    quote_b        VARCHAR NOT NULL,
+    shown_fr       VARCHAR NOT NULL,    -- what the dashboard shows and why, to be read aloud
+    shown_en       VARCHAR NOT NULL,
+    page           VARCHAR NOT NULL,    -- the page concerned: a name of dashboard/registry.py (its address /<name>)
+    kpi_id         VARCHAR,             -- the KPI of the card concerned (family members included: theme_share:<slug>)
+    figure_ids     VARCHAR,             -- published_figures ids, space-separated
+    CHECK ((kind = 'within_document') = (source_a = source_b))
+);
+
 -- Facts about the database itself: synthetic or reference, scale, seed, data version.
 CREATE TABLE meta (
     key            VARCHAR PRIMARY KEY,

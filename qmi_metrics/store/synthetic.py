@@ -3,7 +3,8 @@
 `loader.build_synthetic` creates an empty schema, loads the dimension tables (the vocabulary:
 themes, families, solution types, communes, indicators, replicability criteria) and calls
 `generate`, which fills every fact table. Every generated row carries source_id 'synthetic';
-published_figures stays empty (a synthetic database publishes nothing) and call_figures.figure_id
+published_figures stays empty (a synthetic database publishes nothing), so do the tables of what the
+documents say (partners, awards, aliases, contradictions: EMPTY_TABLES), and call_figures.figure_id
 stays NULL. The generator reads slugs and ids from the dimension tables, it never hard-codes them.
 
 Scales (`spec_for`):
@@ -45,8 +46,9 @@ FACT_TABLES = (
     "project_sites", "candidatures", "project_events", "project_indicators", "indicator_values",
     "replicability_scores", "community_events", "diagnostics", "surveys",
 )
-# Left empty on purpose: nothing synthetic is ever "published".
-EMPTY_TABLES = ("published_figures",)
+# Left empty on purpose: nothing synthetic is ever "published", and what the documents say (their partners,
+# awards, spellings and contradictions) is about the real projects only.
+EMPTY_TABLES = ("published_figures", "partners", "awards", "aliases", "contradictions")
 
 FIRST_EDITION_YEAR = 2023      # edition n runs from 2022 + n to 2024 + n
 EDITION_YEARS = 3
