@@ -13,7 +13,7 @@ from helpers import app_test, open_page
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, slideshow
-from qmi_metrics.present import formatting, vocabulary
+from qmi_metrics.present import findings, formatting, vocabulary
 from qmi_metrics.store import db
 
 NNBSP, NBSP = formatting.NARROW_NBSP, formatting.NBSP
@@ -47,16 +47,24 @@ def test_edition_1_tells_the_story_in_order(edition_1):
 
 
 def test_findings_say_how_many_published_figures_agree_and_which_differ(reference_con, edition_1):
-    findings = next(s for s in edition_1.slides if s.kind == "findings")
+    """The slide speaks through present/findings: one count per group (the published figures' three add up to
+    the reconciliation of the edition), the summary sentence, then the first figures not confirmed in the
+    sentences of the Sources page and the edition report."""
+    slide = next(s for s in edition_1.slides if s.kind == "findings")
     report = [f for f in reconcile.reconcile(reference_con) if f.figure.edition_id in (None, 1)]
-    counts = {n.kpi_id: int(n.value) for n in findings.numbers}
-    assert counts == {f"findings_{status}": sum(f.status == status for f in report)
-                      for status in ("agrees", "differs", "not computable")}
-    assert sum(counts.values()) == len(report) and counts["findings_differs"] > 0
-    assert findings.notes[0].startswith(f"{len(report)} chiffres publiés : ")
-    differing = [f for f in report if f.status == "differs"]
-    assert len(findings.rows) == min(len(differing), deck.FINDINGS_SHOWN)
-    assert all(row[1] and row[2] for row in findings.rows)
+    contradictions = reconcile.contradictions(reference_con, "fr", 1)
+    counts = {n.kpi_id: int(n.value) for n in slide.numbers}
+    assert counts == {"findings_contradiction": len(contradictions),
+                      **{f"findings_{status}": sum(f.status == status for f in report)
+                         for status in ("differs", "agrees", "not computable")}}
+    assert sum(counts.values()) - len(contradictions) == len(report) and counts["findings_differs"] > 0
+    told = findings.collect(reference_con, "fr", 1)
+    assert slide.notes[0] == findings.summary(told, "fr")
+    assert slide.notes[0].startswith(f"{len(contradictions)} contradictions, {counts['findings_differs']} chiffres non confirmés")
+    differing = [f for f in told if f.group == "differs"]
+    assert len(slide.rows) == min(len(differing) + len(contradictions), deck.FINDINGS_SHOWN)
+    assert slide.rows[0] == (differing[0].title, differing[0].sentence)
+    assert all(row[0] and row[1] for row in slide.rows)
 
 
 def test_headline_numbers_are_what_the_dashboard_computes(reference_con, edition_1):

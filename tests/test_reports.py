@@ -366,7 +366,8 @@ def test_edition_1_report_headline_numbers(ref):
     headline = next(b for b in report.blocks if isinstance(b, reports.Table))
     rows = {row[0]: (norm(row[1]), row[2], row[3]) for row in headline.rows}
     assert rows["Communes lauréates"][0] == "4" and rows["Communes lauréates"][1].startswith("calculé")
-    assert rows["Candidatures de projets"][:2] == ("168", "publié · données partielles · couverture 28/170")
+    # 168 (report) against 170 (press release): the documents disagree, marked « écart »
+    assert rows["Candidatures de projets"][:2] == ("168", "publié · données partielles · couverture 28/170 · écart")
     assert rows["Projets sélectionnés"][0] == "30"
     assert rows["Taux de déploiement"][0] == "70 %" and "PREMIÈRE ÉDITION" in rows["Taux de déploiement"][2]
     assert rows["Délai moyen de déploiement"][0] == "11 mois"
@@ -577,3 +578,24 @@ def test_every_synthetic_sheet_in_one_command(synthetic_db_path, syn, tmp_path, 
         text = " ".join(pdf_pages(file.read_bytes()))
         assert queries.project(syn, file.stem)["name"] in text, file.name
         assert "DONNÉES SYNTHÉTIQUES" in text, file.name
+
+
+def test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences(ref):
+    """The same findings, from one function (present/findings), as the Sources page and the findings slide."""
+    from qmi_metrics.present import findings
+
+    report = reports.edition_report(ref, 1)
+    headings = [b.text for b in report.blocks if isinstance(b, reports.Heading)]
+    assert "Ce que disent les documents, et où ils se contredisent" in headings
+    told = findings.collect(ref, "fr", 1)
+    assert any(isinstance(b, reports.Text) and b.text == findings.summary(told, "fr") for b in report.blocks)
+    bullets = [item for b in report.blocks if isinstance(b, reports.Bullets) for item in b.items]
+    for finding in told:
+        if finding.group in ("contradiction", "differs"):
+            assert any(item.startswith(f"{finding.title} — {finding.sentence}") for item in bullets), finding.key
+    text = pdf_text(sheet_pdf.to_pdf(report))
+    assert "Les documents se contredisent" in text and "Les données ne confirment pas" in text
+    # Commune reports keep to their commune: no programme-wide findings section.
+    commune = reports.commune_report(ref, "Meudon", 1)
+    assert "Ce que disent les documents, et où ils se contredisent" not in [
+        b.text for b in commune.blocks if isinstance(b, reports.Heading)]

@@ -355,17 +355,17 @@ def community_slide(con, view: Filters, results: dict, lang: str) -> Slide:
     return replace(slide, kind="community", subtitle=subtitle, notes=summary + slide.notes)
 
 
-FINDINGS_SHOWN = 3  # findings read on the slide (contradictions first); the Sources page has them all
+FINDINGS_SHOWN = 2  # findings read on the slide (figures not confirmed first); the Sources page has them all
 
 
 def findings_slide(con, view: Filters, lang: str) -> Slide:
     """The edition's findings in the sentences of the Sources et écarts page and the edition report
-    (present/findings): how many in each group, and the first contradictions and unconfirmed figures."""
+    (present/findings): how many in each group, and the first figures not confirmed, then contradictions."""
     found = findings.collect(con, lang, view.edition)
     groups = findings.by_group(found)
     numbers = tuple(cards.count_card(f"findings_{group}", len(groups[group]), findings.group_title(group, lang))
                     for group in findings.GROUPS)
-    told = groups[findings.CONTRADICTION] + groups[reconcile.DIFFERS]
+    told = groups[reconcile.DIFFERS] + groups[findings.CONTRADICTION]  # the figures an official quotes first
     rows = tuple((f.title, f.sentence) for f in told[:FINDINGS_SHOWN])
     notes = [findings.summary(found, lang)]
     if len(told) > FINDINGS_SHOWN:

@@ -244,10 +244,11 @@ def render(deck: decks.Deck, footer: str = "") -> bytes:
         elif spec.kind in ("commune", "findings"):
             left = MARGIN
             if spec.numbers:
-                _number(slide, MARGIN, top, Inches(2.3) if spec.kind == "commune" else INNER // 3, spec.numbers[0])
-                if spec.kind == "findings":  # three counts without labels: one row of numbers
+                share = INNER // len(spec.numbers)  # findings: one count per group, in one row
+                _number(slide, MARGIN, top, Inches(2.3) if spec.kind == "commune" else share - Inches(0.2), spec.numbers[0])
+                if spec.kind == "findings":
                     for i, card in enumerate(spec.numbers[1:], start=1):
-                        _number(slide, MARGIN + i * (INNER // 3), top, INNER // 3 - Inches(0.2), card)
+                        _number(slide, MARGIN + i * share, top, share - Inches(0.2), card)
                     top += Inches(1.1)
                 else:
                     left = MARGIN + Inches(2.6)

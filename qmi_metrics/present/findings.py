@@ -80,15 +80,11 @@ def _figure_finding(con, finding: reconcile.Reconciliation, lang: str, views: di
     explanation = finding.explanation_en if lang == "en" else finding.explanation_fr
     published = cards.published_text(figure, lang)
     document = reconcile.document_name(figure.document, lang)
-    if finding.status == reconcile.AGREES:
-        sentence = _(lang, "{document} publie {published} ; les données le confirment. {explanation}",
-                     document=document, published=published, explanation=explanation)
-    elif finding.status == reconcile.DIFFERS:
-        sentence = _(lang, "{document} publie {published} ; les données ne le confirment pas. {explanation}",
-                     document=document, published=published, explanation=explanation)
+    if finding.status == reconcile.DIFFERS:  # the explanation names both values already
+        sentence = explanation
     else:
-        sentence = _(lang, "{document} publie {published} ; les données publiques ne permettent pas de le vérifier. "
-                           "{explanation}", document=document, published=published, explanation=explanation)
+        sentence = _(lang, "{document} publie {published}. {explanation}", document=document, published=published,
+                     explanation=explanation)
     shown = ""
     if finding.kpi_id and finding.figure.figure_id in views:
         kpi, view = views[finding.figure.figure_id]
