@@ -31,8 +31,9 @@ def page_link(finding: findings.Finding) -> None:
 def render(finding: findings.Finding) -> None:
     """One finding: its sentence, the passages it rests on, what the dashboard shows, where."""
     st.markdown(escape.markdown(finding.sentence))
-    for passage in finding.passages:
-        st.caption(escape.markdown(f"« {passage.quote} » — {passage.document}, {passage.section}"))
+    for passage in finding.passages:  # a quote the sentence already reads is not printed twice: only its place
+        where = f"{passage.document}, {passage.section}"
+        st.caption(escape.markdown(where if passage.quote in finding.sentence else f"« {passage.quote} » — {where}"))
     if finding.shown:
         st.markdown(escape.markdown(finding.shown))
     page_link(finding)
@@ -86,8 +87,9 @@ version = caches.data_version()
 found = collected(version, language.lang(), view.filters.edition)
 groups = findings.by_group(found)
 
-for column, group in zip(st.columns(len(findings.GROUPS)), findings.GROUPS):
-    column.metric(findings.group_title(group, language.lang()), formatting.number(len(groups[group])), border=True)
+for row in (findings.GROUPS[:2], findings.GROUPS[2:]):  # two by two: the groups' titles stay whole
+    for column, group in zip(st.columns(2), row):
+        column.metric(findings.group_title(group, language.lang()), formatting.number(len(groups[group])), border=True)
 
 wanted = st.query_params.get("finding")
 arrived = [f for f in found if wanted and (f.key == wanted or wanted in f.figure_ids)]

@@ -219,10 +219,10 @@ def test_sources_opens_on_the_grouped_findings_and_each_link_lands_on_its_page(s
     targets = {}
     for i in range(links.count()):
         text = " ".join(links.nth(i).inner_text().split())
-        if text.startswith("Voir sur la page"):
-            targets.setdefault(text, i)
+        if "Voir sur la page « " in text:  # after the icon's ligature
+            targets.setdefault(text[text.index("Voir sur la page"):], i)
     assert len(targets) >= 2, targets
-    titles = {spec.title_fr: spec.url_path for spec in registry.PAGES}
+    titles = {spec.title("fr"): spec.url_path for spec in registry.PAGES}
     for text, index in targets.items():
         open_and_wait(page, f"{server}/sources?edition=1")
         link = page.locator('[data-testid="stPageLink"] a').nth(index)
