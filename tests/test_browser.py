@@ -238,8 +238,9 @@ def test_sources_opens_on_the_grouped_findings_and_each_link_lands_on_its_page(s
 def test_a_disputed_card_opens_its_finding(server, page):
     """The participants card: 280 counted and « plus de 290 » published; its « écart » link opens the finding."""
     open_and_wait(page, f"{server}/communaute?edition=1")
-    link = page.locator('[data-testid="stPageLink"] a', has_text="plus de 290").first
-    assert "280" in link.inner_text()
+    gap = page.get_by_text("Écart : les données donnent 280 personnes")
+    assert gap.is_visible() and "plus de 290 personnes" in " ".join(gap.inner_text().split())
+    link = page.locator('[data-testid="stPageLink"] a', has_text="Voir l'écart expliqué").first
     link.click()
     page.wait_for_timeout(500)
     page.wait_for_selector(FINISHED, timeout=60_000)

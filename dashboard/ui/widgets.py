@@ -51,8 +51,9 @@ def kpi_card(result: kpis.KpiResult) -> None:
               help="\n\n".join(escape.markdown(line) for line in help_lines))
     caption = shown.note + (f" · {_(lang(), 'source')}{colon} {shown.document}" if shown.document else "")
     st.caption(escape.markdown(caption))
-    if shown.gap:  # the disputed figure opens its finding on Sources et écarts
-        st.page_link(registry.page("sources").file, label=escape.markdown(shown.gap[:1].upper() + shown.gap[1:]),
+    if shown.gap:  # the disputed figure: what is disputed, in full, and a link to its finding on Sources et écarts
+        st.caption(f":orange[{escape.markdown(shown.gap[:1].upper() + shown.gap[1:])}]")
+        st.page_link(registry.page("sources").file, label=_(lang(), "Voir l'écart expliqué"),
                      icon=":material/report:", query_params={"finding": shown.finding})
 
 
