@@ -10,7 +10,7 @@ from pathlib import Path
 from qmi_metrics.admin import catalogue, importing, problems, publishing, readers, templates
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
-from qmi_metrics.present import formatting, narratives
+from qmi_metrics.present import formatting, narratives, vocabulary
 from qmi_metrics.store import db, loader, settings
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
@@ -78,9 +78,11 @@ def cmd_kpis(args) -> int:
         return EXIT_OK
     rows = [[r.id, r.kpi.label(args.lang), formatting.value(r.value, r.unit, args.lang),
              f"{r.covered}/{r.total if r.total is not None else '?'}",
+             ", ".join(dict.fromkeys(vocabulary.basis_label(b.basis, args.lang) for b in r.bases)),
              formatting.value(r.published_value, r.unit, args.lang) if r.published else "",
              r.source or ""] for r in results]
-    print(_table(rows, ["id", "indicateur", "valeur", "couverture", "publié", "source"]))
+    # base: the rows the computed value rests on that their sources do not state (the rules: --format json)
+    print(_table(rows, ["id", "indicateur", "valeur", "couverture", "base", "publié", "source"]))
     if db.is_synthetic(con):
         print("\nDONNÉES SYNTHÉTIQUES / SYNTHETIC DATA")
     return EXIT_OK

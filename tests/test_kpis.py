@@ -11,6 +11,7 @@ from helpers import as_filters, every_edition_and_commune
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import cards
 from qmi_metrics.store import db, rollups
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,8 +128,9 @@ def test_replicability_index_of_a_scored_project(writable_reference):
     con = writable_reference
     for criterion, score in zip(["ampleur-deploiement", "facilite-operationnelle", "solidite-financiere",
                                  "industrialisation", "traction-commerciale"], [3, 4, 5, 2, 1]):
-        con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023')", {"c": criterion, "s": score})
-    con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023')")
+        con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023', 'stated', NULL)",
+                    {"c": criterion, "s": score})
+    con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023', 'stated', NULL)")
     rollups.refresh(con)  # what build and publish do after writing: the family gets its new members
     purple = kpis.compute(con, kpis.get(con, "replicability_index:purple"))
     assert (purple.value, purple.covered, purple.total, purple.unit) == (pytest.approx(0.6), 5, 5, "index")
@@ -141,9 +143,9 @@ def test_replicability_index_of_a_scored_project(writable_reference):
 def test_deployment_kpis_follow_new_events(writable_reference):
     con = writable_reference
     con.execute("""INSERT INTO project_events VALUES
-        ('soy-pv-stopped', 'soy-pv', 'stopped', NULL, NULL, NULL, 'cp_2023', NULL, NULL),
-        ('faradae-deployed', 'faradae', 'deployed', DATE '2024-02-01', NULL, 'month', 'cp_2023', NULL, NULL),
-        ('faradae-evaluated', 'faradae', 'evaluated', NULL, NULL, NULL, 'cp_2023', NULL, NULL)""")
+        ('soy-pv-stopped', 'soy-pv', 'stopped', NULL, NULL, NULL, 'cp_2023', NULL, NULL, 'stated', NULL),
+        ('faradae-deployed', 'faradae', 'deployed', DATE '2024-02-01', NULL, 'month', 'cp_2023', NULL, NULL, 'stated', NULL),
+        ('faradae-evaluated', 'faradae', 'evaluated', NULL, NULL, NULL, 'cp_2023', NULL, NULL, 'stated', NULL)""")
     rate = kpis.compute(con, kpis.BY_ID["deployment_rate"], Filters(edition=1))
     assert (rate.value, rate.covered) == (pytest.approx(8 / 9), 9)
     months = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1))
@@ -151,6 +153,31 @@ def test_deployment_kpis_follow_new_events(writable_reference):
     assert months.value == pytest.approx((sum(DEPLOYMENT_MONTHS) + faradae) / 3)
     sheets = kpis.compute(con, kpis.BY_ID["evaluation_sheets_count"], Filters(edition=1, communes=(MEUDON,)))
     assert (sheets.value, sheets.total) == (1, 7)
+
+
+def test_a_delay_from_an_inferred_start_says_so_next_to_its_number(reference_con):
+    # Aulnay: Purple's 17 months run from June 2023, the programme's milestone applied to each project.
+    result = kpis.compute(reference_con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1, communes=(AULNAY,)))
+    assert result.shown()[:2] == (pytest.approx(DEPLOYMENT_MONTHS[1]), "computed")
+    assert [(b.basis, b.rows) for b in result.bases] == [("inferred", 1)]
+    assert result.as_dict()["rests_on"] == [{"basis": "inferred", "rule": result.bases[0].rule, "rows": 1}]
+    french, english = cards.card(result, "fr"), cards.card(result, "en")
+    assert french.note == ("calculé · inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30"
+                           " solutions) appliqué à chaque projet · couverture 1/1")
+    assert english.note.startswith("computed · inferred: Jalon du programme") and english.rests_on
+    # The published « 11 mois » shown for the edition does not rest on those rows: its card names none.
+    edition = cards.card(kpis.compute(reference_con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1)), "fr")
+    assert (edition.text, edition.rests_on) == ("11\u00a0mois", "")
+
+
+def test_a_stated_start_makes_a_stated_delay(writable_reference):
+    con = writable_reference
+    con.execute("INSERT INTO project_events (event_id, project_id, kind, date_start, date_precision, source_id, basis)"
+                " VALUES ('purple-agreement_signed', 'purple', 'agreement_signed', DATE '2023-06-01', 'month',"
+                " 'cp_2023', 'stated')")
+    result = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1, communes=(AULNAY,)))
+    assert result.value == pytest.approx(DEPLOYMENT_MONTHS[1]) and result.bases == ()
+    assert cards.card(result, "fr").note == "calculé · couverture 1/1"
 
 
 def test_commune_filter_narrows_project_kpis(reference_con):
@@ -218,8 +245,8 @@ def test_the_one_rule_for_what_a_card_shows(reference_con, kpi_id, expected):
 def test_a_commune_laureate_twice_counts_once_across_editions(writable_reference):
     """All editions: a commune laureate of two editions is one commune, hosting its projects once."""
     con = writable_reference
-    con.execute("INSERT INTO commune_editions (edition_id, insee, role, source_id)"
-                " VALUES (2, $meudon, 'lauréate', 'rapport_2025')", {"meudon": MEUDON})
+    con.execute("INSERT INTO commune_editions (edition_id, insee, role, source_id, basis)"
+                " VALUES (2, $meudon, 'lauréate', 'rapport_2025', 'stated')", {"meudon": MEUDON})
     rollups.refresh(con)
     results = {r.id: r for r in kpis.compute_all(con, Filters())}
     assert (results["projects_per_commune_max"].value, results["projects_per_commune_max"].total) == (8, 4)  # Noisy

@@ -82,6 +82,24 @@ def table(data: pd.DataFrame, name: str, key: str | None = None, **dataframe_arg
     exports(data, name, key=key)
 
 
+def basis_column(bases) -> list[str]:
+    """A table's « base » column: each row's basis in the reader's language (énoncé, inféré, modélisé)."""
+    return [vocabulary.basis_label(basis, lang()) for basis in bases]
+
+
+def basis_config() -> dict:
+    """The « base » column's header help: what the words mean."""
+    return {_(lang(), "base"): st.column_config.TextColumn(help=vocabulary.basis_help(lang()))}
+
+
+def basis_note(pairs, lead: str = "") -> None:
+    """Under a table: the rule of each of its rows that its source does not state (and `lead`, said first)."""
+    notes = vocabulary.basis_notes(pairs, lang())
+    if notes or lead:
+        lines = ([escape.markdown(lead)] if lead else []) + [f"- {escape.markdown(note)}" for note in notes]
+        st.caption("\n".join(lines))
+
+
 def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
     buffer = io.BytesIO()
     frame = data.copy()

@@ -10,15 +10,16 @@ import pandas as pd
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _, _n
-from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, tr, words
+from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, basis_summary, tr, words
 
 # --- défis: computed shares beside the published ones ------------------------------------------------
 
 SHARE_SCOPES = {
     "projects": {"share": "projects_share", "count": "projects", "known": "projects_known",
-                 "noun": ("projet", "projets", "project", "projects")},
+                 "bases": "projects_bases", "noun": ("projet", "projets", "project", "projects")},
     "applications": {"share": "applications_share", "count": "applications", "known": "applications_known",
-                     "noun": ("candidature", "candidatures", "application", "applications")},
+                     "bases": "applications_bases", "noun": ("candidature", "candidatures", "application",
+                                                             "applications")},
 }
 
 
@@ -105,6 +106,10 @@ def theme_story(shares: pd.DataFrame, published: pd.DataFrame, scope: str, view:
         notes.append(_(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis."))
     if view.communes and not published.empty:
         notes.append(_(lang, "Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies."))
+    unstated = basis_summary([tuple(pair) for pair in first.get(keys["bases"], ())], lang) if known else ""
+    if unstated:  # the défis the computed shares rest on are not stated row by row
+        notes.append(_(lang, "Défis connus que leur source n'énonce pas pour la ligne — {unstated}.",
+                       unstated=unstated))
     summary = [published_text]
     if known:
         present = shares[shares[keys["count"]] > 0]
