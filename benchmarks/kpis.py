@@ -205,10 +205,19 @@ def baseline(kpi_id: str):
     return register
 
 
+def unknown_unless(rows_exist: bool, result: tuple) -> tuple:
+    """Kpi.edition_rows: where the edition has none of the rows a count rests on, unknown (NULL), covered 0."""
+    return result if rows_exist else (None, 0, result[2])
+
+
+def edition_view(f: Filters) -> Filters:
+    return Filters(edition=f.edition)
+
+
 @baseline("communes_count")
 def communes_count(run, f, key):
     n = laureates(run, f.edition, f.communes)["insee"].nunique()
-    return n, n, n
+    return unknown_unless(not laureates(run, f.edition).empty, (n, n, n))
 
 
 @baseline("network_communes_count")
@@ -220,13 +229,13 @@ def network_communes_count(run, f, key):
 @baseline("departements_count")
 def departements_count(run, f, key):
     c = laureates(run, f.edition).drop_duplicates("insee")  # one row per commune
-    return c["departement"].nunique(), len(c), len(c)
+    return unknown_unless(not c.empty, (c["departement"].nunique(), len(c), len(c)))
 
 
 @baseline("ept_count")
 def ept_count(run, f, key):
     c = laureates(run, f.edition).drop_duplicates("insee")  # one row per commune
-    return c["ept_name"].nunique(), int(c["ept_name"].notna().sum()), len(c)
+    return unknown_unless(not c.empty, (c["ept_name"].nunique(), int(c["ept_name"].notna().sum()), len(c)))
 
 
 @baseline("commune_population_min")
@@ -245,7 +254,7 @@ def commune_population_max(run, f, key):
 def commune_applications_count(run, f, key):
     n = len(candidatures(run, "communes", f.edition, f.communes))
     total = None if f.communes else _greatest(n, call_total(run, f.edition, "communes", "applications"))
-    return n, n, total
+    return unknown_unless(not candidatures(run, "communes", f.edition).empty, (n, n, total))
 
 
 def _programme_wide(f: Filters) -> bool:
@@ -256,20 +265,21 @@ def _programme_wide(f: Filters) -> bool:
 def candidatures_count(run, f, key):
     n = len(candidatures(run, "projects", f.edition, f.communes, f.themes))
     total = _greatest(n, call_total(run, f.edition, "projects", "applications")) if _programme_wide(f) else None
-    return n, n, total
+    return unknown_unless(not candidatures(run, "projects", f.edition).empty, (n, n, total))
 
 
 @baseline("projects_selected_count")
 def projects_selected_count(run, f, key):
     n = len(projects(run, f))
     total = _greatest(n, call_total(run, f.edition, "projects", "selected")) if _programme_wide(f) else None
-    return n, n, total
+    return unknown_unless(not projects(run, edition_view(f)).empty, (n, n, total))
 
 
 @baseline("projects_deployed_count")
 def projects_deployed_count(run, f, key):
     p = projects(run, f)
-    return int(p["is_deployed"].sum()), int(p["outcome_known"].sum()), len(p)
+    known = bool(projects(run, edition_view(f))["outcome_known"].any())
+    return unknown_unless(known, (int(p["is_deployed"].sum()), int(p["outcome_known"].sum()), len(p)))
 
 
 @per_run
@@ -347,7 +357,7 @@ def community_events(run, f) -> pd.DataFrame:
 @baseline("community_events_count")
 def community_events_count(run, f, key):
     n = len(community_events(run, f))
-    return n, n, n
+    return unknown_unless(not community_events(run, edition_view(f)).empty, (n, n, n))
 
 
 def _sum_count_total(values: pd.Series):
@@ -410,7 +420,7 @@ def indicators_count(run, f, key):
 def evaluation_sheets_count(run, f, key):
     p = projects(run, f)
     n = int(p["is_evaluated"].sum())
-    return n, n, len(p)
+    return unknown_unless(bool(projects(run, edition_view(f))["is_evaluated"].any()), (n, n, len(p)))
 
 
 @per_run
@@ -423,13 +433,14 @@ def measurements_per_project(run, f) -> pd.Series:
 @baseline("measurements_count")
 def measurements_count(run, f, key):
     per_project = measurements_per_project(run, f)
-    return int(per_project.sum()), len(per_project), len(projects(run, f))
+    return unknown_unless(not measurements_per_project(run, edition_view(f)).empty,
+                          (int(per_project.sum()), len(per_project), len(projects(run, f))))
 
 
 @baseline("measured_projects_share")
 def measured_projects_share(run, f, key):
     measured, n = len(measurements_per_project(run, f)), len(projects(run, f))
-    return (measured / n if n else None), n, n
+    return unknown_unless(not measurements_per_project(run, edition_view(f)).empty, ((measured / n if n else None), n, n))
 
 
 @per_run

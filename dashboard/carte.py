@@ -394,17 +394,25 @@ def missing_quartiers_sentence(quartiers: pd.DataFrame) -> str | None:
 def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     kinds = {kind: vocabulary.words(vocabulary.PLACE_KINDS, kind, lang) for kind in vocabulary.PLACE_KINDS}
     rows = [{"name": r["commune"], "commune": r["commune"], "kind": kinds["commune"], "project": None,
-             "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
+             "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"],
+             "bases": [(r["basis"], r["basis_rule"])]}
             for _ignored, r in communes.iterrows()]
     rows += [{"name": r["site_name"] if r["quartier_name"] == r["site_name"] else f"{text(r['quartier_name'])} — {r['site_name']}",
               "commune": r["commune"],
               "kind": kinds["quartier"], "project": None, "precision_code": r["precision"],
-              "lat": r["lat"], "lon": r["lon"], "source": r["source"]} for _ignored, r in quartiers.iterrows()]
+              "lat": r["lat"], "lon": r["lon"], "source": r["source"],
+              "bases": [(r["basis"], r["basis_rule"]), (r["quartier_basis"], r["quartier_rule"])]}
+             for _ignored, r in quartiers.iterrows()]
     rows += [{"name": r["site_name"], "commune": r["commune"], "kind": kinds["site"], "project": r["project"],
-              "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"]}
+              "precision_code": r["precision"], "lat": r["lat"], "lon": r["lon"], "source": r["source"],
+              "bases": [(r["basis"], r["basis_rule"]), (r["link_basis"], r["link_rule"])]}
              for _ignored, r in sites.sort_values(["commune", "site_name", "project"]).iterrows()]
-    table = pd.DataFrame(rows, columns=["name", "commune", "kind", "project", "precision_code", "lat", "lon", "source"])
+    table = pd.DataFrame(rows, columns=["name", "commune", "kind", "project", "precision_code", "lat", "lon", "source",
+                                        "bases"])
     table["precision"] = table["precision_code"].map(lambda p: vocabulary.site_precision(p, lang))
+    # A place's basis: the weakest of its position's and of the row that puts it there (quartier, project's site).
+    table["base"] = widgets.basis_column(vocabulary.weakest_basis(*(basis for basis, _rule in pairs))
+                                         for pairs in table["bases"])
     table["project"] = table["project"].fillna("")  # only experimentation sites have a project
     return table
 
@@ -467,7 +475,8 @@ if (sentence := precision_sentence(table)) is not None:
     st.write(escape.markdown(sentence))
 columns = {"name": _(language.lang(), "lieu"), "commune": "commune", "kind": _(language.lang(), "type"),
            "project": _(language.lang(), "projet"), "precision": _(language.lang(), "précision"),
-           "lat": "lat", "lon": "lon", "source": "source"}
+           "base": _(language.lang(), "base"), "lat": "lat", "lon": "lon", "source": "source"}
 widgets.table(table[list(columns)].rename(columns=columns), "qmi_carte_lieux", key="carte-lieux",
               column_config={"lat": st.column_config.NumberColumn(format="%.4f"),
-                             "lon": st.column_config.NumberColumn(format="%.4f")})
+                             "lon": st.column_config.NumberColumn(format="%.4f"), **widgets.basis_config()})
+widgets.basis_note(pair for pairs in table["bases"] for pair in pairs)

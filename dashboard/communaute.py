@@ -206,6 +206,7 @@ def diagnostics_table(diagnostics: pd.DataFrame) -> pd.DataFrame:
         "date": [date_text(d, p) for d, p in zip(diagnostics["held_on"], diagnostics["date_precision"])],
         "participants": diagnostics["participants"].astype("Int64"),
         _(language.lang(), "édition"): diagnostics["edition_id"],
+        _(language.lang(), "base"): widgets.basis_column(diagnostics["basis"]),
         "source": diagnostics["source"],
         "section": diagnostics["source_section"],
         _(language.lang(), "citation"): diagnostics["source_quote"],
@@ -255,4 +256,6 @@ else:
 
 if not diagnostics.empty:
     with st.expander(_(language.lang(), "Tous les diagnostics (lignes et citations)")):
-        widgets.table(diagnostics_table(diagnostics), "qmi_diagnostics", key="diagnostics-lignes")
+        widgets.table(diagnostics_table(diagnostics), "qmi_diagnostics", key="diagnostics-lignes",
+                      column_config=widgets.basis_config())
+        widgets.basis_note(zip(diagnostics["basis"], diagnostics["basis_rule"]))

@@ -70,7 +70,15 @@ def group_table(groups: pd.DataFrame, labels: list[str], by: str) -> pd.DataFram
         _(language.lang(), "délai mesuré"): groups["measured"],
         _(language.lang(), "taux de déploiement (%)"): (groups["rate"] * 100).round(1),
         _(language.lang(), "délai moyen (mois)"): groups["mean_months"].round(1),
+        _(language.lang(), "base du délai"): [vocabulary.basis_label(b, language.lang()) if vocabulary.known(b) else ""
+                                              for b in groups["delay_basis"]],
     })
+
+
+def delay_rules(groups: pd.DataFrame) -> list[tuple]:
+    """(basis, rule) of the delays the groups' means rest on that their sources do not state."""
+    return [(basis, rule) for basis, rules in zip(groups["delay_basis"], groups["delay_rules"])
+            for rule in (rules if isinstance(rules, (list, tuple)) else list(rules))]
 
 
 def group_chart(groups: pd.DataFrame, labels: list[str], by: str) -> go.Figure:
@@ -89,9 +97,12 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
     percent = _(language.lang(), "taux de déploiement (%)")
     months = _(language.lang(), "délai moyen (mois)")
     config = {percent: st.column_config.NumberColumn(format="%.0f %%"),
-              months: st.column_config.NumberColumn(format="%.0f")}
+              months: st.column_config.NumberColumn(format="%.0f"),
+              _(language.lang(), "base du délai"): st.column_config.TextColumn(
+                  help=vocabulary.basis_help(language.lang()))}
     widgets.table(table, f"qmi_deploiement_par_{by}", key=f"by-{by}-table", column_config=config,
                   placeholder=not_known())
+    widgets.basis_note(delay_rules(groups))
     if groups["outcome_known"].sum() == 0:
         st.write(_(language.lang(), "Aucune issue connue dans cette vue : pas de graphique."))
         return
@@ -105,12 +116,15 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
 def render_board(frame: pd.DataFrame) -> None:
     st.header(_(language.lang(), "Où en sont les projets"))
     board = projects.board(frame)
+    marks = {name: vocabulary.basis_mark(basis, language.lang())
+             for name, basis in zip(frame["name"], frame["status_basis"])}
     for column, key in zip(st.columns(len(board)), board):
         names = board[key]
         with column:
             st.markdown(f"**{vocabulary.STATUS_SYMBOLS[key]} "
                         f"{_(language.lang(), BOARD_TITLES[key])} ({len(names)})**")
-            listing = "\n".join(f"- {escape.markdown(name)}" for name in names) if names else _(language.lang(), "_aucun_")
+            listing = "\n".join(f"- {escape.markdown(name + marks.get(name, ''))}" for name in names) \
+                if names else _(language.lang(), "_aucun_")
             (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
     reached = projects.reached(frame)
     st.caption(_(language.lang(),
@@ -119,6 +133,9 @@ def render_board(frame: pd.DataFrame) -> None:
         "{continued} poursuivis et {stopped} arrêtés.",
         deployed=reached['deployed'], evaluated=reached['evaluated'], continued=reached['continued'],
         stopped=reached['stopped']))
+    widgets.basis_note(zip(frame["status_basis"], frame["status_rule"]),
+                       _(language.lang(), "Un projet marqué « inféré » est à cette étape par une ligne que sa"
+                                          " source n'énonce pas :"))
 
 
 # --- distribution of delays ---------------------------------------------------------------------------
@@ -136,8 +153,10 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
         if n:
             st.markdown("\n".join(f"- {escape.markdown(row.name)} ({escape.markdown(row.commune)}){_(language.lang(), ' : ')}"
                                   f"{fmt(round(row.deployment_months, 1), 'months')}"
+                                  f"{vocabulary.basis_mark(row.delay_basis, language.lang())}"
                                   f" — {fmt_date(row.started_on, 'month')} → {fmt_date(row.deployed_on, 'month')}"
                                   for row in known.itertuples()))
+            widgets.basis_note(zip(known["delay_basis"], known["delay_rule"]))
         return
     bins = projects.delay_bins(known["deployment_months"])
     figure = figures.delay_histogram(bins, language.lang())
@@ -153,13 +172,19 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
         int_end=int(busiest['end']), int_projects=int(busiest['projects']))
     data = pd.DataFrame({_(language.lang(), "classe"): figures.delay_labels(bins, language.lang()),
                          _(language.lang(), "projets"): bins["projects"]})
+    unstated = int(known["delay_basis"].isin(vocabulary.ROW_BASES[1:]).sum())
+    if unstated:
+        summary += " " + _n(language.lang(), "{n} de ces délais repose sur une date que sa source n'énonce pas.",
+                            "{n} de ces délais reposent sur des dates que leurs sources n'énoncent pas.", unstated)
     widgets.chart(figure, data, summary, "qmi_delais_deploiement", key="delays", height=figure.layout.height)
+    widgets.basis_note(zip(known["delay_basis"], known["delay_rule"]))
     with st.expander(_(language.lang(), "Délai de chaque projet")):
         widgets.table(pd.DataFrame({
             _(language.lang(), "projet"): known["name"], "commune": known["commune"],
             _(language.lang(), "début"): known["started_on"], _(language.lang(), "déploiement"): known["deployed_on"],
-            _(language.lang(), "délai (mois)"): known["deployment_months"].round(1)}),
-            "qmi_delais_par_projet", key="delays-per-project")
+            _(language.lang(), "délai (mois)"): known["deployment_months"].round(1),
+            _(language.lang(), "base"): widgets.basis_column(known["delay_basis"])}),
+            "qmi_delais_par_projet", key="delays-per-project", column_config=widgets.basis_config())
 
 
 # --- page -------------------------------------------------------------------------------------------

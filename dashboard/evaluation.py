@@ -89,8 +89,9 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
                 "Le tableau de bord livre **{shipped} indicateurs** ; le rapport en annonce "
                 "**{qualifier} {fmt_value}** (« {markdown_quote} », "
                 "{document_name_document}, {markdown_section}). "
-                "**La bibliothèque complète n'est pas publique** : celle-ci ne contient que les mesures que le rapport "
-                "cite, chacune avec sa phrase. Leur unité et leur sens souhaité sont notre modélisation.",
+                "**La bibliothèque complète n'est pas publique** : celle-ci ne contient que les mesures que nomment "
+                "les descriptions des projets (et le champ « retours usagers » que cite le rapport), chacune avec sa "
+                "phrase. Leur unité, leur sens souhaité et leur domaine sont modélisés par le tableau de bord.",
                 shipped=shipped, qualifier=published.qualifier or '', fmt_value=fmt(published.value),
                 markdown_quote=escape.markdown(published.quote),
                 document_name_document=reconcile.document_name(published.document, 'fr'),
@@ -107,7 +108,9 @@ def library_section(view: sidebar.View, version: str, results: dict) -> None:
             if rows.empty:
                 st.write(_(language.lang(), "Aucun indicateur dans ce domaine."))
                 continue
-            widgets.table(indicator_table(rows), f"qmi_indicateurs_{slug.replace(' ', '_')}", key=f"indicators-{slug}")
+            widgets.table(indicator_table(rows), f"qmi_indicateurs_{slug.replace(' ', '_')}", key=f"indicators-{slug}",
+                          column_config=widgets.basis_config())
+            widgets.basis_note(zip(rows["basis"], rows["basis_rule"]), vocabulary.indicator_model_note(language.lang()))
 
 
 def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -117,6 +120,7 @@ def indicator_table(rows: pd.DataFrame) -> pd.DataFrame:
         _(language.lang(), "unité"): rows["unit"].values,
         _(language.lang(), "sens souhaité"): [directions.get(d, d) for d in rows["direction"]],
         _(language.lang(), "projets qui le suivent (vue)"): rows["projects_following"].astype(int).values,
+        _(language.lang(), "base"): widgets.basis_column(rows["basis"]),
         _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else vocabulary.not_known(language.lang())
                                                                  for q in rows["source_quote"]],
         "source": [t or "" for t in rows["source_title"]],
@@ -147,8 +151,11 @@ def follow_section(view: sidebar.View, version: str) -> None:
         "commune": frame["commune"],
         _(language.lang(), "indicateur"): frame["indicator_en" if language.lang() == "en" else "indicator_fr"],
         _(language.lang(), "domaine"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
+        _(language.lang(), "base"): widgets.basis_column(frame["basis"]),
         _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
     })
+    # Who follows what: the measures each project's description names (a link not stated says so, with its rule).
+    widgets.basis_note(zip(frame["basis"], frame["basis_rule"]))
     if len(matrix) > MATRIX_MAX_PROJECTS:
         st.caption(_(language.lang(), "{len_matrix} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
                                       len_matrix=len(matrix)))

@@ -88,6 +88,12 @@ def detail_link(project_id: str) -> str:
 
 # --- project list --------------------------------------------------------------------------------------
 
+def row_bases(frame: pd.DataFrame) -> list[tuple]:
+    """(basis, rule) of what each listed project's line rests on: its row, its status, its delay."""
+    return [pair for row in frame.itertuples() for pair in
+            ((row.basis, row.basis_rule), (row.status_basis, row.status_rule), (row.delay_basis, row.delay_rule))]
+
+
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     en = language.lang() == "en"
     columns = {
@@ -102,6 +108,8 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
         _(language.lang(), "déploiement"): [fmt_date(day, precision) for day, precision
                                           in zip(frame["deployment_date"], frame["deployment_precision"])],
         _(language.lang(), "délai (mois)"): frame["deployment_months"].round(1),
+        _(language.lang(), "base"): widgets.basis_column(vocabulary.weakest_basis(*bases) for bases in zip(
+            frame["basis"], frame["status_basis"], frame["delay_basis"])),
         _(language.lang(), "identifiant"): frame["project_id"],
     }
     return pd.DataFrame(columns)
@@ -135,8 +143,11 @@ def render_list(frame: pd.DataFrame) -> None:
             help=_(language.lang(), "Ouvre la fiche du projet (nouvel onglet).")),
         _(language.lang(), "déploiement"): st.column_config.TextColumn(
             help=_(language.lang(), "Date du déploiement à la précision de sa source (jour, mois, saison).")),
+        **widgets.basis_config(),
     }
     widgets.table(table, "qmi_projets", key="projects-table", column_config=config, placeholder=not_known())
+    widgets.basis_note(row_bases(shown), _(language.lang(), "Base : la plus faible de la ligne, de son statut et de son"
+                                                             " délai."))
 
 
 # --- project selection -----------------------------------------------------------------------------
@@ -198,6 +209,7 @@ def deployment_text(project: dict, deployment: pd.DataFrame) -> str:
         started = fmt_date(project["started_on"], "month")
         text += _(language.lang(), " ({fmt_months} après le début de l'accompagnement, {started})",
                                    fmt_months=fmt(months, 'months'), started=started)
+        text += vocabulary.basis_mark(project.get("delay_basis"), language.lang(), _(language.lang(), "délai"))
     return text
 
 
@@ -205,19 +217,27 @@ def render_facts(project: dict, deployment: pd.DataFrame) -> None:
     kind = localised(project, "type")
     if kind is not None and project.get("subtype_fr"):
         kind = f"{kind} ({project['subtype_fr']})"
+    theme = localised(project, "theme")
+    if theme is not None and project.get("theme_source_title"):  # the défi comes from another document
+        theme += _(language.lang(), " (source : {title})", title=project["theme_source_title"])
     facts = [
         (_(language.lang(), "Porteur"), project.get("operator")),
         ("Commune", project.get("commune")),
         (_(language.lang(), "Édition"), project.get("edition_id")),
         (_(language.lang(), "Famille"), localised(project, "family")),
         ("Type", kind),
-        (_(language.lang(), "Défi"), localised(project, "theme")),
-        (_(language.lang(), "Statut actuel"), status_label(project.get("current_status"))),
+        (_(language.lang(), "Défi"), theme),
+        (_(language.lang(), "Statut actuel"), status_label(project.get("current_status"))
+         + vocabulary.basis_mark(project.get("status_basis"), language.lang())),
         (_(language.lang(), "Déploiement"), deployment_text(project, deployment)),
+        (_(language.lang(), "Base de la fiche"), vocabulary.basis_label(project.get("basis"), language.lang())),
     ]
     left, right = st.columns([2, 3])
     with left:
         st.markdown("\n".join(f"- **{label}**{colon()}{md(value)}" for label, value in facts))
+        widgets.basis_note([(project.get("basis"), project.get("basis_rule")),
+                            (project.get("status_basis"), project.get("status_rule")),
+                            (project.get("delay_basis"), project.get("delay_rule"))])
     with right:
         st.markdown(f"**{_(language.lang(), 'Description')}**")
         st.markdown(md(project.get("description_fr")))
@@ -256,7 +276,9 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
         for row in events.itertuples():
             where = " — ".join(md(part) for part in (row.source_title, row.source_section) if part)
             quote = f"{colon()}« {md(row.source_quote)} »" if row.source_quote else ""
-            st.markdown(f"- **{md(status_label(row.kind))}** ({event_when(row)}) — {where}{quote}")
+            rule = "".join(f" — {md(note)}" for note in vocabulary.basis_notes([(row.basis, row.basis_rule)],
+                                                                               language.lang()))
+            st.markdown(f"- **{md(status_label(row.kind))}** ({event_when(row)}) — {where}{quote}{rule}")
 
 
 def render_sites(sites: pd.DataFrame) -> None:
@@ -269,10 +291,14 @@ def render_sites(sites: pd.DataFrame) -> None:
         _(language.lang(), "nature"): [_p(language.lang(), SITE_KIND, SITE_KINDS[k]) if k in SITE_KINDS else k for k in sites["kind"]],
         "commune": sites["commune"].map(or_not_known),
         _(language.lang(), "position"): [vocabulary.site_precision(p, language.lang()) for p in sites["precision"]],
+        _(language.lang(), "base"): widgets.basis_column(
+            vocabulary.weakest_basis(*bases) for bases in zip(sites["basis"], sites["site_basis"])),
         "source": sites["source_title"].map(or_not_known),
         _(language.lang(), "citation"): sites["source_quote"].map(or_not_known),
     })
-    widgets.table(table, "qmi_projet_sites", key="sites")
+    widgets.table(table, "qmi_projet_sites", key="sites", column_config=widgets.basis_config())
+    widgets.basis_note([pair for row in sites.itertuples()
+                        for pair in ((row.basis, row.basis_rule), (row.site_basis, row.site_rule))])
 
 
 def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFrame) -> None:
@@ -291,9 +317,15 @@ def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFr
         _(language.lang(), "sens souhaité"): [vocabulary.words(vocabulary.DIRECTIONS, d, language.lang()) for d in indicators["direction"]],
         _(language.lang(), "mesures"): indicators["values_count"],
         _(language.lang(), "dernière valeur"): last,
+        _(language.lang(), "base"): widgets.basis_column(
+            vocabulary.weakest_basis(*bases) for bases in zip(indicators["basis"], indicators["link_basis"])),
         _(language.lang(), "citation"): indicators["source_quote"].map(or_not_known),
     })
-    widgets.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators")
+    widgets.table(table, f"qmi_projet_{project['project_id']}_indicateurs", key="indicators",
+                  column_config=widgets.basis_config())
+    widgets.basis_note([pair for row in indicators.itertuples()
+                        for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))],
+                       vocabulary.indicator_model_note(language.lang()))
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
         st.write(_(language.lang(), "Aucune série de mesures publiée pour ce projet : pas de courbe."))

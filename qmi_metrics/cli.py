@@ -79,9 +79,11 @@ def cmd_kpis(args) -> int:
         return EXIT_OK
     rows = [[r.id, r.kpi.label(args.lang), formatting.value(r.value, r.unit, args.lang),
              f"{r.covered}/{r.total if r.total is not None else '?'}",
+             ", ".join(dict.fromkeys(vocabulary.basis_label(b.basis, args.lang) for b in r.bases)),
              formatting.value(r.published_value, r.unit, args.lang) if r.published else "",
              r.source or ""] for r in results]
-    print(_table(rows, ["id", "indicateur", "valeur", "couverture", "publié", "source"]))
+    # base: the rows the computed value rests on that their sources do not state (the rules: --format json)
+    print(_table(rows, ["id", "indicateur", "valeur", "couverture", "base", "publié", "source"]))
     if db.is_synthetic(con):
         print("\nDONNÉES SYNTHÉTIQUES / SYNTHETIC DATA")
     return EXIT_OK

@@ -28,18 +28,19 @@ PROJECT = "source-urbaine"
 # Free text of the importable tables: what the payload goes into. Every other VARCHAR column is a key,
 # a code or a value from a fixed list (kept valid); a new text column must be sorted into one of the two.
 FREE_TEXT = {
-    "projects": ("name", "operator", "subtype_fr", "description_fr", "lessons_fr", "source_section"),
-    "project_events": ("source_section", "source_quote"),
-    "candidatures": ("applicant", "source_section"),
-    "indicator_values": (),
-    "replicability_scores": (),
-    "community_events": ("format_fr", "format_en", "source_section", "source_quote"),
-    "communes": ("name", "departement", "ept_name"),
-    "editions": ("label_fr", "label_en", "source_section", "source_quote"),
+    "projects": ("name", "operator", "subtype_fr", "description_fr", "lessons_fr", "source_section", "lessons_section",
+                 "basis_rule"),
+    "project_events": ("source_section", "source_quote", "basis_rule"),
+    "candidatures": ("applicant", "source_section", "basis_rule"),
+    "indicator_values": ("basis_rule",),
+    "replicability_scores": ("basis_rule",),
+    "community_events": ("format_fr", "format_en", "source_section", "source_quote", "basis_rule"),
+    "communes": ("name", "departement", "ept_name", "basis_rule"),
+    "editions": ("label_fr", "label_en", "source_section", "source_quote", "basis_rule"),
 }
 CODES = {"project_id", "event_id", "candidature_id", "call_id", "indicator_id", "criterion_id", "insee", "source_id",
          "family_slug", "type_slug", "theme_slug", "kind", "status", "date_precision", "ept_siren", "siren",
-         "postcodes"}
+         "postcodes", "theme_source_id", "basis"}
 
 # (path, query before the edition): every page of app.py, a project's detail view and the event mode.
 PAGES = [(path, "") for path in ("", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute",

@@ -45,6 +45,121 @@ class Documents:
         return self.texts[source_id]
 
 
+# --- the source documents' layout: paragraphs, sections, each project's passages -------------------------------
+# A section is the text from its heading to the next heading of its level or above; the headings are those the
+# rows cite (and, in Markdown, the # lines). The report's boxed insets are headings of their own inside a chapter
+# that runs on past them: their text ends at the next heading, the chapter's at the next chapter.
+INSETS = {"TOP 3 DES MOTIFS DE CANDIDATURE", "LES 6 GRANDS SUJETS DE MONTÉE EN COMPÉTENCES DES COMMUNES",
+          "LES 5 THÉMATIQUES LES PLUS REPRÉSENTÉES PARMI NOS PROJETS"}
+
+
+def paragraphs(text: str) -> list[tuple[str, int]]:
+    """The document's paragraphs (text between blank lines) on one line each, with their Markdown heading level
+    (0: not a # line)."""
+    found, lines = [], []
+
+    def flush():
+        if lines:
+            found.append((normalise_text(" ".join(lines)), 0))
+            lines.clear()
+
+    for line in text.splitlines():
+        heading = re.match(r"(#+)\s+(.*)", line)
+        if heading:
+            flush()
+            found.append((normalise_text(heading.group(2)), len(heading.group(1))))
+        elif line.strip():
+            lines.append(line)
+        else:
+            flush()
+    flush()
+    return found
+
+
+def heading_places(paras: list[tuple[str, int]], heading: str) -> list[tuple[int, int]]:
+    """(first, after last) paragraph of each place where whole paragraphs read `heading` (a title may span two)."""
+    texts = [text for text, _level in paras]
+    return [(i, j) for i in range(len(texts)) for j in range(i + 1, min(len(texts), i + 3) + 1)
+            if " ".join(texts[i:j]) == heading]
+
+
+def outline(paras: list[tuple[str, int]], cited: set[str]) -> list[tuple[int, int, int, str]]:
+    """(first paragraph, after the heading, level, heading) of every heading, in the document's order."""
+    heads = {i: (i + 1, level, text) for i, (text, level) in enumerate(paras) if level}
+    for heading in cited:
+        for i, j in heading_places(paras, heading):
+            heads.setdefault(i, (j, 2 if heading in INSETS else 1, heading))
+    return sorted((i, j, level, text) for i, (j, level, text) in heads.items())
+
+
+def sections(text: str, cited: set[str]) -> dict[str, list[str]]:
+    """Each heading's section, heading included, as many times as the heading stands in the document."""
+    paras = paragraphs(text)
+    heads = outline(paras, cited)
+    found: dict[str, list[str]] = {}
+    for n, (start, _after, level, heading) in enumerate(heads):
+        end = next((i for i, _j, other, _t in heads[n + 1:] if other <= level), len(paras))
+        found.setdefault(heading, []).append(" ".join(p for p, _level in paras[start:end]))
+    return found
+
+
+def passages(text: str, projects: list[dict], cited: set[str]) -> dict[str, list[str]]:
+    """project_id -> its passages in the document: from the paragraph that opens one (its entry in the report's
+    list, « Nom » or « Nom, par Porteur » ; its story, « Nom à Commune » or « Porteur à Commune ») to the next one
+    that opens another project's passage or a section."""
+    paras = paragraphs(text)
+    texts = [p for p, _level in paras]
+    opens = {}
+    for project in projects:
+        names = [n for n in (project["name"], project["operator"]) if n]
+        openers = {project["name"], *(f"{name} à {project['commune']}" for name in names)}
+        for i, paragraph in enumerate(texts):
+            if paragraph in openers or paragraph.startswith(project["name"] + ", par "):
+                opens[i] = project["project_id"]
+    heads = {i for i, *_rest in outline(paras, cited)}
+    found: dict[str, list[str]] = {}
+    for i, project_id in sorted(opens.items()):
+        end = next((k for k in range(i + 1, len(texts)) if k in opens or k in heads), len(texts))
+        found.setdefault(project_id, []).append(" ".join(texts[i:end]))
+    return found
+
+
+def quoted_rows(con) -> list[dict]:
+    """Every row that cites a passage of a file: table, project, basis, document, section, quote. Tables are listed
+    from the schema (every column source_quote), plus published_figures and the projects' own texts."""
+    files = {r["source_id"]: r["file"] for r in db.fetch_rows(con, "SELECT source_id, file FROM sources")}
+    rows = []
+    for table in [r["table_name"] for r in db.fetch_rows(con, """
+            SELECT table_name FROM information_schema.columns WHERE column_name = 'source_quote' ORDER BY ALL""")]:
+        columns = {r["column_name"] for r in db.fetch_rows(
+            con, "SELECT column_name FROM information_schema.columns WHERE table_name = $t", {"t": table})}
+        assert "source_section" in columns, f"{table}: a quote needs the section it stands under"
+        project = "project_id" if "project_id" in columns else "NULL"
+        for r in db.fetch_rows(con, f"""SELECT source_id, source_section, source_quote, basis, {project} AS project_id
+                                        FROM {table} WHERE source_quote IS NOT NULL"""):
+            rows.append({"table": table, "project_id": r["project_id"], "basis": r["basis"],
+                         "document": files[r["source_id"]], "section": r["source_section"], "quote": r["source_quote"]})
+    for r in db.fetch_rows(con, "SELECT figure_id, document, section, quote, basis FROM published_figures"):
+        rows.append({"table": "published_figures", "project_id": None, "basis": r["basis"], "document": r["document"],
+                     "section": r["section"], "quote": r["quote"]})
+    for r in db.fetch_rows(con, """SELECT project_id, source_id, source_section, lessons_section, description_fr,
+                                          lessons_fr, basis FROM projects"""):
+        texts = [(r["source_section"], r["description_fr"])] + [
+            (r["lessons_section"], part) for part in (r["lessons_fr"] or "").split("[...]") if part.strip()]
+        rows += [{"table": "projects", "project_id": r["project_id"], "basis": r["basis"],
+                  "document": files[r["source_id"]], "section": section, "quote": quote}
+                 for section, quote in texts if quote]
+    return [row for row in rows if row["document"]]
+
+
+def cited_headings(rows: list[dict]) -> dict[str, set[str]]:
+    cited: dict[str, set[str]] = {}
+    for row in rows:
+        if row["section"]:
+            cited.setdefault(row["document"], set()).add(normalise_text(row["section"]))
+    return cited
+
+
 def test_building_twice_gives_the_same_database(tmp_path):
     first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     counts_first = loader.build(first)
@@ -155,6 +270,100 @@ def test_each_alias_quote_writes_the_name_as_it_says(reference_con):
         assert row["name_as_written"] in row["source_quote"], row
 
 
+def test_every_quote_stands_under_its_cited_section_of_its_cited_document(reference_con, shared_dir):
+    rows = quoted_rows(reference_con)
+    assert {r["table"] for r in rows} >= {"published_figures", "projects", "project_events", "project_sites",
+                                           "project_indicators", "milestones", "indicators"}
+    for document, cited in cited_headings(rows).items():
+        found = sections((shared_dir / document).read_text(encoding="utf-8"), cited)
+        for heading in cited:
+            # Cited as the document prints it, as whole paragraphs, once: « Une évolution dans la typologie des
+            # projets accompagnés » is the start of a heading, not one.
+            assert len(found.get(heading, [])) == 1, (document, heading, len(found.get(heading, [])))
+        for row in (r for r in rows if r["document"] == document):
+            assert row["section"], row
+            section = found[normalise_text(row["section"])][0]
+            assert normalise_text(row["quote"]) in section, row
+
+
+def test_a_project_linked_quote_stands_in_that_projects_own_passage(reference_con, shared_dir):
+    rows = quoted_rows(reference_con)
+    projects = db.fetch_rows(reference_con, """
+        SELECT p.project_id, p.name, p.operator, c.name AS commune FROM projects p LEFT JOIN communes c USING (insee)""")
+    texts = {document: passages((shared_dir / document).read_text(encoding="utf-8"), projects, cited)
+             for document, cited in cited_headings(rows).items()}
+    report = texts["seeds/004_39930cb31348f1d2.txt"]
+    assert len(report) == 28 and len(report["purple"]) == 2  # its entry in the list and its story
+    linked = [r for r in rows if r["project_id"] is not None]
+    assert {r["table"] for r in linked} >= {"project_events", "project_sites", "project_indicators", "projects"}
+    for row in linked:
+        own = any(normalise_text(row["quote"]) in passage for passage in texts[row["document"]].get(row["project_id"], []))
+        # A row not stated for itself (a sentence about all projects, another project's story) says so, with its rule.
+        assert own or (row["table"] != "projects" and row["basis"] != "stated"), row
+        if row["table"] != "projects" and row["basis"] == "stated":
+            assert own, row
+
+
+def test_a_sentence_about_several_projects_backs_no_stated_row(reference_con):
+    for table in ("project_events", "project_sites", "project_indicators"):
+        shared = db.fetch_rows(reference_con, f"""
+            SELECT source_quote, count(DISTINCT project_id) AS projects, list(DISTINCT basis) AS bases
+            FROM {table} WHERE source_quote IS NOT NULL GROUP BY source_quote HAVING count(DISTINCT project_id) > 1""")
+        for row in shared:
+            assert row["bases"] == ["inferred"], (table, row)
+    started = db.fetch_rows(reference_con, "SELECT basis, basis_rule FROM project_events WHERE kind = 'started'")
+    assert len(started) == 28 and {r["basis"] for r in started} == {"inferred"}
+    assert all("appliqué à chaque projet" in r["basis_rule"] for r in started)
+
+
+def test_no_stage_of_a_project_rests_on_an_announcement(reference_con):
+    future = re.compile(r"\b(permettra|permettront|sera|seront|va|vont|devrait|devraient|pourra|prévue?s?)\b", re.I)
+    for row in db.fetch_rows(reference_con, "SELECT event_id, source_quote FROM project_events"):
+        assert not future.search(row["source_quote"] or ""), row
+    assert db.fetch_value(reference_con, "SELECT count(*) FROM project_events WHERE event_id = "
+                                         "'wintics-cityvision-continued'") == 0  # « … permettra … pour continuer »
+
+
+def test_every_row_of_every_table_says_how_it_stands_to_its_source(reference_con):
+    tables = [r["table_name"] for r in db.fetch_rows(reference_con, """
+        SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'""")]
+    loaded = [t for t in tables if loader.table_files(loader.DATA_DIR, t)]
+    assert set(loaded) == set(loader.TABLES)
+    rules = {}
+    for table in tables:
+        columns = {r["column_name"] for r in db.fetch_rows(
+            reference_con, "SELECT column_name FROM information_schema.columns WHERE table_name = $t", {"t": table})}
+        if table not in loaded:  # derived or bookkeeping (kpi_values, meta, audit_log…): no fact of a source
+            assert "source_id" not in columns, table
+            continue
+        assert {"basis", "basis_rule"} <= columns, table
+        rows = db.fetch_rows(reference_con, f"SELECT basis, basis_rule FROM {table}")
+        for row in rows:
+            assert row["basis"] in ("stated", "inferred", "modelled"), (table, row)
+            if row["basis"] != "stated":
+                assert row["basis_rule"] and row["basis_rule"].strip(), (table, row)
+                rules.setdefault(row["basis_rule"], table)
+    # A rule is one French sentence: a capital, a full stop, no second sentence.
+    for rule, table in rules.items():
+        assert rule[0].isupper() and rule.endswith(".") and not re.search(r"[.!?] [A-ZÀ-Ý]", rule), (table, rule)
+        assert re.search(r"\b(le|la|les|des|du|est|sont)\b", rule), (table, rule)
+    bases = dict(db.fetch_df(reference_con, "SELECT basis, count(*) FROM indicators GROUP BY ALL").values)
+    assert bases == {"modelled": 21}  # units and desired directions are the dashboard's model
+
+
+def test_indicator_directions_read_as_their_labels_say(reference_con):
+    # A quality, a capacity or a satisfaction is wanted up; a cost is wanted down.
+    wanted = {"Qualité": "hausse", "Capacité": "hausse", "Satisfaction": "hausse", "Coût": "baisse"}
+    rows = db.fetch_rows(reference_con, "SELECT label_fr, direction FROM indicators")
+    checked = 0
+    for row in rows:
+        for word, direction in wanted.items():
+            if row["label_fr"].startswith(word):
+                assert row["direction"] == direction, row
+                checked += 1
+    assert checked == 6
+
+
 def test_every_project_of_the_report_is_listed_with_its_commune(reference_con):
     per_commune = dict(db.fetch_df(reference_con, """
         SELECT c.name, count(*) AS n FROM projects p JOIN communes c USING (insee) GROUP BY c.name""").values)
@@ -174,6 +383,10 @@ def test_unknown_facts_stay_null(reference_con):
                           "SELECT quartier_name FROM commune_editions WHERE edition_id = 1 AND insee = '92071'") is None
     assert db.fetch_value(reference_con, "SELECT count(*) FROM replicability_scores") == 0
     assert db.fetch_value(reference_con, "SELECT count(*) FROM indicator_values") == 0
+    # The documents name a product, not who runs it: « Purpl est … », « La plate-forme eOnsight … », « Le Vike est … ».
+    operators = dict(db.fetch_df(reference_con, """
+        SELECT project_id, operator FROM projects WHERE project_id IN ('purpl', 'digiponts92', 'umotion')""").values)
+    assert operators == {"purpl": None, "digiponts92": None, "umotion": None}
 
 
 def test_approximate_coordinates_are_marked(reference_con):
@@ -206,7 +419,7 @@ def test_a_bad_value_in_a_source_file_stops_the_build(tmp_path):
     data.mkdir()
     for table in ("sources", "editions"):
         (data / f"{table}.csv").write_bytes((loader.DATA_DIR / f"{table}.csv").read_bytes())
-    (data / "editions.csv").open("a", encoding="utf-8").write("3,3e édition,3rd edition,2026,2025,terminée,cp_2023,,\n")
+    (data / "editions.csv").open("a", encoding="utf-8").write("3,3e édition,3rd edition,2026,2025,terminée,cp_2023,,,stated,\n")
     target = tmp_path / "bad.duckdb"
     with pytest.raises(Exception, match="(?i)constraint"):
         loader.build(target, data_dir=data, tables=("sources", "editions"))

@@ -151,6 +151,10 @@ def test_every_download_of_every_page_is_inert(monkeypatch, poisoned_db, downloa
     book = openpyxl.load_workbook(io.BytesIO(next(d for n, d in files.items() if n.endswith(".xlsx") and "projets" in n)))
     assert any(c.data_type == "n" and isinstance(c.value, (int, float)) for row in book.active.iter_rows(min_row=2)
                for c in row)
+    # Each line says its basis in the file too: « inféré » for those resting on a row their source does not state.
+    header = [c.value for c in next(book.active.iter_rows(max_row=1))]
+    bases = {row[header.index("base")] for row in book.active.iter_rows(min_row=2, values_only=True)}
+    assert bases == {"énoncé", "inféré"}
 
 
 def test_administration_downloads_are_inert(monkeypatch, poisoned_db, tmp_path, downloads):
@@ -198,6 +202,7 @@ def test_the_importable_export_comes_back_as_it_was(reference_db_path, tmp_path)
         con.execute("UPDATE projects SET operator = '- item' WHERE project_id = 'purple'")
         con.execute("UPDATE projects SET subtype_fr = '@home' WHERE project_id = 'pelican'")
         rows = queries.importable_rows(con, "projects", Filters(edition=1))
+        assert set(rows["basis"]) == {"stated", "inferred"} and rows["basis_rule"].notna().sum() == 4  # the défis
         exported = widgets.to_excel(rows, "projects")
         sheet = openpyxl.load_workbook(io.BytesIO(exported)).active
         assert "'- item" in [c.value for row in sheet.iter_rows() for c in row]

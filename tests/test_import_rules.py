@@ -45,7 +45,7 @@ def test_a_stage_dated_before_an_earlier_stage_of_the_database_is_refused(refere
 
 def test_an_earlier_stage_dated_after_a_later_stage_of_the_database_is_refused(writable_reference):
     writable_reference.execute("INSERT INTO project_events VALUES ('faradae-deployed', 'faradae', 'deployed',"
-                               " DATE '2024-02-01', NULL, 'month', 'rapport_2025', NULL, NULL)")
+                               " DATE '2024-02-01', NULL, 'month', 'rapport_2025', NULL, NULL, 'stated', NULL)")
     prepared = prepare(writable_reference, EVENTS + "faradae-started,faradae,started,2024-05-01,,month\n",
                        "project_events", "upsert")
     assert located(prepared.problems) == [(2, "date_start", date(2024, 5, 1))]
@@ -215,3 +215,30 @@ def test_the_reference_data_passes_every_rule(reference_con):
         writer.writerows([["" if v is None else v for v in r.values()] for r in rows])
         prepared = prepare(reference_con, out.getvalue(), table, "upsert", name=f"{table}.csv")
         assert prepared.ok and not prepared.warnings, [p.message for p in prepared.problems + prepared.warnings]
+
+
+# --- how a row stands to its source ---------------------------------------------------------------
+
+def test_a_row_not_stated_by_its_source_needs_its_rule(reference_con):
+    header = "event_id,project_id,kind,date_start,date_end,date_precision,source_id,source_quote,basis,basis_rule\n"
+    # Typed in French or as stored; without its rule the row is refused, on the rule's cell.
+    refused = prepare(reference_con, header + ",soy-pv,deployed,2024-09-01,,month,cp_2023,,inféré,\n", "project_events")
+    assert located(refused.problems) == [(2, "basis_rule", None)]
+    problem = refused.problems[0]
+    assert "la règle qui donne la ligne, en une phrase : elle est « inféré » (inferred)" in problem.message_fr
+    assert "the rule the row comes from, in one sentence: it is inferred" in problem.message_en
+    accepted = prepare(reference_con, header + ",soy-pv,deployed,2024-09-01,,month,cp_2023,,modelled,"
+                       "Date choisie par le tableau de bord.\n", "project_events")
+    assert accepted.ok, accepted.problems
+    assert (accepted.records[0]["basis"], accepted.records[0]["basis_rule"]) == (
+        "modelled", "Date choisie par le tableau de bord.")
+    assert not prepare(reference_con, header + ",soy-pv,deployed,2024-09-01,,month,cp_2023,,supposé,\n",
+                       "project_events").ok
+
+
+def test_what_a_managers_file_says_it_states(reference_con):
+    prepared = prepare(reference_con, EVENTS + ",soy-pv,deployed,2024-09-01,,month\n", "project_events")
+    assert prepared.ok, prepared.problems
+    assert (prepared.records[0]["basis"], prepared.records[0]["basis_rule"]) == ("stated", None)
+    assert "basis" not in [c for c in catalogue.table_schema("project_events").names
+                           if columns.is_required("project_events", c)]

@@ -129,8 +129,9 @@ def test_replicability_index_of_a_scored_project(writable_reference):
     con = writable_reference
     for criterion, score in zip(["ampleur-deploiement", "facilite-operationnelle", "solidite-financiere",
                                  "industrialisation", "traction-commerciale"], [3, 4, 5, 2, 1]):
-        con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023')", {"c": criterion, "s": score})
-    con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023')")
+        con.execute("INSERT INTO replicability_scores VALUES ('purple', $c, $s, NULL, 'cp_2023', 'stated', NULL)",
+                    {"c": criterion, "s": score})
+    con.execute("INSERT INTO replicability_scores VALUES ('pelican', 'industrialisation', 5, NULL, 'cp_2023', 'stated', NULL)")
     rollups.refresh(con)  # what build and publish do after writing: the family gets its new members
     purple = kpis.compute(con, kpis.get(con, "replicability_index:purple"))
     assert (purple.value, purple.covered, purple.total, purple.unit) == (pytest.approx(0.6), 5, 5, "index")
@@ -143,9 +144,9 @@ def test_replicability_index_of_a_scored_project(writable_reference):
 def test_deployment_kpis_follow_new_events(writable_reference):
     con = writable_reference
     con.execute("""INSERT INTO project_events VALUES
-        ('soy-pv-stopped', 'soy-pv', 'stopped', NULL, NULL, NULL, 'cp_2023', NULL, NULL),
-        ('faradae-deployed', 'faradae', 'deployed', DATE '2024-02-01', NULL, 'month', 'cp_2023', NULL, NULL),
-        ('faradae-evaluated', 'faradae', 'evaluated', NULL, NULL, NULL, 'cp_2023', NULL, NULL)""")
+        ('soy-pv-stopped', 'soy-pv', 'stopped', NULL, NULL, NULL, 'cp_2023', NULL, NULL, 'stated', NULL),
+        ('faradae-deployed', 'faradae', 'deployed', DATE '2024-02-01', NULL, 'month', 'cp_2023', NULL, NULL, 'stated', NULL),
+        ('faradae-evaluated', 'faradae', 'evaluated', NULL, NULL, NULL, 'cp_2023', NULL, NULL, 'stated', NULL)""")
     rate = kpis.compute(con, kpis.BY_ID["deployment_rate"], Filters(edition=1))
     assert (rate.value, rate.covered) == (pytest.approx(8 / 9), 9)
     months = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1))
@@ -153,6 +154,31 @@ def test_deployment_kpis_follow_new_events(writable_reference):
     assert months.value == pytest.approx((sum(DEPLOYMENT_MONTHS) + faradae) / 3)
     sheets = kpis.compute(con, kpis.BY_ID["evaluation_sheets_count"], Filters(edition=1, communes=(MEUDON,)))
     assert (sheets.value, sheets.total) == (1, 7)
+
+
+def test_a_delay_from_an_inferred_start_says_so_next_to_its_number(reference_con):
+    # Aulnay: Purple's 17 months run from June 2023, the programme's milestone applied to each project.
+    result = kpis.compute(reference_con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1, communes=(AULNAY,)))
+    assert result.shown()[:2] == (pytest.approx(DEPLOYMENT_MONTHS[1]), "computed")
+    assert [(b.basis, b.rows) for b in result.bases] == [("inferred", 1)]
+    assert result.as_dict()["rests_on"] == [{"basis": "inferred", "rule": result.bases[0].rule, "rows": 1}]
+    french, english = cards.card(result, "fr"), cards.card(result, "en")
+    assert french.note == ("calculé · inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30"
+                           " solutions) appliqué à chaque projet · couverture 1/1")
+    assert english.note.startswith("computed · inferred: Jalon du programme") and english.rests_on
+    # The published « 11 mois » shown for the edition does not rest on those rows: its card names none.
+    edition = cards.card(kpis.compute(reference_con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1)), "fr")
+    assert (edition.text, edition.rests_on) == ("11\u00a0mois", "")
+
+
+def test_a_stated_start_makes_a_stated_delay(writable_reference):
+    con = writable_reference
+    con.execute("INSERT INTO project_events (event_id, project_id, kind, date_start, date_precision, source_id, basis)"
+                " VALUES ('purple-agreement_signed', 'purple', 'agreement_signed', DATE '2023-06-01', 'month',"
+                " 'cp_2023', 'stated')")
+    result = kpis.compute(con, kpis.BY_ID["mean_deployment_months"], Filters(edition=1, communes=(AULNAY,)))
+    assert result.value == pytest.approx(DEPLOYMENT_MONTHS[1]) and result.bases == ()
+    assert cards.card(result, "fr").note == "calculé · couverture 1/1"
 
 
 def test_commune_filter_narrows_project_kpis(reference_con):
@@ -237,8 +263,8 @@ def test_an_edition_without_any_row_has_every_kpi_unknown_never_zero(writable_re
     """A new edition with no row at all in any table: every KPI the edition filter applies to is unknown
     (« non renseigné »), none is a 0 counted over nothing; the stored values say the same as the SQL."""
     con = writable_reference
-    con.execute("INSERT INTO editions (edition_id, label_fr, label_en, status, source_id)"
-                " VALUES (9, '9e édition', '9th edition', 'en cours', 'rapport_2025')")
+    con.execute("INSERT INTO editions (edition_id, label_fr, label_en, status, source_id, basis)"
+                " VALUES (9, '9e édition', '9th edition', 'en cours', 'rapport_2025', 'stated')")
     rollups.refresh(con)
     view = Filters(edition=9)
     for result in kpis.compute_all(con, view):
@@ -259,8 +285,8 @@ def test_a_zero_where_the_data_says_none_stays_zero(reference_con):
 def test_a_commune_laureate_twice_counts_once_across_editions(writable_reference):
     """All editions: a commune laureate of two editions is one commune, hosting its projects once."""
     con = writable_reference
-    con.execute("INSERT INTO commune_editions (edition_id, insee, role, source_id)"
-                " VALUES (2, $meudon, 'lauréate', 'rapport_2025')", {"meudon": MEUDON})
+    con.execute("INSERT INTO commune_editions (edition_id, insee, role, source_id, basis)"
+                " VALUES (2, $meudon, 'lauréate', 'rapport_2025', 'stated')", {"meudon": MEUDON})
     rollups.refresh(con)
     results = {r.id: r for r in kpis.compute_all(con, Filters())}
     assert (results["projects_per_commune_max"].value, results["projects_per_commune_max"].total) == (8, 4)  # Noisy

@@ -159,11 +159,15 @@ def test_board_and_stages_reached_of_edition_1(reference_con):
 
     frame = queries.projects(reference_con, Filters(edition=1))
     board = projects.board(frame)
-    assert board["deployed"] == ["EcoFlow", "Evolukid", "Kunagi", "Pelican", "Purple", "Source Urbaine"]
-    assert board["continued"] == ["Wintics Cityvision"]
-    assert board["evaluated"] == [] and board["stopped"] == []
+    assert board["deployed"] == ["EcoFlow", "Evolukid", "Kunagi", "Pelican", "Purple", "Source Urbaine",
+                                 "Wintics Cityvision"]
+    # « l'installation d'un hyperviseur … permettra … de continuer » announces a sequel: Wintics is not « poursuivi ».
+    assert board["continued"] == [] and board["evaluated"] == [] and board["stopped"] == []
     assert len(board["selected"]) == 21  # every other project: only « accompagné » since June 2023
-    assert projects.reached(frame) == {"deployed": 7, "evaluated": 0, "continued": 1, "stopped": 0}
+    assert projects.reached(frame) == {"deployed": 7, "evaluated": 0, "continued": 0, "stopped": 0}
+    # Those 21 stand where they are by the programme's milestone applied to each: an inferred status.
+    bases = frame.groupby("current_status")["status_basis"].agg(set).to_dict()
+    assert bases["started"] == {"inferred"} and bases["deployed"] == {"stated"}
 
 
 def test_board_sorts_numbers_naturally():
@@ -216,10 +220,16 @@ def test_page_on_the_reference_edition_1(deploiement, reference_db_path):
     assert by_commune["x"] == [0, 0, 0, 0]
     # The board and the delays.
     headers = [m.value for m in at.markdown if m.value.startswith("**")]
-    assert "**● Déployés ou testés (6)**" in headers and "**➜ Poursuivis (1)**" in headers
+    assert "**● Déployés ou testés (7)**" in headers and "**➜ Poursuivis (0)**" in headers
     assert "**○ Sélectionnés, pas encore déployés (21)**" in headers
     assert "Délais connus pour 2 projets sur 28 : pas de distribution significative." in everything
-    assert "Purple (Aulnay-sous-Bois) : 17,1\u00a0mois" in everything
+    # Each delay runs from an inferred start: « inféré » beside the number, and the rule under the list.
+    assert "Purple (Aulnay-sous-Bois) : 17,1\u00a0mois · inféré — juin 2023 → novembre 2024" in everything
+    assert "inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30 solutions) appliqué à chaque projet" \
+        in everything
+    assert table.loc["Aulnay-sous-Bois", "base du délai"] == "inféré" and table.loc["Meudon", "base du délai"] == ""
+    assert "17,1\u00a0mois · inféré" in bars  # the chart says it beside the number too
+    assert "- Soy PV · inféré" in "\n".join(m.value for m in at.markdown)  # the board names an inferred stage
     assert not any("délai entre" in json.dumps(spec, ensure_ascii=False) for spec in plotly_specs(at))
 
 

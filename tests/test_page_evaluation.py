@@ -23,8 +23,10 @@ NBSP = "\u202f"
 # data/indicators.csv, counted by hand: 21 indicators.
 PER_DOMAIN = {"environnemental": 10, "social": 3, "économique": 2, "retours usagers": 1, "efficacité": 5}
 TAB_LABELS = ["Environnemental (10)", "Social (3)", "Économique (2)", "Retours usagers (1)", "Efficacité (5)"]
-# data/project_indicators.csv: 26 links, 21 projects, 20 indicators (user satisfaction is followed by none).
-FOLLOWED_BY = {"energie-partagee": 2, "utilisateurs-actifs": 3, "recharges-realisees": 2, "flux-mobilite": 2,
+# data/project_indicators.csv: 24 links, 19 projects, 20 indicators (user satisfaction is followed by none). Each
+# link quotes its own project's passage: Faradae (« autoconsommation individuelle ») and EIKO (a platform, no app)
+# name none of the measures they were once linked to with Boucl'Énergie's and Kunagi's sentences.
+FOLLOWED_BY = {"energie-partagee": 1, "utilisateurs-actifs": 2, "recharges-realisees": 2, "flux-mobilite": 2,
                "marchandises-transportees": 2, "rafraichissement": 1, "satisfaction-usagers": 0}
 
 
@@ -47,7 +49,7 @@ def test_indicator_library_per_domain(reference_con):
 def test_how_many_projects_follow_each_indicator(reference_con):
     following = programme.indicators(reference_con, Filters(edition=1)).set_index("indicator_id")["projects_following"]
     assert {key: following[key] for key in FOLLOWED_BY} == FOLLOWED_BY
-    assert following.sum() == 26
+    assert following.sum() == 24
     assert programme.indicators(reference_con, Filters(edition=2))["projects_following"].sum() == 0
 
 
@@ -62,11 +64,12 @@ def test_links_per_commune_match_the_csv(reference_con, insee):
 
 def test_indicator_coverage_and_matrix(reference_con):
     assert programme.indicator_coverage(reference_con, Filters(edition=1)) == {
-        "projects": 28, "following": 21, "values_count": 0}
+        "projects": 28, "following": 19, "values_count": 0}
     links = programme.project_indicators(reference_con, Filters(edition=1))
     matrix = programme.indicator_matrix(links)
-    assert matrix.shape == (21, 20)
-    assert (matrix == "✓").sum().sum() == 26
+    assert matrix.shape == (19, 20)
+    assert (matrix == "✓").sum().sum() == 24
+    assert "Faradae" not in matrix.index and "EIKO" not in matrix.index
     assert matrix.loc["Pelican", "Marchandises transportées à vélo"] == "✓"
     assert matrix.loc["Purple", "Marchandises transportées à vélo"] == ""
     # Columns follow the domains: the environmental indicators come first.
@@ -132,23 +135,31 @@ def test_page_lists_the_library_per_domain(evaluation, reference_db_path):
     # 21 shipped of the report's "plus de 60": the card shows the published size, the caption the coverage.
     assert {shown(m.label): m.value for m in at.metric}["Indicateurs dans la bibliothèque"] == "plus de 60"
     assert any("couverture 21/60" in c.value for c in at.caption)
-    assert any("La bibliothèque complète n'est pas publique" in m.value and "+60 INDICATEURS" in m.value
-               for m in at.markdown)
+    caveat = next(m.value for m in at.markdown if "La bibliothèque complète n'est pas publique" in m.value)
+    assert "+60 INDICATEURS" in caveat
+    # What the table is: the measures the projects' descriptions name, with units and directions modelled.
+    assert "les mesures que nomment les descriptions des projets" in caveat and "que le rapport cite," not in caveat
+    assert "modélisés par le tableau de bord" in caveat
     assert [tab.label for tab in at.tabs] == TAB_LABELS
     for tab, expected in zip(at.tabs, PER_DOMAIN.values()):
         assert len(tab.dataframe[0].value) == expected
     social = at.tabs[1].dataframe[0].value.set_index("indicateur")
-    assert social.loc["Utilisateurs actifs de l'application", "projets qui le suivent (vue)"] == 3
+    assert social.loc["Utilisateurs actifs de l'application", "projets qui le suivent (vue)"] == 2
     assert social.loc["Utilisateurs actifs de l'application", "sens souhaité"] == "↑ hausse souhaitée"
-    assert at.tabs[0].dataframe[0].value.set_index("indicateur").loc[
-        "Qualité de l'air extérieur", "sens souhaité"] == "↓ baisse souhaitée"
+    environmental = at.tabs[0].dataframe[0].value.set_index("indicateur")
+    assert environmental.loc["Qualité de l'air extérieur", "sens souhaité"] == "↑ hausse souhaitée"  # better air
+    # Every indicator's unit and direction are the dashboard's: each row says « modélisé », the rule is under it.
+    for tab in at.tabs:
+        assert set(tab.dataframe[0].value["base"]) == {"modélisé"}
+        assert any(shown(c.value).startswith("Unité et sens souhaité : modélisés par le tableau de bord")
+                   and "modélisé : " in shown(c.value) for c in tab.caption)
 
 
 def test_page_shows_who_follows_what_and_the_surveys(evaluation, reference_db_path):
     at = evaluation(reference_db_path)
-    assert any("21 projets sur 28 suivent au moins un indicateur" in m.value for m in at.markdown)
+    assert any("19 projets sur 28 suivent au moins un indicateur" in m.value for m in at.markdown)
     links = tables(at, "phrase du rapport")
-    assert any(len(df) == 26 and "projet" in df.columns for df in links)
+    assert any(len(df) == 24 and "projet" in df.columns and set(df["base"]) == {"énoncé"} for df in links)
     assert any("✓" in spec and "Pelican" in spec for spec in chart_specs(at))
     # Replicability: the criteria, no scores.
     assert any("Aucun projet n'est encore noté : les documents publics ne donnent pas les notes." in i.value

@@ -34,9 +34,9 @@ def test_deployment_dates_keep_their_precision(reference_con):
 
 def test_a_tie_keeps_the_most_precise_date(writable_reference):
     writable_reference.execute("""
-        INSERT INTO project_events (event_id, project_id, kind, date_start, date_precision, source_id)
-        VALUES ('t-year', 'mube', 'deployed', DATE '2024-01-01', 'year', 'rapport_2025'),
-               ('t-day', 'mube', 'tested', DATE '2024-01-01', 'day', 'rapport_2025')""")
+        INSERT INTO project_events (event_id, project_id, kind, date_start, date_precision, source_id, basis)
+        VALUES ('t-year', 'mube', 'deployed', DATE '2024-01-01', 'year', 'rapport_2025', 'stated'),
+               ('t-day', 'mube', 'tested', DATE '2024-01-01', 'day', 'rapport_2025', 'stated')""")
     row = projects.deployment_dates(writable_reference, Filters(), "mube").iloc[0]
     assert row["deployment_precision"] == "day"
 
@@ -55,7 +55,7 @@ def test_search_ignores_case_and_accents(reference_con):
     frame = queries.projects(reference_con, Filters(edition=1))
     assert "Pelican" in set(projects.search(frame, "VÉLOS cargos")["name"])  # in the description
     assert list(projects.search(frame, "purple alternative")["name"]) == ["Purple"]  # operator, two words
-    assert list(projects.search(frame, "eonsight")["name"]) == ["Digiponts92"]  # operator only
+    assert list(projects.search(frame, "eonsight")["name"]) == ["Digiponts92"]  # the platform its description names
     assert len(projects.search(frame, "  ")) == 28
     assert projects.search(frame, "zzz introuvable").empty
 
@@ -114,6 +114,15 @@ def test_list_of_edition_1_and_of_meudon(projets, reference_db_path):
     assert rows.loc["pelican", "déploiement"] == "été 2024"
     assert rows.loc["wintics-cityvision", "déploiement"] == "non renseigné"
     assert rows.loc["soy-pv", "porteur"] == "non renseigné"
+    assert rows.loc["digiponts92", "porteur"] == "non renseigné"  # « La plate-forme eOnsight » names a product
+    # The line's basis: the weakest of the row, its status and its delay, each rule under the list.
+    assert rows.loc["purple", "base"] == "inféré"  # its start is the programme's milestone; its défi, the press's
+    assert rows.loc["ecoflow", "base"] == "énoncé"  # « L'expérimentation a permis le test d'un hyperviseur »
+    assert rows.loc["soy-pv", "base"] == "inféré"  # « accompagné » since June 2023: the milestone applied to each
+    notes = "\n".join(shown(c.value) for c in at.caption)
+    assert "Base : la plus faible de la ligne, de son statut et de son délai." in notes
+    assert "- inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30 solutions) appliqué à chaque" \
+           " projet" in notes
     assert rows.loc["purple", "fiche"].endswith("projet=purple") and "edition=1" in rows.loc["purple", "fiche"]
     assert at.download_button  # CSV and Excel of what is shown
     at.session_state["f_communes"] = [MEUDON]
@@ -158,8 +167,12 @@ def test_address_opens_purples_detail(projets, reference_db_path):
     assert at.selectbox(key="projet_choice").value == "purple"
     assert [s.value for s in at.subheader][0] == "Purple"
     facts = shown(next(m.value for m in at.markdown if "**Déploiement**" in m.value))
-    assert "**Déploiement** : novembre 2024 (17,1\u00a0mois après le début de l'accompagnement, juin 2023)" in facts
-    assert "**Défi** : Espaces publics et services urbains" in facts
+    assert ("**Déploiement** : novembre 2024 (17,1\u00a0mois après le début de l'accompagnement, juin 2023)"
+            " · délai inféré") in facts
+    assert "**Défi** : Espaces publics et services urbains (source : Communiqué de presse" in facts
+    assert "**Statut actuel** : ● déployé\n" in facts and "**Base de la fiche** : inféré" in facts
+    assert any("inféré : Défi pris de la thématique sous laquelle le communiqué du 26 octobre 2023 cite le projet"
+               in shown(c.value) for c in at.caption)
     texts = [m.value for m in at.markdown]
     assert "1 événement non daté : ○ sélectionné." in texts
     assert any("Répliquabilité : non noté" in t for t in texts)
@@ -168,8 +181,11 @@ def test_address_opens_purples_detail(projets, reference_db_path):
     assert any("Son premier démonstrateur francilien" in t for t in texts)  # the lessons
     sites = next(df.value for df in at.dataframe if "site" in df.value.columns)
     assert list(sites["position"]) == ["approximative (≈ 300 m)"]
+    assert list(sites["base"]) == ["inféré"]  # its coordinates are general knowledge, not the report's
     indicators = next(df.value for df in at.dataframe if "indicateur" in df.value.columns)
     assert list(indicators["dernière valeur"]) == ["aucune mesure publiée"]
+    assert list(indicators["base"]) == ["modélisé"]
+    assert any(shown(c.value).startswith("Unité et sens souhaité : modélisés") for c in at.caption)
     assert at.query_params["projet"] == "purple"
 
 

@@ -60,8 +60,8 @@ def test_type_counts_per_commune_match_the_csv(reference_con, insee):
 
 
 def test_unknown_values_get_their_own_row(writable_reference):
-    writable_reference.execute("INSERT INTO projects (project_id, edition_id, name, source_id)"
-                               " VALUES ('sans-type', 1, 'Sans type', 'rapport_2025')")
+    writable_reference.execute("INSERT INTO projects (project_id, edition_id, name, source_id, basis)"
+                               " VALUES ('sans-type', 1, 'Sans type', 'rapport_2025', 'stated')")
     frame = programme.type_counts(writable_reference, Filters(edition=1))
     unknown = frame[frame["slug"].isna()]
     assert list(unknown["projects"]) == [1] and unknown["share"].isna().all()

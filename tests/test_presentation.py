@@ -137,6 +137,9 @@ def test_themes_are_the_published_shares_with_their_source_and_coverage(edition_
     assert all(b.basis == "published" for b in themes.bars)
     assert themes.notes[0] == "Parts publiées (édition 1)."
     assert "Calculé sur 4 projets sur 28 listés : le défi n'est renseigné que pour ces lignes" in themes.notes[1]
+    # Those four défis are the press release's thématiques, read as the projects' défis: the slide says so.
+    assert ("Défis connus que leur source n'énonce pas pour la ligne — inféré : Défi pris de la thématique sous laquelle"
+            " le communiqué du 26 octobre 2023 cite le projet en exemple.") in themes.notes
     assert themes.sources == ("Source : le rapport « Retours d'expérimentations » (2025) — "
                               "LES 5 THÉMATIQUES LES PLUS REPRÉSENTÉES PARMI NOS PROJETS",)
 

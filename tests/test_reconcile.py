@@ -103,3 +103,15 @@ def test_figures_without_rows_say_so(report):
 def test_agreement_rule(computed, value, qualifier, step, expected):
     figure = kpis.PublishedFigure("x", 1, value, "count", qualifier, step, "x", "d", "s", "q", None)
     assert reconcile.agrees(computed, figure) is expected
+
+
+def test_the_eleven_months_say_what_their_computed_side_rests_on(report):
+    # « 11 mois » in the report; the rows give two delays, both from the June 2023 milestone applied to each project.
+    entry = report["rapport_deploiement_mois"]
+    assert (entry.status, entry.covered, entry.total) == (reconcile.NOT_COMPUTABLE, 2, 7)
+    assert ("Le calcul repose sur 2 lignes que leurs sources n'énoncent pas (inféré : Jalon du programme (juin 2023"
+            in entry.explanation_fr)
+    assert "The computation rests on 2 rows their sources do not state (inferred: Jalon du programme" \
+        in entry.explanation_en
+    # A figure whose rows are all stated says nothing of the kind.
+    assert "repose sur" not in report["rapport_communaute_sceaux"].explanation_fr

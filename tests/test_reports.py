@@ -599,3 +599,34 @@ def test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences(r
     commune = reports.commune_report(ref, "Meudon", 1)
     assert "Ce que disent les documents, et où ils se contredisent" not in [
         b.text for b in commune.blocks if isinstance(b, reports.Heading)]
+
+
+def test_sheets_and_reports_say_which_rows_are_not_stated(ref):
+    """The model, before any PDF: what rests on an inferred or modelled row says so beside it, with its rule."""
+    sheet = reports.project_sheet(ref, "purple")
+    facts = dict(next(b for b in sheet.blocks if isinstance(b, reports.Facts)).rows)
+    assert facts["Déploiement"].endswith("juin 2023) · délai inféré")
+    assert facts["Statut actuel"] == "déployé"  # « Son premier démonstrateur … en novembre 2024 »: stated
+    timeline = next(b for b in sheet.blocks if isinstance(b, reports.Table) and "Précision" in b.header)
+    bases = {row[0]: row[3] for row in timeline.rows}
+    assert bases == {"accompagné": "inféré", "déployé": "énoncé", "sélectionné": "inféré"}
+    indicators = next(b for b in sheet.blocks if isinstance(b, reports.Table) and "Sens souhaité" in b.header)
+    assert [row[-1] for row in indicators.rows] == ["modélisé"]
+    notes = [b.text for b in sheet.blocks if isinstance(b, reports.Text) and b.style == "note"]
+    assert any(n.startswith("Unité et sens souhaité : modélisés par le tableau de bord") for n in notes)
+    sources = next(b for b in sheet.blocks if isinstance(b, reports.Bullets)).items
+    assert any(s.startswith("accompagné (juin 2023)") and s.endswith(
+        "— inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30 solutions) appliqué à chaque projet")
+        for s in sources)
+    edition = reports.edition_report(ref, 1)
+    listing = next(b for b in edition.blocks if isinstance(b, reports.Table) and "Statut" in b.header)
+    assert listing.header[-1] == "Base" and {row[-1] for row in listing.rows} == {"inféré", "énoncé"}
+    everything = " ".join(b.text for b in edition.blocks if isinstance(b, reports.Text))
+    assert "Base : la plus faible de la ligne, de son statut et de son délai." in everything
+    assert "inféré : Défi pris de la thématique sous laquelle le communiqué du 26 octobre 2023 cite le projet" \
+        in everything
+    # Every KPI's computed value says what it rests on, whatever the card shows (the « 11 mois » are published).
+    kpi_rows = {row[0]: row for row in next(b for b in edition.blocks if isinstance(b, reports.Table)
+                                            and "Calculé" in b.header).rows}
+    assert "inféré : Jalon du programme" in kpi_rows["Délai moyen de déploiement"][2]
+    assert "inféré" not in kpi_rows["Rencontres de la Communauté"][2]

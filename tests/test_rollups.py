@@ -45,19 +45,22 @@ def views(con, communes_beyond_laureates: int = 3) -> list[Filters]:
 def same(stored: kpis.KpiResult, live: kpis.KpiResult) -> bool:
     close = (stored.value == live.value if stored.value is None or live.value is None
              else stored.value == pytest.approx(live.value))
-    return close and (stored.covered, stored.total, stored.published) == (live.covered, live.total, live.published)
+    return close and (stored.covered, stored.total, stored.published, stored.bases) == (
+        live.covered, live.total, live.published, live.bases)
 
 
 @pytest.mark.parametrize("which", ["reference", "demo"])
 def test_stored_kpi_values_equal_each_kpis_own_sql(which, reference_con, demo_con):
     con = reference_con if which == "reference" else demo_con
-    checked = 0
+    checked = inferred = 0
     for view in views(con):
         for result in kpis.compute_all(con, view):
             live = kpis.compute(con, result.kpi, view)  # without stored values: the declared SQL
             assert same(result, live), (result.id, view, result, live)
             checked += 1
+            inferred += bool(result.bases)
     assert checked > 1000
+    assert inferred > 100  # the stored bases (kpi_bases) are the declared basis_sql's, view by view
 
 
 def test_every_view_of_a_filter_is_stored(demo_con):
@@ -85,9 +88,10 @@ def test_views_the_table_does_not_hold_run_the_sql(reference_con, view):
 def test_writes_show_only_after_a_refresh(writable_reference):
     """The contract: whoever writes the source tables refreshes the derived ones (build and publish do)."""
     con = writable_reference
-    con.execute("INSERT INTO indicator_values VALUES ('purple', 'qualite-air-exterieur', DATE '2024-03-02', 120, 'cp_2023'),"
-                " ('purple', 'qualite-air-exterieur', DATE '2024-03-20', 80, 'cp_2023'),"
-                " ('pelican', 'qualite-air-exterieur', DATE '2024-04-01', 10, 'cp_2023')")
+    con.execute("INSERT INTO indicator_values VALUES"
+                " ('purple', 'qualite-air-exterieur', DATE '2024-03-02', 120, 'cp_2023', 'stated', NULL),"
+                " ('purple', 'qualite-air-exterieur', DATE '2024-03-20', 80, 'cp_2023', 'stated', NULL),"
+                " ('pelican', 'qualite-air-exterieur', DATE '2024-04-01', 10, 'cp_2023', 'stated', NULL)")
     before = {r.id: r for r in kpis.compute_all(con, Filters(edition=1))}
     assert before["measurements_count"].value is None  # the roll-up still holds none: unknown
     rollups.refresh(con)

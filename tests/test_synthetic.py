@@ -36,6 +36,9 @@ _FAKE_DIMENSIONS = {
                                 "label_en": f"Criterion {i}", "rank": i, "source_id": "test_ref"}
                                for i in range(1, 6)],
 }
+for _rows in _FAKE_DIMENSIONS.values():  # every row says how it stands to its source (schema.sql, basis)
+    for _row in _rows:
+        _row["basis"] = "stated"
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +192,20 @@ def test_everything_generated_is_labelled_synthetic(build, scale):
             assert _value(con, f"SELECT count(*) FROM {table}") == 0, table
         assert _value(con, "SELECT count(*) FROM call_figures WHERE figure_id IS NOT NULL") == 0
         assert _value(con, "SELECT count(*) FROM projects WHERE description_fr NOT ILIKE '%synthétique%'") == 0
+
+
+def test_every_generated_row_says_how_it_stands_to_its_source(build):
+    with _connect(build(3)) as con:
+        for table in loader.TABLES:
+            assert _value(con, f"SELECT count(*) FROM {table} WHERE basis NOT IN ('stated', 'inferred', 'modelled')"
+                               " OR (basis <> 'stated' AND basis_rule IS NULL)") == 0, table
+        # Each selection is dated at its edition's announcement, as the reference dates each start at a milestone.
+        selected = con.execute("SELECT DISTINCT basis, basis_rule FROM project_events WHERE kind = 'selected'").fetchall()
+        assert selected == [("inferred", synthetic.SELECTION_RULE)]
+        assert _value(con, "SELECT count(*) FROM project_events WHERE kind <> 'selected' AND basis <> 'stated'") == 0
+        delays = con.execute("SELECT DISTINCT delay_basis FROM project_status WHERE deployment_months IS NOT NULL"
+                             ).fetchall()
+        assert delays == [("inferred",)]
 
 
 def test_shape_and_consistency(build):

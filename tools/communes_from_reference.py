@@ -12,6 +12,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 MERGED_INTO = {"93059": "93066"}  # Pierrefitte-sur-Seine joined Saint-Denis on 1 January 2025
+# A centroid is computed, not published: its row says so (schema.sql, basis).
+CENTROID_RULE = ("Centroïde calculé des contours communaux 2018 par tools/communes_from_reference.py, pas une position"
+                 " publiée.")
 
 
 def polygon_centroid(ring):
@@ -47,20 +50,21 @@ def main():
     with (REPO / "data" / "communes.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["insee", "name", "departement", "ept_siren", "ept_name", "population",
-                         "postcodes", "siren", "source_id"])
+                         "postcodes", "siren", "source_id", "basis", "basis_rule"])
         for row in rows:
             writer.writerow([row["code_insee"], row["nom"], row["departement"], row["ept_siren"],
                              row["ept_nom"], row["population_municipale"], row["codes_postaux"],
-                             row["siren"], "ref_communes"])
+                             row["siren"], "ref_communes", "stated", ""])
     centroids = commune_centroids()
     with (REPO / "data" / "sites.centroids.csv").open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["site_id", "insee", "name", "kind", "lat", "lon", "precision", "source_id", "note"])
+        writer.writerow(["site_id", "insee", "name", "kind", "lat", "lon", "precision", "source_id", "note", "basis",
+                         "basis_rule"])
         for row in rows:
             lat, lon = centroids[row["code_insee"]]
             writer.writerow([f"centroid-{row['code_insee']}", row["code_insee"], f"Centroïde — {row['nom']}",
                              "commune_centroid", f"{lat:.4f}", f"{lon:.4f}", "computed", "geo_centroids_2018",
-                             ""])
+                             "", "inferred", CENTROID_RULE])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from dashboard.ui.language import lang
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, spreadsheet
-from qmi_metrics.present import cards, figures
+from qmi_metrics.present import cards, figures, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
@@ -85,6 +85,24 @@ def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str 
 def table(data: pd.DataFrame, name: str, key: str | None = None, **dataframe_args) -> None:
     st.dataframe(data, hide_index=True, width="stretch", **dataframe_args)
     exports(data, name, key=key)
+
+
+def basis_column(bases) -> list[str]:
+    """A table's « base » column: each row's basis in the reader's language (énoncé, inféré, modélisé)."""
+    return [vocabulary.basis_label(basis, lang()) for basis in bases]
+
+
+def basis_config() -> dict:
+    """The « base » column's header help: what the words mean."""
+    return {_(lang(), "base"): st.column_config.TextColumn(help=vocabulary.basis_help(lang()))}
+
+
+def basis_note(pairs, lead: str = "") -> None:
+    """Under a table: the rule of each of its rows that its source does not state (and `lead`, said first)."""
+    notes = vocabulary.basis_notes(pairs, lang())
+    if notes or lead:
+        lines = ([escape.markdown(lead)] if lead else []) + [f"- {escape.markdown(note)}" for note in notes]
+        st.caption("\n".join(lines))
 
 
 def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:

@@ -36,9 +36,11 @@ ALIASES = {
     "agreement_signed": ("convention signée", "convention"), "deployed": ("déployé", "déploiement"),
     "tested": ("testé", "test"), "evaluated": ("évalué", "évaluation"),
     "continued": ("poursuivi", "pérennisé", "prolongé"), "stopped": ("arrêté", "arrêt", "abandonné"),
+    "stated": ("énoncé", "dit"), "inferred": ("inféré", "déduit"), "modelled": ("modélisé", "modèle"),
 }
 PRECISIONS = ("day", "month", "season", "year")
 EVENT_KINDS = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
+BASES = ("stated", "inferred", "modelled")  # schema.sql: how a row stands to its source
 
 # The rule every date follows (validation.Checker.check_dates), as the date columns' descriptions say it.
 WITHIN_EDITION = "Pas avant la première année de l'édition, pas dans le futur."
@@ -49,11 +51,18 @@ SOURCE_DOCS = {
                      generated=True, generated_fr="vide = le fichier importé"),
     "source_section": Doc("Section ou titre du document source où figure l'information.", example=""),
     "source_quote": Doc("Phrase du document source, recopiée mot pour mot.", example=""),
+    "basis": Doc("Ce que la source dit de la ligne : stated (énoncé, elle le dit pour cette ligne même), inferred"
+                 " (inféré par une règle, ex. une phrase sur tous les projets appliquée à chacun) ou modelled (modélisé"
+                 " par le tableau de bord). Laissée vide : stated, le fichier importé énonce la ligne.",
+                 allowed=BASES, generated=True, generated_fr="vide = stated (le fichier l'énonce)"),
+    "basis_rule": Doc("Quand la ligne n'est pas énoncée (inferred ou modelled) : la règle qui la donne, en une phrase"
+                      " en français.", example=""),
 }
 
 
 def _provenance(*columns: str) -> dict[str, Doc]:
-    return {column: SOURCE_DOCS[column] for column in columns}
+    """The source columns' docs, and those of basis and basis_rule that every sourced row carries."""
+    return {column: SOURCE_DOCS[column] for column in (*columns, "basis", "basis_rule")}
 
 
 DOCS: dict[str, dict[str, Doc]] = {
@@ -96,9 +105,13 @@ DOCS: dict[str, dict[str, Doc]] = {
         "subtype_fr": Doc("Second libellé imprimé après le type (ex. CITOYENNETÉ).", example=""),
         "theme_slug": Doc("Défi urbain prioritaire (identifiant ou libellé, ex. economie-circulaire).",
                           example="economie-circulaire"),
+        "theme_source_id": Doc("Source du défi quand ce n'est pas celle de la ligne (identifiant de la table sources,"
+                               " ex. cp_2023) ; vide sinon.", example=""),
         "description_fr": Doc("Description du projet.", example="Ce que fait la solution, en une ou deux phrases."),
         "lessons_fr": Doc("Enseignements de l'expérimentation.", example=""),
         **_provenance("source_id", "source_section"),
+        "lessons_section": Doc("Section du document source où figurent les enseignements, quand ce n'est pas celle"
+                               " de la description.", example=""),
     },
     "project_events": {
         "event_id": Doc("Identifiant de l'événement. Laissé vide : <projet>-<type> (ex. faradae-deployed), ce qui"
@@ -137,7 +150,7 @@ DOCS: dict[str, dict[str, Doc]] = {
         "measured_on": Doc(f"Date de la mesure. {WITHIN_EDITION}", example="31/03/2024"),
         "value": Doc("Valeur mesurée, dans l'unité de l'indicateur (virgule décimale et espaces acceptés :"
                      " 1 234,5).", example="1 234,5"),
-        "source_id": SOURCE_DOCS["source_id"],
+        **_provenance("source_id"),
     },
     "replicability_scores": {
         "project_id": Doc("Projet noté : identifiant ou nom.", example="faradae"),
@@ -146,7 +159,7 @@ DOCS: dict[str, dict[str, Doc]] = {
         "score": Doc("Note de 0 (nulle) à 5 (forte) ; les décimales sont acceptées (3,5).", example="3,5",
                      minimum=0, maximum=5),
         "scored_on": Doc(f"Date de la notation. {WITHIN_EDITION}", example="30/06/2025"),
-        "source_id": SOURCE_DOCS["source_id"],
+        **_provenance("source_id"),
     },
     "community_events": {
         "event_id": Doc("Identifiant de la rencontre (unique, ex. e2_communaute_2025_03_argenteuil).",
@@ -167,7 +180,8 @@ DOCS: dict[str, dict[str, Doc]] = {
 # column's limit is refused (a 104 MB name froze every reader's browser); so are C0 control characters.
 TEXT_LIMITS = {
     "description_fr": LONG_TEXT, "lessons_fr": LONG_TEXT, "source_quote": LONG_TEXT,
-    "source_section": 500,        # a section title, sometimes with its sub-section
+    "source_section": 500, "lessons_section": 500,   # a section title, sometimes with its sub-section
+    "basis_rule": 500,            # one sentence
 }
 
 

@@ -43,6 +43,14 @@ def check_plausible(table: str, column: str, value) -> None:
                         " (beyond that, most likely a typing slip)")
 
 
+def _basis_has_its_rule(checker: Checker, row: Row, record: dict) -> None:
+    """A row the source does not state for itself (inferred, modelled) says by which rule (schema.sql, basis)."""
+    if "basis" in record and record["basis"] != "stated" and not record.get("basis_rule"):
+        checker.add(row.number, "basis_rule", None, f"la règle qui donne la ligne, en une phrase : elle est"
+                    f" « {ALIASES[record['basis']][0]} » ({record['basis']}), pas énoncée par sa source",
+                    f"the rule the row comes from, in one sentence: it is {record['basis']}, not stated by its source")
+
+
 def _precision_goes_with_date(checker: Checker, row: Row, record: dict) -> None:
     has_date, has_precision = record.get("date_start") is not None, record.get("date_precision") is not None
     if has_date and not has_precision:
@@ -219,6 +227,7 @@ def _stage(record: dict, row: int | None) -> _Stage:
                   _period_end(record["date_start"], record.get("date_precision"), record.get("date_end")), row)
 
 
+EVERY_ROW_CHECKS = (_basis_has_its_rule,)
 ROW_CHECKS = {
     "project_events": (_precision_goes_with_date, _end_after_start),
     "community_events": (_precision_goes_with_date,),

@@ -15,7 +15,7 @@ from qmi_metrics.admin.cells import (PARSERS, CellError, check_text_length, is_b
 from qmi_metrics.admin.columns import Doc, doc, is_required, reference_name, text_limit
 from qmi_metrics.admin.problems import MAX_PROBLEMS, Problem, readable
 from qmi_metrics.admin.readers import Parsed, Row
-from qmi_metrics.admin.rules import ROW_CHECKS, TABLE_CHECKS, check_plausible
+from qmi_metrics.admin.rules import EVERY_ROW_CHECKS, ROW_CHECKS, TABLE_CHECKS, check_plausible
 from qmi_metrics.metrics.filters import normalise
 from qmi_metrics.outputs.spreadsheet import unneutralise
 from qmi_metrics.store import db
@@ -314,18 +314,20 @@ class Checker:
             if record["source_id"] is None:  # a quote without a source: the file is the source
                 record["source_id"] = self.source_id
                 self.uses_import_source = True
+        if "basis" in present and record["basis"] is None:
+            record["basis"] = "stated"  # what a manager's file says, it states (columns.py: basis)
         return record
 
     def import_source_row(self) -> dict:
         return {"source_id": self.source_id, "kind": "import",
                 "title": f"Import « {self.parsed.filename} » ({self.table})", "publisher": None,
                 "published_on": datetime.now(timezone.utc).date().isoformat(), "file": self.parsed.filename,
-                "note": f"SHA-256 {self.parsed.sha256}"}
+                "note": f"SHA-256 {self.parsed.sha256}", "basis": "stated", "basis_rule": None}
 
     # -- rows against each other and the database --
     def check_row(self, row: Row, record: dict) -> bool:
         before = len(self.problems)
-        for check in ROW_CHECKS.get(self.table, ()):
+        for check in (*EVERY_ROW_CHECKS, *ROW_CHECKS.get(self.table, ())):
             check(self, row, record)
         self.check_dates(row, record)
         return len(self.problems) == before

@@ -11,6 +11,9 @@ Unknown is not zero: a KPI declares with `edition_rows` the rows it rests on, an
 none of them at all (the 2nd edition has no project yet) its value is NULL — « non renseigné » —, never a
 0 counted over nothing. Where the published figures themselves determine a KPI (30 projects selected out
 of 168 applications), `published_ratios` computes it from them, said « calculé à partir des chiffres publiés ».
+
+A KPI whose rows may not all be stated by their sources (schema.sql, basis) says which it rests on in
+`basis_sql` (see `rests_on`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class Kpi:
     detail_sql: str | None = None
     note_fr: str | None = None
     note_en: str | None = None
+    # The rows the value rests on, as (basis, basis_rule) for the view: the card names those not stated.
+    basis_sql: str | None = None
     # The rows the value rests on, as a table expression read with $edition only: when the edition has
     # none, the value is unknown (NULL), not 0. None: the SQL's own aggregate already gives NULL.
     edition_rows: str | None = None
@@ -88,6 +93,12 @@ def _figs(*ids: str) -> tuple[FigureRef, ...]:
     return tuple(FigureRef(i) for i in ids)
 
 
+def rests_on(rows_sql: str) -> str:
+    """A basis_sql: the inferred and modelled rows among `rows_sql`'s (columns basis, basis_rule), per rule."""
+    return (f"SELECT basis, basis_rule, count(*) AS rows FROM ({rows_sql}) WHERE basis <> 'stated'"
+            " GROUP BY ALL ORDER BY basis, basis_rule")
+
+
 PROJECTS = "f_projects($edition, $commune, $theme)"
 # A KPI that compares its count with published_call_total() counts in a subquery first: DuckDB 2.0
 # cannot bind an aggregate beside that macro when store_all runs the SQL for every view at once.
@@ -97,6 +108,9 @@ MEASURED_PROJECTS = (f"{PROJECTS} p LEFT JOIN (SELECT project_id, sum(measuremen
 # Projects hosted by each laureate commune that hosts any (a commune laureate twice counts once).
 PROJECTS_PER_COMMUNE = ("(SELECT p.insee, count(*) AS n FROM f_projects($edition, NULL, NULL) p"
                         " WHERE p.insee IN (SELECT insee FROM f_laureate_communes($edition, NULL)) GROUP BY p.insee)")
+# The events that say whether the view's projects were deployed or stopped, with their basis.
+OUTCOME_EVENTS = (f"SELECT e.basis, e.basis_rule FROM project_events e JOIN {PROJECTS} p USING (project_id)"
+                  " WHERE e.kind IN ('deployed', 'tested', 'evaluated', 'continued', 'stopped')")
 # The laureate communes of the edition, one row each (all editions: a commune laureate twice is one commune).
 LAUREATES = "(SELECT DISTINCT insee, name, departement, ept_name, population FROM f_laureate_communes($edition, NULL))"
 # The rows an edition's counts rest on (Kpi.edition_rows): none at all for the edition -> unknown, not 0.
@@ -192,6 +206,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql="SELECT value, covered,"
             " CASE WHEN $commune IS NULL THEN greatest(value, published_call_total($edition, 'communes', 'applications')) END AS total"
             " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, NULL, 'communes'))",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_candidatures($edition, $commune, NULL, 'communes')"),
         filters=("edition", "commune"),
         edition_rows="f_candidatures($edition, NULL, NULL, 'communes')",
         figures=_figs("rapport_ami_candidatures", "mgp_e2_ami_candidatures"),
@@ -205,6 +220,7 @@ REGISTRY: tuple[Kpi, ...] = (
             " CASE WHEN $commune IS NULL AND $theme IS NULL"
             " THEN greatest(value, published_call_total($edition, 'projects', 'applications')) END AS total"
             " FROM (SELECT count(*) AS value, count(*) AS covered FROM f_candidatures($edition, $commune, $theme, 'projects'))",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_candidatures($edition, $commune, $theme, 'projects')"),
         figures=_figs("rapport_candidatures_aap", "cp_candidatures_aap"),
         edition_rows="f_candidatures($edition, NULL, NULL, 'projects')",
     ),
@@ -231,6 +247,7 @@ REGISTRY: tuple[Kpi, ...] = (
         sql=f"SELECT count(*) FILTER (WHERE is_deployed) AS value, count(*) FILTER (WHERE outcome_known) AS covered,"
             f" count(*) AS total FROM {PROJECTS}",
         edition_rows=EDITION_OUTCOMES,
+        basis_sql=rests_on(OUTCOME_EVENTS),
     ),
     Kpi(
         id="projects_per_commune_min",
@@ -260,6 +277,7 @@ REGISTRY: tuple[Kpi, ...] = (
             " THEN greatest(covered, published_call_total($edition, 'projects', 'applications')) END AS total"
             " FROM (SELECT avg(CASE WHEN status = 'lauréate' THEN 1.0 ELSE 0.0 END) AS value, count(*) AS covered"
             "       FROM f_candidatures($edition, $commune, $theme, 'projects'))",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_candidatures($edition, $commune, $theme, 'projects')"),
         # The report's 30 of 168 first; the press release counts 170 applications.
         published_ratios=(("rapport_projets_selectionnes", "rapport_candidatures_aap"),
                           ("cp_solutions_e1", "cp_candidatures_aap")),
@@ -271,6 +289,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Share of projects deployed among those whose outcome (deployed or stopped) is known.",
         sql=f"SELECT avg(CASE WHEN is_deployed THEN 1.0 ELSE 0.0 END) FILTER (WHERE outcome_known) AS value,"
             f" count(*) FILTER (WHERE outcome_known) AS covered, count(*) AS total FROM {PROJECTS}",
+        basis_sql=rests_on(OUTCOME_EVENTS),
         figures=_figs("rapport_taux_deploiement_moyen", "rapport_taux_deploiement_global"),
     ),
     Kpi(
@@ -280,6 +299,8 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Months from the start of support to deployment, averaged over projects dated to the month.",
         sql=f"SELECT avg(deployment_months) AS value, count(deployment_months) AS covered,"
             f" count(*) FILTER (WHERE is_deployed) AS total FROM {PROJECTS}",
+        basis_sql=rests_on(f"SELECT delay_basis AS basis, delay_rule AS basis_rule FROM {PROJECTS}"
+                           " WHERE deployment_months IS NOT NULL"),
         figures=_figs("rapport_deploiement_mois"),
     ),
     Kpi(
@@ -289,6 +310,8 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Share of projects in this challenge among projects whose challenge is known.",
         sql="SELECT avg(CASE WHEN theme_slug = $key THEN 1.0 ELSE 0.0 END) FILTER (WHERE theme_slug IS NOT NULL) AS value,"
             " count(theme_slug) AS covered, count(*) AS total FROM f_projects($edition, $commune, NULL)",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_projects($edition, $commune, NULL)"
+                           " WHERE theme_slug IS NOT NULL"),
         filters=("edition", "commune"),
         keys_sql="SELECT theme_slug AS key, label_fr, label_en FROM themes ORDER BY rank",
         figures_by_key={
@@ -310,6 +333,8 @@ REGISTRY: tuple[Kpi, ...] = (
             " FROM (SELECT avg(CASE WHEN is_international THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_international IS NOT NULL)"
             "       AS value, count(is_international) AS covered, count(*) AS rows"
             "       FROM f_candidatures($edition, $commune, $theme, 'projects'))",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_candidatures($edition, $commune, $theme, 'projects')"
+                           " WHERE is_international IS NOT NULL"),
         figures=_figs("cp_part_internationaux"),
     ),
     Kpi(
@@ -319,6 +344,7 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Share of DIGITAL-type projects among projects whose type is known.",
         sql=f"SELECT avg(CASE WHEN is_digital THEN 1.0 ELSE 0.0 END) FILTER (WHERE is_digital IS NOT NULL) AS value,"
             f" count(is_digital) AS covered, count(*) AS total FROM {PROJECTS}",
+        basis_sql=rests_on(f"SELECT t.basis, t.basis_rule FROM {PROJECTS} p JOIN solution_types t USING (type_slug)"),
         figures=_figs("rapport_part_numerique"),
         detail_sql=f"SELECT string_agg(name, ', ' ORDER BY name) FROM {PROJECTS} WHERE is_digital",
         note_fr="Projets de type NUMÉRIQUE dans la liste : {detail}. Le rapport parle de solutions qui « intègrent pleinement"
@@ -381,6 +407,8 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Sum of participants in the walks, interviews and workshops of the territorial diagnostics.",
         sql="SELECT sum(participants) AS value, count(participants) AS covered, count(*) AS total"
             " FROM f_diagnostics($edition, $commune)",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_diagnostics($edition, $commune)"
+                           " WHERE participants IS NOT NULL"),
         filters=("edition", "commune"),
         figures=_figs("rapport_diagnostics_personnes"),
     ),
@@ -391,6 +419,8 @@ REGISTRY: tuple[Kpi, ...] = (
         definition_en="Mean participants per commune for this diagnostic format.",
         sql="SELECT avg(participants) AS value, count(participants) AS covered, count(*) AS total"
             " FROM f_diagnostics($edition, $commune) WHERE kind = $key",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM f_diagnostics($edition, $commune)"
+                           " WHERE kind = $key AND participants IS NOT NULL"),
         filters=("edition", "commune"),
         keys_sql="SELECT DISTINCT kind AS key, kind AS label_fr, kind AS label_en FROM diagnostics"
                  " WHERE kind IN ('marche sensible', 'entretiens', 'atelier carte sur table') ORDER BY kind",
@@ -410,12 +440,15 @@ REGISTRY: tuple[Kpi, ...] = (
             " greatest(count(*), (SELECT max(value) FROM published_figures"
             "                     WHERE figure_id = 'rapport_indicateurs_bibliotheque'))::INTEGER AS total"
             " FROM indicators",
+        basis_sql=rests_on("SELECT basis, basis_rule FROM indicators"),
         filters=(),
         figures=_figs("rapport_indicateurs_bibliotheque"),
         partial_is_finding=True,
-        note_fr="La bibliothèque complète n'est pas publique : celle-ci ne contient que les indicateurs tirés des mesures"
-                " que le rapport cite.",
-        note_en="The full library is not public: this one holds only the indicators drawn from measures the report names.",
+        note_fr="La bibliothèque complète n'est pas publique : celle-ci ne contient que les mesures que nomment les"
+                " descriptions des projets (et un champ d'évaluation que cite le rapport), unité et sens souhaité"
+                " modélisés.",
+        note_en="The full library is not public: this one holds only the measures the projects' descriptions name (and"
+                " one evaluation field the report cites), their unit and desired direction modelled.",
     ),
     Kpi(
         id="evaluation_sheets_count",
@@ -552,6 +585,14 @@ class PublishedFigure:
 
 
 @dataclass(frozen=True)
+class RowBasis:
+    """Rows a computed value rests on that their sources do not state for themselves (schema.sql, basis)."""
+    basis: str  # inferred | modelled
+    rule: str   # how, in French
+    rows: int
+
+
+@dataclass(frozen=True)
 class PublishedRatio:
     """A KPI computed from two published figures: 30 projects selected / 168 applications."""
 
@@ -573,6 +614,7 @@ class KpiResult:
     published: tuple[PublishedFigure, ...]  # the figures published for exactly this view
     # The KPI computed from published figures of this view (Kpi.published_ratios), preferred first.
     ratios: tuple[PublishedRatio, ...] = ()
+    bases: tuple[RowBasis, ...] = ()  # the inferred or modelled rows the computed value rests on
 
     @property
     def id(self) -> str:
@@ -639,6 +681,7 @@ class KpiResult:
                 for r in self.ratios
             ],
             "ignored_filters": list(self.ignored_filters),
+            "rests_on": [{"basis": b.basis, "rule": b.rule, "rows": b.rows} for b in self.bases],
         }
 
 
@@ -689,10 +732,12 @@ def matching_ratios(kpi: Kpi, filters: Filters, figures: dict[str, PublishedFigu
 
 
 def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = None,
-            stored: dict | None = None) -> KpiResult:
-    """Compute one KPI for a view: its stored value when `stored` has this view, else its SQL.
+            stored: dict | None = None, stored_bases: dict | None = None) -> KpiResult:
+    """Compute one KPI for a view: its stored value (and bases) when `stored` has this view, else its SQL.
     Any filter string is safe: values are bound, never formatted."""
-    row = stored.get(_view_key(kpi, filters)) if stored else None
+    key = _view_key(kpi, filters)
+    row = stored.get(key) if stored else None
+    bases = stored_bases.get(key, ()) if row is not None and stored_bases is not None else None
     if row is None:
         found = db.fetch_one(con, kpi.query, {**effective_filters(kpi, filters).params(), "key": kpi.key}) or {}
         row = (found.get("value"), found.get("covered"), found.get("total"))
@@ -707,7 +752,16 @@ def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = 
         total=None if total is None else int(total),
         published=matching_figures(kpi, filters, figures) if kpi.figures else (),
         ratios=matching_ratios(kpi, filters, figures) if kpi.published_ratios else (),
+        bases=(bases if bases is not None else row_bases(con, kpi, filters)) if covered else (),
     )
+
+
+def row_bases(con, kpi: Kpi, filters: Filters) -> tuple[RowBasis, ...]:
+    """The inferred and modelled rows a KPI's value rests on in this view (none without basis_sql)."""
+    if not kpi.basis_sql:
+        return ()
+    rows = db.fetch_rows(con, kpi.basis_sql, {**effective_filters(kpi, filters).params(), "key": kpi.key})
+    return tuple(RowBasis(r["basis"], r["basis_rule"], int(r["rows"])) for r in rows)
 
 
 def _view_key(kpi: Kpi, filters: Filters) -> tuple | None:
@@ -725,7 +779,8 @@ def compute_all(con, filters: Filters = Filters(), kpis=None) -> list[KpiResult]
     (several communes, or a défi filter)."""
     registry, figures, fixed = catalog(con)
     stored = {**fixed, **stored_values(con, filters)}
-    return [compute(con, kpi, filters, figures, stored) for kpi in (kpis if kpis is not None else registry)]
+    bases = stored_bases(con, filters)
+    return [compute(con, kpi, filters, figures, stored, bases) for kpi in (kpis if kpis is not None else registry)]
 
 
 _CATALOGS: dict[str, tuple] = {}
@@ -764,22 +819,38 @@ def store_all(con) -> None:
                                 [(kpi.id, *row, position) for position, row in enumerate(rows)])
     for kpi in REGISTRY:
         con.execute(_per_view_sql(kpi), {"id": kpi.id, "fixed": not kpi.filters})
+        if kpi.basis_sql:
+            con.execute(_per_view_bases_sql(kpi), {"id": kpi.id})
 
 
-def _per_view_sql(kpi: Kpi) -> str:
+def _views(kpi: Kpi) -> str:
+    """Every view a KPI is stored for: edition × commune (× the family's key), NULL meaning all."""
     editions = ("SELECT edition_id FROM editions UNION ALL SELECT NULL" if "edition" in kpi.filters
                 else "SELECT NULL::INTEGER AS edition_id")
     communes = ("SELECT insee FROM communes UNION ALL SELECT NULL" if "commune" in kpi.filters
                 else "SELECT NULL::VARCHAR AS insee")
     keys = "SELECT key FROM kpi_keys WHERE family = $id" if kpi.is_family else "SELECT NULL::VARCHAR AS key"
+    return (f"(SELECT e.edition_id, c.insee, CASE WHEN c.insee IS NOT NULL THEN [c.insee] END AS communes, f.key"
+            f" FROM ({editions}) e, ({communes}) c, ({keys}) f)")
+
+
+def _per_view_sql(kpi: Kpi) -> str:
     body = _PARAMETER.sub(lambda match: _VIEW_COLUMNS[match.group(1)], kpi.query)
     return f"""
         INSERT INTO kpi_values
         SELECT CASE WHEN v.key IS NULL THEN $id ELSE $id || ':' || v.key END, v.edition_id, v.insee,
                k.value, k.covered, k.total, $fixed
-        FROM (SELECT e.edition_id, c.insee, CASE WHEN c.insee IS NOT NULL THEN [c.insee] END AS communes, f.key
-              FROM ({editions}) e, ({communes}) c, ({keys}) f) v
+        FROM {_views(kpi)} v
         LEFT JOIN LATERAL ({body}) k ON true"""
+
+
+def _per_view_bases_sql(kpi: Kpi) -> str:
+    body = _PARAMETER.sub(lambda match: _VIEW_COLUMNS[match.group(1)], kpi.basis_sql)
+    return f"""
+        INSERT INTO kpi_bases
+        SELECT CASE WHEN v.key IS NULL THEN $id ELSE $id || ':' || v.key END, v.edition_id, v.insee,
+               b.basis, b.basis_rule, b.rows
+        FROM {_views(kpi)} v, LATERAL ({body}) b"""
 
 
 def stored_values(con, filters: Filters, fixed: bool = False) -> dict:
@@ -796,6 +867,24 @@ def stored_values(con, filters: Filters, fixed: bool = False) -> dict:
     except duckdb.CatalogException:  # a database built before kpi_values existed
         return {}
     return {(kpi_id, edition, insee): (value, covered, total) for kpi_id, edition, insee, value, covered, total in rows}
+
+
+def stored_bases(con, filters: Filters) -> dict | None:
+    """The stored bases (kpi_bases) that can answer this view, by (KPI id, edition, commune), as stored_values;
+    None without kpi_bases (compute then asks each KPI's basis_sql)."""
+    commune = filters.communes[0] if len(filters.communes) == 1 else None
+    try:
+        rows = db.execute(con, """
+            SELECT kpi_id, edition_id, insee, basis, basis_rule, rows FROM kpi_bases
+            WHERE (edition_id IS NULL OR edition_id = $edition) AND (insee IS NULL OR insee = $commune)
+            ORDER BY kpi_id, edition_id, insee, basis, basis_rule""",
+            {"edition": filters.edition, "commune": commune}).fetchall()
+    except duckdb.CatalogException:  # a database built before kpi_bases existed
+        return None
+    found: dict = {}
+    for kpi_id, edition, insee, basis, rule, count in rows:
+        found[(kpi_id, edition, insee)] = (*found.get((kpi_id, edition, insee), ()), RowBasis(basis, rule, int(count)))
+    return found
 
 
 def detail(con, kpi: Kpi, filters: Filters) -> str | None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting
-from qmi_metrics.present.i18n import N_, _
+from qmi_metrics.present.i18n import N_, _, _n
+from qmi_metrics.present.vocabulary import basis_summary
 from qmi_metrics.store import db
 
 AGREES, DIFFERS, NOT_COMPUTABLE = "agrees", "differs", "not computable"
@@ -98,6 +99,8 @@ def _sentences(con, kpi: kpis.Kpi, filters: Filters, result: kpis.KpiResult, fig
     else:
         parts.append(f"Les données donnent {fmt(result.value)}, {document_name(figure.document, lang)} publie {_published_text(figure, lang)}."
                      if fr else f"The data give {fmt(result.value)}; {document_name(figure.document, lang)} publishes {_published_text(figure, lang)}.")
+    if result.value is not None and result.covered:
+        parts.append(rests_on(result, lang))
     note = kpi.note_fr if fr else kpi.note_en
     if note and status != AGREES and result.covered:
         parts.append(note.format(detail=kpis.detail(con, kpi, filters) or "—",
@@ -105,7 +108,17 @@ def _sentences(con, kpi: kpis.Kpi, filters: Filters, result: kpis.KpiResult, fig
                                  total=formatting.value(result.total, kpi.unit, lang)))
     if status != AGREES and figure.note and fr and not note:
         parts.append(figure.note.rstrip(".") + ".")
-    return " ".join(parts)
+    return " ".join(filter(None, parts))
+
+
+def rests_on(result: kpis.KpiResult, lang: str) -> str:
+    """What the computed side rests on when some of its rows are not stated by their sources, with the rules."""
+    summary = basis_summary(((b.basis, b.rule) for b in result.bases), lang)
+    if not summary:
+        return ""
+    return _n(lang, "Le calcul repose sur {n} ligne que sa source n'énonce pas ({summary}).",
+              "Le calcul repose sur {n} lignes que leurs sources n'énoncent pas ({summary}).",
+              sum(b.rows for b in result.bases), summary=summary)
 
 
 def _disagreement(result: kpis.KpiResult, figure, lang: str) -> str | None:

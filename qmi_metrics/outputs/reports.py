@@ -130,6 +130,12 @@ def _footer(con, lang: str) -> str:
     return text + (_(lang, " · version des données {version}", version=version) if version else "")
 
 
+def _basis_notes(pairs, lang: str, lead: str = "") -> list:
+    """Under a table: the rule of each of its rows that its source does not state (and `lead`, said first)."""
+    notes = vocabulary.basis_notes(pairs, lang)
+    return [Text(" ".join(filter(None, [lead, _(lang, " ; ").join(notes)])), "note")] if notes or lead else []
+
+
 def _synthetic_notice(lang: str) -> Text:
     return Text(_(lang, "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), "warning")
 
@@ -151,7 +157,8 @@ def kpi_table(results: list[kpis.KpiResult], lang: str = "fr") -> Table:
     rows = []
     for result in results:
         shown = cards.card(result, lang)
-        coverage = " · ".join(filter(None, [shown.coverage, shown.ignored]))
+        # The computed column rests on the rows it says, whatever the card shows.
+        coverage = " · ".join(filter(None, [shown.coverage, cards.rests_on_text(result, lang), shown.ignored]))
         rows.append([shown.label, formatting.value(result.value, result.unit, lang), coverage,
                      cards.published_text(result.published[0], lang) if result.published else "—", shown.source or "—"])
     return Table([_(lang, "Indicateur"), _(lang, "Calculé"),
@@ -204,6 +211,7 @@ def _deployment_text(project: dict, deployment: pd.DataFrame, lang: str) -> str:
         started = formatting.date(project["started_on"], "month", lang)
         text += _(lang, " ({value_months} après le début de l'accompagnement, {started})",
                         value_months=formatting.value(months, 'months', lang), started=started)
+        text += vocabulary.basis_mark(project.get("delay_basis"), lang, _(lang, "délai"))
     return text
 
 
@@ -228,6 +236,9 @@ def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quart
     kind = _localised(project, "type", lang)
     if kind is not None and project.get("subtype_fr"):
         kind = f"{kind} ({project['subtype_fr']})"
+    theme = _localised(project, "theme", lang)
+    if known(theme) and project.get("theme_source_title"):  # the défi comes from another document
+        theme += _(lang, " (source : {title})", title=project["theme_source_title"])
     return Facts([
         (_(lang, "Projet"), project["name"]),
         (_(lang, "Identifiant"), project["project_id"]),
@@ -235,10 +246,11 @@ def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quart
         ("Commune", _text(project.get("commune"), lang)),
         ("Quartier", _text(quartier, lang)),
         (_(lang, "Édition"), edition_label),
-        (_(lang, "Défi"), _text(_localised(project, "theme", lang), lang)),
+        (_(lang, "Défi"), _text(theme, lang)),
         (_(lang, "Famille"), _text(_localised(project, "family", lang), lang)),
         ("Type", _text(kind, lang)),
-        (_(lang, "Statut actuel"), vocabulary.status_label(project.get("current_status"), lang, symbol=False)),
+        (_(lang, "Statut actuel"), vocabulary.status_label(project.get("current_status"), lang, symbol=False)
+         + vocabulary.basis_mark(project.get("status_basis"), lang)),
         (_(lang, "Déploiement"), _deployment_text(project, deployment, lang)),
     ])
 
@@ -298,9 +310,11 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
         blocks.append(Text(_n(lang, "{n} événement non daté.", "{n} événements non datés.", undated), "note"))
     rows = [[vocabulary.status_label(row.kind, lang, symbol=False), figures.event_when(row, lang),
              vocabulary.date_precision(row.date_precision, lang) if known(row.date_precision) else "—",
+             vocabulary.basis_label(row.basis, lang),
              " — ".join(str(p) for p in (row.source_title, row.source_section) if known(p)) or not_known(lang)]
             for row in events.itertuples()]
-    blocks.append(Table([_(lang, "Statut"), "Date", _(lang, "Précision"), "Source"], rows))
+    # The rule of each event not stated is in the sheet's Sources, with its passage (a sheet keeps to two pages).
+    blocks.append(Table([_(lang, "Statut"), "Date", _(lang, "Précision"), _(lang, "Base"), "Source"], rows))
     return blocks
 
 
@@ -315,10 +329,14 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
                      f"({formatting.date(row.last_measured_on, 'day', lang)})")
         rows.append([row.label_en if lang == "en" else row.label_fr, vocabulary.domain_label(row.domain, lang), row.unit,
                      vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang),
-                     str(row.values_count), last])
+                     str(row.values_count), last,
+                     vocabulary.basis_label(vocabulary.weakest_basis(row.basis, row.link_basis), lang)])
     blocks.append(Table([_(lang, "Indicateur"), _(lang, "Domaine"), _(lang, "Unité"),
                          _(lang, "Sens souhaité"), _(lang, "Mesures"),
-                         _(lang, "Dernière valeur")], rows))
+                         _(lang, "Dernière valeur"), _(lang, "Base")], rows))
+    blocks += _basis_notes([pair for row in indicators.itertuples()
+                            for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))], lang,
+                           vocabulary.indicator_model_note(lang))
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
         missing = int((indicators["values_count"] == 0).sum())
@@ -362,22 +380,27 @@ def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, i
     colon = _(lang, " : ")
     cited: dict[tuple[str, str], list[str]] = {}
 
-    def cite(what: str, title, section=None, quote=None) -> None:
+    def cite(what: str, title, section=None, quote=None, basis=None, rule=None) -> None:
         where = " — ".join(str(p) for p in (title, section) if known(p)) or not_known(lang)
-        cited.setdefault((where, _quote(quote) if known(quote) else ""), []).append(what)
+        how = _(lang, " ; ").join(vocabulary.basis_notes([(basis, rule)], lang))
+        cited.setdefault((where, _quote(quote) if known(quote) else "", how), []).append(what)
 
-    cite(_(lang, "fiche du projet"), project.get("source_title"), project.get("source_section"))
+    cite(_(lang, "fiche du projet"), project.get("source_title"), project.get("source_section"),
+         basis=project.get("basis"), rule=project.get("basis_rule"))
+    if known(project.get("lessons_section")):
+        cite(_(lang, "enseignements"), project.get("source_title"), project.get("lessons_section"))
     for row in events.itertuples():
         cite(f"{vocabulary.status_label(row.kind, lang, symbol=False)} ({figures.event_when(row, lang)})",
-             row.source_title, row.source_section, row.source_quote)
+             row.source_title, row.source_section, row.source_quote, row.basis, row.basis_rule)
     for row in sites.itertuples():
-        cite(f"{_(lang, 'lieu')} {row.name}", row.source_title, quote=row.source_quote)
+        cite(f"{_(lang, 'lieu')} {row.name}", row.source_title, row.source_section, row.source_quote,
+             row.basis, row.basis_rule)
     for row in indicators.itertuples():
         if known(row.source_quote):
             cite(f"{_(lang, 'indicateur')} {row.label_en if lang == 'en' else row.label_fr}",
-                 row.source_title, quote=row.source_quote)
+                 row.source_title, row.source_section, row.source_quote, row.link_basis, row.link_rule)
     return [f"{', '.join(whats)}{colon}{where}" + (f"{colon}« {quote} »" if quote else "")
-            for (where, quote), whats in cited.items()]
+            + (f" — {how}" if how else "") for (where, quote, how), whats in cited.items()]
 
 
 def project_sheet(con, project_id: str, lang: str = "fr") -> Report:
@@ -487,8 +510,16 @@ def project_rows(con, view: Filters, lang: str = "fr") -> list[list[str]]:
              _text(row.type_en if en else row.type_fr, lang), _text(row.theme_en if en else row.theme_fr, lang),
              vocabulary.status_label(row.current_status, lang, symbol=False),
              formatting.date(row.deployment_date, row.deployment_precision, lang) if known(row.deployment_date)
-             else not_known(lang)]
+             else not_known(lang),
+             vocabulary.basis_label(vocabulary.weakest_basis(row.basis, row.status_basis, row.delay_basis), lang)]
             for row in frame.itertuples()]
+
+
+def project_bases(con, view: Filters) -> list[tuple]:
+    """(basis, rule) of what each project's line of the report rests on: its row, its status, its delay."""
+    return [pair for row in queries.projects(con, view).itertuples()
+            for pair in ((row.basis, row.basis_rule), (row.status_basis, row.status_rule),
+                         (row.delay_basis, row.delay_rule))]
 
 
 def _project_blocks(con, view: Filters, lang: str) -> list:
@@ -499,8 +530,9 @@ def _project_blocks(con, view: Filters, lang: str) -> list:
     blocks.append(Text(_n(lang, "{n} projet.", "{n} projets.", len(rows))))
     blocks.append(Table([_(lang, "Projet"), "Commune", _(lang, "Famille"), "Type",
                          _(lang, "Défi"), _(lang, "Statut"),
-                         _(lang, "Déploiement")], rows, whole=(0, 1)))
-    return blocks
+                         _(lang, "Déploiement"), _(lang, "Base")], rows, whole=(0, 1)))
+    return blocks + _basis_notes(project_bases(con, view), lang,
+                                 _(lang, "Base : la plus faible de la ligne, de son statut et de son délai."))
 
 
 def theme_figure(con, view: Filters, lang: str = "fr") -> tuple[go.Figure | None, str]:
@@ -536,7 +568,8 @@ def _deployment_blocks(con, view: Filters, lang: str) -> list:
         return blocks + [Text(_(lang, "Aucune issue connue : pas de graphique."), "note")]
     labels = figures.group_labels(groups, "commune", lang)
     blocks.append(Chart(figures.deployment(groups, labels, lang), figures.deployment_summary(groups, labels, lang)))
-    return blocks
+    return blocks + _basis_notes([(basis, rule) for basis, rules in zip(groups["delay_basis"], groups["delay_rules"])
+                                  for rule in list(rules)], lang)
 
 
 def _community_blocks(con, view: Filters, results: dict, lang: str) -> list:

@@ -6,7 +6,8 @@ One rule (`KpiResult.shown`): the computed value when the rows are complete, els
 (« non renseigné », basis « non calculable »), else the partial count, said partial. Where the copies of
 this rule disagreed, these won: a published value keeps the document's own qualifier everywhere
 (« près de 170 », English "nearly", "more than"); a non-computable value says « non calculable », never
-« partiel »; filters that do not apply are named in the reader's language.
+« partiel »; filters that do not apply are named in the reader's language. A computed value that rests on
+rows their sources do not state for themselves says so next to it, with the rule: « calculé · inféré : <rule> ».
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _
-from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, qualifier, words
+from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, basis_summary, qualifier, words
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,10 @@ class Card:
     number: str  # the part drawn big on a slide: '290'
     unit_text: str  # the part drawn small: 'personnes'
     basis_text: str  # 'publié · données partielles'
+    rests_on: str  # the inferred or modelled rows a computed value rests on: 'inféré : <rule>', or ''
     coverage: str  # 'couverture 4/4'
     ignored: str  # 'filtre non applicable : défi', or ''
-    note: str  # the line under the card: basis · coverage · ignored filters
+    note: str  # the line under the card: basis · rows it rests on · coverage · ignored filters
     document: str  # the published figure's document, or ''
     source: str  # 'document — section' of the published figure, or ''
     quote: str  # the published sentence, or ''
@@ -58,6 +60,11 @@ def basis_text(basis: str, lang: str) -> str:
     if basis == "computed_from_published":
         return words(BASES, basis, lang)
     return f"{words(BASES, basis, lang)} · {_(lang, PARTIAL_DATA)}"
+
+
+def rests_on_text(result: kpis.KpiResult, lang: str) -> str:
+    """The rows the computed value rests on that their sources do not state: 'inféré : <rule> ; <rule>'."""
+    return basis_summary(((b.basis, b.rule) for b in result.bases), lang)
 
 
 def coverage_text(result: kpis.KpiResult, lang: str) -> str:
@@ -115,8 +122,9 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
     shown_basis = basis_text(basis, lang)
     if basis == "computed_from_published":
         shown_basis = f"{shown_basis}{_(lang, ' : ')}{ratios_text(result, lang)}"
+    rests_on = rests_on_text(result, lang) if basis in ("computed", "partial") else ""  # a published value does not
     disputed, finding = gap(result, lang)
-    note = " · ".join(filter(None, [shown_basis, coverage_text(result, lang), ignored_text(result, lang),
+    note = " · ".join(filter(None, [shown_basis, rests_on, coverage_text(result, lang), ignored_text(result, lang),
                                     _(lang, "écart") if disputed else ""]))
     cited = published or (result.ratios[0].denominator if basis == "computed_from_published" else None)
     document = reconcile.document_name(cited.document, lang) if cited else ""
@@ -133,7 +141,7 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
         source_line = _(lang, "Calculé à partir des lignes de la base du tableau de bord")
     return Card(kpi_id=result.id, label=result.kpi.label(lang), value=value, unit=result.unit, basis=basis,
                 qualifier=word, text=" ".join(filter(None, [word, value_text])), number=number, unit_text=unit_text,
-                basis_text=shown_basis, coverage=coverage_text(result, lang),
+                basis_text=shown_basis, rests_on=rests_on, coverage=coverage_text(result, lang),
                 ignored=ignored_text(result, lang), note=note, document=document, source=source,
                 quote=cited.quote if cited else "", source_line=source_line,
                 definition=result.kpi.definition(lang), gap=disputed, finding=finding)
@@ -171,7 +179,8 @@ def cell_text(result: kpis.KpiResult, lang: str = "fr") -> str:
 def count_card(kpi_id: str, count: int, unit_text: str) -> Card:
     """A count of rows drawn like a card (a commune's projects on its slide): computed, no label, no source."""
     return Card(kpi_id=kpi_id, label="", value=float(count), unit="count", basis="computed", qualifier="",
-                text=str(count), number=str(count), unit_text=unit_text, basis_text="", coverage="", ignored="",
+                text=str(count), number=str(count), unit_text=unit_text, basis_text="", rests_on="", coverage="",
+                ignored="",
                 note="", document="", source="", quote="", source_line="", definition="")
 
 

@@ -265,6 +265,7 @@ def _months_text(row, lang: str) -> str:
     if not row.deployed:
         return _(lang, "aucun déployé")
     value = fmt(round(row.mean_months, 1), "months", lang) if not pd.isna(row.mean_months) else not_known(lang)
+    value += vocabulary.basis_mark(getattr(row, "delay_basis", None), lang)  # « 17,1 mois · inféré »
     return f"{row.measured}/{row.deployed} · {value}"
 
 
@@ -305,7 +306,8 @@ def deployment_summary(groups: pd.DataFrame, labels: list[str], lang: str = "fr"
     timed = [(label, row) for label, row in zip(labels, groups.itertuples()) if not pd.isna(row.mean_months)]
     if timed:
         sentence += _(lang, " ; délai moyen : ") + _(lang, " ; ").join(
-            f"{label} {fmt(round(row.mean_months, 1), 'months', lang)} ({row.measured})" for label, row in timed)
+            f"{label} {fmt(round(row.mean_months, 1), 'months', lang)}"
+            f"{vocabulary.basis_mark(getattr(row, 'delay_basis', None), lang)} ({row.measured})" for label, row in timed)
     return sentence + "."
 
 

@@ -11,13 +11,14 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.metrics.reconcile import document_name
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _, _n, _np
-from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, words
+from qmi_metrics.present.vocabulary import FINDINGS, FINDINGS_PLURAL, basis_summary, words
 
 # --- défis: computed shares beside the published ones ------------------------------------------------
 
 SHARE_SCOPES = {
-    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known"},
-    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known"},
+    "projects": {"share": "projects_share", "count": "projects", "known": "projects_known", "bases": "projects_bases"},
+    "applications": {"share": "applications_share", "count": "applications", "known": "applications_known",
+                     "bases": "applications_bases"},
 }
 
 
@@ -109,6 +110,10 @@ def theme_story(shares: pd.DataFrame, published: pd.DataFrame, scope: str, view:
         notes.append(_(lang, "Les parts ignorent le filtre « Défis » : une part se calcule sur tous les défis."))
     if view.communes and not published.empty:
         notes.append(_(lang, "Les parts publiées portent sur toute l'édition, pas sur les seules communes choisies."))
+    unstated = basis_summary([tuple(pair) for pair in first.get(keys["bases"], ())], lang) if known else ""
+    if unstated:  # the défis the computed shares rest on are not stated row by row
+        notes.append(_(lang, "Défis connus que leur source n'énonce pas pour la ligne — {unstated}.",
+                       unstated=unstated))
     summary = [published_text]
     if known:
         present = shares[shares[keys["count"]] > 0]

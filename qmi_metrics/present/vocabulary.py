@@ -112,6 +112,65 @@ BASES = {
 }
 PARTIAL_DATA = N_("données partielles")
 
+# How a row stands to its sources (schema.sql, basis), from the firmest to the weakest.
+ROW_BASES = ("stated", "inferred", "modelled")
+
+
+def basis_label(basis: str | None, lang: str = "fr") -> str:
+    """A row's basis as a table's « base » column shows it: « énoncé », « inféré », « modélisé »."""
+    if basis == "stated":
+        return _(lang, "énoncé")
+    return words(BASES, basis, lang) if basis in ROW_BASES else not_known(lang)
+
+
+def weakest_basis(*bases: str | None) -> str | None:
+    """The weakest of several rows' bases (what a line resting on all of them is worth); None when none is known."""
+    found = [basis for basis in bases if basis in ROW_BASES]
+    return max(found, key=ROW_BASES.index) if found else None
+
+
+def basis_notes(pairs, lang: str = "fr") -> list[str]:
+    """One line per rule of the rows that are not stated, in the order met: « inféré : <rule> ». `pairs` are
+    (basis, rule); the rule is the data's own sentence (French), its full stop left to the line."""
+    notes = []
+    for basis, rule in pairs:
+        if basis in ROW_BASES[1:] and known(rule):
+            line = f"{words(BASES, basis, lang)}{_(lang, ' : ')}{str(rule).rstrip('.')}"
+            if line not in notes:
+                notes.append(line)
+    return notes
+
+
+def basis_mark(basis: str | None, lang: str = "fr", what: str = "") -> str:
+    """After a value that rests on a row its source does not state: ' · inféré' (' · délai inféré' with `what`,
+    already in the reader's language); '' after a stated one."""
+    if basis not in ROW_BASES[1:]:
+        return ""
+    return " · " + " ".join(filter(None, [what, words(BASES, basis, lang)]))
+
+
+def basis_help(lang: str = "fr") -> str:
+    """What a « base » column says, for its header's help and the reports' notes."""
+    return _(lang, "Énoncé : la source le dit pour cette ligne même ; inféré : déduit par une règle de ce qu'elle dit"
+                   " (une phrase sur tous les projets appliquée à chacun…) ; modélisé : construit par le tableau de bord."
+                   " La règle de chaque ligne non énoncée est donnée sous le tableau.")
+
+
+def indicator_model_note(lang: str = "fr") -> str:
+    """Said wherever an indicator is shown: its unit and desired direction are the dashboard's model."""
+    return _(lang, "Unité et sens souhaité : modélisés par le tableau de bord, le rapport ne les publie pas.")
+
+
+def basis_summary(pairs, lang: str = "fr") -> str:
+    """The rules of the rows that are not stated, on one line, one word for each basis: « inféré : <rule> ; <rule> »
+    (a card's note, the reconciliation's computed side)."""
+    colon = _(lang, " : ")
+    by_word: dict[str, list[str]] = {}
+    for note in basis_notes(pairs, lang):
+        word, _colon, rule = note.partition(colon)
+        by_word.setdefault(word, []).append(rule)
+    return " · ".join(f"{word}{colon}{_(lang, ' ; ').join(rules)}" for word, rules in by_word.items())
+
 # Qualifiers of a published figure that bound its value, printed before it as the document prints them
 # (« plus de 290 », « près de 170 »). What the figure is (« en moyenne », « minimum », « maximum ») is said by
 # the KPI's label (« Délai moyen de déploiement »), not printed again on the value: '' for those.

@@ -18,7 +18,7 @@ def events(con, view: Filters = Filters()) -> pd.DataFrame:
     return db.fetch_df(con, """
         SELECT e.event_id, e.edition_id, e.insee, c.name AS commune, e.date_start, e.date_precision,
                e.format_fr, e.format_en, e.participants, e.source_id, s.title AS source,
-               e.source_section, e.source_quote
+               e.source_section, e.source_quote, e.basis, e.basis_rule
         FROM f_community_events($edition, $commune) e
         LEFT JOIN communes c ON c.insee = e.insee
         LEFT JOIN sources s ON s.source_id = e.source_id
@@ -30,7 +30,7 @@ def diagnostics(con, view: Filters = Filters()) -> pd.DataFrame:
     """The diagnostics of the view (walks, interviews, workshops), by commune then date."""
     return db.fetch_df(con, """
         SELECT d.diagnostic_id, d.edition_id, d.insee, c.name AS commune, d.kind, d.held_on, d.date_precision,
-               d.participants, d.source_id, s.title AS source, d.source_section, d.source_quote
+               d.participants, d.source_id, s.title AS source, d.source_section, d.source_quote, d.basis, d.basis_rule
         FROM f_diagnostics($edition, $commune) d
         LEFT JOIN communes c ON c.insee = d.insee
         LEFT JOIN sources s ON s.source_id = d.source_id

@@ -41,7 +41,8 @@ def laureate_communes(con, view: Filters = Filters()) -> pd.DataFrame:
             GROUP BY insee
         )
         SELECT l.insee, l.name AS commune, l.editions, coalesce(p.projects, 0) AS projects,
-               c.lat, c.lon, coalesce(c.precision, 'unknown') AS precision, s.title AS source
+               c.lat, c.lon, coalesce(c.precision, 'unknown') AS precision, s.title AS source,
+               c.basis, c.basis_rule
         FROM laureates l
         LEFT JOIN projects_in_view p USING (insee)
         LEFT JOIN sites c ON c.insee = l.insee AND c.kind = 'commune_centroid'
@@ -66,7 +67,8 @@ def quartiers(con, view: Filters = Filters()) -> pd.DataFrame:
         SELECT ce.edition_id, ce.insee, c.name AS commune, ce.quartier_name,
                q.site_id, q.name AS site_name, q.kind AS site_kind, q.lat, q.lon,
                coalesce(q.precision, 'unknown') AS precision, q.note,
-               qs.title AS quartier_source, ss.title AS source
+               qs.title AS quartier_source, ss.title AS source,
+               q.basis, q.basis_rule, ce.basis AS quartier_basis, ce.basis_rule AS quartier_rule
         FROM commune_editions ce
         JOIN communes c USING (insee)
         LEFT JOIN sites q ON q.site_id = ce.quartier_site_id
@@ -86,7 +88,8 @@ def experimentation_sites(con, view: Filters = Filters(), statuses: tuple[str, .
                ty.label_fr AS type_fr, ty.label_en AS type_en, p.current_status,
                p.theme_slug, th.rank AS theme_rank, th.label_fr AS theme_fr, th.label_en AS theme_en,
                si.site_id, si.name AS site_name, si.kind AS site_kind, si.lat, si.lon, si.precision, si.note,
-               so.title AS source, ps.source_quote AS quote
+               so.title AS source, ps.source_quote AS quote, si.basis, si.basis_rule,
+               ps.basis AS link_basis, ps.basis_rule AS link_rule
         FROM f_projects($edition, $commune, $theme) p
         JOIN project_sites ps USING (project_id)
         JOIN sites si ON si.site_id = ps.site_id

@@ -36,10 +36,11 @@ def _project_figures() -> dict[str, str]:
 
 def theme_shares(con, view: Filters = Filters()) -> pd.DataFrame:
     """One row per défi: projects and applications of the view attached to it, and their share among
-    the rows whose défi is known. The défi filter is ignored (a share is taken over all défis)."""
+    the rows whose défi is known. The défi filter is ignored (a share is taken over all défis).
+    projects_bases, applications_bases: (basis, rule) of the rows with a known défi their sources do not state."""
     return db.fetch_df(con, """
-        WITH p AS (SELECT theme_slug FROM f_projects($edition, $commune, NULL)),
-             a AS (SELECT theme_slug FROM f_candidatures($edition, $commune, NULL, 'projects')),
+        WITH p AS (SELECT theme_slug, basis, basis_rule FROM f_projects($edition, $commune, NULL)),
+             a AS (SELECT theme_slug, basis, basis_rule FROM f_candidatures($edition, $commune, NULL, 'projects')),
              totals AS (
                  SELECT (SELECT count(*) FROM p) AS projects_total,
                         (SELECT count(theme_slug) FROM p) AS projects_known,
@@ -48,7 +49,13 @@ def theme_shares(con, view: Filters = Filters()) -> pd.DataFrame:
                         -- the published number of applications speaks of whole calls, not of communes
                         CASE WHEN $commune IS NULL
                              THEN published_call_total($edition, 'projects', 'applications') END
-                            AS applications_published)
+                            AS applications_published,
+                        (SELECT coalesce(list(DISTINCT [basis, basis_rule] ORDER BY [basis, basis_rule])
+                                FILTER (WHERE theme_slug IS NOT NULL AND basis <> 'stated'), []) FROM p)
+                            AS projects_bases,
+                        (SELECT coalesce(list(DISTINCT [basis, basis_rule] ORDER BY [basis, basis_rule])
+                                FILTER (WHERE theme_slug IS NOT NULL AND basis <> 'stated'), []) FROM a)
+                            AS applications_bases)
         SELECT t.theme_slug, t.label_fr, t.label_en, t.rank,
                (SELECT count(*) FROM p WHERE p.theme_slug = t.theme_slug) AS projects,
                totals.projects_known, totals.projects_total,
@@ -56,6 +63,7 @@ def theme_shares(con, view: Filters = Filters()) -> pd.DataFrame:
                    AS projects_share,
                (SELECT count(*) FROM a WHERE a.theme_slug = t.theme_slug) AS applications,
                totals.applications_known, totals.applications_rows, totals.applications_published,
+               totals.projects_bases, totals.applications_bases,
                (SELECT count(*) FROM a WHERE a.theme_slug = t.theme_slug) / nullif(totals.applications_known, 0)
                    AS applications_share
         FROM themes t, totals
@@ -143,7 +151,7 @@ def indicators(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -
             SELECT project_id FROM f_projects($edition, $commune, $theme)
             WHERE $statuses IS NULL OR list_contains($statuses, current_status))
         SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction, i.source_quote,
-               s.title AS source_title, s.file AS source_file,
+               i.basis, i.basis_rule, s.title AS source_title, s.file AS source_file,
                (SELECT count(*) FROM project_indicators pi JOIN p USING (project_id)
                 WHERE pi.indicator_id = i.indicator_id) AS projects_following
         FROM indicators i LEFT JOIN sources s USING (source_id)
@@ -155,7 +163,8 @@ def project_indicators(con, view: Filters = Filters(), statuses: tuple[str, ...]
     """Who follows what: one row per (project of the view, indicator), with the sentence behind it."""
     return db.fetch_df(con, """
         SELECT p.project_id, p.name AS project, c.name AS commune, i.indicator_id,
-               i.label_fr AS indicator_fr, i.label_en AS indicator_en, i.domain, pi.source_quote
+               i.label_fr AS indicator_fr, i.label_en AS indicator_en, i.domain, pi.source_quote, pi.basis,
+               pi.basis_rule
         FROM f_projects($edition, $commune, $theme) p
         JOIN project_indicators pi USING (project_id)
         JOIN indicators i USING (indicator_id)
@@ -193,7 +202,8 @@ def indicator_matrix(links: pd.DataFrame, lang: str = "fr") -> pd.DataFrame:
 
 def replicability_criteria(con) -> pd.DataFrame:
     return db.fetch_df(con, """
-        SELECT c.criterion_id, c.label_fr, c.label_en, c.rank, c.source_quote, s.title AS source_title, s.file AS source_file
+        SELECT c.criterion_id, c.label_fr, c.label_en, c.rank, c.source_quote, c.basis, c.basis_rule,
+               s.title AS source_title, s.file AS source_file
         FROM replicability_criteria c LEFT JOIN sources s USING (source_id)
         ORDER BY c.rank
     """)

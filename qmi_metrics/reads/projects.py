@@ -98,10 +98,12 @@ def aliases(con, project_id: str) -> pd.DataFrame:
 
 
 def sites(con, project_id: str) -> pd.DataFrame:
-    """The places where a project is experimented, with how precise their coordinates are."""
+    """The places where a project is experimented, with how precise their coordinates are; the basis of the link
+    (basis, basis_rule) and of the position (site_basis, site_rule)."""
     return db.fetch_df(con, """
         SELECT s.site_id, s.name, s.kind, c.name AS commune, s.lat, s.lon, s.precision,
-               ps.source_id, src.title AS source_title, ps.source_quote
+               ps.source_id, src.title AS source_title, ps.source_section, ps.source_quote, ps.basis, ps.basis_rule,
+               s.basis AS site_basis, s.basis_rule AS site_rule
         FROM project_sites ps
         JOIN sites s USING (site_id)
         LEFT JOIN communes c ON c.insee = s.insee
@@ -113,12 +115,14 @@ def sites(con, project_id: str) -> pd.DataFrame:
 
 def indicators(con, project_id: str) -> pd.DataFrame:
     """The indicators a project follows, with how many values are published and the latest one
-    (from the monthly roll-up: a series may hold an hourly sensor's values)."""
+    (from the monthly roll-up: a series may hold an hourly sensor's values); the basis of the indicator
+    (basis, basis_rule: its unit and direction are modelled) and of the link (link_basis, link_rule)."""
     return db.fetch_df(con, """
         SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
                coalesce(sum(m.measurements), 0)::BIGINT AS values_count,
                arg_max(m.last_value, m.last_on) AS last_value, max(m.last_on) AS last_measured_on,
-               src.title AS source_title, pi.source_quote
+               src.title AS source_title, pi.source_section, pi.source_quote, i.basis, i.basis_rule,
+               pi.basis AS link_basis, pi.basis_rule AS link_rule
         FROM project_indicators pi
         JOIN indicators i USING (indicator_id)
         LEFT JOIN indicator_monthly m ON m.project_id = pi.project_id AND m.indicator_id = pi.indicator_id
@@ -171,7 +175,8 @@ def deployment_by(con, view: Filters, by: str) -> pd.DataFrame:
     """Deployment per commune or per défi: projects, known outcome, deployed, measured delay, rate, mean.
 
     rate = deployed / projects with a known outcome (deployed or stopped), as the KPI;
-    mean_months = mean months to deployment over projects dated to the month (NULL when none)."""
+    mean_months = mean months to deployment over projects dated to the month (NULL when none);
+    delay_basis = the weakest basis of those delays, delay_rules the rules of the ones not stated."""
     if by not in _GROUPINGS:
         raise ValueError(f"deployment_by: by must be one of {sorted(_GROUPINGS)}, not {by!r}")
     return db.fetch_df(con, f"""
@@ -182,7 +187,12 @@ def deployment_by(con, view: Filters, by: str) -> pd.DataFrame:
                    count(*) FILTER (WHERE p.is_deployed) AS deployed,
                    count(p.deployment_months) AS measured,
                    count(*) FILTER (WHERE p.is_deployed) / nullif(count(*) FILTER (WHERE p.outcome_known), 0) AS rate,
-                   avg(p.deployment_months) AS mean_months
+                   avg(p.deployment_months) AS mean_months,
+                   CASE WHEN bool_or(p.delay_basis = 'modelled') THEN 'modelled'
+                        WHEN bool_or(p.delay_basis = 'inferred') THEN 'inferred'
+                        WHEN count(p.deployment_months) > 0 THEN 'stated' END AS delay_basis,
+                   coalesce(list(DISTINCT p.delay_rule ORDER BY p.delay_rule)
+                            FILTER (WHERE p.delay_rule IS NOT NULL), []) AS delay_rules
             FROM f_projects($edition, $commune, $theme) p
             {_JOINS[by]}
             GROUP BY ALL
@@ -203,7 +213,8 @@ def coverage(groups: pd.DataFrame) -> dict:
 def delays(con, view: Filters) -> pd.DataFrame:
     """The measured months to deployment of the view's projects, shortest first."""
     return db.fetch_df(con, """
-        SELECT p.project_id, p.name, c.name AS commune, p.started_on, p.deployed_on, p.deployment_months
+        SELECT p.project_id, p.name, c.name AS commune, p.started_on, p.deployed_on, p.deployment_months,
+               p.delay_basis, p.delay_rule
         FROM f_projects($edition, $commune, $theme) p
         LEFT JOIN communes c ON c.insee = p.insee
         WHERE p.deployment_months IS NOT NULL

@@ -20,8 +20,8 @@ def projects(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> 
                p.type_slug, ty.label_fr AS type_fr, ty.label_en AS type_en, pr.subtype_fr,
                p.theme_slug, th.label_fr AS theme_fr, th.label_en AS theme_en,
                p.is_digital, p.is_deployed, p.is_evaluated, p.is_continued, p.is_stopped, p.current_status,
-               p.started_on, p.deployed_on, p.deployment_months,
-               pr.description_fr, pr.source_id
+               p.status_basis, p.status_rule, p.started_on, p.deployed_on, p.deployment_months, p.delay_basis,
+               p.delay_rule, pr.description_fr, pr.source_id, p.basis, p.basis_rule
         FROM f_projects($edition, $commune, $theme) p
         JOIN projects pr USING (project_id)
         LEFT JOIN communes c ON c.insee = p.insee
@@ -38,8 +38,9 @@ def project(con, project_id: str) -> dict | None:
     return db.fetch_one(con, """
         SELECT pr.*, c.name AS commune, f.label_fr AS family_fr, f.label_en AS family_en,
                ty.label_fr AS type_fr, ty.label_en AS type_en, th.label_fr AS theme_fr, th.label_en AS theme_en,
-               ps.current_status, ps.is_deployed, ps.started_on, ps.deployed_on, ps.deployment_months,
-               s.title AS source_title, s.file AS source_file
+               ps.current_status, ps.status_basis, ps.status_rule, ps.is_deployed, ps.started_on, ps.deployed_on,
+               ps.deployment_months, ps.delay_basis, ps.delay_rule, s.title AS source_title, s.file AS source_file,
+               ts.title AS theme_source_title
         FROM projects pr
         JOIN project_status ps USING (project_id)
         LEFT JOIN communes c ON c.insee = pr.insee
@@ -47,6 +48,7 @@ def project(con, project_id: str) -> dict | None:
         LEFT JOIN solution_types ty ON ty.type_slug = pr.type_slug
         LEFT JOIN themes th ON th.theme_slug = pr.theme_slug
         LEFT JOIN sources s ON s.source_id = pr.source_id
+        LEFT JOIN sources ts ON ts.source_id = pr.theme_source_id
         WHERE pr.project_id = $project_id
     """, {"project_id": project_id})
 
@@ -55,7 +57,7 @@ def project_events(con, project_id: str) -> pd.DataFrame:
     """A project's status history, oldest first; undated events last."""
     return db.fetch_df(con, """
         SELECT e.kind, e.date_start, e.date_end, e.date_precision, e.source_id, e.source_section, e.source_quote,
-               s.title AS source_title, s.file AS source_file
+               e.basis, e.basis_rule, s.title AS source_title, s.file AS source_file
         FROM project_events e LEFT JOIN sources s USING (source_id)
         WHERE e.project_id = $project_id
         ORDER BY e.date_start NULLS LAST,

@@ -1,6 +1,11 @@
 -- Schema of the QMI database. Tables are created in dependency order and loaded
 -- from data/<table>.csv in the same order (see loader.TABLES).
 -- Every row carries source_id: where the fact comes from. Unknown stays NULL.
+-- And basis: how the row stands to its sources. 'stated': they give this very row (a quote names the project,
+-- the commune, the date…); 'inferred': derived by a rule from what they state (a sentence about all projects
+-- applied to each, a position taken from a landmark); 'modelled': the dashboard's own construction (an
+-- indicator's unit and desired direction). basis_rule, in French, says in one sentence how, whenever the row
+-- is not stated; every output shows it next to what rests on such a row (present/cards.py).
 
 CREATE TABLE sources (
     source_id      VARCHAR PRIMARY KEY,
@@ -9,7 +14,10 @@ CREATE TABLE sources (
     publisher      VARCHAR,
     published_on   VARCHAR,            -- as precise as the source gives it (YYYY, YYYY-MM or YYYY-MM-DD)
     file           VARCHAR,            -- path under ../shared/ for documents and reference files
-    note           VARCHAR
+    note           VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 CREATE TABLE editions (
@@ -22,7 +30,10 @@ CREATE TABLE editions (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
     source_quote   VARCHAR,
-    CHECK (last_year IS NULL OR first_year IS NULL OR last_year >= first_year)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (last_year IS NULL OR first_year IS NULL OR last_year >= first_year),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Calendar milestones; date_start is the first day of the period the source names.
@@ -41,7 +52,10 @@ CREATE TABLE milestones (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
     source_quote   VARCHAR,
-    CHECK (date_end IS NULL OR date_end >= date_start)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (date_end IS NULL OR date_end >= date_start),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- The 8 "défis urbains prioritaires".
@@ -51,7 +65,10 @@ CREATE TABLE themes (
     label_en       VARCHAR NOT NULL,
     rank           INTEGER NOT NULL,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_section VARCHAR
+    source_section VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- The report's project families (its list of projects is grouped by them).
@@ -61,7 +78,10 @@ CREATE TABLE project_families (
     label_en       VARCHAR NOT NULL,
     rank           INTEGER NOT NULL,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_section VARCHAR
+    source_section VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Solution types as the report prints them in capitals (NUMÉRIQUE, VÉHICULE...).
@@ -71,7 +91,10 @@ CREATE TABLE solution_types (
     label_en       VARCHAR NOT NULL,
     is_digital     BOOLEAN NOT NULL,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_section VARCHAR
+    source_section VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- All communes of the Métropole du Grand Paris.
@@ -84,7 +107,10 @@ CREATE TABLE communes (
     population     INTEGER CHECK (population IS NULL OR population > 0),
     postcodes      VARCHAR,
     siren          VARCHAR,
-    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Named places with coordinates (WGS84): commune centroids, quartiers, experimentation sites.
@@ -97,7 +123,10 @@ CREATE TABLE sites (
     lon            DOUBLE CHECK (lon BETWEEN 1.5 AND 3.5),
     precision      VARCHAR NOT NULL CHECK (precision IN ('computed', 'landmark', 'approximate', 'unknown')),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    note           VARCHAR
+    note           VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Which commune took part in which edition, with its quartier and défi.
@@ -113,7 +142,10 @@ CREATE TABLE commune_editions (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
     source_quote   VARCHAR,
-    PRIMARY KEY (edition_id, insee)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (edition_id, insee),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Calls: the call to communes (AMI) and the call for projects (AAP) of each edition.
@@ -128,7 +160,10 @@ CREATE TABLE calls (
     closes_on      DATE,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
-    CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (closes_on IS NULL OR opens_on IS NULL OR closes_on >= opens_on),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- The published figures: every number the documents print, with the sentence it stands in.
@@ -145,7 +180,10 @@ CREATE TABLE published_figures (
     section        VARCHAR NOT NULL,    -- the heading it stands under
     quote          VARCHAR NOT NULL,    -- the sentence it stands in, verbatim
     note           VARCHAR,             -- why it cannot be recomputed, when that is known
-    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Aggregates of a call as published (row-level candidatures are rarely public).
@@ -155,7 +193,10 @@ CREATE TABLE call_figures (
     value          DOUBLE NOT NULL,
     figure_id      VARCHAR REFERENCES published_figures (figure_id),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    PRIMARY KEY (call_id, measure, source_id)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (call_id, measure, source_id),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 CREATE TABLE projects (
@@ -168,18 +209,27 @@ CREATE TABLE projects (
     type_slug      VARCHAR REFERENCES solution_types (type_slug),
     subtype_fr     VARCHAR,                     -- the second label printed after the type (CITOYENNETÉ...)
     theme_slug     VARCHAR REFERENCES themes (theme_slug),
+    theme_source_id VARCHAR REFERENCES sources (source_id),   -- where the défi comes from, when not source_id
     description_fr VARCHAR,
     lessons_fr     VARCHAR,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_section VARCHAR
+    source_section VARCHAR,                     -- where the description stands
+    lessons_section VARCHAR,                    -- where the lessons stand (same document), when elsewhere
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 CREATE TABLE project_sites (
     project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
     site_id        VARCHAR NOT NULL REFERENCES sites (site_id),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
     source_quote   VARCHAR,
-    PRIMARY KEY (project_id, site_id)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (project_id, site_id),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Candidatures, row level where known (a commune to the AMI, a project to the AAP).
@@ -194,7 +244,10 @@ CREATE TABLE candidatures (
     status         VARCHAR NOT NULL CHECK (status IN ('déposée', 'lauréate', 'non retenue')),
     submitted_on   DATE,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_section VARCHAR
+    source_section VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Status history of a project. A dated event keeps the precision its source gives.
@@ -209,7 +262,10 @@ CREATE TABLE project_events (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
     source_quote   VARCHAR,
-    CHECK ((date_start IS NULL) = (date_precision IS NULL))
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK ((date_start IS NULL) = (date_precision IS NULL)),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- The evaluation indicator library.
@@ -221,7 +277,11 @@ CREATE TABLE indicators (
     unit           VARCHAR NOT NULL,
     direction      VARCHAR NOT NULL CHECK (direction IN ('hausse', 'baisse', 'neutre')),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_quote   VARCHAR
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Which project follows which indicator.
@@ -229,8 +289,12 @@ CREATE TABLE project_indicators (
     project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
     indicator_id   VARCHAR NOT NULL REFERENCES indicators (indicator_id),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
     source_quote   VARCHAR,
-    PRIMARY KEY (project_id, indicator_id)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (project_id, indicator_id),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 CREATE TABLE indicator_values (
@@ -239,7 +303,10 @@ CREATE TABLE indicator_values (
     measured_on    DATE NOT NULL,
     value          DOUBLE NOT NULL,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    PRIMARY KEY (project_id, indicator_id, measured_on)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (project_id, indicator_id, measured_on),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- The five criteria of the replicability index.
@@ -249,7 +316,11 @@ CREATE TABLE replicability_criteria (
     label_en       VARCHAR NOT NULL,
     rank           INTEGER NOT NULL,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    source_quote   VARCHAR
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Scores from 0 (none) to 5 (strong); the index is their mean over 5.
@@ -259,7 +330,10 @@ CREATE TABLE replicability_scores (
     score          DOUBLE NOT NULL CHECK (score BETWEEN 0 AND 5),
     scored_on      DATE,
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
-    PRIMARY KEY (project_id, criterion_id)
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (project_id, criterion_id),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Rencontres de la Communauté des Expérimentateurs.
@@ -274,7 +348,10 @@ CREATE TABLE community_events (
     participants   INTEGER CHECK (participants IS NULL OR participants >= 0),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
-    source_quote   VARCHAR
+    source_quote   VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Territorial diagnostics by the Institut Paris Région.
@@ -288,7 +365,10 @@ CREATE TABLE diagnostics (
     participants   INTEGER CHECK (participants IS NULL OR participants >= 0),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
-    source_quote   VARCHAR
+    source_quote   VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Questionnaire results (aggregates as published).
@@ -303,7 +383,10 @@ CREATE TABLE surveys (
     value          DOUBLE NOT NULL,
     unit           VARCHAR NOT NULL CHECK (unit IN ('ratio', 'score_10', 'people')),
     figure_id      VARCHAR REFERENCES published_figures (figure_id),
-    source_id      VARCHAR NOT NULL REFERENCES sources (source_id)
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Who organises, operates, funds or helps the programme (or one project), as the documents say it:
@@ -319,6 +402,9 @@ CREATE TABLE partners (
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
     source_quote   VARCHAR NOT NULL,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> '')),
     PRIMARY KEY (partner_id, role, source_id)
 );
 
@@ -332,7 +418,10 @@ CREATE TABLE awards (
     outcome        VARCHAR NOT NULL CHECK (outcome IN ('lauréat', 'finaliste', 'label', 'mention')),
     source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section VARCHAR,
-    source_quote   VARCHAR NOT NULL
+    source_quote   VARCHAR NOT NULL,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Other spellings of a name, as a document writes it (Pélican Cycles for the project Pelican). entity_id is the
@@ -346,7 +435,10 @@ CREATE TABLE aliases (
     name_as_written VARCHAR NOT NULL,
     source_id       VARCHAR NOT NULL REFERENCES sources (source_id),
     source_section  VARCHAR,
-    source_quote    VARCHAR NOT NULL    -- the sentence where the name is written that way, verbatim
+    source_quote    VARCHAR NOT NULL,   -- the sentence where the name is written that way, verbatim
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
 -- Every contradiction a careful reading finds between the documents, inside one, or between a document and the
@@ -368,6 +460,9 @@ CREATE TABLE contradictions (
     page           VARCHAR NOT NULL,    -- the page concerned: a name of dashboard/registry.py (its address /<name>)
     kpi_id         VARCHAR,             -- the KPI of the card concerned (family members included: theme_share:<slug>)
     figure_ids     VARCHAR,             -- published_figures ids, space-separated
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> '')),
     CHECK ((kind = 'within_document') = (source_a = source_b))
 );
 
@@ -427,6 +522,16 @@ CREATE TABLE kpi_values (
     covered        BIGINT,
     total          BIGINT,
     fixed          BOOLEAN NOT NULL            -- the KPI takes no filter: one value for every view
+);
+
+-- The inferred or modelled rows each KPI's value rests on (Kpi.basis_sql), for the same views: one row per rule.
+CREATE TABLE kpi_bases (
+    kpi_id         VARCHAR NOT NULL,
+    edition_id     INTEGER,
+    insee          VARCHAR,
+    basis          VARCHAR NOT NULL,           -- inferred | modelled
+    basis_rule     VARCHAR,
+    rows           BIGINT NOT NULL
 );
 
 -- The members of each KPI family, with their labels (KPI id = <family>:<key>).

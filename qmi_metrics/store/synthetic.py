@@ -6,6 +6,10 @@ themes, families, solution types, communes, indicators, replicability criteria) 
 published_figures stays empty (a synthetic database publishes nothing), so do the tables of what the
 documents say (partners, awards, aliases, contradictions: EMPTY_TABLES), and call_figures.figure_id
 stays NULL. The generator reads slugs and ids from the dimension tables, it never hard-codes them.
+Each row's basis (schema.sql) is relative to that source, the generator: 'stated', except the
+projects' selections, dated at their edition's announcement as the reference dates every start at
+the programme's milestone — those are 'inferred' with that rule, so that a synthetic database shows
+what rests on such rows as the reference one does.
 
 Scales (`spec_for`):
 
@@ -34,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 SYNTHETIC_SOURCE_ID = "synthetic"
+# The rule of the selections dated at their edition's announcement (basis 'inferred').
+SELECTION_RULE = "Jalon de l'édition (annonce des expérimentateurs) appliqué à chaque projet."
 
 # Tables a synthetic database shares with the reference one (see loader.DIMENSION_TABLES).
 DIMENSION_TABLES = (
@@ -178,10 +184,13 @@ def _columns(con, table: str) -> list[str]:
 
 
 def _insert(con, table: str, rows) -> int:
-    """Insert a list of dicts or a DataFrame by column name; DuckDB casts and checks."""
+    """Insert a list of dicts or a DataFrame by column name; DuckDB casts and checks. A row that does not say
+    its basis is stated by its source, the generator."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     if frame.empty:
         return 0
+    if "basis" not in frame.columns:
+        frame = frame.assign(basis="stated")
     name = f"_synthetic_{table}"
     con.register(name, frame)
     try:
@@ -233,7 +242,8 @@ def generate(con: duckdb.DuckDBPyConnection, scale, seed: int = 0) -> dict[str, 
 
     counts: dict[str, int] = {}
     con.execute(
-        "INSERT INTO sources (source_id, kind, title, publisher, note) VALUES ($id, 'synthetic', $title, $pub, $note)",
+        "INSERT INTO sources (source_id, kind, title, publisher, note, basis)"
+        " VALUES ($id, 'synthetic', $title, $pub, $note, 'stated')",
         {"id": SYNTHETIC_SOURCE_ID, "title": source_title(spec.label or scale, seed),
          "pub": "qmi_metrics.store.synthetic",
          "note": (f"Jeu de données synthétique : {spec.n_editions} éditions, {spec.n_communes} communes, "
@@ -516,9 +526,12 @@ def _project_events(con, seed, editions, projects, as_of, counts) -> pd.DataFram
             if kind == "stopped" and draws[7] < 0.15:
                 start = end = precision = None          # stopped, date unknown
             kept[kind] = start
+            inferred = kind == "selected"  # the edition's announcement, applied to each project
             rows.append({"event_id": f"{pid}-{kind}", "project_id": pid, "kind": kind, "date_start": start,
                          "date_end": end if end is None or end <= as_of else None,
-                         "date_precision": precision, "source_id": SYNTHETIC_SOURCE_ID})
+                         "date_precision": precision, "source_id": SYNTHETIC_SOURCE_ID,
+                         "basis": "inferred" if inferred else "stated",
+                         "basis_rule": SELECTION_RULE if inferred else None})
         summary.append({"project_id": pid, "deployed_on": kept.get("deployed"),
                         "evaluated_on": kept.get("evaluated"), "selected_on": selected_on})
     counts["project_events"] = _insert(con, "project_events", rows)
@@ -659,8 +672,8 @@ def _indicator_series(con, spec, seed, editions, projects, events, indicators, c
         con.register("_synthetic_values", frame)
         try:
             con.execute(
-                "INSERT INTO indicator_values (project_id, indicator_id, measured_on, value, source_id)"
-                " SELECT project_id::VARCHAR, indicator_id::VARCHAR, DATE '1970-01-01' + day, value, $src"
+                "INSERT INTO indicator_values (project_id, indicator_id, measured_on, value, source_id, basis)"
+                " SELECT project_id::VARCHAR, indicator_id::VARCHAR, DATE '1970-01-01' + day, value, $src, 'stated'"
                 " FROM _synthetic_values", {"src": SYNTHETIC_SOURCE_ID})
         finally:
             con.unregister("_synthetic_values")

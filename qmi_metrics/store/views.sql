@@ -1,13 +1,17 @@
 -- Derived views and filtered table macros shared by the KPI registry.
 -- A NULL filter argument means "no filter"; commune and theme are lists (any of).
 
--- One row per project: where it stands, and when it was deployed.
+-- One row per project: where it stands, and when it was deployed; with the basis of its own row (basis) and of
+-- the events that say so (status_basis, delay_basis: the weaker of its start's and its deployment's), with rules.
 CREATE VIEW project_status AS
 WITH ranked AS (
-    SELECT project_id, kind, date_start, date_precision,
+    SELECT project_id, kind, date_start, date_precision, basis, basis_rule,
            CASE kind WHEN 'selected' THEN 1 WHEN 'started' THEN 2 WHEN 'agreement_signed' THEN 3
                      WHEN 'deployed' THEN 4 WHEN 'tested' THEN 4 WHEN 'evaluated' THEN 5
-                     WHEN 'continued' THEN 6 WHEN 'stopped' THEN 7 END AS stage_rank
+                     WHEN 'continued' THEN 6 WHEN 'stopped' THEN 7 END AS stage_rank,
+           -- Only day- or month-precise dates measure a delay in months.
+           date_precision IN ('day', 'month') AS month_precise,
+           basis <> 'stated' AS unstated  -- of two events that say the same, the stated one speaks
     FROM project_events
 ), per_project AS (
     SELECT project_id,
@@ -15,28 +19,40 @@ WITH ranked AS (
            bool_or(kind = 'stopped') AS is_stopped,
            bool_or(kind = 'evaluated') AS is_evaluated,
            bool_or(kind = 'continued') AS is_continued,
-           -- Only day- or month-precise dates measure a delay in months.
-           min(date_start) FILTER (WHERE kind IN ('selected', 'started', 'agreement_signed')
-                                   AND date_precision IN ('day', 'month')) AS started_on,
-           min(date_start) FILTER (WHERE kind IN ('deployed', 'tested')
-                                   AND date_precision IN ('day', 'month')) AS deployed_on,
-           arg_max(kind, stage_rank) AS current_status
+           min(date_start) FILTER (WHERE kind IN ('selected', 'started', 'agreement_signed') AND month_precise)
+               AS started_on,
+           arg_min({'basis': basis, 'rule': basis_rule}, (date_start, unstated))
+               FILTER (WHERE kind IN ('selected', 'started', 'agreement_signed') AND month_precise) AS started_by,
+           min(date_start) FILTER (WHERE kind IN ('deployed', 'tested') AND month_precise) AS deployed_on,
+           arg_min({'basis': basis, 'rule': basis_rule}, (date_start, unstated))
+               FILTER (WHERE kind IN ('deployed', 'tested') AND month_precise) AS deployed_by,
+           arg_max({'kind': kind, 'basis': basis, 'rule': basis_rule}, (stage_rank, NOT unstated)) AS current
     FROM ranked
     GROUP BY project_id
+), measured AS (
+    SELECT *,
+           CASE WHEN deployed_on >= started_on
+                THEN date_diff('day', started_on, deployed_on) / 30.4375 END AS deployment_months
+    FROM per_project
 )
 SELECT p.project_id, p.edition_id, p.name, p.operator, p.insee, p.family_slug, p.type_slug,
-       p.theme_slug, t.is_digital,
+       p.theme_slug, p.basis, p.basis_rule, t.is_digital,
        coalesce(s.is_deployed, false) AS is_deployed,
        coalesce(s.is_stopped, false) AS is_stopped,
        coalesce(s.is_evaluated, false) AS is_evaluated,
        coalesce(s.is_continued, false) AS is_continued,
        coalesce(s.is_deployed, false) OR coalesce(s.is_stopped, false) AS outcome_known,
-       s.started_on, s.deployed_on,
-       CASE WHEN s.deployed_on >= s.started_on
-            THEN date_diff('day', s.started_on, s.deployed_on) / 30.4375 END AS deployment_months,
-       coalesce(s.current_status, 'selected') AS current_status
+       s.started_on, s.deployed_on, s.deployment_months,
+       coalesce(s.current.kind, 'selected') AS current_status,
+       s.current.basis AS status_basis, s.current.rule AS status_rule,
+       CASE WHEN s.deployment_months IS NOT NULL THEN
+           CASE WHEN 'modelled' IN (s.started_by.basis, s.deployed_by.basis) THEN 'modelled'
+                WHEN 'inferred' IN (s.started_by.basis, s.deployed_by.basis) THEN 'inferred'
+                ELSE 'stated' END END AS delay_basis,
+       CASE WHEN s.deployment_months IS NOT NULL THEN
+           nullif(concat_ws(' ', s.started_by.rule, s.deployed_by.rule), '') END AS delay_rule
 FROM projects p
-LEFT JOIN per_project s USING (project_id)
+LEFT JOIN measured s USING (project_id)
 LEFT JOIN solution_types t USING (type_slug);
 
 CREATE MACRO f_projects(edition, commune, theme) AS TABLE
