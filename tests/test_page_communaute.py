@@ -152,7 +152,8 @@ def test_every_edition_renders(monkeypatch, request, database, edition):
     at = open_in_view(monkeypatch, request.getfixturevalue(database), edition=edition)
     assert at.title[0].value == "Communauté"
     if database == "reference_db_path" and edition == 2:
-        assert number(card(at, "Rencontres de la Communauté")) == 0
+        # No meeting row at all for edition 2: unknown, not « 0 » (Kpi.edition_rows)
+        assert card(at, "Rencontres de la Communauté") == "non renseigné"
         assert any("Aucune rencontre" in i.value for i in at.info)
         assert any("Aucun chiffre publié sur les diagnostics" in m.value for m in at.markdown)
     if database == "demo_db_path":

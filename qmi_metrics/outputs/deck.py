@@ -363,7 +363,8 @@ def findings_slide(con, view: Filters, lang: str) -> Slide:
     (present/findings): how many in each group, and the first figures not confirmed, then contradictions."""
     found = findings.collect(con, lang, view.edition)
     groups = findings.by_group(found)
-    numbers = tuple(cards.count_card(f"findings_{group}", len(groups[group]), findings.group_title(group, lang))
+    numbers = tuple(cards.count_card(f"findings_{group}", len(groups[group]),
+                                     findings.group_short(group, len(groups[group]), lang))
                     for group in findings.GROUPS)
     told = groups[reconcile.DIFFERS] + groups[findings.CONTRADICTION]  # the figures an official quotes first
     rows = tuple((f.title, f.sentence) for f in told[:FINDINGS_SHOWN])

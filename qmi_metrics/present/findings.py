@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qmi_metrics.metrics import kpis, reconcile
-from qmi_metrics.present import cards, headlines
+from qmi_metrics.present import cards, formatting, headlines
 from qmi_metrics.present.i18n import _, _n
 
 CONTRADICTION = "contradiction"
@@ -28,12 +28,25 @@ def group_title(group: str, lang: str) -> str:
             reconcile.NOT_COMPUTABLE: _(lang, "Non vérifiable avec les données publiques")}[group]
 
 
+def group_noun(group: str, n: int, lang: str) -> str:
+    """What a group's count counts: 'contradictions', 'chiffres non confirmés'… (drawn small beside the number)."""
+    return {CONTRADICTION: _n(lang, "contradiction", "contradictions", n),
+            reconcile.DIFFERS: _n(lang, "chiffre non confirmé", "chiffres non confirmés", n),
+            reconcile.AGREES: _n(lang, "chiffre confirmé", "chiffres confirmés", n),
+            reconcile.NOT_COMPUTABLE: _n(lang, "chiffre non vérifiable", "chiffres non vérifiables", n)}[group]
+
+
+def group_short(group: str, n: int, lang: str) -> str:
+    """The same, short, beside a big number on a slide: 'contradictions', 'non confirmés'…"""
+    return {CONTRADICTION: _n(lang, "contradiction", "contradictions", n),
+            reconcile.DIFFERS: _n(lang, "non confirmé", "non confirmés", n),
+            reconcile.AGREES: _n(lang, "confirmé", "confirmés", n),
+            reconcile.NOT_COMPUTABLE: _n(lang, "non vérifiable", "non vérifiables", n)}[group]
+
+
 def group_count(group: str, n: int, lang: str) -> str:
-    """'3 contradictions', '7 chiffres non confirmés'…: a group's count in words."""
-    return {CONTRADICTION: _n(lang, "{n} contradiction", "{n} contradictions", n),
-            reconcile.DIFFERS: _n(lang, "{n} chiffre non confirmé", "{n} chiffres non confirmés", n),
-            reconcile.AGREES: _n(lang, "{n} chiffre confirmé", "{n} chiffres confirmés", n),
-            reconcile.NOT_COMPUTABLE: _n(lang, "{n} chiffre non vérifiable", "{n} chiffres non vérifiables", n)}[group]
+    """'19 contradictions', '7 chiffres non confirmés'…: a group's count in words."""
+    return f"{formatting.number(n)} {group_noun(group, n, lang)}"
 
 
 @dataclass(frozen=True)
