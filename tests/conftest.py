@@ -87,6 +87,13 @@ BROWSER = {  # tests that start Chromium outside tests/test_browser*.py: Playwri
 # Slow: over about 1 s each, or about 3 s over all its parametrizations, on an idle 2-core machine (measured
 # with --durations=0). At 5 s, `make test-fast` took over 4 minutes; this keeps it under two.
 SLOW = {
+    "test_reports.py::test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences",
+    "test_reports.py::test_sheets_and_reports_say_which_rows_are_not_stated",
+    "test_cli.py::test_edition_2_kpis_are_numbers_with_coverage_or_unknown_never_a_zero_over_nothing",
+    "test_app.py::test_sources_page_lists_every_figure",
+    "test_page_sources.py::test_the_page_renders_for_the_other_views",
+    "test_page_sources.py::test_the_page_opens_on_the_grouped_findings_then_the_full_tables",
+    "test_synthetic.py::test_every_foreign_key_resolves",
     "test_admin.py::test_every_page_script_checks_access_by_itself",
     "test_admin.py::test_hash_password_command",
     "test_admin.py::test_history_shows_an_import_and_the_pages_its_data",

@@ -33,6 +33,7 @@ class Reconciliation:
     status: str
     explanation_fr: str
     explanation_en: str
+    result: kpis.KpiResult | None = None  # the KPI's result for the figure's view (what its card shows)
 
     def as_dict(self, lang: str = "fr") -> dict:
         return {
@@ -158,6 +159,8 @@ def figure_to_kpis(con) -> dict[str, list[tuple[kpis.Kpi, Filters]]]:
 def reconcile(con) -> list[Reconciliation]:
     figures = kpis.published_figures(con)
     mapping = figure_to_kpis(con)
+    _registry, _figures, fixed = kpis.catalog(con)
+    stored: dict[Filters, tuple[dict, dict]] = {}  # per view: the values and bases build and publish stored
     report = []
     for figure in figures.values():
         linked = mapping.get(figure.figure_id)
@@ -168,14 +171,17 @@ def reconcile(con) -> list[Reconciliation]:
                                          " ".join(filter(None, [default_fr, figure.note])), default_en))
             continue
         kpi, view = linked[0]
-        result = kpis.compute(con, kpi, view, figures)
+        if view not in stored:
+            stored[view] = ({**fixed, **kpis.stored_values(con, view)}, kpis.stored_bases(con, view))
+        result = kpis.compute(con, kpi, view, figures, *stored[view])
         status = status_of(kpi, result, figure)
         texts = []
         for lang in ("fr", "en"):
             text = _sentences(con, kpi, view, result, figure, status, lang)
             disagreement = _disagreement(result, figure, lang)
             texts.append(" ".join(filter(None, [text, disagreement])))
-        report.append(Reconciliation(figure, kpi.id, result.value, result.covered, result.total, status, *texts))
+        report.append(Reconciliation(figure, kpi.id, result.value, result.covered, result.total, status, *texts,
+                                     result=result))
     return report
 
 

@@ -87,7 +87,7 @@ def _shown_text(result: kpis.KpiResult, lang: str) -> str:
     return _(lang, "Le tableau de bord affiche {text} ({basis}).", text=card.text, basis=card.basis_text)
 
 
-def _figure_finding(con, finding: reconcile.Reconciliation, lang: str, views: dict) -> Finding:
+def _figure_finding(finding: reconcile.Reconciliation, lang: str) -> Finding:
     figure = finding.figure
     title = (figure.label_en or figure.label_fr) if lang == "en" else figure.label_fr
     explanation = finding.explanation_en if lang == "en" else finding.explanation_fr
@@ -98,10 +98,7 @@ def _figure_finding(con, finding: reconcile.Reconciliation, lang: str, views: di
     else:
         sentence = _(lang, "{document} publie {published}. {explanation}", document=document, published=published,
                      explanation=explanation)
-    shown = ""
-    if finding.kpi_id and finding.figure.figure_id in views:
-        kpi, view = views[finding.figure.figure_id]
-        shown = _shown_text(kpis.compute(con, kpi, view), lang)
+    shown = _shown_text(finding.result, lang) if finding.result is not None else ""
     return Finding(group=finding.status, key=figure.figure_id, title=title, sentence=sentence[:1].upper() + sentence[1:],
                    passages=(Passage(document, figure.section, figure.quote),), shown=shown,
                    page=page_of(finding.kpi_id), kpi_id=finding.kpi_id, figure_ids=(figure.figure_id,))
@@ -126,8 +123,7 @@ def collect(con, lang: str = "fr", edition: int | None = None) -> list[Finding]:
     """Every finding, grouped in the order of GROUPS: the edition's and the programme-wide ones when
     `edition` is given, all otherwise."""
     contradictions = [_contradiction_finding(row, lang) for row in reconcile.contradictions(con, lang, edition)]
-    views = {figure_id: linked[0] for figure_id, linked in reconcile.figure_to_kpis(con).items()}
-    figures = [_figure_finding(con, f, lang, views) for f in reconcile.reconcile(con)
+    figures = [_figure_finding(f, lang) for f in reconcile.reconcile(con)
                if edition is None or f.figure.edition_id in (None, edition)]
     order = {group: rank for rank, group in enumerate(GROUPS)}
     return sorted(contradictions + figures, key=lambda f: order[f.group])
