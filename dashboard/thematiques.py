@@ -104,13 +104,15 @@ def theme_section(view: sidebar.View, version: str) -> None:
         scoped = published[published["scope"] == scope]
         story = narratives.theme_story(shares, scoped, scope, view.filters, language.lang(),
                                        reference=not caches.is_synthetic())
+        # The story quotes data (the basis rules of the rows it rests on): written as text, never as Markdown.
         if story.total == 0 and scoped.empty:
-            st.info(story.coverage)
+            st.info(escape.markdown(story.coverage))
             continue
         # The coverage sentence stands right above its chart: it decides how the chart may be read.
-        (st.info if story.comparable else st.warning)(story.coverage, icon="ℹ️" if story.comparable else "⚠️")
+        (st.info if story.comparable else st.warning)(escape.markdown(story.coverage),
+                                                      icon="ℹ️" if story.comparable else "⚠️")
         for note in story.notes:
-            st.info(note, icon="ℹ️")
+            st.info(escape.markdown(note), icon="ℹ️")
         figure = share_chart(scope, shares, scoped)
         widgets.chart(figure, share_table(scope, shares, scoped), story.summary,
                       f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
