@@ -9,7 +9,7 @@ import re
 import pypdf
 import pytest
 
-from qmi_metrics.outputs import escape, reports, sheet_pdf
+from qmi_metrics.outputs import document, escape, sheet_pdf
 from qmi_metrics.present import figures
 
 NAMES = ["Boucl'Énergie", "Paris&Co", "« Cœur de ville » — l'été 2024", 'Le "Lab" (Sceaux)', "Saint-Ouen-sur-Seine",
@@ -74,7 +74,7 @@ def test_wrapped_plotly_labels_keep_only_their_line_breaks():
 @pytest.mark.parametrize("value", NAMES + [MARKUP + ' <img src="x.png"/> <font color="red">r</font>'])
 def test_pdf_reads_the_text_and_bolds_nothing(value):
     """A report's text in the PDF (its HTML printed by WeasyPrint): as typed, in the regular font, no link, no image."""
-    report = reports.Report("project", "x", "", "", "fr", False, [reports.Text(value)])
+    report = document.Report("project", "x", "", "", "fr", False, [document.Text(value)])
     page = pypdf.PdfReader(io.BytesIO(sheet_pdf.to_pdf(report))).pages[0]
     drawn = []  # (text, font) of each piece of text on the page
     page.extract_text(visitor_text=lambda text, cm, tm, font, size: drawn.append((text, font and font["/BaseFont"])))

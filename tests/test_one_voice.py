@@ -13,7 +13,7 @@ from pptx import Presentation
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, reports, sheet_html, slideshow
+from qmi_metrics.outputs import deck, document, pptx, reports, sheet_html, slideshow
 from qmi_metrics.present import cards, headlines
 from qmi_metrics.store import db
 
@@ -63,7 +63,7 @@ def test_every_output_prints_the_same_card(monkeypatch, reference_db_path, demo_
                     assert any(c.startswith(plain(card.note)) for c in captions), (which, view, lang, card.kpi_id)
                 # The report's key figures: the same value and the same line.
                 report = reports.view_report(con, view, "edition", "x", "t", "", lang)
-                table = next(b for b in report.blocks if isinstance(b, reports.Table))
+                table = next(b for b in report.blocks if isinstance(b, document.Table))
                 rows = {row[0]: (row[1], row[2]) for row in table.rows}
                 for card in expected.values():
                     assert rows[card.label] == (card.text, card.note), (which, view, lang, card.kpi_id)
@@ -85,7 +85,7 @@ def test_every_output_prints_the_same_card(monkeypatch, reference_db_path, demo_
 
 def test_the_report_html_prints_the_key_figures_as_the_model_holds_them(reference_con):
     report = reports.edition_report(reference_con, 1, "en")
-    table = next(b for b in report.blocks if isinstance(b, reports.Table))
+    table = next(b for b in report.blocks if isinstance(b, document.Table))
     page = plain(html.unescape(sheet_html.to_html(report)))
     for label, value, note, source in table.rows:
         assert all(plain(text) in page for text in (label, value, note)), label

@@ -24,7 +24,7 @@ from pypdf.generic import ContentStream
 from qmi_metrics import cli
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, render, reports, sheet_html, sheet_pdf
+from qmi_metrics.outputs import deck, document, pptx, render, reports, sheet_html, sheet_pdf
 from qmi_metrics.present import cards, figures, formatting, headlines
 from qmi_metrics.reads import projects, queries
 from qmi_metrics.store import db, loader, settings
@@ -161,9 +161,9 @@ def test_figure_png_is_an_image_of_the_size_asked():
 
 
 def test_pdf_text_keeps_french_and_uses_spaces_the_font_has():
-    report = reports.Report("project", "x", "Fiche é, è, à, ç, œ, « guillemets »", "1\u202f234 habitants · 70\u202f%",
-                            "fr", False, [reports.Text("Déploiement : non renseigné « a < b » & œ"),
-                                          reports.Text(" ".join(figures.STATUS_SYMBOLS.values()))])
+    report = document.Report("project", "x", "Fiche é, è, à, ç, œ, « guillemets »", "1\u202f234 habitants · 70\u202f%",
+                            "fr", False, [document.Text("Déploiement : non renseigné « a < b » & œ"),
+                                          document.Text(" ".join(figures.STATUS_SYMBOLS.values()))])
     data = sheet_pdf.to_pdf(report)
     text = pdf_text(data)
     assert "Fiche é, è, à, ç, œ, « guillemets »" in text
@@ -182,8 +182,8 @@ def test_every_page_has_its_header_footer_and_number_and_long_tables_repeat_thei
     """A table of 60 rows, each a few lines tall: it runs over pages, each page repeats its header, and a row is
     never split between two pages. Every page has the title, the footer and « page i / n »."""
     rows = [[f"ligne-{i:02d}", f"début-{i:02d} " + "texte de la ligne " * 30 + f"fin-{i:02d}"] for i in range(60)]
-    report = reports.Report("edition", "x", "Titre du rapport", "Sous-titre", "fr", True,
-                            [reports.Heading("Tableau", 2), reports.Table(["Colonne A", "Colonne B"], rows)],
+    report = document.Report("edition", "x", "Titre du rapport", "Sous-titre", "fr", True,
+                            [document.Heading("Tableau", 2), document.Table(["Colonne A", "Colonne B"], rows)],
                             footer="QMI — pied de page")
     pages = pdf_pages(sheet_pdf.to_pdf(report))
     assert len(pages) >= 3
@@ -221,7 +221,7 @@ def test_pdf_fetches_nothing(tmp_path, monkeypatch):
             f'<img src="{address}/image.png"><img src="{local.as_uri()}"><img src="{render.data_uri(png)}"></body></html>')
     monkeypatch.setattr(sheet_html, "to_html", lambda report: html)
     try:
-        data = sheet_pdf.to_pdf(reports.Report("project", "x", "t", "s", "fr", False))
+        data = sheet_pdf.to_pdf(document.Report("project", "x", "t", "s", "fr", False))
     finally:
         server.shutdown()
     assert requests == []
@@ -363,7 +363,7 @@ def test_edition_1_report_headline_numbers(ref):
     """The edition's cards as the Vue d'ensemble shows them, each with its source: 4 communes, 168 applications
     and 30 projects (published: the rows are partial), 70 % deployed and 11 months (published), 280 people."""
     report = reports.edition_report(ref, 1)
-    headline = next(b for b in report.blocks if isinstance(b, reports.Table))
+    headline = next(b for b in report.blocks if isinstance(b, document.Table))
     rows = {row[0]: (norm(row[1]), row[2], row[3]) for row in headline.rows}
     assert rows["Communes lauréates"][0] == "4" and rows["Communes lauréates"][1].startswith("calculé")
     # 168 (report) against 170 (press release): the documents disagree, marked « écart »
@@ -585,11 +585,11 @@ def test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences(r
     from qmi_metrics.present import findings
 
     report = reports.edition_report(ref, 1)
-    headings = [b.text for b in report.blocks if isinstance(b, reports.Heading)]
+    headings = [b.text for b in report.blocks if isinstance(b, document.Heading)]
     assert "Ce que disent les documents, et où ils se contredisent" in headings
     told = findings.collect(ref, "fr", 1)
-    assert any(isinstance(b, reports.Text) and b.text == findings.summary(told, "fr") for b in report.blocks)
-    bullets = [item for b in report.blocks if isinstance(b, reports.Bullets) for item in b.items]
+    assert any(isinstance(b, document.Text) and b.text == findings.summary(told, "fr") for b in report.blocks)
+    bullets = [item for b in report.blocks if isinstance(b, document.Bullets) for item in b.items]
     for finding in told:
         if finding.group in ("contradiction", "differs"):
             assert any(item.startswith(f"{finding.title} — {finding.sentence}") for item in bullets), finding.key
@@ -598,35 +598,35 @@ def test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences(r
     # Commune reports keep to their commune: no programme-wide findings section.
     commune = reports.commune_report(ref, "Meudon", 1)
     assert "Ce que disent les documents, et où ils se contredisent" not in [
-        b.text for b in commune.blocks if isinstance(b, reports.Heading)]
+        b.text for b in commune.blocks if isinstance(b, document.Heading)]
 
 
 def test_sheets_and_reports_say_which_rows_are_not_stated(ref):
     """The model, before any PDF: what rests on an inferred or modelled row says so beside it, with its rule."""
     sheet = reports.project_sheet(ref, "purple")
-    facts = dict(next(b for b in sheet.blocks if isinstance(b, reports.Facts)).rows)
+    facts = dict(next(b for b in sheet.blocks if isinstance(b, document.Facts)).rows)
     assert facts["Déploiement"].endswith("juin 2023) · délai inféré")
     assert facts["Statut actuel"] == "déployé"  # « Son premier démonstrateur … en novembre 2024 »: stated
-    timeline = next(b for b in sheet.blocks if isinstance(b, reports.Table) and "Précision" in b.header)
+    timeline = next(b for b in sheet.blocks if isinstance(b, document.Table) and "Précision" in b.header)
     bases = {row[0]: row[3] for row in timeline.rows}
     assert bases == {"accompagné": "inféré", "déployé": "énoncé", "sélectionné": "inféré"}
-    indicators = next(b for b in sheet.blocks if isinstance(b, reports.Table) and "Sens souhaité" in b.header)
+    indicators = next(b for b in sheet.blocks if isinstance(b, document.Table) and "Sens souhaité" in b.header)
     assert [row[-1] for row in indicators.rows] == ["modélisé"]
-    notes = [b.text for b in sheet.blocks if isinstance(b, reports.Text) and b.style == "note"]
+    notes = [b.text for b in sheet.blocks if isinstance(b, document.Text) and b.style == "note"]
     assert any(n.startswith("Unité et sens souhaité : modélisés par le tableau de bord") for n in notes)
-    sources = next(b for b in sheet.blocks if isinstance(b, reports.Bullets)).items
+    sources = next(b for b in sheet.blocks if isinstance(b, document.Bullets)).items
     assert any(s.startswith("accompagné (juin 2023)") and s.endswith(
         "— inféré : Jalon du programme (juin 2023, les 4 communes accueillent les 30 solutions) appliqué à chaque projet")
         for s in sources)
     edition = reports.edition_report(ref, 1)
-    listing = next(b for b in edition.blocks if isinstance(b, reports.Table) and "Statut" in b.header)
+    listing = next(b for b in edition.blocks if isinstance(b, document.Table) and "Statut" in b.header)
     assert listing.header[-1] == "Base" and {row[-1] for row in listing.rows} == {"inféré", "énoncé"}
-    everything = " ".join(b.text for b in edition.blocks if isinstance(b, reports.Text))
+    everything = " ".join(b.text for b in edition.blocks if isinstance(b, document.Text))
     assert "Base : la plus faible de la ligne, de son statut et de son délai." in everything
     assert "inféré : Défi pris de la thématique sous laquelle le communiqué du 26 octobre 2023 cite le projet" \
         in everything
     # Every KPI's computed value says what it rests on, whatever the card shows (the « 11 mois » are published).
-    kpi_rows = {row[0]: row for row in next(b for b in edition.blocks if isinstance(b, reports.Table)
+    kpi_rows = {row[0]: row for row in next(b for b in edition.blocks if isinstance(b, document.Table)
                                             and "Calculé" in b.header).rows}
     assert "inféré : Jalon du programme" in kpi_rows["Délai moyen de déploiement"][2]
     assert "inféré" not in kpi_rows["Rencontres de la Communauté"][2]

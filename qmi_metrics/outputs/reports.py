@@ -1,7 +1,7 @@
 """Reports of the dashboard's figures, for reading away from it: a project's evaluation sheet (« fiche
 évaluation »), a commune's and an edition's report (PDF or self-contained HTML); an edition's slide deck is outputs/pptx.py.
 
-Each report is first a plain document model (headings, facts, tables, charts, sentences) built from
+Each report is first a plain document model (outputs/document: headings, facts, tables, charts, sentences) built from
 qmi_metrics' own reads and KPI registry, then written as HTML (`sheet_html`) or as PDF by printing that same
 HTML (`sheet_pdf`, WeasyPrint): the numbers are the dashboard's numbers, formatted by `formatting`, and the
 charts are the pages' plotly figures (`figures`) made into images offline (`render`). No Streamlit here.
@@ -10,24 +10,19 @@ charts are the pages' plotly figures (`figures`) made into images offline (`rend
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-
 import pandas as pd
 import plotly.graph_objects as go
 
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
-from qmi_metrics.present import cards, figures, formatting, headlines, narratives, vocabulary
-from qmi_metrics.present import findings
+from qmi_metrics.outputs import sheet_html, sheet_pdf
+from qmi_metrics.outputs.document import Bullets, Chart, Facts, Heading, Report, Table, Text, shorten
+from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.i18n import N_, _, _n
 from qmi_metrics.present.vocabulary import known, not_known
 from qmi_metrics.reads import community, geo, programme, projects, queries
 from qmi_metrics.store import db
-
-# The Vue d'ensemble's cards: the headline numbers of a view.
-QUOTE_MAX = 280  # characters of a source quote kept in a report (the full sentence is in the database)
-
 
 class UnknownProject(ValueError):
     """A project id the database does not know; carries the valid ones."""
@@ -50,67 +45,11 @@ class CommuneNotInView(UnknownFilterValue):
                                  f"Valid values: {', '.join(valid)}")
 
 
-# --- the document model ------------------------------------------------------------------------------
-
-@dataclass
-class Heading:
-    text: str
-    level: int = 1
-
-
-@dataclass
-class Text:
-    text: str
-    style: str = "body"  # body | note | warning
-
-
-@dataclass
-class Facts:
-    rows: list[tuple[str, str]]
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-    whole: tuple[int, ...] = ()  # columns whose short values (names) are kept on one line
-
-
-@dataclass
-class Chart:
-    figure: go.Figure
-    summary: str  # the one-sentence summary: the chart's alternative text and caption
-    width: int = 900  # CSS pixels of the image; the PDF scales it to the text width
-    height: int | None = None  # CSS pixels; None: the figure's own height
-
-
-@dataclass
-class Bullets:
-    items: list[str]
-
-
-@dataclass
-class Report:
-    kind: str  # project | commune | edition
-    name: str  # file stem
-    title: str
-    subtitle: str
-    lang: str
-    synthetic: bool
-    blocks: list = field(default_factory=list)
-    footer: str = ""
-
-
 # --- small helpers ------------------------------------------------------------------------------------------
 
 def _text(value, lang: str) -> str:
     """The value as text, « non renseigné » when NULL."""
     return str(value) if known(value) else not_known(lang)
-
-
-def _quote(text, limit: int = QUOTE_MAX) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _edition_label(con, edition: int | None, lang: str) -> str:
@@ -383,7 +322,7 @@ def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, i
     def cite(what: str, title, section=None, quote=None, basis=None, rule=None) -> None:
         where = " — ".join(str(p) for p in (title, section) if known(p)) or not_known(lang)
         how = _(lang, " ; ").join(vocabulary.basis_notes([(basis, rule)], lang))
-        cited.setdefault((where, _quote(quote) if known(quote) else "", how), []).append(what)
+        cited.setdefault((where, shorten(quote) if known(quote) else "", how), []).append(what)
 
     cite(_(lang, "fiche du projet"), project.get("source_title"), project.get("source_section"),
          basis=project.get("basis"), rule=project.get("basis_rule"))
@@ -614,7 +553,7 @@ def _view_sources(con, view: Filters, results: list[kpis.KpiResult], lang: str) 
                 continue
             seen.add(figure.figure_id)
             quotes.append(f"{result.kpi.label(lang)}{_(lang, ' : ')}"
-                          f"« {_quote(figure.quote)} » ({source_text(figure, lang)})")
+                          f"« {shorten(figure.quote)} » ({source_text(figure, lang)})")
     blocks: list = [Heading("Sources", 2),
                     Text(_(lang, "Documents dont viennent les lignes de cette vue :"))]
     blocks.append(Bullets(documents or [not_known(lang)]))
@@ -686,14 +625,8 @@ def edition_report(con, edition, lang: str = "fr") -> Report:
 
 # --- writing a report ------------------------------------------------------------------------------------
 
-def _unavailable(error: Exception, lang: str) -> str:
-    return _(lang, "Graphique non disponible (image impossible à produire ici : {error}).", error=error)
-
-
 def render_report(report: Report, fmt: str) -> bytes:
     """The report as PDF (its HTML printed, sheet_pdf) or as the self-contained HTML file (sheet_html)."""
-    from qmi_metrics.outputs import sheet_html, sheet_pdf  # here, not above: they import this module's model
-
     if fmt == "pdf":
         return sheet_pdf.to_pdf(report)
     if fmt == "html":

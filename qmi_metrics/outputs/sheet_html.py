@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from qmi_metrics.outputs import escape, render
-from qmi_metrics.outputs.reports import Bullets, Chart, Facts, Heading, Report, Table, Text, _quote, _unavailable
+from qmi_metrics.outputs.document import Bullets, Chart, Facts, Heading, Report, Table, Text, shorten, unavailable
 from qmi_metrics.present import figures
 from qmi_metrics.present.i18n import _
 
@@ -77,7 +77,7 @@ def _chart_png(block: Chart, lang: str) -> bytes:
 def _cell(tag: str, text, columns: int, whole: bool = False, attributes: str = "") -> str:
     text = str(text)
     if len(text) > ROW_CHARACTERS_MAX // columns:
-        text = _quote(text, ROW_CHARACTERS_MAX // columns)
+        text = shorten(text, ROW_CHARACTERS_MAX // columns)
     if LONG_WORD.search(text):
         return f'<{tag}{attributes} class="long"><div>{escape.html(text)}</div></{tag}>'
     if whole and len(text) <= WHOLE_MAX:
@@ -110,7 +110,7 @@ def _block(block, lang: str) -> str:
     try:
         uri = render.data_uri(_chart_png(block, lang))
     except render.RenderUnavailable as error:
-        return f'<p class="note">{e(_unavailable(error, lang))}</p><p>{e(block.summary)}</p>'
+        return f'<p class="note">{e(unavailable(error, lang))}</p><p>{e(block.summary)}</p>'
     return (f'<figure><img src="{uri}" alt="{e(block.summary)}" width="{block.width}">'
             f"<figcaption>{e(block.summary)}</figcaption></figure>")
 
@@ -126,7 +126,7 @@ def to_html(report: Report) -> str:
              f'<meta name="description" content="{e(report.subtitle)}">',
              f"<style>{CSS}</style>\n</head>\n<body>",
              # The page header and footer of print, at the top so that every page has them (hidden on screen).
-             f'<p class="running-head">{e(_quote(f"{report.title} — {report.subtitle}", RUNNING_TITLE_MAX))}</p>',
+             f'<p class="running-head">{e(shorten(f"{report.title} — {report.subtitle}", RUNNING_TITLE_MAX))}</p>',
              f'<p class="running-foot">{e(report.footer)}</p>']
     if report.synthetic:  # on screen a banner; in print the page header's right side, on every page
         parts.append(f'<p class="synthetic">{e(_(lang, "DONNÉES SYNTHÉTIQUES"))}</p>')

@@ -4,7 +4,7 @@ system's fonts (fontconfig) and nothing fetched: the document is self-contained,
 from __future__ import annotations
 
 from qmi_metrics.outputs import sheet_html
-from qmi_metrics.outputs.reports import Report
+from qmi_metrics.outputs.document import Report
 
 
 def to_pdf(report: Report) -> bytes:
