@@ -8,12 +8,13 @@ import streamlit as st
 
 from dashboard import registry
 from dashboard.ui import caches, database, language, sidebar, widgets
+from qmi_metrics.metrics import reconcile
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import findings, formatting, vocabulary
 from qmi_metrics.present.i18n import _
 
 # Groups read in full; the others open finding by finding (63 figures cannot be checked: a list to consult).
-READ_IN_FULL = (findings.CONTRADICTION, "differs")
+READ_IN_FULL = (findings.CONTRADICTION, reconcile.DIFFERS)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -92,7 +93,7 @@ for row in (findings.GROUPS[:2], findings.GROUPS[2:]):  # two by two: the groups
         column.metric(findings.group_title(group, language.lang()), formatting.number(len(groups[group])), border=True)
 
 wanted = st.query_params.get("finding")
-arrived = [f for f in found if wanted and (f.key == wanted or wanted in f.figure_ids)]
+arrived = findings.about(found, wanted) if wanted else []
 if arrived:
     with st.container(border=True):
         st.subheader(_(language.lang(), "L'écart signalé sur la carte"))

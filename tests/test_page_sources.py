@@ -55,7 +55,7 @@ def test_the_participants_finding_says_280_counted_and_more_than_290_published(r
     assert card.note.endswith(" · écart") and card.finding == "rapport_communaute_personnes"
     assert card.gap == ("écart : les données donnent 280\xa0personnes, le rapport « Retours d'expérimentations »"
                         " (2025) publie plus de 290\xa0personnes")
-    assert finding in findings.for_card(findings.collect(reference_con, "fr", 1), result)
+    assert finding in findings.about(findings.collect(reference_con, "fr", 1), card.finding)
 
 
 def test_a_card_that_agrees_carries_no_gap(reference_con):

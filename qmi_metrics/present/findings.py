@@ -139,8 +139,6 @@ def summary(found: list[Finding], lang: str = "fr") -> str:
     return ", ".join(group_count(group, len(counts[group]), lang) for group in GROUPS) + "."
 
 
-def for_card(found: list[Finding], result: kpis.KpiResult) -> list[Finding]:
-    """The findings a KPI card leads to: those of its published figures, and the contradictions about it."""
-    ids = {f.figure_id for f in result.published}
-    return [f for f in found if f.kpi_id == result.id or ids & set(f.figure_ids)]
-
+def about(found: list[Finding], figure_id: str) -> list[Finding]:
+    """The findings a card's « écart » leads to (Card.finding): the figure's own, and the contradictions naming it."""
+    return [f for f in found if f.key == figure_id or figure_id in f.figure_ids]
