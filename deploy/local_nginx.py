@@ -6,6 +6,7 @@ Installs nothing (Debian: apt-get install -y nginx)."""
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import subprocess
@@ -36,7 +37,11 @@ def render_site(listen: str, ports: list[int], site_dir: Path, cache_dir: Path) 
 def main_config(prefix: Path, site: Path, workers: int | str = 1) -> str:
     """A non-root nginx: everything under the prefix, in the foreground."""
     types = f"include {MIME_TYPES};" if MIME_TYPES.exists() else ""
+    # Started as root, nginx would run its workers as nobody, who cannot read a private temporary folder:
+    # they keep the caller's user (a local test server, not a deployment).
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
     return f"""daemon off;
+{user}
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log info;
 worker_processes {workers};

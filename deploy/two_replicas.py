@@ -382,7 +382,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="qmi-replicas-"))
-    workdir.chmod(0o755)  # nginx started as root runs its workers as nobody: they need the temp paths
     stack = Stack(workdir)
     result: dict = {"db": str(args.db), "replicas": args.replicas, "sessions": args.sessions, "minutes": args.minutes,
                     "kill_after_s": args.kill_after, "killed_replica": f"replica{args.kill_replica}", "workdir": str(workdir)}
