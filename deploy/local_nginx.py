@@ -67,6 +67,7 @@ class LocalNginx:
     def __init__(self, workdir: Path, ports: list[int], listen_port: int, site_dir: Path | None = None,
                  workers: int | str = 1):
         self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.url = f"http://127.0.0.1:{listen_port}"
         self.access_log = self.workdir / "access.log"
         self.error_log = self.workdir / "error.log"

@@ -68,19 +68,21 @@ def nginx(tmp_path_factory):
     replica = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Replica)
     threading.Thread(target=replica.serve_forever, daemon=True).start()
     server = LocalNginx(workdir, [replica.server_address[1]], free_port(), site_dir=site(workdir / "site"))
-    server.start(NGINX)
-    deadline = time.time() + 10
-    while True:
-        try:
-            urllib.request.urlopen(server.url + "/vitrine/", timeout=2)
-            break
-        except OSError:
-            if time.time() > deadline:
-                pytest.fail(f"nginx did not answer within 10 s:\n{server.error_log.read_text()[-2000:]}")
-            time.sleep(0.1)
-    yield server
-    server.stop()
-    replica.shutdown()
+    try:
+        server.start(NGINX)
+        deadline = time.time() + 10
+        while True:
+            try:
+                urllib.request.urlopen(server.url + "/vitrine/", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    pytest.fail(f"nginx did not answer within 10 s:\n{server.error_log.read_text()[-2000:]}")
+                time.sleep(0.1)
+        yield server
+    finally:
+        server.stop()
+        replica.shutdown()
 
 
 def get(url: str, gzip_ok: bool = True):
