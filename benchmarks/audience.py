@@ -255,23 +255,28 @@ def memory(db: Path, qr_query: str, size: dict, session_ttl_s: int, cleanup: con
 def bytes_to_a_phone(nginx: LocalNginx, site: Path | None, qr_query: str) -> dict:
     from playwright.async_api import async_playwright
 
-    async def visit(url: str, streamlit: bool) -> dict:
+    async def open_once(url: str, streamlit: bool) -> bool:
+        """A first visit in a fresh phone-sized context; whether the page got ready."""
         async with async_playwright() as playwright:
             browser = await web.launch(playwright)
             try:
                 context = await browser.new_context(**PHONE)
                 await context.add_init_script(web.INIT_JS)
                 page = await context.new_page()
-                mark = nginx.access_log.stat().st_size
                 if streamlit:
-                    ready = await web.goto_ready(page, url, 60_000)
+                    ready = (await web.goto_ready(page, url, 60_000))["status"] == "ready"
                 else:
                     response = await page.goto(url, wait_until="networkidle", timeout=60_000)
-                    ready = {"status": "ready" if response and response.ok else "error"}
+                    ready = bool(response and response.ok)
                 await context.close()  # the websocket closes: nginx logs it
             finally:
                 await browser.close()
-        time.sleep(0.5)
+        return ready
+
+    def visit(url: str, streamlit: bool) -> dict:
+        mark = nginx.access_log.stat().st_size
+        ready = asyncio.run(open_once(url, streamlit))
+        time.sleep(0.5)  # nginx writes a line once its request (or websocket) is done
         with open(nginx.access_log, "rb") as log:
             log.seek(mark)
             lines = log.read().decode(errors="replace").splitlines()
@@ -282,12 +287,12 @@ def bytes_to_a_phone(nginx: LocalNginx, site: Path | None, qr_query: str) -> dic
                 socket_bytes += sent
             else:
                 http_bytes, requests = http_bytes + sent, requests + 1
-        return {"url": url, "ready": ready["status"] == "ready", "requests": requests,
-                "http_kb": round(http_bytes / 1024, 1), "websocket_kb": round(socket_bytes / 1024, 1)}
+        return {"url": url, "ready": ready, "requests": requests, "http_kb": round(http_bytes / 1024, 1),
+                "websocket_kb": round(socket_bytes / 1024, 1)}
 
-    result: dict = {"dashboard": asyncio.run(visit(f"{nginx.url}/?{qr_query}", streamlit=True))}
+    result: dict = {"dashboard": visit(f"{nginx.url}/?{qr_query}", streamlit=True)}
     if site is not None:
-        result["showcase"] = asyncio.run(visit(nginx.url + entry_page(site), streamlit=False))
+        result["showcase"] = visit(nginx.url + entry_page(site), streamlit=False)
         result["largest_page_gz_kb"] = round(max(p.stat().st_size for p in site.rglob("*.html.gz")) / 1024, 1) \
             if any(site.rglob("*.html.gz")) else None
         met = result["showcase"]["ready"] and result["showcase"]["http_kb"] * 1024 <= SITE_BUDGET_BYTES

@@ -24,10 +24,8 @@ Errors: an exception element (a delta whose new_element is an `exception`), FINI
 dropped connection. Sessions keep their socket open until every session is done (the room keeps its tabs
 open), then all close.
 
-Why a small asyncio client, not Locust: one process holds hundreds of sockets with a few percent of one core
-(protobuf parsing is in C), with no gevent monkey-patching beside the `websockets` package already in
-requirements.txt; Locust would add its own web UI, gevent and a second client per protocol for the same
-measure. `client_cpu_s` in the result says what the client itself cost.
+Why a small asyncio client and not Locust: README, *Performance*, *Audience*. `client_cpu_s` in the result says
+what the client itself cost.
 
 Loopback only (127.0.0.1, localhost, ::1): this is a load generator. Bounded: at most MAX_SESSIONS sessions,
 a run timeout, and a deadline for the whole run after which unfinished sessions are cancelled and counted.
