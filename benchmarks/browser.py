@@ -52,8 +52,8 @@ def free_port() -> int:
 class Server:
     """`streamlit run SCRIPT` on 127.0.0.1 and a free port; stderr kept in a temporary file (a pipe can fill up)."""
 
-    def __init__(self, script: Path, db: Path | None = None):
-        self.script, self.db = Path(script), db
+    def __init__(self, script: Path, db: Path | None = None, options: tuple[str, ...] = ()):
+        self.script, self.db, self.options = Path(script), db, tuple(options)  # options: streamlit run's flags
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -66,7 +66,7 @@ class Server:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true",
              "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", *self.options],
             cwd=REPO_DIR, env=env, stdout=subprocess.DEVNULL, stderr=self._log)
         return self
 

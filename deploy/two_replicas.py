@@ -8,7 +8,7 @@ Installs nothing. Needs Debian's nginx (`apt-get install -y nginx`); the observe
 /usr/bin/chromium and the playwright package (requirements.txt); the load needs benchmarks/load.py
 (without it, `--no-load` runs the observer alone). nginx gets its own prefix in a temporary folder
 (config, pid, logs, temp files), so no root and no system nginx are involved. The nginx site is
-deploy/nginx.conf rendered exactly as docs/deploy.md says, wrapped in a minimal main config.
+deploy/nginx.conf rendered exactly as docs/deploy.md says, wrapped in a minimal main config (deploy/local_nginx.py).
 
 What it records (printed, and written to --out as JSON): the load script's JSON; nginx's access log
 per replica before and after the kill (requests, websockets, failovers, 5xx); nginx's error log; and
@@ -37,23 +37,18 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script: the repository's own packages (its settings registry)
+from local_nginx import LocalNginx, find_nginx  # noqa: E402  (deploy/, this script's folder)
+
 from qmi_metrics.store import settings  # noqa: E402
 
-TEMPLATE = REPO / "deploy" / "nginx.conf"
 LOAD_SCRIPT = REPO / "benchmarks" / "load.py"
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 APP_STATE = '[data-testid="stApp"]'
 FINISHED = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
-LOG_FORMAT = ('$msec $status "$upstream_status" "$upstream_addr" route=$qmi_route rt=$request_time'
-              ' "$request"')
 LOG_LINE = re.compile(r'^(?P<t>[\d.]+) (?P<status>\d{3}) "(?P<ustatus>[^"]*)" "(?P<uaddr>[^"]*)" route=(?P<route>\S*)'
-                      r' rt=(?P<rt>[\d.]+) "(?P<request>[^"]*)"$')
-
-
-def find_nginx() -> str | None:
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
+                      r' rt=(?P<rt>[\d.]+) bytes=(?P<bytes>\d+) "(?P<request>[^"]*)"$')
 
 
 def free_port() -> int:
@@ -76,39 +71,13 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def render_site(listen: str, ports: list[int]) -> str:
-    """deploy/nginx.conf with its two placeholders filled, as envsubst would."""
-    upstreams = " ".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;" for p in ports)
-    return TEMPLATE.read_text(encoding="utf-8").replace("${QMI_LISTEN}", listen).replace("${QMI_UPSTREAMS}", upstreams)
-
-
-def main_config(prefix: Path, site: Path) -> str:
-    """A non-root nginx: everything under the prefix, in the foreground."""
-    return f"""daemon off;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log info;
-worker_processes 1;
-events {{ worker_connections 1024; }}
-http {{
-    log_format qmi '{LOG_FORMAT}';
-    access_log {prefix}/access.log qmi;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    include {site};
-}}
-"""
-
-
 class Stack:
     """The replicas and nginx this script started; stopped by their own pids only."""
 
     def __init__(self, workdir: Path):
         self.workdir = workdir
         self.replicas: list[tuple[int, subprocess.Popen]] = []
-        self.nginx: subprocess.Popen | None = None
+        self.nginx: LocalNginx | None = None
 
     def start_replica(self, number: int, port: int, db: Path, app_dir: Path, cookie_secret: str) -> subprocess.Popen:
         env = {**os.environ, "QMI_DB": str(db), "STREAMLIT_SERVER_COOKIE_SECRET": cookie_secret}
@@ -120,19 +89,17 @@ class Stack:
         self.replicas.append((port, process))
         return process
 
-    def start_nginx(self, nginx: str, conf: Path) -> None:
-        check = subprocess.run([nginx, "-t", "-p", str(self.workdir), "-c", str(conf)], capture_output=True, text=True)
-        if check.returncode != 0:
-            raise RuntimeError(f"nginx refuses the configuration:\n{check.stderr}")
-        log = open(self.workdir / "nginx.stdout.log", "w")
-        self.nginx = subprocess.Popen([nginx, "-p", str(self.workdir), "-c", str(conf)], stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+    def start_nginx(self, nginx: str, ports: list[int], listen_port: int) -> LocalNginx:
+        self.nginx = LocalNginx(self.workdir, ports, listen_port).start(nginx)
+        return self.nginx
 
     def stop(self) -> None:
-        for process in [p for _, p in self.replicas] + ([self.nginx] if self.nginx else []):
+        for _, process in self.replicas:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM if process is not self.nginx else signal.SIGQUIT)
-        for process in [p for _, p in self.replicas] + ([self.nginx] if self.nginx else []):
+                process.send_signal(signal.SIGTERM)
+        if self.nginx is not None:
+            self.nginx.stop()
+        for _, process in self.replicas:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -415,7 +382,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     workdir = Path(tempfile.mkdtemp(prefix="qmi-replicas-"))
-    workdir.chmod(0o755)  # nginx started as root runs its workers as nobody: they need the temp paths
     stack = Stack(workdir)
     result: dict = {"db": str(args.db), "replicas": args.replicas, "sessions": args.sessions, "minutes": args.minutes,
                     "kill_after_s": args.kill_after, "killed_replica": f"replica{args.kill_replica}", "workdir": str(workdir)}
@@ -427,12 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         for port in ports:
             wait_http(f"http://127.0.0.1:{port}/_stcore/health")
         listen_port = free_port()
-        site = workdir / "qmi.conf"
-        site.write_text(render_site(f"127.0.0.1:{listen_port}", ports), encoding="utf-8")
-        conf = workdir / "nginx.conf"
-        conf.write_text(main_config(workdir, site), encoding="utf-8")
-        stack.start_nginx(nginx, conf)
-        url = f"http://127.0.0.1:{listen_port}"
+        url = stack.start_nginx(nginx, ports, listen_port).url
         wait_http(url + "/_stcore/health", timeout=20)
         result["ports"] = {f"replica{i}": p for i, p in enumerate(ports, start=1)} | {"nginx": listen_port}
         result["plumbing"] = plumbing_check(url, workdir / "access.log", ports)

@@ -152,6 +152,8 @@ SLOW = {
     "test_parquet.py::test_missing_database_exits_2_with_a_clear_message",
     "test_parquet.py::test_the_command_line_computes_the_kpis_over_a_parquet_export",
     "test_presentation.py::test_page_renders_every_view",
+    "test_protocol_load.py::app_url",  # a real server of the app, and the load runs against it
+    "test_protocol_load.py::test_an_exception_on_the_page_is_an_error",
     "test_properties.py::test_filters_never_raise_on_any_string",
     "test_properties.py::test_rates_stay_between_zero_and_one",
     "test_properties.py::test_theme_shares_of_a_partition_sum_to_one",

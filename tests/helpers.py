@@ -1,12 +1,20 @@
 """Shared by the tests (plain functions; the fixtures are in conftest.py): start the app in AppTest, the pages to
 open (read from dashboard/registry.py), the views (edition × commune) to render them in, what a reader sees
-of the pages' Markdown, and where the rows of a table name their source."""
+of the pages' Markdown, where the rows of a table name their source, and a real server of the app on a free port."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
@@ -120,3 +128,41 @@ def source_columns(table: str) -> tuple[str, ...]:
     spec = catalogue.table_schema(table)
     return tuple(column for column, referenced, _ in spec.foreign_keys
                  if referenced == "sources" and spec.column(column).not_null)
+
+
+# --- the app on a real server ---------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(database: Path, *options: str, script: str | Path = "app.py"):
+    """`streamlit run script` (the app by default) on a free loopback port over `database`, yielding its address
+    once /_stcore/health answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *options],
+        cwd=REPO, env={**os.environ, "QMI_DB": str(database)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)  # polled often: some tests must visit right after the start
+        else:
+            pytest.fail("the Streamlit server did not answer /_stcore/health within 60 s")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -5,17 +5,11 @@ Skips where /usr/bin/chromium is absent, unless QMI_BROWSER_TESTS=required (set 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from helpers import serving
 
 from dashboard import registry
 from qmi_metrics.store import settings
@@ -48,41 +42,6 @@ if not CHROMIUM.exists():
                 allow_module_level=True)
 
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serving(database: Path, *options: str):
-    """The app on a free loopback port over `database`, yielding its address once /_stcore/health answers."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-         *options],
-        cwd=REPO, env={**os.environ, "QMI_DB": str(database)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.1)  # polled often: some tests must visit right after the start
-        else:
-            pytest.fail("the Streamlit server did not answer /_stcore/health within 60 s")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")

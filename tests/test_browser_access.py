@@ -7,7 +7,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from test_browser import FINISHED, SCREENSHOTS, browser, serving  # noqa: F401  (browser: a fixture)
+from helpers import serving
+from test_browser import FINISHED, SCREENSHOTS, browser  # noqa: F401  (browser: a fixture)
 
 from qmi_metrics.admin import auth
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, free_port, open_and_wait  # noqa: F401
+from helpers import free_port
+from test_browser import CHROMIUM, FINISHED, LAUNCH_ARGS, REPO, browser, open_and_wait  # noqa: F401
 
 from dashboard import registry
 from qmi_metrics.admin import publishing, readers

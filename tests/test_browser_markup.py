@@ -10,7 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, open_and_wait, serving
+from helpers import serving
+from test_browser import CHROMIUM, LAUNCH_ARGS, SCREENSHOTS, open_and_wait
 
 from qmi_metrics.admin import catalogue
 from qmi_metrics.outputs import reports

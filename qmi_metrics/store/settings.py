@@ -60,6 +60,8 @@ SETTINGS = (
             "float", env="QMI_TEST_PAUSE_BEFORE_REPLACE"),
     Setting(None, "required: the browser tests fail, instead of skipping, without Chromium (.ci/run sets it).",
             env="QMI_BROWSER_TESTS"),
+    Setting(None, "required: the nginx tests fail, instead of skipping, without nginx (.ci/run sets it).",
+            env="QMI_NGINX_TESTS"),
 )
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
 
