@@ -36,8 +36,19 @@ def main() -> int:
 
     os.environ["QMI_DB"] = str(scales.database_for(args.scale))
     from pyinstrument import Profiler
-    from streamlit.runtime.scriptrunner import script_runner
+    from streamlit.runtime.scriptrunner import script_cache, script_runner
     from streamlit.testing.v1 import AppTest
+
+    # The server compiles a page's file once; AppTest compiles it on every run: share the bytecode, as the server.
+    compiled = {}
+    compile_page = script_cache.ScriptCache.get_bytecode
+
+    def compiled_once(cache, path):
+        if path not in compiled:
+            compiled[path] = compile_page(cache, path)
+        return compiled[path]
+
+    script_cache.ScriptCache.get_bytecode = compiled_once
 
     # AppTest runs the page in its own thread: the profiler is started inside that run.
     profiled = {"on": False, "profiler": None}

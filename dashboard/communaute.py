@@ -99,9 +99,14 @@ def events_chart(events: pd.DataFrame) -> None:
         st.info(_(language.lang(), "Aucune rencontre de cette vue n'a de nombre de participants publié : pas de graphique."))
         widgets.table(table, "qmi_communaute_rencontres", key="rencontres")
         return
-    fig = figures.community_events(events, lang)  # the same figure as the reports and slides
-    widgets.chart(fig, table, events_summary(events), "qmi_communaute_rencontres", key="rencontres",
-                  height=fig.layout.height)
+    widgets.chart(events_figure(version, view.filters, lang), "qmi_communaute_rencontres", key="rencontres")
+
+
+@widgets.cached_chart
+def events_figure(version: str, filters: Filters, lang: str) -> widgets.Chart:
+    events = data(version, filters)["events"]
+    # the same figure as the reports and slides
+    return widgets.Chart(figures.community_events(events, lang), event_table(events), events_summary(events))
 
 
 # --- diagnostics ----------------------------------------------------------------------------------------
@@ -145,20 +150,20 @@ def diagnostics_sentence(diagnostics: pd.DataFrame) -> str:
     return sentence
 
 
-def diagnostics_chart(diagnostics: pd.DataFrame) -> None:
+@widgets.cached_chart
+def diagnostics_chart(version: str, filters: Filters, lang: str) -> widgets.Chart:
+    diagnostics = data(version, filters)["diagnostics"]
     counted = diagnostics.dropna(subset=["participants"]).copy()
     counted["commune"] = counted["commune"].fillna(NOT_KNOWN)
     totals = counted.groupby(["commune", "kind"], sort=False, as_index=False)["participants"].sum()
     totals["participants"] = totals["participants"].astype(int)
-    figure = figures.diagnostics_participants(totals, lang)
     missing = len(diagnostics) - len(counted)
     summary = _(lang, "{people} au total sur {counted} diagnostic(s) dont l'affluence est connue",
                 people=people(totals['participants'].sum()), counted=len(counted))
     summary += _(lang, " ; {missing} sans nombre de participants.", missing=missing) if missing else "."
-    table = pd.DataFrame({"commune": totals["commune"], _(language.lang(), "format"): totals["kind"].map(kind_label),
+    table = pd.DataFrame({"commune": totals["commune"], _(lang, "format"): totals["kind"].map(kind_label),
                           "participants": totals["participants"]})
-    widgets.chart(figure, table, summary, "qmi_diagnostics_participants", key="diagnostics-participants",
-                  height=figure.layout.height)
+    return widgets.Chart(figures.diagnostics_participants(totals, lang), table, summary)
 
 
 def published_figure_cards(published: pd.DataFrame) -> None:
@@ -239,7 +244,8 @@ else:
     st.subheader(_(language.lang(), "Diagnostics par commune et format"))
     widgets.table(diagnostics_pivot(rows["by_commune"]), "qmi_diagnostics_par_commune", key="diagnostics-pivot")
     if diagnostics["participants"].notna().any():
-        diagnostics_chart(diagnostics)
+        widgets.chart(diagnostics_chart(version, view.filters, lang), "qmi_diagnostics_participants",
+                      key="diagnostics-participants")
     else:
         st.write(_(language.lang(), "Le nombre de participants de chaque marche, entretien ou atelier n'est pas publié : "
                                     "seules les moyennes et le total ci-dessous le sont."))

@@ -2,14 +2,13 @@
 project stands, and how long deployments take — saying each time how much of the view the figures rest on."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
 from dashboard.ui.language import fmt, fmt_date
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, headlines, vocabulary
+from qmi_metrics.present import figures, formatting, headlines, vocabulary
 from qmi_metrics.present.i18n import N_, _, _n
 from qmi_metrics.reads import projects
 
@@ -81,13 +80,13 @@ def delay_rules(groups: pd.DataFrame) -> list[tuple]:
             for rule in (rules if isinstance(rules, (list, tuple)) else list(rules))]
 
 
-def group_chart(groups: pd.DataFrame, labels: list[str], by: str) -> go.Figure:
+@widgets.cached_chart
+def group_chart(version: str, filters: Filters, by: str, lang: str) -> widgets.Chart:
+    groups = deployment_by(version, filters, by)
+    labels = figures.group_labels(groups, by, lang)
     # The same figure as the reports (qmi_metrics.present.figures).
-    return figures.deployment(groups, labels, language.lang())
-
-
-def group_summary(groups: pd.DataFrame, labels: list[str]) -> str:
-    return figures.deployment_summary(groups, labels, language.lang())
+    return widgets.Chart(figures.deployment(groups, labels, lang), group_table(groups, labels, by),
+                         figures.deployment_summary(groups, labels, lang))
 
 
 def render_grouping(version: str, filters: Filters, by: str) -> None:
@@ -106,9 +105,7 @@ def render_grouping(version: str, filters: Filters, by: str) -> None:
     if groups["outcome_known"].sum() == 0:
         st.write(_(language.lang(), "Aucune issue connue dans cette vue : pas de graphique."))
         return
-    figure = group_chart(groups, labels, by)
-    widgets.chart(figure, table, group_summary(groups, labels), f"qmi_deploiement_par_{by}",
-                  key=f"by-{by}", height=figure.layout.height)
+    widgets.chart(group_chart(version, filters, by, language.lang()), f"qmi_deploiement_par_{by}", key=f"by-{by}")
 
 
 # --- status board -------------------------------------------------------------------------------------
@@ -158,25 +155,7 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
                                   for row in known.itertuples()))
             widgets.basis_note(zip(known["delay_basis"], known["delay_rule"]))
         return
-    bins = projects.delay_bins(known["deployment_months"])
-    figure = figures.delay_histogram(bins, language.lang())
-    busiest = bins.loc[bins["projects"].idxmax()]
-    months = known["deployment_months"]
-    summary = _(language.lang(),
-        "{n} délais mesurés sur {total} projets, de {fmt_round_months_min} à "
-        "{fmt_round_months_max} (médiane {fmt_round_months_median}) ; "
-        "classe la plus fréquente : {int_start}–{int_end} mois ({int_projects} projets).",
-        n=n, total=total, fmt_round_months_min=fmt(round(months.min(), 1), 'months'),
-        fmt_round_months_max=fmt(round(months.max(), 1), 'months'),
-        fmt_round_months_median=fmt(round(months.median(), 1), 'months'), int_start=int(busiest['start']),
-        int_end=int(busiest['end']), int_projects=int(busiest['projects']))
-    data = pd.DataFrame({_(language.lang(), "classe"): figures.delay_labels(bins, language.lang()),
-                         _(language.lang(), "projets"): bins["projects"]})
-    unstated = int(known["delay_basis"].isin(vocabulary.ROW_BASES[1:]).sum())
-    if unstated:
-        summary += " " + _n(language.lang(), "{n} de ces délais repose sur une date que sa source n'énonce pas.",
-                            "{n} de ces délais reposent sur des dates que leurs sources n'énoncent pas.", unstated)
-    widgets.chart(figure, data, summary, "qmi_delais_deploiement", key="delays", height=figure.layout.height)
+    widgets.chart(delays_chart(version, filters, total, language.lang()), "qmi_delais_deploiement", key="delays")
     widgets.basis_note(zip(known["delay_basis"], known["delay_rule"]))
     with st.expander(_(language.lang(), "Délai de chaque projet")):
         widgets.table(pd.DataFrame({
@@ -185,6 +164,31 @@ def render_delays(version: str, filters: Filters, total: int) -> None:
             _(language.lang(), "délai (mois)"): known["deployment_months"].round(1),
             _(language.lang(), "base"): widgets.basis_column(known["delay_basis"])}),
             "qmi_delais_par_projet", key="delays-per-project", column_config=widgets.basis_config())
+
+
+@widgets.cached_chart
+def delays_chart(version: str, filters: Filters, total: int, lang: str) -> widgets.Chart:
+    known = delays(version, filters)
+    bins = projects.delay_bins(known["deployment_months"])
+    busiest = bins.loc[bins["projects"].idxmax()]
+    months = known["deployment_months"]
+
+    def fmt_months(value) -> str:
+        return formatting.value(round(value, 1), "months", lang)
+
+    summary = _(lang,
+        "{n} délais mesurés sur {total} projets, de {fmt_round_months_min} à "
+        "{fmt_round_months_max} (médiane {fmt_round_months_median}) ; "
+        "classe la plus fréquente : {int_start}–{int_end} mois ({int_projects} projets).",
+        n=len(known), total=total, fmt_round_months_min=fmt_months(months.min()),
+        fmt_round_months_max=fmt_months(months.max()), fmt_round_months_median=fmt_months(months.median()),
+        int_start=int(busiest['start']), int_end=int(busiest['end']), int_projects=int(busiest['projects']))
+    data = pd.DataFrame({_(lang, "classe"): figures.delay_labels(bins, lang), _(lang, "projets"): bins["projects"]})
+    unstated = int(known["delay_basis"].isin(vocabulary.ROW_BASES[1:]).sum())
+    if unstated:
+        summary += " " + _n(lang, "{n} de ces délais repose sur une date que sa source n'énonce pas.",
+                            "{n} de ces délais reposent sur des dates que leurs sources n'énoncent pas.", unstated)
+    return widgets.Chart(figures.delay_histogram(bins, lang), data, summary)
 
 
 # --- page -------------------------------------------------------------------------------------------

@@ -16,6 +16,22 @@ def communes_by_edition(version, filters):
     return queries.laureate_communes(database.connection(), filters)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def laureate_lists(version: str, communes: tuple[str, ...], lang: str) -> dict[int, str]:
+    """Each edition's laureate communes as one Markdown list (one element a column, not one a commune)."""
+    frame = communes_by_edition(version, Filters(communes=communes))
+    lists = {}
+    for edition_id, mine in frame.groupby("edition_id", sort=False):
+        lines = []
+        for row in mine.itertuples():
+            phase = f" — {_(lang, 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
+            quartier = row.quartier_name if isinstance(row.quartier_name, str) else _(lang, "quartier non renseigné")
+            lines.append(f"- **{escape.markdown(row.name)}** ({escape.markdown(row.departement)}){phase} · "
+                         f"{escape.markdown(quartier)}")
+        lists[edition_id] = "\n".join(lines)
+    return lists
+
+
 view = sidebar.page(_(language.lang(), "Éditions"),
                     _(language.lang(), "Les éditions côte à côte sur les mêmes indicateurs ; « non renseigné » quand "
                                        "une édition ne le dit pas encore."))
@@ -42,15 +58,8 @@ comparison = pd.concat([pd.DataFrame([status_row]), comparison], ignore_index=Tr
 widgets.table(comparison, "qmi_editions", key="editions")
 
 st.header(_(language.lang(), "Communes lauréates par édition"))
-communes = communes_by_edition(version, Filters(communes=view.filters.communes))
+lists = laureate_lists(version, view.filters.communes, language.lang())
 for column, edition in zip(st.columns(len(editions)), editions):
     with column:
         st.subheader(escape.markdown(edition[label]))
-        mine = communes[communes["edition_id"] == edition["edition_id"]]
-        if mine.empty:
-            st.write(_(language.lang(), "Aucune commune dans cette vue."))
-        for row in mine.itertuples():
-            phase = f" — {_(language.lang(), 'phase')} {int(row.phase)}" if pd.notna(row.phase) else ""
-            quartier = row.quartier_name if isinstance(row.quartier_name, str) else _(language.lang(), "quartier non renseigné")
-            st.markdown(f"- **{escape.markdown(row.name)}** ({escape.markdown(row.departement)}){phase} · "
-                        f"{escape.markdown(quartier)}")
+        st.markdown(lists.get(edition["edition_id"]) or _(language.lang(), "Aucune commune dans cette vue."))

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt, fmt_date
+from dashboard.ui.language import fmt
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
@@ -145,29 +145,41 @@ def follow_section(view: sidebar.View, version: str) -> None:
     frame = links(version, view.filters, view.statuses)
     if frame.empty:
         return
-    matrix = programme.indicator_matrix(frame, language.lang())
-    data = pd.DataFrame({
-        _(language.lang(), "projet"): frame["project"],
-        "commune": frame["commune"],
-        _(language.lang(), "indicateur"): frame["indicator_en" if language.lang() == "en" else "indicator_fr"],
-        _(language.lang(), "domaine"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        _(language.lang(), "base"): widgets.basis_column(frame["basis"]),
-        _(language.lang(), "phrase du rapport"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
-    })
     # Who follows what: the measures each project's description names (a link not stated says so, with its rule).
     widgets.basis_note(zip(frame["basis"], frame["basis_rule"]))
+    matrix = indicator_matrix(version, view.filters, view.statuses, language.lang())
     if len(matrix) > MATRIX_MAX_PROJECTS:
         st.caption(_(language.lang(), "{len_matrix} projets : trop pour une matrice lisible, le tableau suit (✓ = suivi).",
                                       len_matrix=len(matrix)))
         widgets.table(matrix.reset_index().rename(columns={"project": _(language.lang(), "projet")}),
                       "qmi_projets_indicateurs", key="follow-table")
         return
-    summary = _(language.lang(),
+    widgets.chart(follow_chart(version, view.filters, view.statuses, language.lang()), "qmi_projets_indicateurs",
+                  key="follow")
+
+
+@st.cache_data(max_entries=64, max_size=caches.CACHE_BYTES, show_spinner=False)
+def indicator_matrix(version: str, view: Filters, statuses: tuple[str, ...], lang: str) -> pd.DataFrame:
+    return programme.indicator_matrix(links(version, view, statuses), lang)
+
+
+@widgets.cached_chart
+def follow_chart(version: str, view: Filters, statuses: tuple[str, ...], lang: str) -> widgets.Chart:
+    frame = links(version, view, statuses)
+    matrix = indicator_matrix(version, view, statuses, lang)
+    data = pd.DataFrame({
+        _(lang, "projet"): frame["project"],
+        "commune": frame["commune"],
+        _(lang, "indicateur"): frame["indicator_en" if lang == "en" else "indicator_fr"],
+        _(lang, "domaine"): frame["domain"].map(figures.domain_labels(lang)).fillna(frame["domain"]).values,
+        _(lang, "base"): widgets.basis_column(frame["basis"]),
+        _(lang, "phrase du rapport"): [f"« {q} »" if q else "" for q in frame["source_quote"]],
+    })
+    summary = _(lang,
         "Matrice projets × indicateurs : {len_frame} suivis pour {len_matrix} projets et {shape_1} indicateurs ; "
         "✓ marque un indicateur suivi.",
         len_frame=len(frame), len_matrix=len(matrix), shape_1=matrix.shape[1])
-    figure = figures.indicator_matrix(matrix, language.lang())
-    widgets.chart(figure, data, summary, "qmi_projets_indicateurs", key="follow", height=figure.layout.height)
+    return widgets.Chart(figures.indicator_matrix(matrix, lang), data, summary)
 
 
 def domain_labels() -> dict[str, str]:
@@ -183,21 +195,27 @@ def measurements_section(view: sidebar.View, version: str, results: dict) -> Non
         return  # the follow section already says no measurement is published
     st.header(_(language.lang(), "Mesures dans le temps"))
     widgets.kpi_row(results, headlines.EVALUATION_MEASURES, columns=2)
-    figure = figures.measurements_by_month(frame, language.lang())
+    widgets.chart(measurements_chart(version, view.filters, view.statuses, language.lang()), "qmi_mesures_par_mois",
+                  key="measurements")
+
+
+@widgets.cached_chart
+def measurements_chart(version: str, view: Filters, statuses: tuple[str, ...], lang: str) -> widgets.Chart:
+    frame = measurements(version, view, statuses)
     per_month = frame.groupby("month")["measurements"].sum()
-    first, last, busiest = (fmt_date(day, "month") for day in
+    first, last, busiest = (formatting.date(day, "month", lang) for day in
                             (per_month.index.min(), per_month.index.max(), per_month.idxmax()))
-    total, most = fmt(int(per_month.sum())), fmt(int(per_month.max()))
-    summary = _(language.lang(),
+    total, most = formatting.value(int(per_month.sum()), "count", lang), formatting.value(int(per_month.max()), "count", lang)
+    summary = _(lang,
         "{total} mesures de {first} à {last} ; le mois le plus fourni : {busiest} ({most} mesures).", total=total,
         first=first, last=last, busiest=busiest, most=most)
     data = pd.DataFrame({
-        _(language.lang(), "mois"): frame["month"],
-        _(language.lang(), "domaine"): frame["domain"].map(domain_labels()).fillna(frame["domain"]).values,
-        _(language.lang(), "mesures"): frame["measurements"],
-        _(language.lang(), "projets mesurés"): frame["projects"],
+        _(lang, "mois"): frame["month"],
+        _(lang, "domaine"): frame["domain"].map(figures.domain_labels(lang)).fillna(frame["domain"]).values,
+        _(lang, "mesures"): frame["measurements"],
+        _(lang, "projets mesurés"): frame["projects"],
     })
-    widgets.chart(figure, data, summary, "qmi_mesures_par_mois", key="measurements", height=figure.layout.height)
+    return widgets.Chart(figures.measurements_by_month(frame, lang), data, summary)
 
 
 # --- 3. replicability ---------------------------------------------------------------------------
@@ -222,21 +240,27 @@ def replicability_section(view: sidebar.View, version: str, results: dict) -> No
         st.info(_(language.lang(), "Aucun des {total} projets de cette vue n'est noté ({len_scored_anywhere} le sont dans la base).",
                                    total=total, len_scored_anywhere=len(scored_anywhere)))
         return
-    shown = frame.head(RANKING_MAX_BARS)
-    mean = fmt(float(frame["index_ratio"].mean()), "index")
-    summary = _(language.lang(),
+    widgets.chart(ranking_chart(version, view.filters, view.statuses, language.lang()), "qmi_repliquabilite",
+                  key="replicability")
+
+
+@widgets.cached_chart
+def ranking_chart(version: str, view: Filters, statuses: tuple[str, ...], lang: str) -> widgets.Chart:
+    frame = ranking(version, view, statuses)
+    total = projects_count(version, view, statuses)
+    mean = formatting.value(float(frame["index_ratio"].mean()), "index", lang)
+    summary = _(lang,
         "{len_frame} projets notés sur {total} dans la vue (indice moyen des projets notés : {mean}) ; le mieux noté : {iloc_0} "
         "({fmt_iloc_0}), le moins bien : {iloc_1} "
         "({fmt_iloc_1}).",
         len_frame=len(frame), total=total, mean=mean, iloc_0=frame['project'].iloc[0],
-        fmt_iloc_0=fmt(frame['index_ratio'].iloc[0], 'index'), iloc_1=frame['project'].iloc[-1],
-        fmt_iloc_1=fmt(frame['index_ratio'].iloc[-1], 'index'))
+        fmt_iloc_0=formatting.value(frame['index_ratio'].iloc[0], 'index', lang), iloc_1=frame['project'].iloc[-1],
+        fmt_iloc_1=formatting.value(frame['index_ratio'].iloc[-1], 'index', lang))
     if len(frame) > RANKING_MAX_BARS:
-        summary += _(language.lang(), " Le graphique montre les {ranking_max_bars} premiers ; le tableau les montre tous.",
-                                      ranking_max_bars=RANKING_MAX_BARS)
-    figure = figures.replicability_ranking(shown, language.lang())
-    widgets.chart(figure, ranking_table(frame, crit), summary, "qmi_repliquabilite", key="replicability",
-                  height=figure.layout.height)
+        summary += _(lang, " Le graphique montre les {ranking_max_bars} premiers ; le tableau les montre tous.",
+                     ranking_max_bars=RANKING_MAX_BARS)
+    figure = figures.replicability_ranking(frame.head(RANKING_MAX_BARS), lang)
+    return widgets.Chart(figure, ranking_table(frame, criteria(version)), summary)
 
 
 def ranking_table(frame: pd.DataFrame, crit: pd.DataFrame) -> pd.DataFrame:
@@ -268,16 +292,16 @@ def survey_section(view: sidebar.View, version: str, results: dict) -> None:
         return
     several_editions = frame["edition_id"].nunique() > 1
     st.subheader(_(language.lang(), "Motifs de candidature"))
-    ratio_charts(frame[frame["topic"] == "motif"], several_editions, "motifs")
+    ratio_charts(frame[frame["topic"] == "motif"], "motifs", version, view.filters.edition)
     st.subheader(_(language.lang(), "Freins"))
     brake = results.get("financing_brake_score")
     if brake is not None and (brake.value is not None or brake.published):
         widgets.kpi_row(results, headlines.EVALUATION_SURVEY, columns=2)
-    ratio_charts(frame[frame["topic"] == "frein"], several_editions, "freins")
+    ratio_charts(frame[frame["topic"] == "frein"], "freins", version, view.filters.edition)
     score_lines(frame[frame["topic"] == "frein"], several_editions)
     st.subheader(_(language.lang(), "Compétences et perspectives"))
     later = frame[frame["topic"].isin(["compétences", "perspectives"])]
-    ratio_charts(later, several_editions, "perspectives")
+    ratio_charts(later, "perspectives", version, view.filters.edition)
     score_lines(later, several_editions)
 
 
@@ -297,22 +321,31 @@ def survey_table(rows: pd.DataFrame, several_editions: bool) -> pd.DataFrame:
     })
 
 
-def ratio_charts(rows: pd.DataFrame, several_editions: bool, name: str) -> None:
+def ratio_charts(rows: pd.DataFrame, name: str, version: str, edition: int | None) -> None:
     """One ranked bar chart of percentages per group of respondents."""
     ratios = rows[rows["unit"] == "ratio"]
-    for respondents, group in ratios.groupby("respondents", sort=True):
-        group = group.sort_values(["edition_id", "value"], ascending=[True, False])
+    for respondents in sorted(ratios["respondents"].dropna().unique()):
         who = vocabulary.words(RESPONDENTS, respondents, language.lang())
-        figure = figures.survey_ratios(group, several_editions, language.lang())
-        top = group.loc[group["value"].idxmax()]
-        summary = _(language.lang(),
-            "Réponses des {who} : en tête, « {label_top} » ({fmt_value}) ; "
-            "{len_group} résultats.",
-            who=who, label_top=label(top), fmt_value=fmt(top['value'], 'ratio'), len_group=len(group))
         st.markdown(f"**{_(language.lang(), 'Répondants')} : {escape.markdown(who)}**")
-        widgets.chart(figure, survey_table(group, several_editions), summary,
-                      f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}",
-                      key=f"survey-{name}-{respondents}", height=figure.layout.height)
+        widgets.chart(survey_chart(version, edition, tuple(sorted(set(rows["topic"]))), respondents, language.lang()),
+                      f"qmi_questionnaire_{name}_{respondents.replace(' ', '_')}", key=f"survey-{name}-{respondents}")
+
+
+@widgets.cached_chart
+def survey_chart(version: str, edition: int | None, topics: tuple[str, ...], respondents: str,
+                 lang: str) -> widgets.Chart:
+    frame = surveys(version, edition)
+    several_editions = frame["edition_id"].nunique() > 1
+    group = frame[frame["topic"].isin(topics) & (frame["unit"] == "ratio") & (frame["respondents"] == respondents)]
+    group = group.sort_values(["edition_id", "value"], ascending=[True, False])
+    top = group.loc[group["value"].idxmax()]
+    summary = _(lang,
+        "Réponses des {who} : en tête, « {label_top} » ({fmt_value}) ; "
+        "{len_group} résultats.",
+        who=vocabulary.words(RESPONDENTS, respondents, lang), label_top=label(top),
+        fmt_value=formatting.value(top['value'], 'ratio', lang), len_group=len(group))
+    return widgets.Chart(figures.survey_ratios(group, several_editions, lang), survey_table(group, several_editions),
+                         summary)
 
 
 def score_lines(rows: pd.DataFrame, several_editions: bool) -> None:

@@ -249,7 +249,7 @@ def event_when(row) -> str:
     return figures.event_when(row, language.lang())
 
 
-def render_timeline(project: dict, events: pd.DataFrame) -> None:
+def render_timeline(version: str, project: dict, events: pd.DataFrame) -> None:
     st.subheader(_(language.lang(), "Historique des statuts"))
     if events.empty:
         st.write(_(language.lang(), "Aucun événement renseigné."))
@@ -257,16 +257,8 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
     dated = events[events["date_start"].notna()]
     undated = events[events["date_start"].isna()]
     if not dated.empty:
-        labels = [status_label(kind) for kind in dated["kind"]]
-        whens = [event_when(row) for row in dated.itertuples()]
-        figure = figures.project_timeline(events, language.lang())  # the same figure as the evaluation sheet
-        table = pd.DataFrame({_(language.lang(), "statut"): labels, "date": whens,
-                              _(language.lang(), "précision"): dated["date_precision"].values,
-                              "source": dated["source_title"].values})
-        summary = f"{project['name']}{colon()}" + _(language.lang(), " ; ").join(
-            f"{label} ({when})" for label, when in zip(labels, whens)) + "."
-        widgets.chart(figure, table, summary, f"qmi_projet_{project['project_id']}_historique", key="timeline",
-                      height=figure.layout.height)
+        widgets.chart(timeline_chart(version, project["project_id"], language.lang()),
+                      f"qmi_projet_{project['project_id']}_historique", key="timeline")
     if not undated.empty:
         names = ", ".join(status_label(kind) for kind in undated["kind"])
         n = len(undated)
@@ -279,6 +271,21 @@ def render_timeline(project: dict, events: pd.DataFrame) -> None:
             rule = "".join(f" — {md(note)}" for note in vocabulary.basis_notes([(row.basis, row.basis_rule)],
                                                                                language.lang()))
             st.markdown(f"- **{md(status_label(row.kind))}** ({event_when(row)}) — {where}{quote}{rule}")
+
+
+@widgets.cached_chart
+def timeline_chart(version: str, project_id: str, lang: str) -> widgets.Chart:
+    detail = project_detail(version, project_id)
+    events = detail["events"]
+    dated = events[events["date_start"].notna()]
+    labels = [vocabulary.status_label(kind, lang) for kind in dated["kind"]]
+    whens = [figures.event_when(row, lang) for row in dated.itertuples()]
+    table = pd.DataFrame({_(lang, "statut"): labels, "date": whens, _(lang, "précision"): dated["date_precision"].values,
+                          "source": dated["source_title"].values})
+    summary = f"{detail['project']['name']}{colon()}" + _(lang, " ; ").join(
+        f"{label} ({when})" for label, when in zip(labels, whens)) + "."
+    # the same figure as the evaluation sheet
+    return widgets.Chart(figures.project_timeline(events, lang), table, summary)
 
 
 def render_sites(sites: pd.DataFrame) -> None:
@@ -301,7 +308,7 @@ def render_sites(sites: pd.DataFrame) -> None:
                         for pair in ((row.basis, row.basis_rule), (row.site_basis, row.site_rule))])
 
 
-def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFrame) -> None:
+def render_indicators(version: str, project: dict, indicators: pd.DataFrame) -> None:
     st.subheader(_(language.lang(), "Indicateurs suivis"))
     if indicators.empty:
         st.write(_(language.lang(), "Aucun indicateur rattaché à ce projet."))
@@ -330,30 +337,35 @@ def render_indicators(project: dict, indicators: pd.DataFrame, values: pd.DataFr
     if series.empty:
         st.write(_(language.lang(), "Aucune série de mesures publiée pour ce projet : pas de courbe."))
         return
-    render_indicator_chart(project, series, values[values["indicator_id"].isin(series["indicator_id"])])
-
-
-def render_indicator_chart(project: dict, series: pd.DataFrame, values: pd.DataFrame) -> None:
-    en = language.lang() == "en"
-    figure = figures.indicator_series(series, values, language.lang())  # the same figure as the evaluation sheet
-    data = pd.DataFrame({
-        _(language.lang(), "indicateur"): values["label_en" if en else "label_fr"],
-        _(language.lang(), "unité"): values["unit"],
-        "date": values["measured_on"],
-        _(language.lang(), "valeur (moyenne du mois)"): values["value"],
-        _(language.lang(), "minimum"): values["min"],
-        _(language.lang(), "maximum"): values["max"],
-        _(language.lang(), "mesures"): values["measurements"],
-        "source": values["source_id"],
-    })
-    if (values["measurements"] > 1).any():
+    shown = indicator_chart(version, project["project_id"], language.lang())
+    if (shown.data[_(language.lang(), "mesures")] > 1).any():
         st.caption(_(language.lang(), "Un point par mois : la moyenne des mesures du mois (le tableau donne aussi le minimum,"
                                       " le maximum et le nombre de mesures)."))
-    widgets.chart(figure, data, figures.indicator_summary(series, values, language.lang()),
-                  f"qmi_projet_{project['project_id']}_mesures", key="indicator-values", height=figure.layout.height)
+    widgets.chart(shown, f"qmi_projet_{project['project_id']}_mesures", key="indicator-values")
 
 
-def render_replicability(project: dict, scores: pd.DataFrame) -> None:
+@widgets.cached_chart
+def indicator_chart(version: str, project_id: str, lang: str) -> widgets.Chart:
+    detail = project_detail(version, project_id)
+    indicators, values = detail["indicators"], detail["values"]
+    series = indicators[indicators["values_count"] >= 2]
+    values = values[values["indicator_id"].isin(series["indicator_id"])]
+    data = pd.DataFrame({
+        _(lang, "indicateur"): values["label_en" if lang == "en" else "label_fr"],
+        _(lang, "unité"): values["unit"],
+        "date": values["measured_on"],
+        _(lang, "valeur (moyenne du mois)"): values["value"],
+        _(lang, "minimum"): values["min"],
+        _(lang, "maximum"): values["max"],
+        _(lang, "mesures"): values["measurements"],
+        "source": values["source_id"],
+    })
+    # the same figure as the evaluation sheet
+    return widgets.Chart(figures.indicator_series(series, values, lang), data,
+                         figures.indicator_summary(series, values, lang))
+
+
+def render_replicability(version: str, project: dict, scores: pd.DataFrame) -> None:
     st.subheader(_(language.lang(), "Répliquabilité"))
     scored = scores[scores["score"].notna()]
     if scored.empty:
@@ -384,9 +396,17 @@ def render_replicability(project: dict, scores: pd.DataFrame) -> None:
         st.write(md(summary))
         widgets.table(data, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
         return
-    figure = figures.replicability_radar(scored, language.lang())
-    widgets.chart(figure, data, summary, f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability",
-                  height=figure.layout.height)
+    widgets.chart(radar_chart(version, project["project_id"], summary, language.lang()),
+                  f"qmi_projet_{project['project_id']}_repliquabilite", key="replicability")
+
+
+@widgets.cached_chart
+def radar_chart(version: str, project_id: str, summary: str, lang: str) -> widgets.Chart:
+    scores = project_detail(version, project_id)["replicability"]
+    data = pd.DataFrame({_(lang, "critère"): scores["label_en" if lang == "en" else "label_fr"],
+                         _(lang, "note (0 à 5)"): scores["score"],
+                         _(lang, "noté le"): scores["scored_on"], "source": scores["source_id"]})
+    return widgets.Chart(figures.replicability_radar(scores[scores["score"].notna()], lang), data, summary)
 
 
 def render_lessons(project: dict) -> None:
@@ -424,10 +444,10 @@ def render_detail(version: str, project_id: str) -> None:
     render_aliases(detail["aliases"])
     render_sheet_downloads(project_id)
     render_facts(project, detail["deployment"])
-    render_timeline(project, detail["events"])
+    render_timeline(version, project, detail["events"])
     render_sites(detail["sites"])
-    render_indicators(project, detail["indicators"], detail["values"])
-    render_replicability(project, detail["replicability"])
+    render_indicators(version, project, detail["indicators"])
+    render_replicability(version, project, detail["replicability"])
     render_lessons(project)
 
 

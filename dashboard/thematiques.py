@@ -2,7 +2,6 @@
 types of the selected projects, and the low-tech / digital split."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
@@ -87,9 +86,14 @@ def share_table(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> pd
     return pd.DataFrame(rows)
 
 
-def share_chart(scope: str, shares: pd.DataFrame, published: pd.DataFrame) -> go.Figure:
+@widgets.cached_chart
+def share_chart(version: str, edition: int | None, communes: tuple[str, ...], scope: str, summary: str,
+                lang: str) -> widgets.Chart:
+    shares = theme_shares(version, Filters(edition=edition, communes=communes))
+    published = published_shares(version, edition)
+    scoped = published[published["scope"] == scope]
     # The same figure as the reports and slides (qmi_metrics.present.figures).
-    return figures.theme_shares(shares, published, scope, language.lang())
+    return widgets.Chart(figures.theme_shares(shares, scoped, scope, lang), share_table(scope, shares, scoped), summary)
 
 
 def theme_section(view: sidebar.View, version: str) -> None:
@@ -113,9 +117,8 @@ def theme_section(view: sidebar.View, version: str) -> None:
                                                       icon="ℹ️" if story.comparable else "⚠️")
         for note in story.notes:
             st.info(escape.markdown(note), icon="ℹ️")
-        figure = share_chart(scope, shares, scoped)
-        widgets.chart(figure, share_table(scope, shares, scoped), story.summary,
-                      f"qmi_defis_{scope}", key=f"themes-{scope}", height=figure.layout.height)
+        widgets.chart(share_chart(version, view.filters.edition, view.filters.communes, scope, story.summary,
+                                  language.lang()), f"qmi_defis_{scope}", key=f"themes-{scope}")
 
 
 # --- families and solution types ----------------------------------------------------------------
@@ -143,20 +146,25 @@ def breakdown_summary(frame: pd.DataFrame, what: str) -> str:
 
 def families_section(view: sidebar.View, version: str) -> None:
     st.header(_(language.lang(), "Familles et types de solutions"))
-    family_frame, type_frame = families(version, view.filters), types(version, view.filters)
-    if family_frame["projects"].sum() == 0:
+    if families(version, view.filters)["projects"].sum() == 0:
         st.info(_(language.lang(), "Aucun projet sélectionné dans cette vue."))
         return
     st.subheader(_(language.lang(), "Familles de projets"))
-    figure = figures.breakdown(family_frame, figures.PALETTE[2], language.lang())
-    widgets.chart(figure, breakdown_table(family_frame, _(language.lang(), "famille")),
-                  breakdown_summary(family_frame, _(language.lang(), "Famille")), "qmi_familles",
-                  key="families", height=figure.layout.height)
+    widgets.chart(breakdown_chart(version, view.filters, "families", language.lang()), "qmi_familles", key="families")
     st.subheader(_(language.lang(), "Types de solutions"))
-    figure = figures.breakdown(type_frame, figures.PALETTE[0], language.lang())
-    widgets.chart(figure, breakdown_table(type_frame, _p(language.lang(), "type de solution", "type")),
-                  breakdown_summary(type_frame, _(language.lang(), "Type")), "qmi_types", key="types",
-                  height=figure.layout.height)
+    widgets.chart(breakdown_chart(version, view.filters, "types", language.lang()), "qmi_types", key="types")
+
+
+@widgets.cached_chart
+def breakdown_chart(version: str, view: Filters, what: str, lang: str) -> widgets.Chart:
+    if what == "families":
+        frame, colour = families(version, view), figures.PALETTE[2]
+        column, noun = _(lang, "famille"), _(lang, "Famille")
+    else:
+        frame, colour = types(version, view), figures.PALETTE[0]
+        column, noun = _p(lang, "type de solution", "type"), _(lang, "Type")
+    return widgets.Chart(figures.breakdown(frame, colour, lang), breakdown_table(frame, column),
+                         breakdown_summary(frame, noun))
 
 
 # --- low-tech / digital -------------------------------------------------------------------------
@@ -173,9 +181,13 @@ def digital_section(view: sidebar.View, version: str) -> None:
         widgets.kpi_row(results, headlines.THEMES_DIGITAL, columns=1)
         explain_digital_gap(results, version)
     with right:
-        figure = figures.digital_split(split, language.lang())
-        widgets.chart(figure, digital_table(split), digital_summary(split), "qmi_numerique", key="digital",
-                      height=figure.layout.height)
+        widgets.chart(digital_chart(version, view.filters, language.lang()), "qmi_numerique", key="digital")
+
+
+@widgets.cached_chart
+def digital_chart(version: str, view: Filters, lang: str) -> widgets.Chart:
+    split = digital(version, view)
+    return widgets.Chart(figures.digital_split(split, lang), digital_table(split), digital_summary(split))
 
 
 def digital_table(split: dict) -> pd.DataFrame:

@@ -2,8 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.ui import caches, database, language, sidebar, widgets
-from dashboard.ui.language import fmt_date
-from qmi_metrics.present import figures, headlines, vocabulary
+from qmi_metrics.present import figures, formatting, headlines, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
@@ -18,6 +17,42 @@ def calendar(version, edition):
     return queries.milestones(database.connection(), edition)
 
 
+@widgets.cached_chart
+def funnel_chart(version, filters, lang):
+    stages = [s for s in funnel_stages(version, filters) if s["value"] is not None]
+    if not stages:
+        return None
+    frame = pd.DataFrame([{
+        _(lang, "étape"): vocabulary.funnel_label(s["stage"], lang),
+        _(lang, "valeur"): s["value"],
+        _(lang, "nature"): vocabulary.words(vocabulary.BASES, s["basis"], lang),
+        _(lang, "couverture"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
+    } for s in stages])
+    # the same figure as the reports and slides
+    return widgets.Chart(figures.funnel(stages, lang), frame, figures.funnel_summary(stages, lang))
+
+
+@widgets.cached_chart
+def calendar_chart(version, edition, lang):
+    milestones = calendar(version, edition)
+    dated = milestones[milestones["date_start"].notna()]
+    if dated.empty:
+        return None
+    label_column = "label_en" if lang == "en" else "label_fr"
+    when = [formatting.date(row.date_start, row.date_precision, lang) for row in dated.itertuples()]
+    table = pd.DataFrame({
+        _(lang, "date"): when,
+        _(lang, "jalon"): dated[label_column].values,
+        _(lang, "édition"): dated["edition_id"].values,
+        _(lang, "prévu"): [_(lang, "oui") if p else _(lang, "non") for p in dated["planned"]],
+        "source": dated["source_title"].values,
+        _(lang, "citation"): dated["source_quote"].values,
+    })
+    summary = _(lang, "{len_dated} jalons, entre {when_0} et {when_1} ; les losanges sont des dates annoncées à l'avance.",
+                len_dated=len(dated), when_0=when[0], when_1=when[-1])
+    return widgets.Chart(figures.milestones(dated, lang), table, summary)
+
+
 view = sidebar.page(_(language.lang(), "Quartiers Métropolitains d'Innovation"),
                     _(language.lang(), "Les chiffres clés de l'édition, chacun avec sa source et sa couverture."))
 version = caches.data_version()
@@ -25,37 +60,15 @@ results = caches.kpi_results(version, view.filters)
 widgets.kpi_row(results, headlines.OVERVIEW)
 
 st.header(_(language.lang(), "Entonnoir du programme"))
-stages = [s for s in funnel_stages(version, view.filters) if s["value"] is not None]
-if not stages:
+funnel = funnel_chart(version, view.filters, language.lang())
+if funnel is None:
     st.write(_(language.lang(), "Aucune donnée d'entonnoir pour cette vue."))
 else:
-    frame = pd.DataFrame([{
-        _(language.lang(), "étape"): vocabulary.funnel_label(s["stage"], language.lang()),
-        _(language.lang(), "valeur"): s["value"],
-        _(language.lang(), "nature"): vocabulary.words(vocabulary.BASES, s["basis"], language.lang()),
-        _(language.lang(), "couverture"): "" if s["covered"] is None else f"{s['covered']}/{s['total'] if s['total'] is not None else '?'}",
-    } for s in stages])
-    figure = figures.funnel(stages, language.lang())  # the same figure as the reports and slides
-    summary = figures.funnel_summary(stages, language.lang())
-    widgets.chart(figure, frame, summary, "qmi_entonnoir", key="funnel", height=figure.layout.height)
+    widgets.chart(funnel, "qmi_entonnoir", key="funnel")
 
 st.header(_(language.lang(), "Calendrier"))
-milestones = calendar(version, view.filters.edition)
-dated = milestones[milestones["date_start"].notna()]
-if dated.empty:
+milestones = calendar_chart(version, view.filters.edition, language.lang())
+if milestones is None:
     st.write(_(language.lang(), "Aucun jalon daté pour cette vue."))
 else:
-    label_column = "label_en" if language.lang() == "en" else "label_fr"
-    when = [fmt_date(row.date_start, row.date_precision) for row in dated.itertuples()]
-    figure = figures.milestones(dated, language.lang())
-    table = pd.DataFrame({
-        _(language.lang(), "date"): when,
-        _(language.lang(), "jalon"): dated[label_column].values,
-        _(language.lang(), "édition"): dated["edition_id"].values,
-        _(language.lang(), "prévu"): [_(language.lang(), "oui") if p else _(language.lang(), "non") for p in dated["planned"]],
-        "source": dated["source_title"].values,
-        _(language.lang(), "citation"): dated["source_quote"].values,
-    })
-    summary = _(language.lang(), "{len_dated} jalons, entre {when_0} et {when_1} ; les losanges sont des dates annoncées à l'avance.",
-                                 len_dated=len(dated), when_0=when[0], when_1=when[-1])
-    widgets.chart(figure, table, summary, "qmi_calendrier", key="calendar", height=figure.layout.height)
+    widgets.chart(milestones, "qmi_calendrier", key="calendar")

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
+from dashboard.ui import widgets
 from qmi_metrics.admin import catalogue
 from qmi_metrics.metrics import filters
 from qmi_metrics.store import db
@@ -53,6 +54,15 @@ def open_page(monkeypatch, db_path, page: str, **options) -> AppTest:
     if registry.page(page).default:
         return at
     return at.switch_page(registry.page(page).file).run()
+
+
+def show_chart_data(at: AppTest) -> AppTest:
+    """Every chart's « Données du graphique » opened (a chart draws its table only once that is open), rerun."""
+    opened = [key for key in at.session_state.keys() if widgets.is_data_key(key)]
+    assert opened, "no chart on this page: nothing to open"
+    for key in opened:
+        at.session_state[key] = True
+    return at.run()
 
 
 # --- the views ------------------------------------------------------------------------------------------------

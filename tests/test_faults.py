@@ -182,7 +182,9 @@ def test_a_corrupt_block_found_while_reading_gives_the_page_not_a_traceback(app,
     db.open_for_reading(live).close()  # the file opens: the damage shows only when a page reads the rows
     import streamlit
 
-    streamlit.cache_data.clear()  # same data_version as the reference: its cached results would hide the damage
+    # Same data_version as the reference: its cached results and charts would hide the damage.
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
     at = app(live)  # through app.py, which catches what a page's read raises
     assert "abîmé" in unavailable(at)
     assert any("Corrupt database file" in c.value for c in at.code)

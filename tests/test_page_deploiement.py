@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import each_view, first_edition_communes, open_page, shown, views
+from helpers import each_view, first_edition_communes, open_page, show_chart_data, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters

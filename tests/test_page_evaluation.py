@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import each_view, first_edition_communes, open_page, shown, views
+from helpers import each_view, first_edition_communes, open_page, show_chart_data, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -156,7 +156,7 @@ def test_page_lists_the_library_per_domain(evaluation, reference_db_path):
 
 
 def test_page_shows_who_follows_what_and_the_surveys(evaluation, reference_db_path):
-    at = evaluation(reference_db_path)
+    at = show_chart_data(evaluation(reference_db_path))
     assert any("19 projets sur 28 suivent au moins un indicateur" in m.value for m in at.markdown)
     links = tables(at, "phrase du rapport")
     assert any(len(df) == 24 and "projet" in df.columns and set(df["base"]) == {"énoncé"} for df in links)
@@ -183,7 +183,7 @@ def test_synthetic_database_draws_the_replicability_ranking(evaluation, demo_db_
     at = evaluation(demo_db_path, edition="1")
     assert not at.exception
     assert any("critères" in spec and '"type": "bar"' in spec for spec in chart_specs(at))
-    ranking = next(df for df in tables(at, "critères notés"))
+    ranking = next(df for df in tables(show_chart_data(at), "critères notés"))
     assert list(ranking["rang"]) == list(range(1, len(ranking) + 1))
     assert not any("Aucun projet n'est encore noté" in i.value for i in at.info)
 
@@ -198,7 +198,7 @@ def test_synthetic_series_are_drawn_per_month_from_the_rollup(evaluation, demo_d
                                   " WHERE edition_id = 1")
     finally:
         con.close()
-    per_month = next(df for df in tables(at, "projets mesurés"))
+    per_month = next(df for df in tables(show_chart_data(at), "projets mesurés"))
     assert per_month["mesures"].sum() == raw  # the roll-up loses no measurement
     cards = {shown(m.label): m.value for m in at.metric}
     assert cards["Mesures d'indicateurs publiées"].replace(NBSP, "").replace("\u00a0", "") == str(raw)

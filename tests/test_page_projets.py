@@ -8,7 +8,7 @@ import json
 
 import pandas as pd
 import pytest
-from helpers import each_view, first_edition_communes, open_page, shown, views
+from helpers import each_view, first_edition_communes, open_page, show_chart_data, shown, views
 
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.reads import projects, queries

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import each_view, first_edition_communes, open_page, shown, views
+from helpers import each_view, first_edition_communes, open_page, show_chart_data, shown, views
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
@@ -154,7 +154,8 @@ def test_page_shows_the_digital_share_and_the_published_shares(thematiques, refe
     # The report's « seul un tiers » and why the list gives less.
     assert any("seul un tiers" in m.value for m in at.markdown)
     assert any("Écart expliqué" in c.value and "Circular Place" in c.value for c in at.caption)
-    # Types: 8 NUMÉRIQUE projects.
+    # Types: 8 NUMÉRIQUE projects (in the charts' data tables).
+    show_chart_data(at)
     types = table_with(at, "type").set_index("type")
     assert types.loc["NUMÉRIQUE", "projets"] == 8 and types.loc["NUMÉRIQUE", "part"] == f"28,6{NBSP}%"
     families = table_with(at, "famille").set_index("famille")

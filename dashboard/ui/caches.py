@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.ui import database
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import vocabulary
 from qmi_metrics.reads import queries
 from qmi_metrics.store import db
 
@@ -38,8 +39,14 @@ def is_synthetic() -> bool:
     return served_meta().get("synthetic") == "true"
 
 
-@st.cache_data(max_entries=512, max_size=CACHE_BYTES, show_spinner=False)
+# The registry's results of one view: about 0.3 MB (a thousand KPIs at scale M), so about CACHE_BYTES × 3 in all.
+KPI_VIEWS = 48
+
+
+@st.cache_resource(max_entries=KPI_VIEWS, show_spinner=False)
 def kpi_results(version: str, view: Filters) -> dict[str, kpis.KpiResult]:
+    """Shared by every session, never copied (a copy of a thousand results costs 8 ms, on every page of every run):
+    nothing may change it."""
     return {r.id: r for r in kpis.compute_all(database.connection(), view)}
 
 
@@ -64,6 +71,22 @@ def choices(version: str) -> dict:
     }
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def theme_labels(version: str, language: str) -> dict[str, str]:
+    """Shared, never copied (language.theme_label asks once per row): nothing may change it."""
     return {row["theme_slug"]: row["label_en" if language == "en" else "label_fr"] for row in choices(version)["themes"]}
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def sidebar_options(version: str, language: str) -> dict[str, dict]:
+    """The sidebar's choices of this data version, each with its label in `language` ({value: label}), built
+    once: the sidebar draws them on every run of every page. Shared, never copied: nothing may change them."""
+    found = choices(version)
+    label = "label_en" if language == "en" else "label_fr"
+    return {
+        "editions": {row["edition_id"]: row[label] for row in found["editions"]},
+        "communes": {row["insee"]: row["name"] for row in found["communes"]},
+        "all_communes": {row["insee"]: row["name"] for row in found["all_communes"]},
+        "themes": {row["theme_slug"]: row[label] for row in found["themes"]},
+        "statuses": {status: vocabulary.status_label(status, language) for status in queries.STATUSES},
+    }

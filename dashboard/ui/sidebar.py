@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from dashboard.ui import access, caches, database, widgets
-from dashboard.ui.language import language_name, lang, status_label
+from dashboard.ui.language import language_name, lang
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
 from qmi_metrics.present import i18n
@@ -68,8 +68,7 @@ def _read_url(options: dict) -> tuple[dict, list[str]]:
     return state, notices
 
 
-def _write_url(view: View) -> None:
-    names = {row["insee"]: row["name"] for row in caches.choices(caches.data_version())["all_communes"]}
+def _write_url(view: View, names: dict[str, str]) -> None:
     wanted = {
         "edition": "all" if view.filters.edition is None else str(view.filters.edition),
         "commune": [names[c] for c in view.filters.communes],
@@ -92,10 +91,8 @@ def _write_url(view: View) -> None:
 def sidebar() -> View:
     """The sidebar filters, drawn by app.py before the page so they are the same widgets on
     every page (and keep their values across pages), and written into the URL."""
-    options = caches.choices(caches.data_version())
-    communes = {row["insee"]: row["name"] for row in options["communes"]}
-    themes = {row["theme_slug"]: row for row in options["themes"]}
-    editions = [row["edition_id"] for row in options["editions"]]
+    options = caches.sidebar_options(caches.data_version(), lang())
+    communes, themes, editions = options["communes"], options["themes"], list(options["editions"])
     # The URL wins on a page load; afterwards the widgets do.
     if not st.session_state.get("_url_read"):
         state, notices = _read_url({"commune": communes, "theme": themes})
@@ -115,20 +112,18 @@ def sidebar() -> View:
         # In every language at once, so that any reader finds it; each language named in itself.
         st.segmented_control("Langue / Language", list(i18n.LANGUAGES), key="lang", default=i18n.SOURCE_LANGUAGE,
                              format_func=language_name)
+        every_edition = _(lang(), "Toutes les éditions")
         st.selectbox(_(lang(), "Édition"), [ALL, *editions], key="f_edition",
-                     format_func=lambda e: _(lang(), "Toutes les éditions") if e == ALL
-                     else next((r["label_en"] if lang() == "en" else r["label_fr"])
-                               for r in options["editions"] if r["edition_id"] == e))
+                     format_func=lambda e: every_edition if e == ALL else options["editions"][e])
         st.multiselect(_(lang(), "Communes"), list(communes), key="f_communes",
                        format_func=communes.get, placeholder=_(lang(), "Toutes"))
         st.multiselect(_(lang(), "Défis"), list(themes), key="f_themes",
-                       format_func=lambda s: themes[s]["label_en" if lang() == "en" else "label_fr"],
-                       placeholder=_(lang(), "Tous"))
-        st.multiselect(_(lang(), "Statut des projets"), list(queries.STATUSES), key="f_statuses",
-                       format_func=status_label, placeholder=_(lang(), "Tous"))
+                       format_func=themes.get, placeholder=_(lang(), "Tous"))
+        st.multiselect(_(lang(), "Statut des projets"), list(options["statuses"]), key="f_statuses",
+                       format_func=options["statuses"].get, placeholder=_(lang(), "Tous"))
         st.caption(_(lang(), "Les filtres sont dans l'adresse de la page : copiez-la pour partager cette vue."))
     view = current_view()
-    _write_url(view)
+    _write_url(view, options["all_communes"])
     return view
 
 

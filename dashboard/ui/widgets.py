@@ -3,7 +3,10 @@ Excel downloads, and text from outside shown as text."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
+from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -67,19 +70,72 @@ def kpi_row(results: dict, ids: tuple[str, ...], columns: int = 4) -> None:
 
 # --- charts, tables, exports ----------------------------------------------------------------------
 
-def style(fig: go.Figure, height: int = 420) -> go.Figure:
-    fig.update_layout(height=height, colorway=figures.PALETTE, font=dict(size=14), margin=dict(l=10, r=10, t=40, b=10),
-                      separators=figures.separators(lang()), legend=dict(orientation="h", y=-0.15))
+# Each chart builder keeps this many charts (a view, a language, a data version each); the least recently used go.
+CHART_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart as a page shows it: the figure, its data as a table, its one-sentence summary."""
+
+    figure: go.Figure
+    data: pd.DataFrame
+    summary: str
+
+
+def style(fig: go.Figure, lang: str, height: int | None = None) -> go.Figure:
+    fig.update_layout(height=height or fig.layout.height or 420, colorway=figures.PALETTE, font=dict(size=14),
+                      margin=dict(l=10, r=10, t=40, b=10), separators=figures.separators(lang),
+                      legend=dict(orientation="h", y=-0.15))
     return fig
 
 
-def chart(fig: go.Figure, data: pd.DataFrame, summary: str, name: str, key: str | None = None, height: int = 420):
-    """A chart with its one-sentence summary, its data as a table and its exports (RGAA spirit)."""
-    st.plotly_chart(style(fig, height), key=key, config={
+def cached_chart(build):
+    """A page's chart builder, run once per server for each set of its arguments: plotly takes 10-40 ms to build
+    and validate a figure, on every run of every session otherwise. The arguments are the key, so they must name
+    everything the chart depends on: the data version (a publish shows new data), the view, and the language as
+    `lang` (the figure's number format). Bounded: CHART_ENTRIES charts a builder. The Chart returned is shared
+    by every session: nothing may change it."""
+    if "lang" not in inspect.signature(build).parameters:
+        raise TypeError(f"chart builder {build.__qualname__} must take the language as `lang`: it is part of its key")
+
+    @functools.wraps(build)
+    def styled(*args, **kwargs):
+        built = build(*args, **kwargs)
+        if built is None:  # nothing to draw in this view
+            return None
+        lang = inspect.signature(build).bind(*args, **kwargs).arguments["lang"]
+        return Chart(style(built.figure, lang), built.data, built.summary)
+
+    return st.cache_resource(max_entries=CHART_ENTRIES, show_spinner=False)(styled)
+
+
+def chart(shown: Chart, name: str, key: str) -> None:
+    """A chart with its one-sentence summary, its data as a table and its exports (RGAA spirit). The table is
+    drawn only once its expander is opened, and opening it reruns that expander alone (a fragment)."""
+    st.plotly_chart(shown.figure, key=key, config={
         "displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
-    st.caption(escape.markdown(summary))  # summaries name projects, communes…: plain text
-    with st.expander(_(lang(), "Données du graphique")):
-        table(data, name, key=f"{key or name}-data")
+    st.caption(escape.markdown(shown.summary))  # summaries name projects, communes…: plain text
+    chart_data(shown.data, name, key)
+
+
+@st.fragment
+def chart_data(data: pd.DataFrame, name: str, key: str) -> None:
+    with st.expander(_(lang(), "Données du graphique"), key=data_key(key), on_change="rerun") as shown:
+        if shown.open:
+            table(data, name, key=f"{key}-data")
+
+
+DATA_SHOWN = "-data-shown"
+
+
+def data_key(chart_key: str) -> str:
+    """The session key of a chart's data expander (True when it is open)."""
+    return chart_key + DATA_SHOWN
+
+
+def is_data_key(key: str) -> bool:
+    return key.endswith(DATA_SHOWN)
 
 
 def table(data: pd.DataFrame, name: str, key: str | None = None, **dataframe_args) -> None:
