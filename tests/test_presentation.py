@@ -12,7 +12,7 @@ from helpers import app_test, open_page
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, slideshow
+from qmi_metrics.outputs import deck, graphics, slideshow
 from qmi_metrics.present import findings, formatting, vocabulary
 from qmi_metrics.store import db
 
@@ -349,7 +349,7 @@ def test_present_flag_on_any_page_opens_the_slideshow(monkeypatch, reference_db_
     assert not at.title  # no page heading around the slideshow
     assert html.count("data-kind='commune'") == 1 and "data-title='Sceaux'" in html
     assert "data-interval-ms='15000'" in html
-    assert slideshow.esc("Intervalle « abc » non compris : 15 s par diapositive.") in html
+    assert graphics.esc("Intervalle « abc » non compris : 15 s par diapositive.") in html
 
 
 def test_page_interval_and_base_from_the_url(monkeypatch, reference_db_path):

@@ -35,7 +35,7 @@ def data_version() -> str:
 
 
 def is_synthetic() -> bool:
-    return served_meta().get("synthetic") == "true"
+    return db.marks_synthetic(served_meta())
 
 
 @st.cache_data(max_entries=512, max_size=CACHE_BYTES, show_spinner=False)

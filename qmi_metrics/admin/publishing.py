@@ -165,7 +165,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _version_time(version: str) -> datetime:
+def version_time(version: str) -> datetime:
+    """When a version was made (its id starts with the time, to the second)."""
     return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 
 
@@ -187,8 +188,8 @@ def _new_version(db_path: Path, previous: str, salt: str) -> str:
     """A version id that sorts after every version there is (time-stamped, to the second)."""
     moment = _now().replace(microsecond=0)
     latest = max([previous, *archived_versions(db_path)])
-    if moment <= _version_time(latest):
-        moment = _version_time(latest) + timedelta(seconds=1)
+    if moment <= version_time(latest):
+        moment = version_time(latest) + timedelta(seconds=1)
     digest = hashlib.sha256(f"{previous}|{salt}|{moment.isoformat()}|{uuid.uuid4()}".encode()).hexdigest()
     return f"{moment:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
@@ -733,7 +734,7 @@ def history(db_path) -> list[dict]:
     for version in versions:
         entry = created.get(version, {})
         rows.append({
-            "version": version, "created_at": entry.get("at") or _iso(_version_time(version)),
+            "version": version, "created_at": entry.get("at") or _iso(version_time(version)),
             "by": entry.get("by"), "file": entry.get("file"), "sha256": entry.get("sha256"),
             "table": entry.get("table"), "mode": entry.get("mode"), "changes": entry.get("changes") or {},
             "action": "import" if entry else "build", "current": version == current,

@@ -66,7 +66,12 @@ def meta(con) -> dict[str, str]:
 
 
 def is_synthetic(con) -> bool:
-    return meta(con).get("synthetic") == "true"
+    return marks_synthetic(meta(con))
+
+
+def marks_synthetic(meta_values: dict) -> bool:
+    """Whether a database's meta (db.meta) marks its data synthetic."""
+    return meta_values.get("synthetic") == "true"
 
 
 # --- tables and columns named by the schema catalog (never by a file): identifiers quoted, values bound ----------
