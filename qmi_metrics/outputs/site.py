@@ -38,7 +38,7 @@ from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, escape, graphics, reports, sheet_html
 from qmi_metrics.present import findings, formatting, vocabulary
-from qmi_metrics.present.i18n import _
+from qmi_metrics.present.i18n import _, _n, _p
 from qmi_metrics.store import db, settings
 
 LANGS = ("fr", "en")
@@ -52,6 +52,9 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 # left out (their inputs are digested), and so is what changes at every publish without changing a page.
 NOT_DIGESTED = {"meta", "audit_log", "kpi_values", "kpi_bases", "kpi_keys", "indicator_values"}
 EDITION_LABELS = "editions"  # has an edition_id, but its labels are on every page
+# The sources row an import adds for its file: only the rows it brought cite it (their own digest has its id),
+# so it enters the pages that read every row (programme, lists, sources), not every page.
+IMPORT_SOURCES = "sources", "CASE WHEN t.kind = 'import' THEN 'w' END"
 
 CSS = """
 *{box-sizing:border-box}
@@ -189,7 +192,7 @@ def digests(con) -> dict[str, str]:
     """Each page's input digest: what it shows can change only when this does. Programme-wide tables (labels,
     sources, places, published figures without an edition) enter every page; a table's rows of one edition enter
     that edition's pages; a project's rows its own page and the pages of its commune and edition."""
-    global_parts, edition_parts, project_parts = [], {}, {}
+    global_parts, whole_parts, edition_parts, project_parts = [], [], {}, {}
     tables = {row["table_name"]: row["columns"] for row in db.fetch_rows(con, """
         SELECT table_name, list(column_name) AS columns FROM duckdb_columns()
         WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal
@@ -199,7 +202,9 @@ def digests(con) -> dict[str, str]:
         if table in NOT_DIGESTED:
             continue
         name = db.quote_identifier(table)
-        if "project_id" in columns:
+        if table == IMPORT_SOURCES[0]:
+            key = IMPORT_SOURCES[1]
+        elif "project_id" in columns:
             key = "t.project_id"
         elif "edition_id" in columns and table != EDITION_LABELS:
             key = "'e' || t.edition_id"
@@ -211,12 +216,14 @@ def digests(con) -> dict[str, str]:
             entry = f"{table}:{row['digest']}"
             if part is None:
                 global_parts.append(entry)
+            elif part == "w":
+                whole_parts.append(entry)
             elif part.startswith("e") and "project_id" not in columns:
                 edition_parts.setdefault(int(part[1:]), []).append(entry)
             else:
                 project_parts.setdefault(part, []).append(entry)
     global_parts.append(f"synthetic:{db.is_synthetic(con)}")
-    whole = _digest(global_parts, *edition_parts.values(), *project_parts.values())
+    whole = _digest(global_parts, whole_parts, *edition_parts.values(), *project_parts.values())
     projects = db.fetch_rows(con, "SELECT project_id, edition_id, insee FROM projects ORDER BY project_id")
     of_edition, of_commune = {}, {}
     for row in projects:
@@ -231,8 +238,10 @@ def digests(con) -> dict[str, str]:
                                                           _digest(project_parts.get(row["project_id"], []))])
     for edition in {row["edition_id"] for row in filters.editions(con)}:
         result[f"edition:{edition}"] = _digest([shared, edition_only.get(edition, ""), *of_edition.get(edition, [])])
-    for (edition, insee), own in of_commune.items():
-        result[f"commune:{edition}:{insee}"] = _digest([shared, edition_only.get(edition, ""), *own])
+    for row in db.fetch_rows(con, "SELECT DISTINCT edition_id, insee FROM commune_editions"):
+        own = of_commune.get((row["edition_id"], row["insee"]), [])  # a commune without projects has its page too
+        result[f"commune:{row['edition_id']}:{row['insee']}"] = _digest([shared, edition_only.get(row["edition_id"], ""),
+                                                                         *own])
     return result
 
 
@@ -255,7 +264,7 @@ def page_digest(page: Page, found: dict[str, str], context: str) -> str:
         key = f"commune:{page.view.edition}:{page.view.communes[0]}"
     else:  # the programme, the lists, the findings and the sources read every row
         key = "whole"
-    return _digest([MARKUP_VERSION, context, page.path, page.kind, found.get(key, found["whole"])])
+    return _digest([MARKUP_VERSION, context, page.path, page.kind, found[key]])
 
 
 # --- drawing a page --------------------------------------------------------------------------------------------------
@@ -279,15 +288,16 @@ def published_text(moment: str, version: str, lang: str) -> str:
 
 def _nav(page: Page, lang: str) -> str:
     e = escape.html
-    items = [(f"{lang}/index.html", _(lang, "Programme")), (f"{lang}/projets/index.html", _(lang, "Projets")),
+    items = [(f"{lang}/index.html", _p(lang, "navigation", "Programme")), (f"{lang}/projets/index.html", _(lang, "Projets")),
              (f"{lang}/ecarts.html", _(lang, "Écarts")), (f"{lang}/sources.html", "Sources")]
     links = "".join(f"<a href='{e(relative(page.path, path))}'{' aria-current=page' if path == page.path else ''}>"
                     f"{e(text)}</a>" for path, text in items)
     other = other_language(page.path)
     switch = (f"<a href='{e(relative(page.path, other))}' hreflang='{other[:2]}' lang='{other[:2]}'>"
               f"{'English' if lang == 'fr' else 'Français'}</a>")
-    return (f"<header class='top'><a class='home' href='{e(relative(page.path, f'{lang}/index.html'))}'>"
-            f"{e(_(lang, 'Quartiers Métropolitains d’Innovation'))}</a><nav aria-label='{e(_(lang, 'Navigation'))}'>"
+    home, name = relative(page.path, f"{lang}/index.html"), _(lang, "Quartiers Métropolitains d'Innovation")
+    return (f"<header class='top'><a class='home' href='{e(home)}'>"
+            f"{e(name)}</a><nav aria-label='{e(_(lang, 'Navigation'))}'>"
             f"{links}{switch}</nav></header>")
 
 
@@ -389,7 +399,8 @@ def projects_page(con, page: Page, context: Context, version: str) -> str:
     for row, cells in zip(frame.itertuples(), table):
         link = f"<a href='{e(relative(page.path, project_path(row.project_id, lang)))}'>{e(row.name)}</a>"
         body_rows.append(f"<tr><td>{link}</td><td>{e(cells[1])}</td><td>{e(row.edition_id)}</td><td>{e(cells[5])}</td></tr>")
-    body = (f"<p>{e(_(lang, '{n} projets, chacun avec sa fiche évaluation.', n=len(body_rows)))}</p>"
+    count = _n(lang, "{n} projet, avec sa fiche évaluation.", "{n} projets, chacun avec sa fiche évaluation.", len(body_rows))
+    body = (f"<p>{e(count)}</p>"
             f"<div class='table'><table><thead><tr>{''.join(f'<th scope=col>{e(h)}</th>' for h in head)}</tr></thead>"
             f"<tbody>{''.join(body_rows)}</tbody></table></div>")
     return document(page, _(lang, "Les projets"), body, context, version, context.explore)
