@@ -298,7 +298,8 @@ def test_slideshow_is_self_contained_and_sized_for_a_room(edition_1):
 def test_text_from_the_database_is_escaped():
     slide = deck.Slide(kind="commune", title="<script>alert(1)</script>", rows=(("<b>x</b>", "t", "s"),),
                                columns=("a", "b", "c"))
-    shown = deck.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1")
+    shown = deck.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1",
+                      explore="http://localhost:8501/?edition=1")
     html = slideshow.render(shown, 15)
     assert "<script>alert(1)" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
 

@@ -43,7 +43,7 @@ from qmi_metrics.store import db, settings
 
 LANGS = ("fr", "en")
 MANIFEST = "manifest.json"
-MARKUP_VERSION = "1"  # part of every page's digest: change it when the pages' markup changes, and all are rewritten
+MARKUP_VERSION = "2"  # part of every page's digest: change it when the pages' markup changes, and all are rewritten
 PAGE_BUDGET_BYTES = 150 * 1024  # gzip-compressed, everything included (the issue's budget for a phone)
 PROJECTS_PER_TASK = 200  # projects a worker renders from one batch of reads
 KEEP_FOLDERS = 2  # the live folder and the one before it (a reader may still be in it)
@@ -59,7 +59,7 @@ IMPORT_SOURCES = "sources", "CASE WHEN t.kind = 'import' THEN 'w' END"
 CSS = """
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
-body{margin:0;color:#111827;background:#fff;line-height:1.45;overflow-wrap:anywhere;
+body{margin:0;color:#111827;background:#fff;line-height:1.45;overflow-wrap:break-word;
  font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","DejaVu Sans",Arial,sans-serif}
 a{color:#0b4f7c}a:focus-visible{outline:3px solid #E69F00;outline-offset:2px}
 .top{background:#0b1f3a;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;align-items:center}
@@ -89,6 +89,7 @@ h3{font-size:1.05rem;margin:1.2rem 0 .3rem}
 .bar.partial{background:#56B4E9;border-style:dashed}
 .map{display:grid;grid-template-columns:minmax(0,2fr) minmax(0,1fr);gap:1rem;align-items:start}
 .map svg,svg.chart{width:100%;height:auto;display:block}
+figure{overflow-x:auto}svg.chart{min-width:34rem}
 .legend{list-style:none;margin:0;padding:0}.legend li{display:flex;align-items:center;gap:.5rem;margin-bottom:.4rem}
 .legend svg{width:1.6rem;height:1.6rem;flex:none}
 .notes{padding-left:1.2rem}.sources{font-size:.85rem;color:#374151}
@@ -317,9 +318,10 @@ def document(page: Page, title: str, body: str, context: Context, version: str, 
             f"{link}</footer></body></html>")
 
 
-def _slide_section(slide: deck.Slide, page: Page, lang: str) -> str:
+def _slide_section(slide: deck.Slide, page: Page, lang: str, scope: str) -> str:
     e = graphics.esc
-    head = f"<h2>{e(slide.title)}</h2>" + (f"<p class='subtitle'>{e(slide.subtitle)}</p>" if slide.subtitle else "")
+    subtitle = slide.subtitle if slide.subtitle != scope else ""  # the page's title says the view already
+    head = f"<h2>{e(slide.title)}</h2>" + (f"<p class='subtitle'>{e(subtitle)}</p>" if subtitle else "")
     notes = "".join(f"<li>{e(n)}</li>" for n in slide.notes)
     notes_html = f"<ul class='notes'>{notes}</ul>" if notes else ""
     sources = "".join(f"<p class='sources'>{e(s)}</p>" for s in slide.sources)
@@ -352,11 +354,12 @@ def view_page(con, page: Page, context: Context, version: str, links: dict) -> s
     title_slide, *slides = [s for s in shown.slides if s.kind != "qr"]
     if view.communes:  # the edition's findings are on the edition's page and on « Écarts »
         slides = [s for s in slides if s.kind != "findings"]
-    body = [f"<p class='scope'>{graphics.esc(title_slide.rows[0][0] if title_slide.rows else '')}</p>"]
-    body += [_slide_section(slide, page, lang) for slide in slides]
+    scope = title_slide.rows[0][0] if title_slide.rows else ""
+    programme = view.edition is None and not view.communes
+    body = [f"<p class='scope'>{graphics.esc(scope)}</p>"] if programme else []  # « Toutes les éditions »
+    body += [_slide_section(slide, page, lang, scope) for slide in slides]
     body.append(_view_links(page, links, lang))
-    title = (_(lang, "Le programme") if view.edition is None and not view.communes
-             else title_slide.rows[0][0] if title_slide.rows else title_slide.title)
+    title = _(lang, "Le programme") if programme else scope or title_slide.title
     return document(page, title, "".join(body), context, version,
                     explore_link(context.explore, view, lang, context.names))
 
@@ -438,10 +441,9 @@ def sources_page(con, page: Page, context: Context, version: str) -> str:
 
 
 def home_page(css_path: str) -> str:
-    """DIR/index.html: the choice of language (a refresh to French after a moment: no script)."""
+    """DIR/index.html: the choice of language (two links: no script, no timed refresh)."""
     return ("<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<meta http-equiv='refresh' content='3; url=fr/index.html'>"
             f"<title>QMI</title><link rel='stylesheet' href='{css_path}'></head><body><main>"
             "<h1>Quartiers Métropolitains d’Innovation</h1><ul>"
             "<li><a href='fr/index.html'>Français</a></li>"
