@@ -1,5 +1,5 @@
 """Command line: python -m qmi_metrics build | kpis | reconcile | contradictions | demo | template | import | history
-| rollback | report."""
+| rollback | report | export-parquet | export-site."""
 
 from __future__ import annotations
 
@@ -63,7 +63,22 @@ def cmd_build(args) -> int:
     counts = loader.build(path)
     print(f"Base construite / database built: {path}")
     print(_table([[t, str(n)] for t, n in counts.items()], ["table", "lignes/rows"]))
+    _regenerate_site(path)
     return EXIT_OK
+
+
+def _regenerate_site(db_path: Path) -> None:
+    """The configured showcase (QMI_SITE_DIR) follows the database; its failure is said, the database stays."""
+    from qmi_metrics.outputs import site
+
+    try:
+        summary = site.regenerate(db_path)
+    except Exception as error:  # the previous site keeps serving
+        print(f"Vitrine non régénérée, l'ancienne reste en ligne / showcase not regenerated, the previous one"
+              f" keeps serving: {error}", file=sys.stderr)
+        return
+    if summary:
+        print(f"Vitrine / showcase: {summary.out} ({len(summary.rendered)}/{summary.pages} pages)")
 
 
 def cmd_kpis(args) -> int:
@@ -203,7 +218,15 @@ def cmd_import(args) -> int:
     _print_counts(result.counts)
     if result.audit_error:
         print(result.audit_error, file=sys.stderr)
+    _print_site(result)
     return EXIT_OK
+
+
+def _print_site(result: publishing.Result) -> None:
+    if result.site_error:
+        print(result.site_error, file=sys.stderr)
+    elif result.site:
+        print(f"Vitrine / showcase: {result.site.out} ({len(result.site.rendered)}/{result.site.pages} pages)")
 
 
 def _changes(counts: dict) -> str:
@@ -238,6 +261,7 @@ def cmd_rollback(args) -> int:
         print(notice)
     if result.audit_error:
         print(result.audit_error, file=sys.stderr)
+    _print_site(result)
     return EXIT_OK
 
 
@@ -306,7 +330,8 @@ def cmd_report(args) -> int:
             report = reports.commune_report(con, args.commune, args.edition, args.lang)
             data = reports.render_report(report, fmt)
         elif fmt == "pptx":
-            data = pptx.edition_deck(con, args.edition, args.lang, args.url)
+            data = pptx.edition_deck(con, args.edition, args.lang, args.url,
+                                     settings.configured("QMI_PUBLIC_SITE_URL", settings.secrets_file()))
         else:
             data = reports.render_report(reports.edition_report(con, args.edition, args.lang), fmt)
     except (UnknownFilterValue, reports.UnknownProject) as error:
@@ -388,6 +413,32 @@ def _export_parquet_parser(commands) -> None:
     export.set_defaults(run=cmd_export_parquet)
 
 
+# --- export-site --------------------------------------------------------------------------------
+
+def cmd_export_site(args) -> int:
+    from qmi_metrics.outputs import site
+
+    db_path = _database(args.db)
+    try:
+        summary = site.build(db_path, args.out, site.dashboard_url(), workers=args.workers)
+    except site.SiteError as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"Vitrine écrite / showcase written: {summary.out} → {summary.folder.name}: {summary.pages} pages,"
+          f" {len(summary.rendered)} rendues / rendered, {summary.seconds:.1f} s; la plus lourde / largest:"
+          f" {summary.largest_page} ({summary.largest_gz_bytes / 1024:.0f} Kio gzip)")
+    return EXIT_OK
+
+
+def _export_site_parser(commands) -> None:
+    export = commands.add_parser("export-site", help="écrire la vitrine statique (HTML sans JavaScript, fr et en)")
+    export.add_argument("--out", type=Path, required=True,
+                        help="dossier de la vitrine : un lien vers DOSSIER.versions/…, remplacé d'un coup")
+    export.add_argument("--db", type=Path)
+    export.add_argument("--workers", type=int, default=2, help="processus de rendu (défaut : 2)")
+    export.set_defaults(run=cmd_export_site)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -453,6 +504,7 @@ def parser() -> argparse.ArgumentParser:
 
     _report_parser(commands)
     _export_parquet_parser(commands)
+    _export_site_parser(commands)
     return top
 
 

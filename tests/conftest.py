@@ -174,6 +174,12 @@ SLOW = {
     "test_synthetic.py::test_counts_follow_the_scale",
     "test_synthetic.py::test_other_seed_other_content",
     "test_synthetic.py::test_same_seed_same_content",
+    "test_site.py::reference_site",  # a whole showcase per database, both languages
+    "test_site.py::demo_site",
+    "test_site.py::published_site",  # a database copy and its showcase, then publishes
+    "test_site.py::test_the_qr_code_opens_the_showcase_page_when_it_has_an_address",
+    "test_site.py::test_a_folder_that_is_not_a_site_is_refused",
+    "test_site.py::test_the_command_line_writes_the_site",
 }
 
 

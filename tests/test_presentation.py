@@ -12,7 +12,7 @@ from helpers import app_test, open_page
 
 from qmi_metrics.metrics import filters, kpis, reconcile
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, slideshow
+from qmi_metrics.outputs import deck, graphics, slideshow
 from qmi_metrics.present import findings, formatting, vocabulary
 from qmi_metrics.store import db
 
@@ -298,7 +298,8 @@ def test_slideshow_is_self_contained_and_sized_for_a_room(edition_1):
 def test_text_from_the_database_is_escaped():
     slide = deck.Slide(kind="commune", title="<script>alert(1)</script>", rows=(("<b>x</b>", "t", "s"),),
                                columns=("a", "b", "c"))
-    shown = deck.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1")
+    shown = deck.Deck(slides=(slide,), lang="fr", synthetic=False, link="http://localhost:8501/?edition=1",
+                      explore="http://localhost:8501/?edition=1")
     html = slideshow.render(shown, 15)
     assert "<script>alert(1)" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
 
@@ -349,7 +350,7 @@ def test_present_flag_on_any_page_opens_the_slideshow(monkeypatch, reference_db_
     assert not at.title  # no page heading around the slideshow
     assert html.count("data-kind='commune'") == 1 and "data-title='Sceaux'" in html
     assert "data-interval-ms='15000'" in html
-    assert slideshow.esc("Intervalle « abc » non compris : 15 s par diapositive.") in html
+    assert graphics.esc("Intervalle « abc » non compris : 15 s par diapositive.") in html
 
 
 def test_page_interval_and_base_from_the_url(monkeypatch, reference_db_path):

@@ -36,7 +36,7 @@ def data_version() -> str:
 
 
 def is_synthetic() -> bool:
-    return served_meta().get("synthetic") == "true"
+    return db.marks_synthetic(served_meta())
 
 
 # The registry's results of one view: about 0.3 MB (a thousand KPIs at scale M), so about CACHE_BYTES × 3 in all.

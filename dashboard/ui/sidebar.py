@@ -11,7 +11,7 @@ from dashboard.ui import access, caches, database, widgets
 from dashboard.ui.language import language_name, lang
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
-from qmi_metrics.present import i18n
+from qmi_metrics.present import i18n, vocabulary
 from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import queries
 
@@ -155,7 +155,7 @@ def page(title: str, intro: str = "") -> View:
     synthetic-data banner."""
     view = current_view()
     if caches.is_synthetic():
-        st.warning(_(lang(), "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), icon="⚠️")
+        st.warning(vocabulary.synthetic_banner(lang()), icon="⚠️")
     for message, value in view.notices:
         st.info(_(lang(), message, v=widgets.literal(value)), icon="ℹ️")
     st.markdown(widgets.CSS, unsafe_allow_html=True)

@@ -86,6 +86,8 @@ class Result:
     notices: list[str] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)   # accepted rows worth a look (importing.Prepared)
     audit_error: str | None = None   # published and recorded in the database, but audit.jsonl is behind
+    site: object | None = None   # the showcase regenerated (outputs/site.Summary), None when none is configured
+    site_error: str | None = None   # published, but the showcase could not follow: the previous one keeps serving
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -165,7 +167,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _version_time(version: str) -> datetime:
+def version_time(version: str) -> datetime:
+    """When a version was made (its id starts with the time, to the second)."""
     return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
 
 
@@ -187,8 +190,8 @@ def _new_version(db_path: Path, previous: str, salt: str) -> str:
     """A version id that sorts after every version there is (time-stamped, to the second)."""
     moment = _now().replace(microsecond=0)
     latest = max([previous, *archived_versions(db_path)])
-    if moment <= _version_time(latest):
-        moment = _version_time(latest) + timedelta(seconds=1)
+    if moment <= version_time(latest):
+        moment = version_time(latest) + timedelta(seconds=1)
     digest = hashlib.sha256(f"{previous}|{salt}|{moment.isoformat()}|{uuid.uuid4()}".encode()).hexdigest()
     return f"{moment:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
@@ -268,8 +271,10 @@ def publish_import(db_path, parsed: Parsed, table: str, mode: str = "append", by
             _archive(snapshot, db_path, previous)
             _swap_in(new, db_path)
         audit_error, notices = _after_swap(db_path, entry, keep)
+        site, site_error = _regenerate_site(db_path)
     return Result(version=version, previous_version=previous, counts=prepared.counts, entry=entry,
-                  notices=[*prepared.notices, *notices], warnings=prepared.warnings, audit_error=audit_error)
+                  notices=[*prepared.notices, *notices], warnings=prepared.warnings, audit_error=audit_error,
+                  site=site, site_error=site_error)
 
 
 @contextmanager
@@ -594,7 +599,21 @@ def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_V
             _pause("QMI_TEST_PAUSE_BEFORE_REPLACE")
             _swap_in(new, db_path)
         audit_error, notices = _after_swap(db_path, entry, keep)
-    return Result(version=version, previous_version=current, entry=entry, notices=notices, audit_error=audit_error)
+        site, site_error = _regenerate_site(db_path)
+    return Result(version=version, previous_version=current, entry=entry, notices=notices, audit_error=audit_error,
+                  site=site, site_error=site_error)
+
+
+def _regenerate_site(db_path: Path):
+    """The configured showcase follows the new version (under the lock: one regeneration at a time). A failure
+    is reported, not raised: the version is published, and the previous site keeps serving until the next one."""
+    from qmi_metrics.outputs import site  # the site's pages import most of the package
+
+    try:
+        return site.regenerate(db_path), None
+    except Exception as error:
+        return None, (f"vitrine non régénérée, l'ancienne reste en ligne : {_first_line(error)} / showcase not"
+                      f" regenerated, the previous one keeps serving: {_first_line(error)}")
 
 
 def _restore_audit_and_version(new: Path, db_path: Path, version: str, entry: dict) -> None:
@@ -733,7 +752,7 @@ def history(db_path) -> list[dict]:
     for version in versions:
         entry = created.get(version, {})
         rows.append({
-            "version": version, "created_at": entry.get("at") or _iso(_version_time(version)),
+            "version": version, "created_at": entry.get("at") or _iso(version_time(version)),
             "by": entry.get("by"), "file": entry.get("file"), "sha256": entry.get("sha256"),
             "table": entry.get("table"), "mode": entry.get("mode"), "changes": entry.get("changes") or {},
             "action": "import" if entry else "build", "current": version == current,

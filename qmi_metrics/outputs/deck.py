@@ -66,6 +66,7 @@ class Slide:
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     link: str = ""  # the QR code's payload (kind "qr")
+    keys: tuple[str, ...] = ()  # the project id of each row (kind "commune"): the static site links them
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ class Deck:
     slides: tuple[Slide, ...]
     lang: str
     synthetic: bool  # every slide then carries a "DONNÉES SYNTHÉTIQUES" mark
-    link: str  # the dashboard's address with the same filters
+    link: str  # the QR code's address: the showcase page of the same view, else the dashboard with the same filters
+    explore: str  # the dashboard's address with the same filters
 
 
 def project(places: list[Place], width: float, height: float, margin: float):
@@ -170,6 +172,26 @@ def dashboard_link(base: str, view: Filters, statuses: tuple[str, ...] = (), lan
     if lang != i18n.SOURCE_LANGUAGE:
         pairs.append(("lang", lang))
     return _folder(base) + "?" + urlencode(pairs, quote_via=quote)
+
+
+def showcase_path(view: Filters, statuses: tuple[str, ...] = (), lang: str = "fr") -> str | None:
+    """The static site's page of a view, relative to the site's root (outputs/site writes it there): the programme,
+    an edition, a laureate commune of an edition; None for a view it has no page for (several communes, a défi,
+    statuses, a commune over every edition)."""
+    if view.themes or statuses or len(view.communes) > 1 or (view.communes and view.edition is None):
+        return None
+    if view.edition is None:
+        return f"{lang}/index.html"
+    if view.communes:
+        return f"{lang}/edition-{view.edition}/{view.communes[0]}.html"
+    return f"{lang}/edition-{view.edition}/index.html"
+
+
+def qr_link(site_base: str | None, dashboard: str, view: Filters, statuses: tuple[str, ...] = (), lang: str = "fr") -> str:
+    """What the QR code opens: the showcase page of the view when the site has a public address and a page for
+    it (no Streamlit session per phone), else the dashboard with the same filters."""
+    path = showcase_path(view, statuses, lang) if site_base and _is_web_address(site_base) else None
+    return _folder(site_base) + path if path else dashboard
 
 
 # --- headline numbers ------------------------------------------------------------------------------
@@ -311,9 +333,9 @@ def _text(value, lang: str) -> str:
 
 
 def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
-                   editions_label: dict[int, str]) -> list[Slide]:
-    """One slide per laureate commune of the view with its projects (name, type, status); a long list
-    continues on a second slide."""
+                   editions_label: dict[int, str], per_slide: int | None = PROJECTS_PER_SLIDE) -> list[Slide]:
+    """One slide per laureate commune of the view with its projects (name, type, status); a list longer than
+    `per_slide` continues on a second slide (None: one slide whatever its length, for a page that scrolls)."""
     laureates = queries.laureate_communes(con, view)
     projects = queries.projects(con, view, statuses)
     slides = []
@@ -327,6 +349,7 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
         own = projects[projects["insee"] == insee]
         table = [(row.name, _text(row.type_en if lang == "en" else row.type_fr, lang), vocabulary.status_label(row.current_status, lang))
                  for row in own.itertuples()]
+        keys = tuple(own["project_id"])
         count = cards.count_card("projects_in_commune", len(own),
                                  _np(lang, "nom après un nombre", "projet", "projets", len(own)))
         notes = []
@@ -335,13 +358,16 @@ def commune_slides(con, view: Filters, statuses: tuple[str, ...], lang: str,
                          + ", ".join(vocabulary.status_label(s, lang) for s in statuses) + ".")
         if not table:
             notes.insert(0, _(lang, "Aucun projet de cette commune n'est connu dans la base pour cette vue."))
-        chunks = [table[i:i + PROJECTS_PER_SLIDE] for i in range(0, len(table), PROJECTS_PER_SLIDE)] or [[]]
-        for part, chunk in enumerate(chunks, start=1):
+        size = per_slide or max(len(table), 1)
+        starts = range(0, len(table), size)
+        chunks = [table[i:i + size] for i in starts] or [[]]
+        key_chunks = [keys[i:i + size] for i in starts] or [()]
+        for part, (chunk, chunk_keys) in enumerate(zip(chunks, key_chunks), start=1):
             suffix = f" ({part}/{len(chunks)})" if len(chunks) > 1 else ""
             slides.append(Slide(kind="commune", title=f"{first['name']}{suffix}", subtitle=" · ".join(facts),
                                 numbers=(count,) if table else (), columns=(_(lang, "Projet"), _(lang, "Type"),
                                                            _(lang, "Statut")),
-                                rows=tuple(chunk), notes=tuple(notes)))
+                                rows=tuple(chunk), notes=tuple(notes), keys=tuple(chunk_keys)))
     return slides
 
 
@@ -404,12 +430,17 @@ def qr_slide(link: str, scope: str, lang: str) -> Slide:
 # --- the deck ------------------------------------------------------------------------------------------
 
 def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: str = "fr",
-          base: str = DEFAULT_BASE_URL, notices: tuple[str, ...] = ()) -> Deck:
-    """The slides of the view, in the order they are shown; `notices` (already in `lang`) go on the first."""
+          base: str = DEFAULT_BASE_URL, notices: tuple[str, ...] = (), site_base: str | None = None,
+          communes: bool = True, per_slide: int | None = PROJECTS_PER_SLIDE) -> Deck:
+    """The slides of the view, in the order they are shown; `notices` (already in `lang`) go on the first. The QR
+    code opens the static site's page of the view when `site_base` (its public address) is given. The static site
+    leaves out the communes' slides of a view of several (`communes`: it links their own pages) and does not cut a
+    commune's list (`per_slide`: None)."""
     results = {r.id: r for r in kpis.compute_all(con, view)}
     editions_label = {row["edition_id"]: row["label_en" if lang == "en" else "label_fr"] for row in filters.editions(con)}
     names = {row["insee"]: row["name"] for row in filters.communes(con)}
-    link = dashboard_link(base, view, statuses, lang, names)
+    explore = dashboard_link(base, view, statuses, lang, names)
+    link = qr_link(site_base, explore, view, statuses, lang)
     scope = _scope(con, view, statuses, lang, editions_label)
     slides = [Slide(kind="title", title=_(lang, "Quartiers Métropolitains d'Innovation"),
                     subtitle=_(lang, "Métropole du Grand Paris · programme opéré par Paris&Co"),
@@ -427,9 +458,9 @@ def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: 
             map_slide(con, view, statuses, lang),
             kpi_slide(results, headlines.SLIDE_DEPLOYMENT, _(lang, "Déploiement et évaluation"), lang, scope),
             themes_slide(con, view, lang),
-            *commune_slides(con, view, statuses, lang, editions_label),
+            *(commune_slides(con, view, statuses, lang, editions_label, per_slide) if communes else ()),
             community_slide(con, view, results, lang),
             findings_slide(con, view, lang),
         ]
     slides.append(qr_slide(link, scope, lang))
-    return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link)
+    return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link, explore=explore)

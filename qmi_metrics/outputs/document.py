@@ -3,6 +3,7 @@ sentences (outputs/reports builds it from the data; sheet_html writes it as HTML
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
@@ -38,10 +39,15 @@ class Table:
 
 @dataclass
 class Chart:
-    figure: go.Figure
+    figure: go.Figure | Callable[[], go.Figure]  # or the function that builds it, called only to draw the image
     summary: str  # the one-sentence summary: the chart's alternative text and caption
     width: int = 900  # CSS pixels of the image; the PDF scales it to the text width
     height: int | None = None  # CSS pixels; None: the figure's own height
+    svg: Callable[[], str] | None = None  # the same chart as inline SVG (outputs/graphics), where one is drawn
+
+    def plotly(self) -> go.Figure:
+        """The plotly figure (built now when the chart was given its function: a figure costs tens of ms)."""
+        return self.figure if isinstance(self.figure, go.Figure) else self.figure()
 
 
 @dataclass

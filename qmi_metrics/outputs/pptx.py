@@ -278,9 +278,10 @@ def footer_text(lang: str) -> str:
     return _(lang, "Sources des chiffres : notes de la diapositive · QMI — tableau de bord, {today}", today=today)
 
 
-def edition_deck(con, edition, lang: str = "fr", url: str = decks.DEFAULT_BASE_URL) -> bytes:
-    """An edition's deck: the event mode's slides for that edition, as a PowerPoint file."""
+def edition_deck(con, edition, lang: str = "fr", url: str = decks.DEFAULT_BASE_URL, site_url: str | None = None) -> bytes:
+    """An edition's deck: the event mode's slides for that edition, as a PowerPoint file; its QR code opens the
+    showcase's page of the edition when `site_url` (the showcase's public address) is given, else the dashboard."""
     found = resolve_edition(con, edition)
     if found is None:
         raise UnknownFilterValue("edition", edition, [str(r["edition_id"]) for r in list_editions(con)])
-    return render(decks.build(con, Filters(edition=found), lang=lang, base=url), footer_text(lang))
+    return render(decks.build(con, Filters(edition=found), lang=lang, base=url, site_base=site_url), footer_text(lang))

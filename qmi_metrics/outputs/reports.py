@@ -10,13 +10,15 @@ charts are the pages' plotly figures (`figures`) made into images offline (`rend
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
 import pandas as pd
 import plotly.graph_objects as go
 
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_commune, resolve_edition
 from qmi_metrics.metrics.filters import editions as list_editions
-from qmi_metrics.outputs import sheet_html, sheet_pdf
+from qmi_metrics.outputs import graphics, sheet_html, sheet_pdf
 from qmi_metrics.outputs.document import Bullets, Chart, Facts, Heading, Report, Table, Text, shorten
 from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, vocabulary
 from qmi_metrics.present.i18n import N_, _, _n
@@ -61,8 +63,7 @@ def _edition_label(con, edition: int | None, lang: str) -> str:
     return str(edition)
 
 
-def _footer(con, lang: str) -> str:
-    meta = db.meta(con)
+def _footer(meta: dict, lang: str) -> str:
     version = (meta.get("data_version") or "")[:12]
     today = formatting.date(dt.date.today(), "day", lang)
     text = _(lang, "QMI — tableau de bord · produit le {today}", today=today)
@@ -76,7 +77,7 @@ def _basis_notes(pairs, lang: str, lead: str = "") -> list:
 
 
 def _synthetic_notice(lang: str) -> Text:
-    return Text(_(lang, "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel."), "warning")
+    return Text(vocabulary.synthetic_banner(lang), "warning")
 
 
 # --- KPIs ----------------------------------------------------------------------------------------------------
@@ -131,14 +132,6 @@ def _check_project(con, project_id: str) -> None:
         raise UnknownProject(project_id, project_ids(con))
 
 
-def _quartier(con, edition: int, insee: str | None) -> str | None:
-    if insee is None:
-        return None
-    return db.fetch_value(con, """
-        SELECT quartier_name FROM commune_editions WHERE edition_id = $edition AND insee = $insee
-    """, {"edition": edition, "insee": insee})
-
-
 def _deployment_text(project: dict, deployment: pd.DataFrame, lang: str) -> str:
     if deployment.empty:
         return _(lang, "déployé, date non renseignée") if project["is_deployed"] \
@@ -160,15 +153,16 @@ def _localised(project: dict, column: str, lang: str):
     return project.get(f"{column}_fr")
 
 
-def _event_date(events: pd.DataFrame, kinds: tuple[str, ...], lang: str) -> str:
-    """The first event of these kinds, at its precision; « non daté » when recorded without a date."""
-    rows = events[events["kind"].isin(kinds)]
-    if rows.empty:
+def _event_date(events: list, kinds: tuple[str, ...], lang: str) -> str:
+    """The first event of these kinds (`events`: the rows as tuples, oldest first), at its precision;
+    « non daté » when recorded without a date."""
+    rows = [row for row in events if row.kind in kinds]
+    if not rows:
         return not_known(lang)
-    dated = rows[rows["date_start"].notna()]
-    if dated.empty:
+    dated = [row for row in rows if known(row.date_start)]
+    if not dated:
         return _(lang, "oui, non daté")
-    return figures.event_when(next(dated.itertuples()), lang)
+    return figures.event_when(dated[0], lang)
 
 
 def _identity(project: dict, deployment: pd.DataFrame, edition_label: str, quartier, lang: str) -> Facts:
@@ -207,6 +201,7 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
                         date_last=formatting.date(last, 'day', lang))
                 if not values.empty else _(lang, "aucune mesure publiée"))
     scored = int(scores["score"].notna().sum())
+    events = list(events.itertuples())  # read six times below: tuples, not six filters of the frame
     return Facts([
         (_(lang, "Lieu(x) d'expérimentation"), places),
         (_(lang, "Début de l'accompagnement"), _event_date(events, ("started",), lang)),
@@ -223,10 +218,10 @@ def _protocol(events: pd.DataFrame, sites: pd.DataFrame, indicators: pd.DataFram
     ])
 
 
-def _outcome(events: pd.DataFrame, lang: str) -> str:
+def _outcome(events: list, lang: str) -> str:
     parts = []
     for kind in ("continued", "stopped"):
-        if (events["kind"] == kind).any():
+        if any(row.kind == kind for row in events):
             parts.append(f"{vocabulary.status_label(kind, lang, symbol=False)} ({_event_date(events, (kind,), lang)})")
     return ", ".join(parts) or not_known(lang)
 
@@ -235,15 +230,15 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     blocks: list = [Heading(_(lang, "Historique des statuts"), 2)]
     if events.empty:
         return blocks + [Text(_(lang, "Aucun événement renseigné."))]
-    figure = figures.project_timeline(events, lang)
     dated = events[events["date_start"].notna()]
-    if figure is not None:
+    if not dated.empty:  # figures.project_timeline draws the dated events
         labels = [vocabulary.status_label(kind, lang, symbol=False) for kind in dated["kind"]]
         whens = [figures.event_when(row, lang) for row in dated.itertuples()]
         summary = f"{project['name']}{_(lang, ' : ')}" + _(lang, " ; ").join(
             f"{label} ({when})" for label, when in zip(labels, whens)) + "."
         rows = len(set(dated["kind"]))
-        blocks.append(Chart(figure, summary, height=90 + 45 * rows))  # a sheet keeps to two pages
+        blocks.append(Chart(lambda: figures.project_timeline(events, lang), summary,  # a sheet keeps to two pages
+                            height=90 + 45 * rows, svg=lambda: graphics.timeline_svg(events, lang)))
     undated = len(events) - len(dated)
     if undated:
         blocks.append(Text(_n(lang, "{n} événement non daté.", "{n} événements non datés.", undated), "note"))
@@ -284,8 +279,8 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
                                    missing=missing, len_indicators=len(indicators)), "note"))
         return blocks
     points = values[values["indicator_id"].isin(series["indicator_id"])]
-    blocks.append(Chart(figures.indicator_series(series, points, lang, row_height=110),
-                        figures.indicator_summary(series, points, lang)))
+    blocks.append(Chart(lambda: figures.indicator_series(series, points, lang, row_height=110),
+                        figures.indicator_summary(series, points, lang), svg=lambda: graphics.series_svg(series, points, lang)))
     return blocks
 
 
@@ -342,27 +337,66 @@ def _project_sources(project: dict, events: pd.DataFrame, sites: pd.DataFrame, i
             + (f" — {how}" if how else "") for (where, quote, how), whats in cited.items()]
 
 
+@dataclass(frozen=True)
+class SheetRows:
+    """What a project's sheet is made of: the project, its rows, and the database's labels and marks."""
+
+    project: dict
+    events: pd.DataFrame
+    deployment: pd.DataFrame
+    sites: pd.DataFrame
+    indicators: pd.DataFrame
+    values: pd.DataFrame
+    scores: pd.DataFrame
+    quartier: str | None
+    editions: tuple[dict, ...]  # filters.editions: the edition labels
+    meta: dict  # db.meta: synthetic, data_version
+
+
+def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
+    """The rows of the sheets of these projects, read in one query per kind of row (the static site reads every
+    project's at once: a query per project and kind would take minutes at scale M)."""
+    ids = list(project_ids)
+    parts = {"events": queries.project_events(con, ids), "deployment": projects.deployment_dates(con, Filters()),
+             "sites": projects.sites(con, ids), "indicators": projects.indicators(con, ids),
+             "values": projects.indicator_values(con, ids), "scores": projects.replicability(con, ids)}
+    grouped = {name: dict(tuple(frame.groupby("project_id", sort=False))) for name, frame in parts.items()}
+    quartiers = {(r["edition_id"], r["insee"]): r["quartier_name"] for r in db.fetch_rows(
+        con, "SELECT edition_id, insee, quartier_name FROM commune_editions")}
+    editions, meta = tuple(list_editions(con)), db.meta(con)
+
+    def own(name: str, project_id: str) -> pd.DataFrame:
+        found = grouped[name].get(project_id)
+        return (parts[name].iloc[0:0] if found is None else found).reset_index(drop=True)
+
+    return {project["project_id"]: SheetRows(
+        project, *(own(name, project["project_id"]) for name in parts),
+        quartier=quartiers.get((project["edition_id"], project["insee"])), editions=editions, meta=meta)
+        for project in queries.project_details(con, ids)}
+
+
 def project_sheet(con, project_id: str, lang: str = "fr") -> Report:
     """The evaluation sheet of one project (« fiche évaluation »)."""
     _check_project(con, project_id)
-    project = queries.project(con, project_id)
-    events = queries.project_events(con, project_id)
-    deployment = projects.deployment_dates(con, Filters(), project_id)
-    sites = projects.sites(con, project_id)
-    indicators = projects.indicators(con, project_id)
-    values = projects.indicator_values(con, project_id)
-    scores = projects.replicability(con, project_id)
-    edition_label = _edition_label(con, project["edition_id"], lang)
-    synthetic = db.is_synthetic(con)
-    report = Report("project", f"fiche_{project_id}", project["name"],
+    return sheet(sheet_rows(con, [project_id])[project_id], lang)
+
+
+def sheet(rows: SheetRows, lang: str = "fr") -> Report:
+    """The evaluation sheet made of a project's rows (`sheet_rows`)."""
+    project, events, sites, indicators, values, scores = (rows.project, rows.events, rows.sites, rows.indicators,
+                                                          rows.values, rows.scores)
+    labels = {row["edition_id"]: row["label_en" if lang == "en" else "label_fr"] for row in rows.editions}
+    edition_label = labels.get(project["edition_id"], str(project["edition_id"]))
+    synthetic = db.marks_synthetic(rows.meta)
+    report = Report("project", f"fiche_{project['project_id']}", project["name"],
                     _(lang, "Fiche évaluation · {edition_label} · {text_get_commune}", edition_label=edition_label,
                             text_get_commune=_text(project.get('commune'), lang)),
-                    lang, synthetic, footer=_footer(con, lang))
+                    lang, synthetic, footer=_footer(rows.meta, lang))
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))
     blocks += [Heading(_(lang, "Identité du projet"), 2),
-               _identity(project, deployment, edition_label, _quartier(con, project["edition_id"], project["insee"]), lang),
+               _identity(project, rows.deployment, edition_label, rows.quartier, lang),
                Text(_(lang, "Description : ") + _text(project.get("description_fr"), lang)),
                Heading(_(lang, "Protocole expérimental"), 2),
                _protocol(events, sites, indicators, values, scores, lang)]
@@ -442,8 +476,13 @@ def _funnel_blocks(stages: list[dict], lang: str) -> list:
     return blocks
 
 
-def project_rows(con, view: Filters, lang: str = "fr") -> list[list[str]]:
-    frame = projects.with_deployment_dates(queries.projects(con, view), projects.deployment_dates(con, view))
+def project_frame(con, view: Filters) -> pd.DataFrame:
+    """The projects of the view with their deployment dates, in the order of the reports' list."""
+    return projects.with_deployment_dates(queries.projects(con, view), projects.deployment_dates(con, view))
+
+
+def project_rows(frame: pd.DataFrame, lang: str = "fr") -> list[list[str]]:
+    """The report's project list (`project_frame`): name, commune, family, type, défi, status, deployment, basis."""
     en = lang == "en"
     return [[row.name, _text(row.commune, lang), _text(row.family_en if en else row.family_fr, lang),
              _text(row.type_en if en else row.type_fr, lang), _text(row.theme_en if en else row.theme_fr, lang),
@@ -462,7 +501,7 @@ def project_bases(con, view: Filters) -> list[tuple]:
 
 
 def _project_blocks(con, view: Filters, lang: str) -> list:
-    rows = project_rows(con, view, lang)
+    rows = project_rows(project_frame(con, view), lang)
     blocks: list = [Heading(_(lang, "Projets"), 2)]
     if not rows:
         return blocks + [Text(_(lang, "Aucun projet dans cette vue."))]
@@ -582,7 +621,7 @@ def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: 
     results = view_kpis(con, view)
     by_id = {r.id: r for r in results}
     synthetic = db.is_synthetic(con)
-    report = Report(kind, name, title, subtitle, lang, synthetic, footer=_footer(con, lang))
+    report = Report(kind, name, title, subtitle, lang, synthetic, footer=_footer(db.meta(con), lang))
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))

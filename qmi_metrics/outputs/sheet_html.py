@@ -70,7 +70,7 @@ li { font-size: 0.9rem; margin-bottom: 0.2rem; }
 
 def _chart_png(block: Chart, lang: str) -> bytes:
     """The chart as a PNG of block.width CSS pixels, in the print style (white, larger type)."""
-    static = figures.print_style(block.figure, lang, width=block.width, height=block.height)
+    static = figures.print_style(block.plotly(), lang, width=block.width, height=block.height)
     return render.figure_png(static, width=block.width, height=int(static["layout"]["height"]))
 
 
@@ -93,7 +93,7 @@ def _table(block: Table) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _block(block, lang: str) -> str:
+def _block(block, lang: str, charts: str = "png") -> str:
     e = escape.html  # text nodes and attribute values
     if isinstance(block, Heading):
         return f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>"
@@ -107,6 +107,10 @@ def _block(block, lang: str) -> str:
         return _table(block)
     if isinstance(block, Bullets):
         return "<ul>" + "".join(f"<li>{e(item)}</li>" for item in block.items) + "</ul>"
+    if charts == "svg":  # the static site: the chart's SVG where it has one, else its sentence
+        drawn = block.svg() if block.svg else ""
+        return (f"<figure>{drawn}<figcaption>{e(block.summary)}</figcaption></figure>" if drawn
+                else f"<p>{e(block.summary)}</p>")
     try:
         uri = render.data_uri(_chart_png(block, lang))
     except render.RenderUnavailable as error:
@@ -131,6 +135,11 @@ def to_html(report: Report) -> str:
     if report.synthetic:  # on screen a banner; in print the page header's right side, on every page
         parts.append(f'<p class="synthetic">{e(_(lang, "DONNÉES SYNTHÉTIQUES"))}</p>')
     parts += [f"<h1>{e(report.title)}</h1>", f'<p class="subtitle">{e(report.subtitle)}</p>']
-    parts += [_block(block, lang) for block in report.blocks]
+    parts.append(blocks_html(report))
     parts.append(f"<footer>{e(report.footer)}</footer>\n</body>\n</html>\n")
     return "\n".join(parts)
+
+
+def blocks_html(report: Report, charts: str = "png") -> str:
+    """The report's blocks as HTML; charts "png" (images drawn by kaleido) or "svg" (inline, the static site)."""
+    return "\n".join(_block(block, report.lang, charts) for block in report.blocks)

@@ -502,9 +502,13 @@ def project_timeline(events: pd.DataFrame, lang: str = "fr") -> go.Figure | None
     return figure
 
 
+def indicator_title(row, lang: str = "fr") -> str:
+    """An indicator series' title, with its unit and the direction sought (plain text)."""
+    return f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang)})"
+
+
 def indicator_titles(series: pd.DataFrame, lang: str = "fr") -> list[str]:
-    return [escape.plotly(f"{row.label_en if lang == 'en' else row.label_fr} ({row.unit}, {vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang)})")
-            for row in series.itertuples()]
+    return [escape.plotly(indicator_title(row, lang)) for row in series.itertuples()]
 
 
 def indicator_series(series: pd.DataFrame, values: pd.DataFrame, lang: str = "fr", row_height: int = 230) -> go.Figure:
@@ -527,18 +531,28 @@ def indicator_series(series: pd.DataFrame, values: pd.DataFrame, lang: str = "fr
 
 def indicator_summary(series: pd.DataFrame, values: pd.DataFrame, lang: str = "fr") -> str:
     sentences = []
+    by_indicator = series_points(values)
     for row in series.itertuples():
-        points = values[values["indicator_id"] == row.indicator_id]
-        first, final = points.iloc[0], points.iloc[-1]
+        points = by_indicator[row.indicator_id]
+        (first_on, first), (final_on, final) = points[0], points[-1]
         label = row.label_en if lang == "en" else row.label_fr
         sentences.append(_(lang,
             "{label} : de {fmt_value} ({date_measured_on}) "
             "à {fmt_value_2} ({date_measured_on_2})",
-            label=label, fmt_value=fmt(first['value'], lang=lang),
-            date_measured_on=formatting.date(first['measured_on'], 'month', lang),
-            fmt_value_2=fmt(final['value'], lang=lang),
-            date_measured_on_2=formatting.date(final['measured_on'], 'month', lang)))
+            label=label, fmt_value=fmt(first, lang=lang),
+            date_measured_on=formatting.date(first_on, 'month', lang),
+            fmt_value_2=fmt(final, lang=lang),
+            date_measured_on_2=formatting.date(final_on, 'month', lang)))
     return _(lang, " ; ").join(sentences) + "."
+
+
+def series_points(values: pd.DataFrame) -> dict[str, list[tuple]]:
+    """Each indicator's (measured_on, value) points, in their order (`projects.indicator_values` rows)."""
+    found: dict[str, list[tuple]] = {}
+    for indicator, day, value in zip(values["indicator_id"].tolist(), values["measured_on"].tolist(),
+                                     values["value"].tolist()):
+        found.setdefault(indicator, []).append((day, value))
+    return found
 
 
 def replicability_radar(scored: pd.DataFrame, lang: str = "fr") -> go.Figure:

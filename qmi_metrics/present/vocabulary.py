@@ -34,6 +34,11 @@ def not_known(lang: str) -> str:
     return _(lang, NOT_KNOWN)
 
 
+def synthetic_banner(lang: str) -> str:
+    """What every page, report and showcase page of a synthetic database says first."""
+    return _(lang, "DONNÉES SYNTHÉTIQUES : ces chiffres sont générés pour la démonstration, aucun n'est réel.")
+
+
 def words(table: dict, key, lang: str) -> str:
     """The words of `key` in a table of msgids, in `lang`; the key itself when the table lacks it, '' for ''."""
     message = table.get(key)

@@ -97,28 +97,33 @@ def aliases(con, project_id: str) -> pd.DataFrame:
     """, {"project_id": project_id})
 
 
-def sites(con, project_id: str) -> pd.DataFrame:
-    """The places where a project is experimented, with how precise their coordinates are; the basis of the link
-    (basis, basis_rule) and of the position (site_basis, site_rule)."""
+def _ids(project_id: str | list[str]) -> list[str]:
+    """One project id, or several: the static site reads every project's rows in one query."""
+    return [project_id] if isinstance(project_id, str) else list(project_id)
+
+
+def sites(con, project_id: str | list[str]) -> pd.DataFrame:
+    """The places where a project (or each of several) is experimented, with how precise their coordinates are;
+    the basis of the link (basis, basis_rule) and of the position (site_basis, site_rule)."""
     return db.fetch_df(con, """
-        SELECT s.site_id, s.name, s.kind, c.name AS commune, s.lat, s.lon, s.precision,
+        SELECT ps.project_id, s.site_id, s.name, s.kind, c.name AS commune, s.lat, s.lon, s.precision,
                ps.source_id, src.title AS source_title, ps.source_section, ps.source_quote, ps.basis, ps.basis_rule,
                s.basis AS site_basis, s.basis_rule AS site_rule
         FROM project_sites ps
         JOIN sites s USING (site_id)
         LEFT JOIN communes c ON c.insee = s.insee
         LEFT JOIN sources src ON src.source_id = ps.source_id
-        WHERE ps.project_id = $project_id
-        ORDER BY s.name
-    """, {"project_id": project_id})
+        WHERE list_contains($ids, ps.project_id)
+        ORDER BY ps.project_id, s.name
+    """, {"ids": _ids(project_id)})
 
 
-def indicators(con, project_id: str) -> pd.DataFrame:
+def indicators(con, project_id: str | list[str]) -> pd.DataFrame:
     """The indicators a project follows, with how many values are published and the latest one
     (from the monthly roll-up: a series may hold an hourly sensor's values); the basis of the indicator
     (basis, basis_rule: its unit and direction are modelled) and of the link (link_basis, link_rule)."""
     return db.fetch_df(con, """
-        SELECT i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
+        SELECT pi.project_id, i.indicator_id, i.label_fr, i.label_en, i.domain, i.unit, i.direction,
                coalesce(sum(m.measurements), 0)::BIGINT AS values_count,
                arg_max(m.last_value, m.last_on) AS last_value, max(m.last_on) AS last_measured_on,
                src.title AS source_title, pi.source_section, pi.source_quote, i.basis, i.basis_rule,
@@ -127,33 +132,34 @@ def indicators(con, project_id: str) -> pd.DataFrame:
         JOIN indicators i USING (indicator_id)
         LEFT JOIN indicator_monthly m ON m.project_id = pi.project_id AND m.indicator_id = pi.indicator_id
         LEFT JOIN sources src ON src.source_id = pi.source_id
-        WHERE pi.project_id = $project_id
+        WHERE list_contains($ids, pi.project_id)
         GROUP BY ALL
-        ORDER BY i.domain, i.label_fr
-    """, {"project_id": project_id})
+        ORDER BY pi.project_id, i.domain, i.label_fr
+    """, {"ids": _ids(project_id)})
 
 
-def indicator_values(con, project_id: str) -> pd.DataFrame:
+def indicator_values(con, project_id: str | list[str]) -> pd.DataFrame:
     """A project's indicator series, one point per month, oldest first: the month's mean `value`
     (the value itself for a single measurement, dated `measured_on`), its range and count."""
     return db.fetch_df(con, """
-        SELECT m.indicator_id, i.label_fr, i.label_en, i.unit,
+        SELECT m.project_id, m.indicator_id, i.label_fr, i.label_en, i.unit,
                CASE WHEN m.measurements = 1 THEN m.first_on ELSE m.month END AS measured_on,
                m.mean AS value, m.min, m.max, m.measurements, m.first_on, m.last_on, m.source_ids AS source_id
         FROM indicator_monthly m JOIN indicators i USING (indicator_id)
-        WHERE m.project_id = $project_id
-        ORDER BY i.label_fr, m.month
-    """, {"project_id": project_id})
+        WHERE list_contains($ids, m.project_id)
+        ORDER BY m.project_id, i.label_fr, m.month
+    """, {"ids": _ids(project_id)})
 
 
-def replicability(con, project_id: str) -> pd.DataFrame:
-    """The five criteria in their order, with the project's score where there is one (else NULL)."""
+def replicability(con, project_id: str | list[str]) -> pd.DataFrame:
+    """The five criteria in their order, with the project's score where there is one (else NULL); for several
+    projects, the criteria of each."""
     return db.fetch_df(con, """
-        SELECT c.criterion_id, c.label_fr, c.label_en, c.rank, s.score, s.scored_on, s.source_id
-        FROM replicability_criteria c
-        LEFT JOIN replicability_scores s ON s.criterion_id = c.criterion_id AND s.project_id = $project_id
-        ORDER BY c.rank, c.criterion_id
-    """, {"project_id": project_id})
+        SELECT t.project_id, c.criterion_id, c.label_fr, c.label_en, c.rank, s.score, s.scored_on, s.source_id
+        FROM unnest($ids) AS t(project_id) CROSS JOIN replicability_criteria c
+        LEFT JOIN replicability_scores s ON s.criterion_id = c.criterion_id AND s.project_id = t.project_id
+        ORDER BY t.project_id, c.rank, c.criterion_id
+    """, {"ids": _ids(project_id)})
 
 
 # --- deployment -----------------------------------------------------------------------------------

@@ -35,7 +35,13 @@ def projects(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> 
 
 def project(con, project_id: str) -> dict | None:
     """Everything known about one project, for its detail view."""
-    return db.fetch_one(con, """
+    found = project_details(con, [project_id])
+    return found[0] if found else None
+
+
+def project_details(con, project_ids: list[str]) -> list[dict]:
+    """`project` for several projects at once (the static site reads them all in one query), in id order."""
+    return db.fetch_rows(con, """
         SELECT pr.*, c.name AS commune, f.label_fr AS family_fr, f.label_en AS family_en,
                ty.label_fr AS type_fr, ty.label_en AS type_en, th.label_fr AS theme_fr, th.label_en AS theme_en,
                ps.current_status, ps.status_basis, ps.status_rule, ps.is_deployed, ps.started_on, ps.deployed_on,
@@ -49,21 +55,22 @@ def project(con, project_id: str) -> dict | None:
         LEFT JOIN themes th ON th.theme_slug = pr.theme_slug
         LEFT JOIN sources s ON s.source_id = pr.source_id
         LEFT JOIN sources ts ON ts.source_id = pr.theme_source_id
-        WHERE pr.project_id = $project_id
-    """, {"project_id": project_id})
+        WHERE list_contains($ids, pr.project_id)
+        ORDER BY pr.project_id
+    """, {"ids": list(project_ids)})
 
 
-def project_events(con, project_id: str) -> pd.DataFrame:
-    """A project's status history, oldest first; undated events last."""
+def project_events(con, project_id: str | list[str]) -> pd.DataFrame:
+    """A project's status history (or each of several projects'), oldest first; undated events last."""
     return db.fetch_df(con, """
-        SELECT e.kind, e.date_start, e.date_end, e.date_precision, e.source_id, e.source_section, e.source_quote,
+        SELECT e.project_id, e.kind, e.date_start, e.date_end, e.date_precision, e.source_id, e.source_section, e.source_quote,
                e.basis, e.basis_rule, s.title AS source_title, s.file AS source_file
         FROM project_events e LEFT JOIN sources s USING (source_id)
-        WHERE e.project_id = $project_id
-        ORDER BY e.date_start NULLS LAST,
+        WHERE list_contains($ids, e.project_id)
+        ORDER BY e.project_id, e.date_start NULLS LAST,
                  list_position(['selected', 'started', 'agreement_signed', 'deployed', 'tested', 'evaluated',
                                 'continued', 'stopped'], e.kind)
-    """, {"project_id": project_id})
+    """, {"ids": [project_id] if isinstance(project_id, str) else list(project_id)})
 
 
 def milestones(con, edition: int | None = None) -> pd.DataFrame:

@@ -37,6 +37,50 @@ def execute(con, sql: str, params: dict | None = None):
     return con.cursor().execute(sql, bind(sql, params))
 
 
+class Remembering:
+    """A read-only connection that answers a query it has already run from memory (the static site draws each
+    view in two languages: the second asks the same questions). Use one per batch of pages: nothing is evicted."""
+
+    def __init__(self, con):
+        self._con, self._answers = con, {}
+
+    def cursor(self):
+        return self
+
+    def execute(self, sql: str, params: dict | None = None):
+        return _Remembered(self, sql, params or {})
+
+    def _answer(self, sql: str, params: dict, how: str):
+        key = (sql, repr(sorted(params.items())), how)
+        if key not in self._answers:
+            result = self._con.cursor().execute(sql, params)
+            self._answers[key] = (result.df() if how == "df" else
+                                  ([c[0] for c in result.description], result.fetchall()))
+        return self._answers[key]
+
+    def __getattr__(self, name):  # anything else is the connection's
+        return getattr(self._con, name)
+
+
+class _Remembered:
+    def __init__(self, owner: Remembering, sql: str, params: dict):
+        self._owner, self._sql, self._params = owner, sql, params
+
+    def df(self) -> pd.DataFrame:
+        return self._owner._answer(self._sql, self._params, "df").copy()  # callers may add columns
+
+    def fetchall(self) -> list[tuple]:
+        return list(self._owner._answer(self._sql, self._params, "rows")[1])
+
+    def fetchone(self):
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    @property
+    def description(self):
+        return [(name,) for name in self._owner._answer(self._sql, self._params, "rows")[0]]
+
+
 def fetch_df(con, sql: str, params: dict | None = None) -> pd.DataFrame:
     return execute(con, sql, params).df()
 
@@ -66,7 +110,12 @@ def meta(con) -> dict[str, str]:
 
 
 def is_synthetic(con) -> bool:
-    return meta(con).get("synthetic") == "true"
+    return marks_synthetic(meta(con))
+
+
+def marks_synthetic(meta_values: dict) -> bool:
+    """Whether a database's meta (db.meta) marks its data synthetic."""
+    return meta_values.get("synthetic") == "true"
 
 
 # --- tables and columns named by the schema catalog (never by a file): identifiers quoted, values bound ----------

@@ -8,6 +8,7 @@ environment wins over secrets.toml. `python -m qmi_metrics.store.settings` print
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,12 @@ SETTINGS = (
             secret="admin.password_hash"),
     Setting((), "With OIDC: who may administer (empty: any signed-in user).", "list", secret="admin.emails"),
     Setting(None, "Streamlit's OIDC sign-in (st.login): the section enables it.", "section", secret="auth"),
-    Setting(None, "The dashboard's public address, for the slideshow's QR code (?base= wins).", secret="public_url"),
+    Setting(None, "The dashboard's public address, for the slideshow's QR code (?base= wins) and the showcase's "
+            "« Explorer » links (unset: the root of the host serving the showcase).", secret="public_url"),
+    Setting(None, "The static showcase's public address: the event mode's QR code and the PPTX's open its page of "
+            "the view (unset: the dashboard).", env="QMI_PUBLIC_SITE_URL", secret="public_site_url"),
+    Setting(None, "The static showcase's folder, regenerated at build, import and rollback (unset: none); "
+            "`export-site --out` writes one anywhere.", "path", env="QMI_SITE_DIR", secret="site_dir"),
     Setting(None, "Who imports or rolls back (--by wins; unset: the operating-system user).", env="QMI_USER"),
     Setting(60.0, "Seconds an import or rollback waits for another one to finish (--wait wins).", "float",
             env="QMI_LOCK_TIMEOUT"),
@@ -72,6 +78,20 @@ class SettingError(ValueError):
     def __init__(self, fr: str, en: str):
         self.fr, self.en = fr, en
         super().__init__(f"{fr} / {en}")
+
+
+SECRETS_FILE = REPO_DIR / ".streamlit" / "secrets.toml"
+
+
+def secrets_file(path: Path = SECRETS_FILE) -> dict:
+    """The secrets as the command line reads them (the dashboard reads them through Streamlit): {} when there is no
+    file; a file that does not parse is a SettingError."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise SettingError(f"{path} illisible : {error}", f"{path} cannot be read: {error}") from None
 
 
 def setting(name: str) -> Setting:
