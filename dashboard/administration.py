@@ -65,6 +65,17 @@ mode = right.selectbox(_(language.lang(), "Mode"), importing.MODES, key="import_
 upload = st.file_uploader(_(language.lang(), "Fichier (.xlsx ou .csv)"), type=["xlsx", "csv"],
                           key="import_file")
 
+def published_notices(result: publishing.Result) -> None:
+    """What followed a publish or a rollback: the audit log or the showcase may have failed to follow."""
+    if result.audit_error:
+        st.warning(result.audit_error)
+    if result.site_error:
+        st.warning(result.site_error)
+    elif result.site:
+        st.caption(_(language.lang(), "Vitrine régénérée : {rendered} pages sur {pages}.",
+                     rendered=len(result.site.rendered), pages=result.site.pages))
+
+
 def report(problems: list[Problem], message: str) -> pd.DataFrame:
     """Errors or warnings of a file, one row each, where the spreadsheet shows them."""
     return pd.DataFrame([{
@@ -100,8 +111,7 @@ if upload is not None:
             else:
                 st.success(_(language.lang(), "Publié : version {version}. Les pages affichent désormais ces données.",
                                               version=result.version))
-                if result.audit_error:
-                    st.warning(result.audit_error)
+                published_notices(result)
 
 st.header(_(language.lang(), "Historique des versions"))
 history = publishing.history(db_path)
@@ -121,3 +131,4 @@ else:
                     st.error(str(error))
                 else:
                     st.success(_(language.lang(), "Version {version} rétablie.", version=version))
+                    published_notices(result)

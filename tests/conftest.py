@@ -97,6 +97,7 @@ SLOW = {
     "test_admin.py::test_every_page_script_checks_access_by_itself",
     "test_admin.py::test_hash_password_command",
     "test_admin.py::test_history_shows_an_import_and_the_pages_its_data",
+    "test_admin.py::test_a_rollback_on_the_page_says_whether_the_showcase_followed",
     "test_admin.py::test_reading_can_require_login",
     "test_admin.py::test_wrong_passwords_slow_down_their_own_client_only",
     "test_app.py::test_the_app_serves_a_new_database_version_without_restart",

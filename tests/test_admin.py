@@ -277,3 +277,46 @@ def test_unreadable_secrets_close_the_dashboard(monkeypatch, reference_db_path, 
     assert not at.exception
     assert "illisible" in texts(at)
     assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+
+
+def _import_twice(live: str, tmp_path) -> None:
+    """Two CLI imports: the first version is then archived and the rollback form offers it."""
+    for day in ("01/02/2024", "01/03/2024"):
+        events = tmp_path / "evenements.csv"
+        events.write_text("event_id;project_id;kind;date_start;date_precision\n"
+                          f";faradae;deployed;{day};month\n", encoding="cp1252")
+        done = subprocess.run([sys.executable, "-m", "qmi_metrics", "import", str(events), "--table",
+                               "project_events", "--db", live, "--by", "gestionnaire", "--mode", "upsert"],
+                              capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert done.returncode == 0, done.stderr
+
+
+def _roll_back_on_the_page(at):
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    form_select = next(s for s in at.selectbox if s.label == "Revenir à la version")
+    form_select.set_value(form_select.options[0])
+    next(c for c in at.checkbox if c.label == "Je confirme le retour à cette version").check()
+    next(b for b in at.button if b.label == "Revenir en arrière").click().run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("site_state", ["fresh", "foreign"])
+def test_a_rollback_on_the_page_says_whether_the_showcase_followed(admin_app, tmp_path, monkeypatch, site_state):
+    import os
+
+    _import_twice(os.environ["QMI_DB"], tmp_path)
+    site_dir = tmp_path / "vitrine"
+    if site_state == "foreign":  # a folder export-site did not write: the showcase cannot follow
+        site_dir.mkdir()
+        (site_dir / "autre.html").write_text("x")
+    monkeypatch.setenv("QMI_SITE_DIR", str(site_dir))
+    at = _roll_back_on_the_page(admin_app({"admin": {"password_hash": HASH}}))
+    assert "rétablie" in texts(at)
+    if site_state == "fresh":
+        assert site_dir.is_symlink() and (site_dir / "fr" / "index.html").is_file()
+        assert any(c.value.startswith("Vitrine régénérée") for c in at.caption)
+    else:
+        assert "vitrine non régénérée, l'ancienne reste en ligne" in texts(at)
+        assert (site_dir / "autre.html").read_text() == "x"
