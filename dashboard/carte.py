@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 import pydeck as pdk
@@ -417,12 +418,41 @@ def places_table(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.Data
     return table
 
 
-# --- page ---------------------------------------------------------------------------------------------
+# --- the drawing of a view (cached per server) ----------------------------------------------------------
 
-data = places(version, view.filters, view.statuses)
-communes = data["communes"].dropna(subset=["lat", "lon"])
-quartiers = quartier_rows(data["quartiers"]) if not data["quartiers"].empty else data["quartiers"]
-geojson = contours(str(geo.default_cache_path()), cache_mtime(geo.default_cache_path()))
+@dataclass(frozen=True)
+class Drawing:
+    """Everything the page shows of one view: built once per server, shared by every session, never changed."""
+
+    data: dict
+    communes: pd.DataFrame
+    quartiers: pd.DataFrame
+    sites: pd.DataFrame
+    table: pd.DataFrame
+    chart: pdk.Deck
+    has_contours: bool
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def drawing(version: str, filters: Filters, statuses: tuple[str, ...], colour_by: str, lang: str,
+            contour_file: tuple[str, float | None], has_contours: bool) -> Drawing:
+    """The deck, its layers' rows and the places table: about 250 ms at scale M, on every run otherwise. The
+    arguments name all it depends on: the contour file's path and time (a refreshed copy is drawn) and whether
+    contours were found (a fetch that failed is retried by `contours` every ten minutes)."""
+    data = places(version, filters, statuses)
+    communes = data["communes"].dropna(subset=["lat", "lon"])
+    quartiers = quartier_rows(data["quartiers"]) if not data["quartiers"].empty else data["quartiers"]
+    located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
+    geojson = contours(*contour_file)
+    sites = site_rows(data["sites"], colour_by)
+    chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["metropole"])
+    spec = chart.to_json()
+    chart.to_json = lambda: spec  # Streamlit serialises the deck on every run: once per drawing instead
+    return Drawing(data, communes, located_quartiers, sites, places_table(communes, located_quartiers, sites),
+                   chart, geojson is not None)
+
+
+# --- page ---------------------------------------------------------------------------------------------
 
 left, right = st.columns([1, 1])
 with left:
@@ -441,23 +471,24 @@ with right:
                  on_change=on_pick, placeholder=_(language.lang(), "Toutes les communes"), format_func=lambda i: names.get(i, _(language.lang(), "Toutes les communes")),
                  help=_(language.lang(), "Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte)."))
 
-sites = site_rows(data["sites"], colour_by)
-located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
-chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["metropole"])
+contour_path = geo.default_cache_path()
+contour_file = (str(contour_path), cache_mtime(contour_path))
+shown = drawing(version, view.filters, view.statuses, colour_by, lang, contour_file, contours(*contour_file) is not None)
+data, communes, located_quartiers, sites, table = shown.data, shown.communes, shown.quartiers, shown.sites, shown.table
 map_key = f"carte_map_{view.filters.edition}_{'-'.join(view.filters.communes)}"
-st.pydeck_chart(chart, on_select=functools.partial(on_map_select, map_key, set(names)),
+st.pydeck_chart(shown.chart, on_select=functools.partial(on_map_select, map_key, set(names)),
                 selection_mode="single-object", key=map_key, height=560,
                 alt=_(language.lang(), "Carte : {len_communes} commune(s) lauréate(s), {len_located_quartiers} quartier(s), "
                                        "{len_sites} lieu(x) d'expérimentation.",
                                        len_communes=len(communes), len_located_quartiers=len(located_quartiers),
                                        len_sites=len(sites)))
-if geojson is None:
+if not shown.has_contours:
     st.caption(_(language.lang(), "Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
                                   "les centroïdes des communes et les cercles des quartiers."))
 else:
     st.caption(_(language.lang(), "Contours des communes : API officielle geo.api.gouv.fr (copie locale)."))
 
-legend(sites, colour_by, geojson is not None, not communes.empty, not located_quartiers.empty)
+legend(sites, colour_by, shown.has_contours, not communes.empty, not located_quartiers.empty)
 st.write(located_sentence(sites, data["located"]))
 if view.filters.themes or view.statuses:
     st.caption(_(language.lang(), "Les filtres « défis » et « statut » s'appliquent aux projets ; les communes et les quartiers "
@@ -470,7 +501,6 @@ if len(data["communes"]) > len(communes):
                                 len_communes_len_communes=len(data['communes']) - len(communes)))
 
 st.subheader(_(language.lang(), "Lieux montrés sur la carte"))
-table = places_table(communes, located_quartiers, sites)
 if (sentence := precision_sentence(table)) is not None:
     st.write(escape.markdown(sentence))
 columns = {"name": _(language.lang(), "lieu"), "commune": "commune", "kind": _(language.lang(), "type"),

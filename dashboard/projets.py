@@ -115,7 +115,20 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def render_list(frame: pd.DataFrame) -> None:
+@st.cache_resource(max_entries=32, show_spinner=False)
+def list_table(version: str, filters: Filters, statuses: tuple[str, ...], lang: str, address: str) -> pd.DataFrame:
+    """The whole view's list as shown (labels, dates, links that keep `address`'s filters), built once per server:
+    about a thousand rows at scale M, on every run otherwise. Shared by every session: nothing may change it."""
+    return display_table(project_list(version, filters, statuses))
+
+
+def filters_address() -> str:
+    """The address's query string but the open project: what the list's links keep."""
+    return urlencode(sorted((key, value) for key in st.query_params if key != "projet"
+                            for value in st.query_params.get_all(key)))
+
+
+def render_list(frame: pd.DataFrame, full_table: pd.DataFrame) -> None:
     st.header(_(language.lang(), "Liste des projets"))
     if frame.empty:
         st.info(_(language.lang(), "Aucun projet dans cette vue (édition, communes, défis, statuts choisis)."))
@@ -133,7 +146,7 @@ def render_list(frame: pd.DataFrame) -> None:
     if shown.empty:
         st.write(_(language.lang(), "Aucun projet ne correspond à cette recherche."))
         return
-    table = display_table(shown)
+    table = full_table if len(shown) == len(frame) else full_table.loc[shown.index]
     config = {
         _(language.lang(), "projet"): st.column_config.TextColumn(pinned=True),
         _(language.lang(), "délai (mois)"): st.column_config.NumberColumn(
@@ -458,7 +471,7 @@ view = sidebar.page(_(language.lang(), "Projets"),
                                        "ouvrez la fiche d'un projet."))
 version = caches.data_version()
 frame = project_list(version, view.filters, view.statuses)
-render_list(frame)
+render_list(frame, list_table(version, view.filters, view.statuses, language.lang(), filters_address()))
 left, right = st.columns(2)
 with left:
     widgets.importable_export("projects", view.filters,

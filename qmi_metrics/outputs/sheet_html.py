@@ -96,7 +96,7 @@ def _table(block: Table) -> str:
 def _block(block, lang: str, charts: str = "png") -> str:
     e = escape.html  # text nodes and attribute values
     if isinstance(block, Heading):
-        return f"<h{block.level + 1}>{e(block.text)}</h{block.level + 1}>"
+        return f"<h{block.level}>{e(block.text)}</h{block.level}>"  # level 2 sits under the title's h1
     if isinstance(block, Text):
         return f'<p class="{block.style}">{e(block.text)}</p>'
     if isinstance(block, Facts):
