@@ -111,7 +111,7 @@ def test_findings_that_changed_are_read_against_the_kept_version(scenario, tmp_p
     section = digest.build(copy, scenario["end"], dt.timedelta(days=7)).sections[-1]
     assert section.table.values.tolist() == [[
         "Départements représentés dans la 1re édition", "Les données ne confirment pas", "Confirmé par les données",
-        "Le rapport « Retours d'expérimentations » (2025) publie 2. Les données donnent la même valeur."]]
+        "Le rapport « Retours d'expérimentations » (2025) publie 2. Recalculé à partir de 4 ligne(s) : 2."]]
     assert section.note == f"Comparé à la version {scenario['built']}, en service au début de la période."
     kept.unlink()
     section = digest.build(copy, scenario["end"], dt.timedelta(days=7)).sections[-1]

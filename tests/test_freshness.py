@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import shutil
 
+import duckdb
 import openpyxl
 import pytest
 from helpers import open_page, show_view, shown
@@ -22,7 +23,7 @@ from qmi_metrics.outputs import deck, pptx, reports, sheet_html, slideshow
 from qmi_metrics.present import formatting, narratives
 from qmi_metrics.present import freshness as words
 from qmi_metrics.reads import freshness
-from qmi_metrics.store import db, loader, rollups, settings
+from qmi_metrics.store import db, loader, rollups, settings, synthetic
 
 DAY = dt.date(2026, 12, 7)  # a Monday
 PUBLISHED = "Données publiées le "
@@ -129,7 +130,7 @@ def test_the_publication_line_is_the_versions_time(reference_db_path, tmp_path):
                     f" (version {built.version}).")
     assert narratives.published_line(built, "en").startswith("Data published on ")
     assert narratives.published_line(db.Publication(None, None)) == "Date de publication des données non renseignée."
-    with db.connect(":memory:") as empty:
+    with duckdb.connect() as empty:  # in memory: no file, no time
         empty.execute("CREATE TABLE meta (key VARCHAR, value VARCHAR)")
         assert db.publication(empty) == db.Publication(None, None)
 
@@ -165,9 +166,9 @@ def one_late_project(tmp_path_factory):
             SELECT p.project_id, p.name, c.name AS commune, pi.indicator_id FROM projects p
             JOIN communes c USING (insee) JOIN project_indicators pi USING (project_id)
             ORDER BY p.project_id, pi.indicator_id LIMIT 1""")
-        con.execute("INSERT INTO indicator_values SELECT $p, $i, $d, 12.5, source_id, 'stated', NULL"
-                    " FROM indicator_values WHERE project_id = $p LIMIT 1",
-                    {"p": project["project_id"], "i": project["indicator_id"], "d": today - dt.timedelta(days=45)})
+        con.execute("INSERT INTO indicator_values VALUES ($p, $i, $d, 12.5, $source, 'stated', NULL)",
+                    {"p": project["project_id"], "i": project["indicator_id"], "d": today - dt.timedelta(days=45),
+                     "source": synthetic.SYNTHETIC_SOURCE_ID})
         rollups.refresh(con)
     return path, project
 

@@ -83,8 +83,10 @@ def _imports(entries: list[dict], lang: str) -> Section:
     rows = [[_moment(_at(e), lang), e["by"], _(lang, "import") if e["action"] == "import" else _(lang, "retour arrière"),
              e.get("file") or "—", e.get("table") or "—", e.get("added"), e.get("updated"), e["version"]]
             for e in entries]
-    return Section("imports", _(lang, "Imports et retours arrière"), pd.DataFrame(rows, columns=columns),
-                   _(lang, "Aucun import ni retour arrière."))
+    table = pd.DataFrame(rows, columns=columns)
+    for counted in columns[5:7]:  # a rollback counts no rows: empty, not 0 (and the others stay whole numbers)
+        table[counted] = table[counted].astype("Int64")
+    return Section("imports", _(lang, "Imports et retours arrière"), table, _(lang, "Aucun import ni retour arrière."))
 
 
 _PERIOD_ROWS = """
