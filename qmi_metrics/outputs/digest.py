@@ -170,26 +170,34 @@ def version_at(db_path: Path, moment: dt.datetime) -> str | None:
     return current if db.version_time(current) <= moment else None
 
 
-def _findings_changed(con, db_path: Path, start, lang: str) -> Section:
+def _findings_of(con, db_path: Path, version: str, lang: str) -> dict | None:
+    """The findings of a version (the live one, or one versions/ keeps), by key; None when it is no longer kept."""
+    if version == publishing.current_version(db_path):
+        return {f.key: f for f in findings.collect(con, lang)}
+    kept = publishing.version_path(db_path, version)
+    if not kept.is_file():
+        return None
+    with closing(db.connect(kept)) as old:
+        return {f.key: f for f in findings.collect(old, lang)}
+
+
+def _findings_changed(con, db_path: Path, start, end, lang: str) -> Section:
+    """The findings whose group differs between the versions live at the period's start and at its end."""
     name, title = "constats", _(lang, "Constats qui ont changé")
     columns = [_(lang, "sujet"), _(lang, "avant"), _(lang, "maintenant"), _(lang, "ce qu'il faut savoir")]
-    then = version_at(db_path, start)
-    current = publishing.current_version(db_path)
-    if then == current:
+    then, until = version_at(db_path, start), version_at(db_path, end) or publishing.current_version(db_path)
+    if then == until:
         return Section(name, title, pd.DataFrame(columns=columns),
                        _(lang, "Aucun constat n'a changé : les données sont celles du début de la période."))
     if then is None:
         return Section(name, title, pd.DataFrame(columns=columns),
                        _(lang, "Comparaison impossible : la base a été construite pendant la période, aucune version "
                                "antérieure n'est connue."))
-    kept = publishing.version_path(db_path, then)
-    if not kept.is_file():
+    before, after = _findings_of(con, db_path, then, lang), _findings_of(con, db_path, until, lang)
+    if before is None or after is None:
         return Section(name, title, pd.DataFrame(columns=columns),
                        _(lang, "Comparaison impossible : la version des données du début de la période n'est plus "
                                "gardée dans versions/."))
-    with closing(db.connect(kept)) as old:
-        before = {f.key: f for f in findings.collect(old, lang)}
-    after = {f.key: f for f in findings.collect(con, lang)}
     rows = []
     for key in [*after, *(k for k in before if k not in after)]:
         old_group = before[key].group if key in before else None
@@ -215,7 +223,7 @@ def build(db_path, end: dt.datetime, period: dt.timedelta, lang: str = "fr",
         digest = Digest(lang, start, end, narratives.published_line(db.publication(con), lang), db.is_synthetic(con))
         digest.sections = [_imports(entries, lang), _statuses(con, start, end, lang),
                            _measurements(con, start, end, lang), _turned(con, start, end, limits, lang),
-                           _findings_changed(con, db_path, start, lang)]
+                           _findings_changed(con, db_path, start, end, lang)]
     return digest
 
 
