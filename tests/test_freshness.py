@@ -40,6 +40,7 @@ def test_default_thresholds_at_their_boundaries(age, expected):
 
 def test_nothing_dated_is_not_known_and_a_future_date_is_current():
     assert freshness.state(None, DAY) is None and freshness.state(float("nan"), DAY) is None
+    assert freshness.state(DAY + dt.timedelta(days=3), DAY) == "current"  # dated ahead (a planned event): not late
     assert words.thresholds_text(freshness.Thresholds()).startswith(
         "À jour : dernière mise à jour il y a 30 jours au plus ; en retard : de 31 à 90 jours ; obsolète : plus de 90")
     from qmi_metrics.present import vocabulary
