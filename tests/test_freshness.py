@@ -19,7 +19,8 @@ from streamlit.elements.widgets import button
 from dashboard.ui import widgets
 from qmi_metrics.admin import publishing, readers
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.outputs import deck, pptx, reports, sheet_html, slideshow
+from qmi_metrics.outputs import deck, escape, pptx, reports, sheet_html, slideshow
+from qmi_metrics.outputs.document import Chart
 from qmi_metrics.present import formatting, narratives
 from qmi_metrics.present import freshness as words
 from qmi_metrics.reads import freshness
@@ -140,7 +141,10 @@ def test_reports_slides_pptx_and_exports_say_when_the_data_were_published(refere
     line = narratives.published_line(db.publication(reference_con))
     assert line.startswith(PUBLISHED)
     sheet = reports.project_sheet(reference_con, "purple")
-    assert sheet.footer.endswith(line) and line in sheet_html.to_html(sheet)
+    sheet.blocks = [b for b in sheet.blocks if not isinstance(b, Chart)]  # kaleido would start Chromium for them
+    html = sheet_html.to_html(sheet)
+    assert sheet.footer.endswith(line) and f'<p class="running-foot">{escape.html(sheet.footer)}</p>' in html
+    assert f"<footer>{escape.html(sheet.footer)}</footer>" in html  # on screen, and on every printed page
     event = deck.build(reference_con, Filters(edition=1))
     assert event.published == line and line in slideshow.render(event, 15)
     slides = Presentation(io.BytesIO(pptx.edition_deck(reference_con, 1))).slides
