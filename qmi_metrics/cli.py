@@ -1,5 +1,5 @@
 """Command line: python -m qmi_metrics build | kpis | reconcile | contradictions | demo | template | import | history
-| rollback | report | export-parquet | export-site."""
+| rollback | report | export-parquet | export-site | digest."""
 
 from __future__ import annotations
 
@@ -439,6 +439,53 @@ def _export_site_parser(commands) -> None:
     export.set_defaults(run=cmd_export_site)
 
 
+# --- digest -------------------------------------------------------------------------------------
+
+def _moment(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("date et heure ISO attendues, p. ex. 2026-12-07T08:00Z"
+                                         " / an ISO date and time expected, e.g. 2026-12-07T08:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _period(text: str):
+    from qmi_metrics.outputs import digest
+
+    try:
+        return digest.parse_period(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def cmd_digest(args) -> int:
+    from datetime import datetime, timezone
+
+    from qmi_metrics.outputs import digest
+    from qmi_metrics.reads import freshness
+
+    db_path = _database(args.db)
+    end = args.now or datetime.now(timezone.utc)  # the command's clock: everything below takes it as an argument
+    found = digest.build(db_path, end, args.since, args.lang, freshness.thresholds(settings.secrets_file()))
+    for path in digest.write(found, args.out):
+        print(f"Fichier écrit / file written: {path}")
+    return EXIT_OK
+
+
+def _digest_parser(commands) -> None:
+    summary = commands.add_parser("digest", help="résumé de la période : HTML pour un courriel, pièces jointes CSV")
+    summary.add_argument("--since", type=_period, default="7d", help="durée de la période : 7d (défaut), 24h, 2w")
+    summary.add_argument("--out", type=Path, required=True, help="dossier où écrire digest.html et les CSV")
+    summary.add_argument("--db", type=Path)
+    summary.add_argument("--lang", choices=("fr", "en"), default="fr")
+    summary.add_argument("--now", type=_moment,
+                         help="fin de la période, ISO (défaut : maintenant) : refaire le résumé d'une semaine passée")
+    summary.set_defaults(run=cmd_digest)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -505,6 +552,7 @@ def parser() -> argparse.ArgumentParser:
     _report_parser(commands)
     _export_parquet_parser(commands)
     _export_site_parser(commands)
+    _digest_parser(commands)
     return top
 
 

@@ -50,7 +50,6 @@ from qmi_metrics.store import db, loader, rollups, settings, writes
 
 KEEP_VERSIONS = 5
 LOCK_TIMEOUT_SECONDS = settings.default("QMI_LOCK_TIMEOUT")
-VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 AUDIT_TABLE = "audit_log"
 SNAPSHOT = "old"  # the catalog name the snapshot is attached under while the new version is built
 
@@ -118,7 +117,7 @@ def archived_versions(db_path: Path) -> list[str]:
     found = []
     for path in versions_dir(db_path).glob(f"{glob.escape(Path(db_path).stem)}.*.duckdb"):
         version = path.name[len(prefix):-len(".duckdb")]
-        if VERSION_PATTERN.match(version):
+        if db.VERSION_PATTERN.match(version):
             found.append(version)
     return sorted(found)
 
@@ -167,31 +166,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def version_time(version: str) -> datetime:
-    """When a version was made (its id starts with the time, to the second)."""
-    return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-
-
 def current_version(db_path: Path) -> str:
     """The live file's version: meta.version, or, for a file `build` made, one derived from it."""
     with closing(_open_live(db_path)) as con:
         meta = db.meta(con)
-    return _version_from_meta(meta, Path(db_path).stat().st_mtime)
-
-
-def _version_from_meta(meta: dict, mtime: float) -> str:
-    if VERSION_PATTERN.match(meta.get("version", "")):
-        return meta["version"]
-    built = datetime.fromtimestamp(mtime, timezone.utc)
-    return f"{built:%Y%m%dT%H%M%SZ}-{hashlib.sha256(meta.get('data_version', '').encode()).hexdigest()[:8]}"
+    return db.version_from_meta(meta, Path(db_path).stat().st_mtime)
 
 
 def _new_version(db_path: Path, previous: str, salt: str) -> str:
     """A version id that sorts after every version there is (time-stamped, to the second)."""
     moment = _now().replace(microsecond=0)
     latest = max([previous, *archived_versions(db_path)])
-    if moment <= version_time(latest):
-        moment = version_time(latest) + timedelta(seconds=1)
+    if moment <= db.version_time(latest):
+        moment = db.version_time(latest) + timedelta(seconds=1)
     digest = hashlib.sha256(f"{previous}|{salt}|{moment.isoformat()}|{uuid.uuid4()}".encode()).hexdigest()
     return f"{moment:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
@@ -296,7 +283,7 @@ def _snapshot_and_validate(db_path: Path, snapshot: Path, parsed, table: str, mo
     _pause("QMI_TEST_PAUSE_AFTER_COPY")
     with closing(db.connect(snapshot)) as con:
         _require_schema(con)
-        previous = _version_from_meta(db.meta(con), live_mtime)
+        previous = db.version_from_meta(db.meta(con), live_mtime)
         prepared = importing.prepare(con, parsed, table, mode)
     if not prepared.ok:
         raise ImportRejected(prepared.problems, prepared.truncated)
@@ -752,7 +739,7 @@ def history(db_path) -> list[dict]:
     for version in versions:
         entry = created.get(version, {})
         rows.append({
-            "version": version, "created_at": entry.get("at") or _iso(version_time(version)),
+            "version": version, "created_at": entry.get("at") or _iso(db.version_time(version)),
             "by": entry.get("by"), "file": entry.get("file"), "sha256": entry.get("sha256"),
             "table": entry.get("table"), "mode": entry.get("mode"), "changes": entry.get("changes") or {},
             "action": "import" if entry else "build", "current": version == current,

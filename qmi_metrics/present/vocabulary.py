@@ -213,3 +213,13 @@ def funnel_label(stage: str, lang: str = "fr") -> str:
 # between a document and the reference data.
 CONTRADICTION_KINDS = {"between_documents": N_("entre deux documents"), "within_document": N_("dans un même document"),
                        "data_vs_document": N_("document et données de référence")}
+
+
+# Freshness (reads/freshness): a project's or a commune's state, and what its last update was.
+FRESHNESS_STATES = {"current": N_("à jour"), "late": N_("en retard"), "stale": N_("obsolète")}
+UPDATE_KINDS = {"import": N_("import"), "status": N_("statut daté"), "measurement": N_("mesure")}
+
+
+def freshness_state(state: str | None, lang: str = "fr") -> str:
+    """« à jour », « en retard », « obsolète »; « non renseigné » when nothing is dated."""
+    return words(FRESHNESS_STATES, state, lang) if state in FRESHNESS_STATES else not_known(lang)

@@ -58,6 +58,11 @@ SETTINGS = (
             env="QMI_LOCK_TIMEOUT"),
     Setting("data/cache/contours_mgp.geojson", "The map's cache of commune contours (a relative default is inside "
             "the repository).", "path", env="QMI_CONTOURS_CACHE"),
+    Setting(30, "« À mettre à jour »: a project or commune whose last update (import, dated status or measurement) "
+            "is more days old than this is « en retard ».", "int", env="QMI_LATE_AFTER_DAYS",
+            secret="freshness.late_after_days"),
+    Setting(90, "« À mettre à jour »: more days old than this, « obsolète » (must be above the late threshold).", "int",
+            env="QMI_STALE_AFTER_DAYS", secret="freshness.stale_after_days"),
     Setting(None, "MotherDuck's token, for `export-parquet --db md:NAME` (DuckDB reads it too).",
             env="MOTHERDUCK_TOKEN", env_aliases=("motherduck_token",)),
     Setting(0.0, "Test hook: an import or rollback sleeps this many seconds after copying the live file.", "float",
