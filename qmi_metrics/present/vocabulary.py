@@ -213,3 +213,7 @@ def funnel_label(stage: str, lang: str = "fr") -> str:
 # between a document and the reference data.
 CONTRADICTION_KINDS = {"between_documents": N_("entre deux documents"), "within_document": N_("dans un même document"),
                        "data_vs_document": N_("document et données de référence")}
+
+# Who may do what (qmi_metrics/admin/roles.py): the roles as the Administration page names them.
+ROLE_LABELS = {"reader": N_("lecteur"), "commune_editor": N_("éditeur de commune"),
+               "programme_manager": N_("gestionnaire du programme"), "administrator": N_("administrateur")}
