@@ -45,9 +45,10 @@ if not me.may_import:
 password_hash = config["declared"].password_hash(access.password_account() or "")
 if password_hash and auth.needs_rehash(password_hash):
     st.info(_(language.lang(),
-        "L'empreinte du mot de passe administrateur (`[admin] password_hash`) est d'un format plus ancien (PBKDF2) ou "
-        "plus faible : elle reste valable, mais remplacez-la par celle que donne `python -m qmi_metrics hash-password` "
-        "(argon2id)."),
+        "L'empreinte du mot de passe de ce compte (`password_hash` de `[{section}]`) est d'un format plus ancien "
+        "(PBKDF2) ou plus faible : elle reste valable, mais remplacez-la par celle que donne "
+        "`python -m qmi_metrics hash-password` (argon2id).",
+        section="admin" if me.name == roles.ADMIN_ACCOUNT else f"accounts.{me.name}"),
         icon=":material/key:")
 
 # A commune editor's tables are those with communes' rows; the others', every importable one.

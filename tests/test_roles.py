@@ -117,6 +117,14 @@ def test_a_declaration_not_understood_is_a_setting_error_naming_it(secrets, name
     assert named in raised.value.fr and raised.value.en
 
 
+def test_an_unknown_account_is_checked_against_a_decoy_hash_like_a_known_one():
+    from qmi_metrics.admin import auth
+
+    decoy = auth.decoy_hash()
+    assert decoy.startswith("$argon2id$") and not auth.needs_rehash(decoy)  # as slow as a real account's
+    assert decoy == auth.decoy_hash() and not auth.verify_password("", decoy)
+
+
 def test_a_role_cannot_be_made_up():
     for bad in (lambda: roles.Identity("x", "root"), lambda: roles.Identity("x", "commune_editor"),
                 lambda: roles.Identity("x", "commune_editor", frozenset()),

@@ -178,7 +178,7 @@ def login_form() -> None:
     waiting = throttle.seconds_to_wait(client, counted)
     if waiting:  # the password is not even checked
         st.error(too_many_attempts(waiting))
-    elif stored and auth.verify_password(password, stored):
+    elif auth.verify_password(password, stored or auth.decoy_hash()) and stored:
         throttle.record_success(client, counted)
         st.session_state[SIGNED_IN] = {"account": account, "proof": _proof(account, stored)}
         st.rerun()
