@@ -368,7 +368,7 @@ def role_app(admin_app):
     import os
 
     publish_imports_of_two_communes(os.environ["QMI_DB"])
-    return lambda: admin_app(ROLE_SECRETS)
+    return lambda secrets=ROLE_SECRETS: admin_app(secrets)
 
 
 def test_a_commune_editor_sees_only_its_communes_templates_history_and_no_rollback(role_app):
@@ -457,3 +457,25 @@ def test_several_accounts_ask_for_the_account_and_a_wrong_one_is_refused(admin_a
     assert "Compte ou mot de passe incorrect." in texts(at) and not at.get("file_uploader")
     sign_in_as(at, "inconnu", PASSWORD)
     assert "Compte ou mot de passe incorrect." in texts(at) and not at.get("file_uploader")
+
+
+def test_oidc_users_get_the_role_their_e_mail_is_declared_with(role_app, monkeypatch):
+    """st.user's e-mail, looked up at every run ([roles], [admin] emails); anyone else signed in only reads."""
+    from dashboard.ui import access
+
+    secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32},
+               "admin": {"emails": ["dsi@parisandco.paris"]},
+               "roles": {"Agent@Ville-Aulnay.fr": {"role": "commune_editor", "scope": [AULNAY]}}}
+    signed_in = {}
+    monkeypatch.setattr(access, "oidc_user", lambda: dict(signed_in) or None)
+
+    def open_as(email: str):
+        signed_in.update(name=email, email=email)
+        return role_app(secrets)
+
+    editor = open_as("agent@ville-aulnay.fr")
+    assert history_files(editor) == {"aulnay.csv"} and not has_rollback(editor)
+    administrator = open_as("dsi@parisandco.paris")
+    assert history_files(administrator) == {"meudon.csv", "aulnay.csv", "les-deux.csv"} and has_rollback(administrator)
+    reader = open_as("quelqu.un@example.org")
+    assert "pas importer de données" in texts(reader) and not reader.get("file_uploader")
