@@ -223,3 +223,8 @@ UPDATE_KINDS = {"import": N_("import"), "status": N_("statut daté"), "measureme
 def freshness_state(state: str | None, lang: str = "fr") -> str:
     """« à jour », « en retard », « obsolète »; « non renseigné » when nothing is dated."""
     return words(FRESHNESS_STATES, state, lang) if state in FRESHNESS_STATES else not_known(lang)
+
+
+# Who may do what (qmi_metrics/admin/roles.py): the roles as the Administration page names them.
+ROLE_LABELS = {"reader": N_("lecteur"), "commune_editor": N_("éditeur de commune"),
+               "programme_manager": N_("gestionnaire du programme"), "administrator": N_("administrateur")}

@@ -179,6 +179,12 @@ def fetch_columns(con, table: str, columns, ordered: bool = False) -> list[tuple
                              + (" ORDER BY 1" if ordered else ""))
 
 
+def fetch_table(con, table: str, order_by=()) -> list[dict]:
+    """Every row of a table, every column (ordered by `order_by`'s columns)."""
+    order = f" ORDER BY {_quoted(order_by)}" if order_by else ""
+    return fetch_rows(con, f"SELECT * FROM {quote_identifier(table)}{order}")
+
+
 def fetch_columns_where_in(con, table: str, columns, column: str, values: list) -> list[tuple]:
     """Some columns of the rows whose `column` holds one of `values`."""
     return fetch_tuples(con, f"SELECT {_quoted(columns)} FROM {quote_identifier(table)}"

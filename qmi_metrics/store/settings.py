@@ -45,7 +45,13 @@ SETTINGS = (
             secret="access.trusted_proxies"),
     Setting(None, "The administrator password's hash (python -m qmi_metrics hash-password).",
             secret="admin.password_hash"),
-    Setting((), "With OIDC: who may administer (empty: any signed-in user).", "list", secret="admin.emails"),
+    Setting((), "With OIDC: who administers (empty, and no [roles]: any signed-in user).", "list",
+            secret="admin.emails"),
+    Setting(None, "OIDC e-mails and their role: `\"a@b.fr\" = { role = \"commune_editor\", scope = [\"92048\"] }` "
+            "(reader, commune_editor, programme_manager, administrator; see qmi_metrics/admin/roles.py).", "section",
+            secret="roles"),
+    Setting(None, "Password accounts: `[accounts.NAME]` with password_hash, role and (a commune editor) scope.",
+            "section", secret="accounts"),
     Setting(None, "Streamlit's OIDC sign-in (st.login): the section enables it.", "section", secret="auth"),
     Setting(None, "The dashboard's public address, for the slideshow's QR code (?base= wins) and the showcase's "
             "« Explorer » links (unset: the root of the host serving the showcase).", secret="public_url"),
