@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from dashboard.ui import caches, configuration, database, language, sidebar, widgets
+from dashboard.ui import access, caches, configuration, database, language, sidebar, widgets
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.present import freshness as words
@@ -43,6 +43,17 @@ today = dt.datetime.now(dt.timezone.utc).date()  # the page's clock; qmi_metrics
 version = caches.data_version()
 projects, communes = freshness_rows(version, view.filters, view.statuses, today, limits)
 st.caption(words.thresholds_text(limits, lang))
+# « qui » holds the importers' names or e-mail addresses: shown to those who import, not to every reader.
+who = _(lang, "qui")
+signed_in = access.identity()
+if signed_in is None or not signed_in.may_import:
+    st.caption(_(lang, "La colonne « qui » (qui a importé en dernier) est montrée aux personnes connectées qui "
+                       "importent des données."))
+
+
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    return table if signed_in is not None and signed_in.may_import else table.drop(columns=[who])
+
 
 states = projects["state"]
 for column, (label, count) in zip(st.columns(4), [
@@ -56,13 +67,13 @@ st.header(_(lang, "Les communes"))
 if communes.empty:
     st.info(_(lang, "Aucun projet dans cette vue."))
 else:
-    widgets.table(words.commune_table(communes, lang), "qmi_a_mettre_a_jour_communes", key="communes")
+    widgets.table(shown(words.commune_table(communes, lang)), "qmi_a_mettre_a_jour_communes", key="communes")
 
 st.header(_(lang, "Les projets en retard ou obsolètes, commune par commune"))
 late = words.to_update(projects)
 if late.empty:
     st.success(_(lang, "Aucun projet en retard ni obsolète dans cette vue."))
 else:
-    widgets.table(words.project_table(late, today, limits, lang), "qmi_a_mettre_a_jour", key="projects")
+    widgets.table(shown(words.project_table(late, today, limits, lang)), "qmi_a_mettre_a_jour", key="projects")
 widgets.basis_note(zip(late["last_update_basis"], late["last_update_rule"]),
                    words.what_the_dates_rest_on(any_import(version), caches.is_synthetic(), lang))

@@ -16,8 +16,9 @@ from helpers import open_page, show_view, shown
 from pptx import Presentation
 from streamlit.elements.widgets import button
 
+from dashboard import registry
 from dashboard.ui import widgets
-from qmi_metrics.admin import publishing, readers
+from qmi_metrics.admin import auth, publishing, readers
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, escape, pptx, reports, sheet_html, slideshow
 from qmi_metrics.outputs.document import Chart
@@ -205,8 +206,11 @@ def test_the_page_shows_the_late_project_and_exports_it(monkeypatch, one_late_pr
     assert {m.label: m.value for m in at.metric}["Projets en retard"] == "1"
     communes, projects = at.dataframe[0].value, at.dataframe[1].value
     late = projects[projects["état"] == "en retard"]
-    assert late[["commune", "projet", "nature", "depuis", "qui"]].values.tolist() == [
-        [project["commune"], project["name"], "mesure", "45 jours", "non renseigné"]]
+    assert late[["commune", "projet", "nature", "depuis"]].values.tolist() == [
+        [project["commune"], project["name"], "mesure", "45 jours"]]
+    # Who imported (names, e-mail addresses) is for those who import: a reader sees that it is kept from them.
+    assert "qui" not in projects.columns and "qui" not in communes.columns
+    assert any("La colonne « qui »" in c.value for c in at.caption)
     assert communes.set_index("commune").loc[project["commune"], "état"] == "en retard"
     assert any("données synthétiques" in c.value for c in at.caption)
     files = {name: _bytes(data) for name, data in downloads.items()}
@@ -237,3 +241,22 @@ def test_the_page_on_the_reference_database_says_what_its_dates_rest_on(monkeypa
     at.run()
     assert not at.exception and at.title[0].value == "To update"
     assert any(c.value.startswith("Data published on ") for c in at.caption)
+
+
+def test_who_imported_is_shown_to_a_signed_in_programme_manager(monkeypatch, one_late_project):
+    path, project = one_late_project
+    password = "un mot de passe assez long"
+    secrets = {"accounts": {"programme": {"password_hash": auth.hash_password(password),
+                                          "role": "programme_manager"}}}
+    at = open_page(monkeypatch, path, "administration", secrets=secrets, timeout=90)
+    at.text_input[0].input("programme")
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    at.switch_page(registry.page("a_mettre_a_jour").file).run()
+    assert not at.exception, at.exception
+    communes, projects = at.dataframe[0].value, at.dataframe[1].value
+    late = projects[projects["état"] == "en retard"]
+    assert late[["projet", "qui"]].values.tolist() == [[project["name"], "non renseigné"]]  # measured, not imported
+    assert "qui" in communes.columns
+    assert not any("La colonne « qui »" in c.value for c in at.caption)
