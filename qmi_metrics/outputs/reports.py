@@ -20,7 +20,7 @@ from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_com
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import graphics, sheet_html, sheet_pdf
 from qmi_metrics.outputs.document import Bullets, Chart, Facts, Heading, Report, Table, Text, shorten
-from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, protocol, vocabulary
 from qmi_metrics.present.i18n import N_, _, _n
 from qmi_metrics.present.vocabulary import known, not_known
 from qmi_metrics.reads import community, geo, programme, projects, queries
@@ -284,6 +284,20 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
     return blocks
 
 
+def _progress_blocks(progress: pd.DataFrame, lang: str) -> list:
+    """Each followed indicator: baseline, target, latest value, progress (or why not computable), trend, on track."""
+    blocks: list = [Heading(_(lang, "Protocole et avancement"), 2)]
+    if progress.empty:
+        return blocks + [Text(_(lang, "Aucun indicateur rattaché à ce projet : pas de protocole."))]
+    rows = progress.to_dict("records")
+    headers, body = protocol.table(rows, lang)
+    blocks.append(Table(headers, body))
+    lines = [f"{protocol.label_of(row, lang)}{_(lang, ' : ')}{' · '.join(found)}." for row in rows
+             if (found := protocol.remarks(row, lang))]
+    blocks.append(Text(" ".join([protocol.formula_note(lang), protocol.on_track_note(lang), *lines]), "note"))
+    return blocks + _basis_notes([(row.get("basis"), row.get("basis_rule")) for row in rows], lang)
+
+
 def _replicability_blocks(scores: pd.DataFrame, lang: str) -> list:
     blocks: list = [Heading(_(lang, "Critères de répliquabilité"), 2)]
     not_scored = _(lang, "non noté")
@@ -348,6 +362,7 @@ class SheetRows:
     indicators: pd.DataFrame
     values: pd.DataFrame
     scores: pd.DataFrame
+    progress: pd.DataFrame  # projects.progress: each followed indicator against its protocol
     quartier: str | None
     editions: tuple[dict, ...]  # filters.editions: the edition labels
     meta: dict  # db.meta: synthetic, data_version
@@ -359,7 +374,8 @@ def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
     ids = list(project_ids)
     parts = {"events": queries.project_events(con, ids), "deployment": projects.deployment_dates(con, Filters()),
              "sites": projects.sites(con, ids), "indicators": projects.indicators(con, ids),
-             "values": projects.indicator_values(con, ids), "scores": projects.replicability(con, ids)}
+             "values": projects.indicator_values(con, ids), "scores": projects.replicability(con, ids),
+             "progress": projects.progress(con, ids)}
     grouped = {name: dict(tuple(frame.groupby("project_id", sort=False))) for name, frame in parts.items()}
     quartiers = {(r["edition_id"], r["insee"]): r["quartier_name"] for r in db.fetch_rows(
         con, "SELECT edition_id, insee, quartier_name FROM commune_editions")}
@@ -402,6 +418,7 @@ def sheet(rows: SheetRows, lang: str = "fr") -> Report:
                _protocol(events, sites, indicators, values, scores, lang)]
     blocks += _timeline_blocks(project, events, lang)
     blocks += _indicator_blocks(indicators, values, lang)
+    blocks += _progress_blocks(rows.progress, lang)
     blocks += _replicability_blocks(scores, lang)
     blocks += [Heading(_(lang, "Enseignements"), 2),
                Text(_text(project.get("lessons_fr"), lang)),
