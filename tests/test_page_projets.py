@@ -258,7 +258,7 @@ def test_reference_detail_says_every_protocol_is_to_be_defined(projets, referenc
     assert sum("non calculable : aucun protocole (à définir)" in shown(c.value) for c in at.caption) == 2
     protocol_table = next(df.value for df in at.dataframe if "Avancement" in df.value.columns)
     assert list(protocol_table["Protocole"]) == ["à définir", "à définir"]
-    assert set(protocol_table["Départ"]) == {"non renseigné"}
+    assert set(protocol_table["Départ → cible"]) == {"non renseigné → non renseigné"}
 
 
 def test_empty_edition_says_so(projets, reference_db_path):

@@ -17,7 +17,10 @@ import pytest
 from qmi_metrics.admin import importing, publishing, readers
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
-from qmi_metrics.present import cards, protocol
+from qmi_metrics.outputs import reports
+from qmi_metrics.outputs.document import Table, Text
+from qmi_metrics.present import cards, formatting, protocol
+from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import known
 from qmi_metrics.reads import programme, projects
 from qmi_metrics.store import db, rollups
@@ -322,3 +325,36 @@ def test_a_target_equal_to_its_baseline_is_accepted_with_a_warning(reference_con
                                  "indicator_protocols")
     assert prepared.ok and [(w.row, w.column) for w in prepared.warnings] == [(2, "target_value")]
     assert "non calculable" in prepared.warnings[0].expected_fr
+
+
+# --- the evaluation sheet (and so the showcase's project page, which is the sheet) ----------------------------
+
+def sheet_table(con, project_id: str, lang: str = "fr"):
+    report = reports.project_sheet(con, project_id, lang)
+    table = next(b for b in report.blocks if isinstance(b, Table) and b.header[0] == _(lang, "Indicateur (protocole)"))
+    notes = " ".join(b.text for b in report.blocks if isinstance(b, Text))
+    return table, notes
+
+
+def test_the_reference_sheet_says_each_protocol_is_to_be_defined(reference_con):
+    table, notes = sheet_table(reference_con, "source-urbaine")
+    assert table.header[4:6] == ["Départ → cible", "Avancement"]
+    assert [row[0] for row in table.rows] == ["Capacité rafraîchissante (écart de température) (à définir)",
+                                              "Eau de pluie stockée et réutilisée (à définir)"]
+    assert {(row[4], row[5]) for row in table.rows} == {
+        ("non renseigné → non renseigné", "non calculable : aucun protocole (à définir)")}
+    assert protocol.formula_note("fr") in notes and protocol.on_track_note("fr") in notes
+
+
+def test_a_synthetic_sheet_shows_each_indicators_progress(demo_con):
+    project_id = db.fetch_value(demo_con, "SELECT min(project_id) FROM indicator_progress WHERE on_track IS NOT NULL")
+    rows = {r["indicator_id"]: r for r in projects.progress(demo_con, project_id).to_dict("records")}
+    table, _notes = sheet_table(demo_con, project_id, "en")
+    followed = projects.indicators(demo_con, project_id)
+    assert len(table.rows) == len(followed) == len(rows)
+    for cells, indicator_id in zip(table.rows, followed["indicator_id"]):
+        row = rows[indicator_id]
+        assert cells[4] == protocol.plan_cell(row, "en") and cells[5] == protocol.progress_cell(row, "en")
+        if known(row["progress"]):
+            assert cells[5].startswith(formatting.value(row["progress"], "ratio", "en"))
+            assert ("on track" if row["on_track"] else "late") in cells[5]

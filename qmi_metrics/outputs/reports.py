@@ -252,25 +252,32 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     return blocks
 
 
-def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
+def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, progress: pd.DataFrame, lang: str) -> list:
+    """The followed indicators with their protocol and progress (one table: a sheet keeps to two pages)."""
     blocks: list = [Heading(_(lang, "Indicateurs suivis"), 2)]
     if indicators.empty:
         return blocks + [Text(_(lang, "Aucun indicateur rattaché à ce projet : non renseigné."))]
+    protocols = {row["indicator_id"]: row for row in progress.to_dict("records")}
     rows = []
     for row in indicators.itertuples():
         last = (_(lang, "aucune mesure publiée") if row.values_count == 0
                 else f"{formatting.value(row.last_value, 'count', lang, decimals=None)} "
                      f"({formatting.date(row.last_measured_on, 'day', lang)})")
-        rows.append([row.label_en if lang == "en" else row.label_fr, vocabulary.domain_label(row.domain, lang), row.unit,
-                     vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang),
-                     str(row.values_count), last,
+        plan = protocols.get(row.indicator_id, {})
+        rows.append([f"{row.label_en if lang == 'en' else row.label_fr} ({protocol.status_text(plan.get('status'), lang)})",
+                     row.unit, vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang), last,
+                     protocol.plan_cell(plan, lang), protocol.progress_cell(plan, lang),
                      vocabulary.basis_label(vocabulary.weakest_basis(row.basis, row.link_basis), lang)])
-    blocks.append(Table([_(lang, "Indicateur"), _(lang, "Domaine"), _(lang, "Unité"),
-                         _(lang, "Sens souhaité"), _(lang, "Mesures"),
-                         _(lang, "Dernière valeur"), _(lang, "Base")], rows))
+    blocks.append(Table([_(lang, "Indicateur (protocole)"), _(lang, "Unité"), _(lang, "Sens souhaité"),
+                         _(lang, "Dernière valeur"), _(lang, "Départ → cible"), _(lang, "Avancement"), _(lang, "Base")],
+                        rows))
+    remarks = [f"{protocol.label_of(plan, lang)}{_(lang, ' : ')}{' · '.join(found)}." for plan in protocols.values()
+               if (found := protocol.remarks(plan, lang))]
+    lead = " ".join([vocabulary.indicator_model_note(lang), protocol.formula_note(lang), protocol.on_track_note(lang),
+                     *remarks])
     blocks += _basis_notes([pair for row in indicators.itertuples()
-                            for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))], lang,
-                           vocabulary.indicator_model_note(lang))
+                            for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))]
+                           + [(plan.get("basis"), plan.get("basis_rule")) for plan in protocols.values()], lang, lead)
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
         missing = int((indicators["values_count"] == 0).sum())
@@ -282,20 +289,6 @@ def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str)
     blocks.append(Chart(lambda: figures.indicator_series(series, points, lang, row_height=110),
                         figures.indicator_summary(series, points, lang), svg=lambda: graphics.series_svg(series, points, lang)))
     return blocks
-
-
-def _progress_blocks(progress: pd.DataFrame, lang: str) -> list:
-    """Each followed indicator: baseline, target, latest value, progress (or why not computable), trend, on track."""
-    blocks: list = [Heading(_(lang, "Protocole et avancement"), 2)]
-    if progress.empty:
-        return blocks + [Text(_(lang, "Aucun indicateur rattaché à ce projet : pas de protocole."))]
-    rows = progress.to_dict("records")
-    headers, body = protocol.table(rows, lang)
-    blocks.append(Table(headers, body))
-    lines = [f"{protocol.label_of(row, lang)}{_(lang, ' : ')}{' · '.join(found)}." for row in rows
-             if (found := protocol.remarks(row, lang))]
-    blocks.append(Text(" ".join([protocol.formula_note(lang), protocol.on_track_note(lang), *lines]), "note"))
-    return blocks + _basis_notes([(row.get("basis"), row.get("basis_rule")) for row in rows], lang)
 
 
 def _replicability_blocks(scores: pd.DataFrame, lang: str) -> list:
@@ -417,8 +410,7 @@ def sheet(rows: SheetRows, lang: str = "fr") -> Report:
                Heading(_(lang, "Protocole expérimental"), 2),
                _protocol(events, sites, indicators, values, scores, lang)]
     blocks += _timeline_blocks(project, events, lang)
-    blocks += _indicator_blocks(indicators, values, lang)
-    blocks += _progress_blocks(rows.progress, lang)
+    blocks += _indicator_blocks(indicators, values, rows.progress, lang)
     blocks += _replicability_blocks(scores, lang)
     blocks += [Heading(_(lang, "Enseignements"), 2),
                Text(_text(project.get("lessons_fr"), lang)),

@@ -5,22 +5,22 @@ from __future__ import annotations
 
 from qmi_metrics.present import formatting
 from qmi_metrics.present.i18n import _, _n
-from qmi_metrics.present.vocabulary import (PROGRESS_REASONS, PROTOCOL_STATUSES, TRENDS, known, not_known, words)
+from qmi_metrics.present.vocabulary import PROGRESS_REASONS, PROTOCOL_STATUSES, TRENDS, known, not_known, words
+
+# The desired direction in which a trend goes the right way.
+_DESIRED = {"hausse": "up", "baisse": "down"}
+
 
 def formula_note(lang: str) -> str:
     """How progress is computed, said wherever it is shown."""
-    return _(lang, "Avancement = (dernière valeur − départ) / (cible − départ), borné entre 0 et 1 ; les mesures"
-                   " antérieures à la valeur de départ sont ignorées.")
+    return _(lang, "Avancement = (dernière valeur − départ) / (cible − départ), borné entre 0 et 1 ; mesures"
+                   " antérieures au départ ignorées.")
 
 
 def on_track_note(lang: str) -> str:
     """What « dans les temps » means, said wherever the share on track is shown."""
-    return _(lang, "Dans les temps : un avancement au moins égal à la part écoulée de la période entre la date de"
-                   " départ et la date de la cible, à la date de la dernière mesure.")
-
-
-# The desired direction in which a trend goes the right way.
-_DESIRED = {"hausse": "up", "baisse": "down"}
+    return _(lang, "Dans les temps : avancement au moins égal à la part écoulée de la période entre départ et cible,"
+                   " à la date de la dernière mesure.")
 
 
 def measure_text(value, unit: str | None, lang: str) -> str:
@@ -34,7 +34,7 @@ def measure_text(value, unit: str | None, lang: str) -> str:
 
 
 def dated_text(value, day, unit: str | None, lang: str) -> str:
-    """« 1 234 kWh (1er mars 2024) »; « non renseigné » when the value is NULL."""
+    """« 1 234 kWh (1er décembre 2023) »; « non renseigné » when the value is NULL."""
     if not known(value):
         return not_known(lang)
     when = f" ({formatting.date(day, 'day', lang)})" if known(day) else ""
@@ -74,10 +74,16 @@ def on_track_text(row: dict, lang: str) -> str:
     """« dans les temps : 45 % atteints, 30 % de la période écoulée » (or « en retard »); '' when not computable."""
     if not known(row.get("on_track")):
         return ""
-    word = _(lang, "dans les temps") if row["on_track"] else _(lang, "en retard")
-    return _(lang, "{word} : {progress} atteints, {elapsed} de la période écoulée", word=word,
+    return _(lang, "{word} : {progress} atteints, {elapsed} de la période écoulée", word=on_track_word(row, lang),
              progress=formatting.value(float(row["progress"]), "ratio", lang),
              elapsed=formatting.value(float(row["elapsed"]), "ratio", lang))
+
+
+def on_track_word(row: dict, lang: str) -> str:
+    """« dans les temps » or « en retard »; '' when not computable."""
+    if not known(row.get("on_track")):
+        return ""
+    return _(lang, "dans les temps") if row["on_track"] else _(lang, "en retard")
 
 
 def older_text(row: dict, lang: str) -> str:
@@ -125,16 +131,29 @@ def notes(row: dict, lang: str) -> list[str]:
     return [text for text in (trend_text(row, lang), on_track_text(row, lang)) if text] + remarks(row, lang)
 
 
+def plan_cell(row: dict, lang: str) -> str:
+    """Where it started and where it should go, in a table cell (the unit is the table's, dates to the month):
+    « 100 (janv. 2024) → 300 (janv. 2025) »; « non renseigné » for what is not set."""
+    def one(value, day):
+        if not known(value):
+            return not_known(lang)
+        return measure_text(value, None, lang) + (f" ({formatting.date(day, 'month', lang, short=True)})"
+                                                  if known(day) else "")
+    return f"{one(row.get('baseline_value'), row.get('baseline_on'))} → {one(row.get('target_value'), row.get('target_on'))}"
+
+
+def progress_cell(row: dict, lang: str) -> str:
+    """How far it has come, in a table cell: « 40 % · en retard · ↑ en hausse »."""
+    trend = words(TRENDS, row["trend"], lang) if known(row.get("trend")) else ""
+    return " · ".join(filter(None, [progress_text(row, lang), on_track_word(row, lang), trend]))
+
+
 def table(rows: list[dict], lang: str) -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of the protocol table, the same on the page, the sheet and the showcase."""
-    headers = [_(lang, "Indicateur"), _(lang, "Protocole"), _(lang, "Départ"), _(lang, "Cible"),
-               _(lang, "Dernière valeur"), _(lang, "Avancement"), _(lang, "Tendance"), _(lang, "Dans les temps")]
-    body = []
-    for row in rows:
-        unit = row.get("unit")
-        body.append([label_of(row, lang), status_text(row.get("status"), lang),
-                     dated_text(row.get("baseline_value"), row.get("baseline_on"), unit, lang),
-                     dated_text(row.get("target_value"), row.get("target_on"), unit, lang),
-                     dated_text(row.get("current_value"), row.get("current_on"), unit, lang),
-                     progress_text(row, lang), trend_text(row, lang) or "—", on_track_text(row, lang) or "—"])
+    """(headers, rows) of the project page's protocol table, the data of its bars (the sheet has these cells in its
+    indicators' table)."""
+    headers = [_(lang, "Indicateur"), _(lang, "Protocole"), _(lang, "Unité"), _(lang, "Départ → cible"),
+               _(lang, "Dernière valeur"), _(lang, "Avancement")]
+    body = [[label_of(row, lang), status_text(row.get("status"), lang), row.get("unit") or "", plan_cell(row, lang),
+             dated_text(row.get("current_value"), row.get("current_on"), None, lang), progress_cell(row, lang)]
+            for row in rows]
     return headers, body
