@@ -28,11 +28,14 @@ build: $(STAMP)
 run: $(DB)
 	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
+# On both cores: the tests without a browser in two processes (each file in one, so its fixtures are built once),
+# then the browser tests one at a time (each starts servers and Chromium, and some measure time).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser"
+	$(BIN)/python -m pytest -m browser
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not browser and not slow"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not browser and not slow"
 
 # The English catalogue from the code's messages: new ones listed with an empty msgstr, to translate by hand.
 catalogue: $(STAMP)

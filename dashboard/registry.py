@@ -48,6 +48,7 @@ PAGES = (
     PageSpec("editions", N_p("navigation", "Éditions"), ":material/calendar_month:", "methode"),
     PageSpec("sources", N_p("navigation", "Sources et écarts"), ":material/fact_check:", "methode"),
     PageSpec("presentation", N_p("navigation", "Mode présentation"), ":material/slideshow:", "presenter"),
+    PageSpec("a_mettre_a_jour", N_p("navigation", "À mettre à jour"), ":material/update:", "gestion"),
     PageSpec("administration", N_p("navigation", "Administration"), ":material/admin_panel_settings:", "gestion"),
 )
 NAMES = tuple(page.name for page in PAGES)

@@ -1,5 +1,5 @@
 """Command line: python -m qmi_metrics build | kpis | reconcile | contradictions | demo | template | import | history
-| rollback | report | export-parquet | export-site."""
+| rollback | report | export-parquet | export-site | digest."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from qmi_metrics.admin import catalogue, importing, problems, publishing, readers, templates
+from qmi_metrics.admin import catalogue, importing, problems, publishing, readers, roles, templates
 from qmi_metrics.metrics import kpis, reconcile
 from qmi_metrics.metrics.filters import UnknownFilterValue, resolve
 from qmi_metrics.present import formatting, narratives, vocabulary
@@ -158,11 +158,43 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def _identity(args) -> roles.Identity:
+    """Who the command acts as (docs/IMPORT.md, « Droits par commune »): --as, an e-mail or a password account
+    that secrets.toml declares (--secrets); else --role and --scope as given; else the operator who holds the
+    database's files, an administrator. A bad value is a SettingError: exit 2."""
+    if args.as_who:
+        if args.role or args.scope:
+            raise settings.SettingError("--as ou bien --role/--scope, pas les deux", "--as or --role/--scope, not both")
+        found = roles.declared(settings.secrets_file(args.secrets)).resolve(args.as_who)
+        if found is None:
+            raise settings.SettingError(
+                f"--as {args.as_who} : ni une adresse de [roles] ou [admin] emails, ni un compte de [accounts] de"
+                f" {args.secrets}", f"--as {args.as_who}: neither an address of [roles] or [admin] emails nor an"
+                f" account of [accounts] in {args.secrets}")
+        return roles.Identity(getattr(args, "by", None) or found.name, found.role, found.scope)
+    role = args.role or (roles.COMMUNE_EDITOR if args.scope else roles.ADMINISTRATOR)
+    if args.scope and role != roles.COMMUNE_EDITOR:
+        raise settings.SettingError("--scope : pour --role commune_editor seulement",
+                                    "--scope: for --role commune_editor only")
+    scope = roles.parse_scope(args.scope or "") if role == roles.COMMUNE_EDITOR else None
+    return roles.Identity(publishing.who(getattr(args, "by", None)), role, scope)
+
+
+def _identity_arguments(command) -> None:
+    command.add_argument("--as", dest="as_who", metavar="QUI",
+                         help="agir comme cette adresse e-mail ou ce compte de secrets.toml (son rôle, ses communes)")
+    command.add_argument("--role", choices=roles.ROLES, help="rôle (défaut : administrator, celui qui tient les fichiers)")
+    command.add_argument("--scope", metavar="INSEE,…", help="communes d'un commune_editor, p. ex. 93066,93070")
+    command.add_argument("--secrets", type=Path, default=settings.SECRETS_FILE,
+                         help="fichier des rôles pour --as (défaut : .streamlit/secrets.toml)")
+
+
 def cmd_template(args) -> int:
     path = Path(args.db) if args.db else loader.default_db_path()
+    identity = _identity(args)
     con = db.connect(path) if path.exists() else None  # with a database, the xlsx lists valid identifiers
     try:
-        written = templates.write_template(args.table, args.out, con)
+        written = templates.write_template(args.table, args.out, con, identity.scope)
     except ValueError as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -193,17 +225,18 @@ def _refusal(error: Exception) -> int:
         _print_rejection(error)
         return EXIT_BAD_INPUT
     print(error, file=sys.stderr)
-    if isinstance(error, publishing.UnknownVersion):
+    if isinstance(error, (publishing.UnknownVersion, publishing.NotAllowed)):
         return EXIT_BAD_INPUT
     return EXIT_LOCKED if isinstance(error, publishing.LockTimeout) else EXIT_ERROR
 
 
 def cmd_import(args) -> int:
     db_path = _database(args.db)
+    identity = _identity(args)
     parsed = readers.read_file(args.file, table=args.table)
     try:
-        result = publishing.publish_import(db_path, parsed, args.table, args.mode, by=args.by,
-                                           lock_timeout=args.wait)
+        result = publishing.publish_import(db_path, parsed, args.table, args.mode, by=identity.name,
+                                           role=identity.role, scope=identity.scope, lock_timeout=args.wait)
     except publishing.PublishError as error:
         return _refusal(error)
     for notice in result.notices:
@@ -243,16 +276,21 @@ def cmd_history(args) -> int:
         print(json.dumps(versions, ensure_ascii=False, indent=2))
         return EXIT_OK
     state = lambda v: "en service/live" if v["current"] else ("disponible/kept" if v["available"] else "supprimée/pruned")  # noqa: E731
-    rows = [[v["version"], v["created_at"], v["by"] or "—", v["file"] or ("(construction/build)" if v["action"] == "build" else "—"),
+    role = lambda v: v["role"] + (f" {','.join(v['scope'])}" if v["scope"] else "") if v["role"] else "—"  # noqa: E731
+    rows = [[v["version"], v["created_at"], v["by"] or "—", role(v),
+             v["file"] or ("(construction/build)" if v["action"] == "build" else "—"),
              v["table"] or "—", v["mode"] or "—", _changes(v["changes"]) or "—", state(v)] for v in versions]
-    print(_table(rows, ["version", "date (UTC)", "par/by", "fichier/file", "table", "mode", "changements/changes", "état/state"]))
+    print(_table(rows, ["version", "date (UTC)", "par/by", "rôle/role", "fichier/file", "table", "mode",
+                        "changements/changes", "état/state"]))
     return EXIT_OK
 
 
 def cmd_rollback(args) -> int:
     db_path = _database(args.db)
+    identity = _identity(args)
     try:
-        result = publishing.rollback(db_path, args.version, by=args.by, lock_timeout=args.wait)
+        result = publishing.rollback(db_path, args.version, by=identity.name, role=identity.role,
+                                     lock_timeout=args.wait)
     except publishing.PublishError as error:
         return _refusal(error)
     print(f"Version {result.version} remise en service (remplace {result.previous_version})"
@@ -439,6 +477,53 @@ def _export_site_parser(commands) -> None:
     export.set_defaults(run=cmd_export_site)
 
 
+# --- digest -------------------------------------------------------------------------------------
+
+def _moment(text: str):
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("date et heure ISO attendues, p. ex. 2026-12-07T08:00Z"
+                                         " / an ISO date and time expected, e.g. 2026-12-07T08:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _period(text: str):
+    from qmi_metrics.outputs import digest
+
+    try:
+        return digest.parse_period(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def cmd_digest(args) -> int:
+    from datetime import datetime, timezone
+
+    from qmi_metrics.outputs import digest
+    from qmi_metrics.reads import freshness
+
+    db_path = _database(args.db)
+    end = args.now or datetime.now(timezone.utc)  # the command's clock: everything below takes it as an argument
+    found = digest.build(db_path, end, args.since, args.lang, freshness.thresholds(settings.secrets_file()))
+    for path in digest.write(found, args.out):
+        print(f"Fichier écrit / file written: {path}")
+    return EXIT_OK
+
+
+def _digest_parser(commands) -> None:
+    summary = commands.add_parser("digest", help="résumé de la période : HTML pour un courriel, pièces jointes CSV")
+    summary.add_argument("--since", type=_period, default="7d", help="durée de la période : 7d (défaut), 24h, 2w")
+    summary.add_argument("--out", type=Path, required=True, help="dossier où écrire digest.html et les CSV")
+    summary.add_argument("--db", type=Path)
+    summary.add_argument("--lang", choices=("fr", "en"), default="fr")
+    summary.add_argument("--now", type=_moment,
+                         help="fin de la période, ISO (défaut : maintenant) : refaire le résumé d'une semaine passée")
+    summary.set_defaults(run=cmd_digest)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m qmi_metrics",
                                   description="Données et indicateurs des Quartiers Métropolitains d'Innovation.")
@@ -477,6 +562,7 @@ def parser() -> argparse.ArgumentParser:
     template.add_argument("--table", required=True, choices=catalogue.IMPORTABLE_TABLES)
     template.add_argument("--out", type=Path, required=True, help="FICHIER.xlsx ou FICHIER.csv")
     template.add_argument("--db", type=Path, help="base dont le modèle .xlsx liste les identifiants valides")
+    _identity_arguments(template)  # a commune editor's .xlsx: pre-filled with its communes' rows
     template.set_defaults(run=cmd_template)
 
     load = commands.add_parser("import", help="importer un fichier (CSV ou .xlsx) dans une table")
@@ -488,6 +574,7 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("--by", help="qui importe (défaut : $QMI_USER, sinon l'utilisateur du système)")
     load.add_argument("--wait", type=float, default=_lock_wait(),
                       help="secondes d'attente si un autre import est en cours (défaut : $QMI_LOCK_TIMEOUT ou 60)")
+    _identity_arguments(load)
     load.set_defaults(run=cmd_import)
 
     history = commands.add_parser("history", help="versions publiées de la base")
@@ -500,11 +587,13 @@ def parser() -> argparse.ArgumentParser:
     back.add_argument("--db", type=Path)
     back.add_argument("--by")
     back.add_argument("--wait", type=float, default=_lock_wait())
+    _identity_arguments(back)
     back.set_defaults(run=cmd_rollback)
 
     _report_parser(commands)
     _export_parquet_parser(commands)
     _export_site_parser(commands)
+    _digest_parser(commands)
     return top
 
 

@@ -121,6 +121,13 @@ SLOW = {
     "test_faults.py::test_every_page_leaves_the_file_as_it_was",
     "test_faults.py::test_every_page_shows_the_unavailable_page_in_english_too",
     "test_faults.py::test_the_default_database_is_built_on_first_start_when_missing",
+    "test_digest.py::scenario",  # a database copy, two imports through the publishing path
+    "test_digest.py::test_a_quiet_week_says_so_and_the_period_is_read_from_the_command_line",
+    "test_digest.py::test_findings_that_changed_are_read_against_the_kept_version",
+    "test_freshness.py::one_late_project",  # a synthetic database built for the page
+    "test_freshness.py::test_an_import_is_an_update_and_says_who",
+    "test_freshness.py::test_reports_slides_pptx_and_exports_say_when_the_data_were_published",
+    "test_freshness.py::test_the_page_on_the_reference_database_says_what_its_dates_rest_on",
     "test_fuzz.py::test_every_page_with_every_parameter_hostile",
     "test_fuzz.py::test_the_project_search_box",
     "test_fuzz.py::test_url_parameters_in_the_slideshow",

@@ -21,7 +21,7 @@ from dashboard import registry
 from dashboard.ui import widgets
 from qmi_metrics.admin import catalogue
 from qmi_metrics.metrics import filters
-from qmi_metrics.store import db
+from qmi_metrics.store import db, loader
 
 REPO = Path(__file__).resolve().parent.parent
 # The pages that show the data (not the slideshow, not the administration).
@@ -63,6 +63,13 @@ def show_chart_data(at: AppTest) -> AppTest:
     for key in opened:
         at.session_state[key] = True
     return at.run()
+
+
+def edited_in_place(con, label: str) -> None:
+    """Mark a database copy edited by a test as a data version of its own: the app caches every read by data
+    version, so pages of another test in the same process would otherwise show the original's cached rows."""
+    version = db.meta(con)["data_version"]
+    loader.set_meta(con, data_version=f"{version}-{label}")
 
 
 # --- the views ------------------------------------------------------------------------------------------------

@@ -320,3 +320,162 @@ def test_a_rollback_on_the_page_says_whether_the_showcase_followed(admin_app, tm
     else:
         assert "vitrine non régénérée, l'ancienne reste en ligne" in texts(at)
         assert (site_dir / "autre.html").read_text() == "x"
+
+
+# --- roles on the page (tests/test_roles.py: the rule, the command line) -------------------------------------
+
+AULNAY, MEUDON = "93005", "92048"
+ROLE_SECRETS = {"admin": {"password_hash": HASH}, "accounts": {
+    "aulnay": {"password_hash": HASH, "role": "commune_editor", "scope": [AULNAY]},
+    "programme": {"password_hash": HASH, "role": "programme_manager"}}}
+MEASUREMENTS = "project_id;indicator_id;measured_on;value\n"
+# One import of each commune, then one of both: a commune editor of Aulnay sees the second only.
+IMPORTS = (("meudon.csv", "faradae;energie-partagee;31/03/2024;100\n", "programme", "programme_manager", None),
+           ("aulnay.csv", "istya;qualite-air-interieur;31/03/2024;7\n", "aulnay", "commune_editor",
+            frozenset({AULNAY})),
+           ("les-deux.csv", "faradae;energie-partagee;30/04/2024;200\nistya;qualite-air-interieur;30/04/2024;8\n",
+            "programme", "programme_manager", None))
+
+
+def publish_imports_of_two_communes(live: str) -> None:
+    from qmi_metrics.admin import publishing, readers
+
+    for name, rows, by, role, scope in IMPORTS:
+        parsed = readers.read_file((MEASUREMENTS + rows).encode("utf-8"), name, "indicator_values")
+        publishing.publish_import(live, parsed, "indicator_values", "append", by=by, role=role, scope=scope)
+
+
+def sign_in_as(at, account: str, password: str = PASSWORD):
+    """The form of several password accounts: the account, then its password."""
+    at.text_input[0].input(account)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def history_files(at) -> set:
+    history = next((d.value for d in at.dataframe if "version" in d.value.columns), None)
+    return set() if history is None else set(history["file"].dropna())
+
+
+def has_rollback(at) -> bool:
+    return any(s.label == "Revenir à la version" for s in at.selectbox)
+
+
+@pytest.fixture
+def role_app(admin_app):
+    import os
+
+    publish_imports_of_two_communes(os.environ["QMI_DB"])
+    return lambda secrets=ROLE_SECRETS: admin_app(secrets)
+
+
+def test_a_commune_editor_sees_only_its_communes_templates_history_and_no_rollback(role_app):
+    at = sign_in_as(role_app(), "aulnay")
+    assert any("aulnay (éditeur de commune : 93005 (Aulnay-sous-Bois))" in c.value for c in at.caption)
+    assert history_files(at) == {"aulnay.csv"}  # not Meudon's import, nor the one of both communes, nor the build
+    shown = at.dataframe[0].value.to_string()
+    assert "meudon.csv" not in shown and "les-deux.csv" not in shown
+    assert "programme" not in set(at.dataframe[0].value["by"])
+    assert not has_rollback(at)
+    template_tables = next(s for s in at.selectbox if s.label == "Table").options
+    assert "editions" not in template_tables and "indicator_values" in template_tables
+    assert "replace" not in " ".join(next(s for s in at.selectbox if s.label == "Mode").options)
+    assert "prérempli avec les lignes de vos communes" in " ".join(c.value for c in at.caption)
+    assert "Accès" not in [h.value for h in at.header]
+
+
+def test_a_programme_manager_sees_every_commune_but_neither_rolls_back_nor_sees_access(role_app):
+    at = sign_in_as(role_app(), "programme")
+    assert history_files(at) == {"meudon.csv", "aulnay.csv", "les-deux.csv"}
+    assert not has_rollback(at)
+    assert "editions" in next(s for s in at.selectbox if s.label == "Table").options
+    assert "Accès" not in [h.value for h in at.header]
+
+
+def test_an_administrator_sees_everything_rolls_back_and_sees_who_has_which_role(role_app):
+    at = sign_in_as(role_app(), "admin")
+    assert history_files(at) == {"meudon.csv", "aulnay.csv", "les-deux.csv"}
+    assert has_rollback(at)
+    assert "Accès" in [h.value for h in at.header]
+    table = next(d.value for d in at.dataframe if "qui" in d.value.columns)
+    assert set(table["qui"]) == {"admin", "aulnay", "programme"}
+    assert table.set_index("qui").loc["aulnay", "communes"] == AULNAY
+    assert "$argon2" not in table.to_string()
+
+
+def test_session_state_and_url_cannot_raise_a_role(role_app):
+    from dashboard.ui import access
+
+    at = sign_in_as(role_app(), "aulnay")
+    # Whatever a session or an address claims, the role is the signed-in account's, looked up again.
+    for key, value in (("role", "administrator"), ("scope", None), ("identity", "admin"), ("admin_user", "admin"),
+                       ("is_admin", True)):
+        at.session_state[key] = value
+    at.query_params["role"] = "administrator"
+    at.query_params["scope"] = MEUDON
+    at.query_params["as"] = "admin"
+    at.run()
+    assert not at.exception
+    assert history_files(at) == {"aulnay.csv"} and not has_rollback(at)
+    assert "Accès" not in [h.value for h in at.header]
+    # The sign-in the session holds, moved to another account: the proof no longer matches, nobody is signed in.
+    held = dict(at.session_state[access.SIGNED_IN])
+    at.session_state[access.SIGNED_IN] = {**held, "account": "admin"}
+    at.run()
+    assert "Connectez-vous pour importer des données." in texts(at) and not at.get("file_uploader")
+    # A fresh session that was never signed in: the keys of the old sign-in and a made-up proof open nothing.
+    fresh = role_app()
+    fresh.session_state["admin_user"] = "admin"
+    fresh.session_state[access.SIGNED_IN] = {"account": "admin", "proof": "0" * 64}
+    fresh.query_params["role"] = "administrator"
+    fresh.run()
+    assert "Connectez-vous pour importer des données." in texts(fresh) and not fresh.get("file_uploader")
+
+
+def test_an_account_given_a_new_password_is_signed_out(role_app):
+    at = sign_in_as(role_app(), "aulnay")
+    assert at.get("file_uploader")
+    renewed = {**ROLE_SECRETS["accounts"]["aulnay"], "password_hash": auth.hash_password("x" * 12)}
+    at.secrets["accounts"] = {**ROLE_SECRETS["accounts"], "aulnay": renewed}
+    at.run()
+    assert not at.get("file_uploader") and "Connectez-vous pour importer des données." in texts(at)
+
+
+def test_a_reader_account_reads_but_does_not_import(admin_app):
+    at = admin_app({"accounts": {"elus": {"password_hash": HASH, "role": "reader"}}})
+    sign_in_as(at, "elus")
+    assert "pas importer de données" in texts(at)
+    assert not at.get("file_uploader") and "Historique des versions" not in [h.value for h in at.header]
+
+
+def test_several_accounts_ask_for_the_account_and_a_wrong_one_is_refused(admin_app):
+    at = admin_app(ROLE_SECRETS)
+    assert [t.label for t in at.text_input] == ["Compte", "Mot de passe"]
+    sign_in_as(at, "aulnay", "mauvais mot de passe")
+    assert "Compte ou mot de passe incorrect." in texts(at) and not at.get("file_uploader")
+    sign_in_as(at, "inconnu", PASSWORD)
+    assert "Compte ou mot de passe incorrect." in texts(at) and not at.get("file_uploader")
+
+
+def test_oidc_users_get_the_role_their_e_mail_is_declared_with(role_app, monkeypatch):
+    """st.user's e-mail, looked up at every run ([roles], [admin] emails); anyone else signed in only reads."""
+    from dashboard.ui import access
+
+    secrets = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32},
+               "admin": {"emails": ["dsi@parisandco.paris"]},
+               "roles": {"Agent@Ville-Aulnay.fr": {"role": "commune_editor", "scope": [AULNAY]}}}
+    signed_in = {}
+    monkeypatch.setattr(access, "oidc_user", lambda: dict(signed_in) or None)
+
+    def open_as(email: str):
+        signed_in.update(name=email, email=email)
+        return role_app(secrets)
+
+    editor = open_as("agent@ville-aulnay.fr")
+    assert history_files(editor) == {"aulnay.csv"} and not has_rollback(editor)
+    administrator = open_as("dsi@parisandco.paris")
+    assert history_files(administrator) == {"meudon.csv", "aulnay.csv", "les-deux.csv"} and has_rollback(administrator)
+    reader = open_as("quelqu.un@example.org")
+    assert "pas importer de données" in texts(reader) and not reader.get("file_uploader")

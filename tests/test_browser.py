@@ -32,6 +32,7 @@ PAGES = [
     ("communaute", "Communauté", True, False),
     ("editions", "Éditions", False, False),
     ("sources", "Sources et écarts", False, False),
+    ("a_mettre_a_jour", "À mettre à jour", False, False),
     ("administration", "Administration", False, False),
 ]
 

@@ -1,6 +1,7 @@
 """Reading that needs a sign-in holds the way it used to break: several deep links opened at the same
-moment right after the server starts, in Chromium, on fresh servers, again and again. And wrong
-passwords slow down their own connection only, across a restart. (Skips with test_browser.)"""
+moment right after the server starts, in Chromium, on fresh servers, again and again. Wrong
+passwords slow down their own connection only, across a restart. A commune editor's Administration
+page shows its communes' history only. (Skips with test_browser.)"""
 
 from __future__ import annotations
 
@@ -135,3 +136,39 @@ def test_concurrent_deep_links_right_after_start_open_their_own_page(browser, re
             assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Sources et écarts").count() == 1, link
     for context in contexts:
         context.close()
+
+
+def test_a_commune_editors_administration_page_shows_only_its_communes_history(browser, reference_db_path, tmp_path):
+    """Signed in with its password account, the editor of Aulnay sees its import, not Meudon's nor the one of
+    both communes, no rollback and no access table; a role claimed in the address changes nothing."""
+    from test_admin import IMPORTS, publish_imports_of_two_communes
+
+    live = tmp_path / "qmi.duckdb"
+    shutil.copy(reference_db_path, live)
+    publish_imports_of_two_communes(str(live))
+    password_hash = auth.hash_password(PASSWORD)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'[admin]\npassword_hash = "{password_hash}"\n\n'
+                       f'[accounts.aulnay]\npassword_hash = "{password_hash}"\nrole = "commune_editor"\n'
+                       'scope = ["93005"]\n', encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1900, "height": 1000}, locale="fr-FR")  # the file column shown
+    page = context.new_page()
+    with serving(live, "--secrets.files", str(secrets)) as url:
+        page.goto(f"{url}/administration?role=administrator&scope=92048")
+        settle(page)
+        page.get_by_label("Compte").fill("aulnay")
+        sign_in(page, PASSWORD)
+        page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "administration_editeur_de_commune.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.get_by_text("éditeur de commune : 93005 (Aulnay-sous-Bois)").count() == 1
+        assert page.get_by_role("heading", name="Historique des versions").count() == 1
+        assert page.locator('[data-testid="stDataFrame"]').count() == 1  # the history, and no access table
+        # The grid draws on a canvas; its cells are in the accessible table inside it, as DOM text.
+        history = page.locator('[data-testid="stDataFrame"]').text_content()
+        files = {name for name, *_ in IMPORTS}
+        assert "aulnay.csv" in history and not [name for name in files - {"aulnay.csv"} if name in history]
+        assert page.get_by_role("button", name="Revenir en arrière").count() == 0
+        assert page.get_by_role("heading", name="Accès").count() == 0
+    context.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import READING_PAGES, app_test, open_page, show_chart_data
+from helpers import READING_PAGES, app_test, edited_in_place, open_page, show_chart_data
 from streamlit.elements.widgets import button
 
 from dashboard import registry
@@ -81,6 +81,7 @@ def poisoned_db(reference_db_path, tmp_path_factory) -> Path:
             cases = " ".join(f"WHEN {k} THEN ?" for k in range(len(POISON)))
             con.execute(f"UPDATE {table} SET {column} = (CASE (hash(rowid) + {i}) % {len(POISON)} {cases} END)"
                         f" || coalesce({column}, '') WHERE {column} IS NOT NULL OR {i} = 0", list(POISON))
+    edited_in_place(con, "poisoned")
     rollups.refresh(con)  # the KPI labels and cached values follow the texts
     con.close()
     return path

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from helpers import edited_in_place
 from pptx import Presentation
 
 from qmi_metrics.metrics.filters import Filters
@@ -38,6 +39,7 @@ def long_db(reference_db_path, tmp_path_factory) -> Path:
     con.execute("UPDATE projects SET name = ?, operator = ? WHERE project_id = ?", ["N" * NAME, "O" * DESCRIPTION, UNBROKEN])
     con.execute("UPDATE project_events SET source_quote = ?", [long_text(DESCRIPTION, 400)])
     con.execute("UPDATE sites SET name = ?", [long_text(NAME, 300)])
+    edited_in_place(con, "long")
     rollups.refresh(con)
     con.close()
     return path

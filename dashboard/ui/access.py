@@ -1,38 +1,41 @@
-"""Who may read and who may administer: the access settings of .streamlit/secrets.toml, OIDC or the admin
-password, the sign-in form and its per-client throttle. Access fails closed."""
+"""Who may read and what each signed-in person may do: the access settings of .streamlit/secrets.toml, OIDC or
+password accounts, their roles (qmi_metrics/admin/roles.py), the sign-in form and its per-client throttle.
+Access fails closed; a role is looked up from the identity on every run, never kept in the session or the URL."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import math
+import os
 
 import streamlit as st
 
 from dashboard.ui import configuration, database
 from dashboard.ui.language import lang
-from qmi_metrics.admin import auth
+from qmi_metrics.admin import auth, roles
 from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.store import settings
 
 _LOG = logging.getLogger("qmi")
-PASSWORD_ACCOUNT = "admin"  # the one account the password of secrets.toml opens
+SIGNED_IN = "password_sign_in"   # the session's password sign-in: its account and this server's proof of it
 UNREADABLE = N_("La configuration d'accès (.streamlit/secrets.toml) est illisible : le tableau de bord reste fermé. "
                 "Prévenez son administrateur.")
 
 
 def access_config() -> dict:
-    """What .streamlit/secrets.toml configures: OIDC ([auth]), an admin password hash, public reading. An
-    unreadable file or a value not understood closes the dashboard; `problem` then says why, in the reader's
-    language."""
+    """What .streamlit/secrets.toml configures: OIDC ([auth]), the roles by e-mail and the password accounts
+    (`declared`, roles.Declared), public reading. An unreadable file or a value not understood closes the
+    dashboard; `problem` then says why, in the reader's language."""
     secrets = configuration.secrets()
     if secrets.get("unreadable"):
         return _closed(_(lang(), UNREADABLE))
     try:
         return {
             "oidc": settings.configured("auth", secrets) is not None,
-            "password_hash": settings.value("admin.password_hash", secrets),
-            "admins": [email.lower() for email in settings.value("admin.emails", secrets)],
+            "declared": roles.declared(secrets),
             "require_login": settings.value("access.require_login", secrets),
             "trusted_proxies": settings.value("access.trusted_proxies", secrets),
             "problem": None,
@@ -44,7 +47,7 @@ def access_config() -> dict:
 
 def _closed(problem: str) -> dict:
     """Nobody reads, nobody signs in: the access configuration could not be understood."""
-    return {"oidc": False, "password_hash": None, "admins": [], "require_login": True,
+    return {"oidc": False, "declared": roles.Declared({}, {}), "require_login": True,
             "trusted_proxies": settings.default("access.trusted_proxies"), "problem": problem}
 
 
@@ -57,20 +60,49 @@ def oidc_user() -> dict | None:
     return None
 
 
+@st.cache_resource
+def _server_key() -> bytes:
+    """Signs this server's password sign-ins (a session lives on one server: a restart signs everyone out)."""
+    return os.urandom(32)
+
+
+def _proof(account: str, password_hash: str) -> str:
+    return hmac.new(_server_key(), f"{account}\0{password_hash}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def password_account() -> str | None:
+    """The password account this session signed in with. The session keeps the account and a proof made from the
+    account's hash as declared at sign-in: an account removed or given a new password is signed out at the next
+    run, and nothing put in the session state without the password opens one."""
+    held = st.session_state.get(SIGNED_IN)
+    if not isinstance(held, dict) or not isinstance(held.get("account"), str) or not isinstance(held.get("proof"), str):
+        return None
+    stored = access_config()["declared"].password_hash(held["account"])
+    if stored is None or not hmac.compare_digest(held["proof"], _proof(held["account"], stored)):
+        return None
+    return held["account"]
+
+
+def identity() -> roles.Identity | None:
+    """Who is signed in and what they may do, looked up on every run from st.user's e-mail (OIDC) or the proven
+    password account in the roles secrets.toml declares now: no role is read from the session or the URL."""
+    declared = access_config()["declared"]
+    user = oidc_user()
+    if user:
+        return declared.for_email(user["email"], user["name"])
+    account = password_account()
+    return declared.for_account(account) if account else None
+
+
 def signed_in_user() -> str | None:
-    """Who is signed in: through OIDC, or through the admin password of this session."""
-    user = oidc_user()
-    if user:
-        return user["name"]
-    return st.session_state.get("admin_user")
+    found = identity()
+    return found.name if found else None
 
 
-def is_admin() -> bool:
-    config = access_config()
-    user = oidc_user()
-    if user:
-        return not config["admins"] or user["email"] in config["admins"]
-    return bool(st.session_state.get("admin_user")) and bool(config["password_hash"])
+def sign_out() -> None:
+    st.session_state.pop(SIGNED_IN, None)
+    if oidc_user():
+        st.logout()
 
 
 @st.cache_resource
@@ -123,30 +155,37 @@ def require_access() -> None:
 
 
 def login_form() -> None:
-    """OIDC when configured, else the admin password; wrong passwords slow down their own client only."""
+    """OIDC when configured, and the password accounts (only the password when the one account is [admin]'s);
+    wrong passwords slow down their own client only."""
     config = access_config()
+    declared = config["declared"]
     if config["oidc"]:
         st.button(_(lang(), "Se connecter"), on_click=st.login, type="primary")
-        if oidc_user() and not is_admin():
-            st.error(_(lang(), "Ce compte n'est pas administrateur."))
-    if not config["password_hash"]:
+    if not declared.accounts:
         return
+    named = set(declared.accounts) != {roles.ADMIN_ACCOUNT}
     throttle, client = sign_in_throttle(), client_address()
     with st.form("admin_login"):
-        password = st.text_input(_(lang(), "Mot de passe administrateur"), type="password")
+        account = st.text_input(_(lang(), "Compte")) if named else roles.ADMIN_ACCOUNT
+        password = st.text_input(_(lang(), "Mot de passe") if named else _(lang(), "Mot de passe administrateur"),
+                                 type="password")
         submitted = st.form_submit_button(_(lang(), "Se connecter"))
     if not submitted:
         return
-    waiting = throttle.seconds_to_wait(client, PASSWORD_ACCOUNT)
+    account = account.strip() or roles.ADMIN_ACCOUNT
+    stored = declared.password_hash(account)
+    counted = account if stored else "?"  # the throttle keeps declared accounts apart, and the rest together
+    waiting = throttle.seconds_to_wait(client, counted)
     if waiting:  # the password is not even checked
         st.error(too_many_attempts(waiting))
-    elif auth.verify_password(password, config["password_hash"]):
-        throttle.record_success(client, PASSWORD_ACCOUNT)
-        st.session_state["admin_user"] = "admin"
+    elif auth.verify_password(password, stored or auth.decoy_hash()) and stored:
+        throttle.record_success(client, counted)
+        st.session_state[SIGNED_IN] = {"account": account, "proof": _proof(account, stored)}
         st.rerun()
     else:
-        waiting = throttle.record_failure(client, PASSWORD_ACCOUNT)
-        st.error(_(lang(), "Mot de passe incorrect.") + (" " + too_many_attempts(waiting) if waiting else ""))
+        waiting = throttle.record_failure(client, counted)
+        wrong = _(lang(), "Compte ou mot de passe incorrect.") if named else _(lang(), "Mot de passe incorrect.")
+        st.error(wrong + (" " + too_many_attempts(waiting) if waiting else ""))
 
 
 def too_many_attempts(seconds: float) -> str:

@@ -30,6 +30,17 @@ def served_meta() -> dict[str, str]:
     return _METAS[con]
 
 
+_PUBLICATIONS = weakref.WeakKeyDictionary()  # connection -> its db.Publication
+
+
+def served_publication() -> db.Publication:
+    """The served version and when it was published (« Données publiées le … »), read once per connection."""
+    con = database.connection()
+    if con not in _PUBLICATIONS:
+        _PUBLICATIONS[con] = db.publication(con)
+    return _PUBLICATIONS[con]
+
+
 def data_version() -> str:
     """The served version, the key of every cached read."""
     return served_meta().get("data_version", "")

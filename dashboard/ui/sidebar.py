@@ -11,7 +11,7 @@ from dashboard.ui import access, caches, database, widgets
 from dashboard.ui.language import language_name, lang
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
-from qmi_metrics.present import i18n, vocabulary
+from qmi_metrics.present import i18n, narratives, vocabulary
 from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import queries
 
@@ -162,4 +162,5 @@ def page(title: str, intro: str = "") -> View:
     st.title(title)
     if intro:
         st.write(intro)
+    st.caption(narratives.published_line(caches.served_publication(), lang()))
     return view

@@ -13,12 +13,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import registry
-from dashboard.ui import database
+from dashboard.ui import caches, database
 from dashboard.ui.language import lang
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, spreadsheet
-from qmi_metrics.present import cards, figures, vocabulary
+from qmi_metrics.present import cards, figures, narratives, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import queries
 
@@ -161,7 +161,12 @@ def basis_note(pairs, lead: str = "") -> None:
         st.caption("\n".join(lines))
 
 
-def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
+ABOUT_SHEET = "à propos"
+
+
+def to_excel(data: pd.DataFrame, sheet: str = "données", about: tuple[str, ...] = ()) -> bytes:
+    """The table as an Excel workbook; `about` (when the data were published, a synthetic mark) on a second sheet of
+    its own, so the first stays the table (the import reads it back)."""
     buffer = io.BytesIO()
     frame = data.copy()
     for column in frame.columns:  # Excel has no time zones and no lists
@@ -170,7 +175,16 @@ def to_excel(data: pd.DataFrame, sheet: str = "données") -> bytes:
     frame = spreadsheet.safe_frame(frame)  # no cell of data text may become a formula
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, index=False, sheet_name=sheet[:31])
+        if about:
+            spreadsheet.safe_frame(pd.DataFrame({ABOUT_SHEET: list(about)})).to_excel(
+                writer, index=False, sheet_name=ABOUT_SHEET)
     return buffer.getvalue()
+
+
+def export_notes() -> tuple[str, ...]:
+    """What every Excel download says beside its table: « Données publiées le … », and the synthetic mark."""
+    notes = (narratives.published_line(caches.served_publication(), lang()),)
+    return notes + ((vocabulary.synthetic_banner(lang()),) if caches.is_synthetic() else ())
 
 
 def to_csv(data: pd.DataFrame) -> bytes:
@@ -179,10 +193,11 @@ def to_csv(data: pd.DataFrame) -> bytes:
 
 def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
     left, right = st.columns(2)
+    about = export_notes()
     # Files are made on click (deferred), not on every rerun of the page.
     left.download_button(_(lang(), "Télécharger (CSV)"), lambda: to_csv(data),
                          f"{name}.csv", "text/csv", key=f"{key or name}-csv", width="stretch")
-    right.download_button(_(lang(), "Télécharger (Excel)"), lambda: to_excel(data), f"{name}.xlsx",
+    right.download_button(_(lang(), "Télécharger (Excel)"), lambda: to_excel(data, about=about), f"{name}.xlsx",
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                           key=f"{key or name}-xlsx", width="stretch")
 
@@ -190,7 +205,8 @@ def exports(data: pd.DataFrame, name: str, key: str | None = None) -> None:
 def importable_export(table: str, filters: Filters, label: str) -> None:
     """The view's rows in the import template's columns: edit them in Excel and import them back."""
     rows = queries.importable_rows(database.connection(), table, filters)
-    st.download_button(label, lambda: to_excel(rows, table), f"qmi_{table}_modele_import.xlsx",
+    about = export_notes()
+    st.download_button(label, lambda: to_excel(rows, table, about), f"qmi_{table}_modele_import.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        key=f"importable-{table}", help=_(lang(),
                            "Colonnes du modèle d'import : modifiez dans Excel puis importez (Administration, mode « ajouter ou mettre à jour »)."))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -50,6 +51,13 @@ def verify_password(password: str, stored: str) -> bool:
         return _HASHER.verify(stored, password)
     except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
+
+
+@functools.cache
+def decoy_hash() -> str:
+    """A hash of a password nobody knows: checked for an account that does not exist, so that a wrong account name
+    takes as long to refuse as a wrong password and names cannot be guessed by timing."""
+    return hash_password(base64.b64encode(os.urandom(24)).decode())
 
 
 def needs_rehash(stored: str) -> bool:

@@ -35,19 +35,24 @@ class Prepared:
     notices: list[str] = field(default_factory=list)
     truncated: bool = False
     warnings: list[Problem] = field(default_factory=list)  # accepted, but worth a look (docs/IMPORT.md)
+    communes: list[str] | None = None   # the INSEE codes its rows concern; None: the whole programme's (audit log)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def validate(con, parsed: Parsed, table: str, mode: str = "append") -> list[Problem]:
+def validate(con, parsed: Parsed, table: str, mode: str = "append", scope: frozenset[str] | None = None) \
+        -> list[Problem]:
     """Every problem of the file against the current database; an empty list means it can be published."""
-    return prepare(con, parsed, table, mode).problems
+    return prepare(con, parsed, table, mode, scope).problems
 
 
-def prepare(con, parsed: Parsed, table: str, mode: str = "append") -> Prepared:
-    """Validate a parsed file and, when it is clean, compute the complete rows it writes and what changes."""
+def prepare(con, parsed: Parsed, table: str, mode: str = "append", scope: frozenset[str] | None = None) -> Prepared:
+    """Validate a parsed file and, when it is clean, compute the complete rows it writes and what changes.
+
+    `scope`: a commune editor's INSEE codes (roles.Identity.scope); a row outside them is a problem like any
+    other (rules._within_scope). None: every commune."""
     prepared = Prepared(table=table, mode=mode, notices=list(parsed.notices))
     if table not in IMPORTABLE_TABLES or mode not in MODES:
         prepared.problems.append(Problem(parsed.filename, None, None, None,
@@ -59,7 +64,7 @@ def prepare(con, parsed: Parsed, table: str, mode: str = "append") -> Prepared:
     if prepared.problems:
         return prepared
     spec = table_schema(table)
-    checker = Checker(con, parsed, spec, mode)
+    checker = Checker(con, parsed, spec, mode, scope)
     prepared.problems = checker.run()
     prepared.warnings = checker.warnings
     prepared.truncated = checker.truncated
@@ -67,6 +72,8 @@ def prepare(con, parsed: Parsed, table: str, mode: str = "append") -> Prepared:
         return prepared
     prepared.records = checker.records
     prepared.counts = checker.counts
+    if mode != "replace" and None not in checker.communes:  # replace rewrites every commune's rows
+        prepared.communes = sorted(checker.communes)
     if checker.uses_import_source:
         prepared.import_source = checker.import_source_row()
         if not db.fetch_value(con, "SELECT count(*) FROM sources WHERE source_id = $id",

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import duckdb
 
-from qmi_metrics.admin import importing
+from qmi_metrics.admin import importing, roles
 from qmi_metrics.admin.catalogue import schema_tables, table_schema
 from qmi_metrics.admin.problems import Problem
 from qmi_metrics.admin.readers import Parsed
@@ -50,7 +50,6 @@ from qmi_metrics.store import db, loader, rollups, settings, writes
 
 KEEP_VERSIONS = 5
 LOCK_TIMEOUT_SECONDS = settings.default("QMI_LOCK_TIMEOUT")
-VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 AUDIT_TABLE = "audit_log"
 SNAPSHOT = "old"  # the catalog name the snapshot is attached under while the new version is built
 
@@ -75,6 +74,10 @@ class UnknownVersion(PublishError):
 
 class NotWritable(PublishError):
     """A file or folder the publish writes cannot be written: found before anything is published."""
+
+
+class NotAllowed(PublishError):
+    """The role does not allow it (roles.Identity): refused before anything is read or locked."""
 
 
 @dataclass
@@ -118,7 +121,7 @@ def archived_versions(db_path: Path) -> list[str]:
     found = []
     for path in versions_dir(db_path).glob(f"{glob.escape(Path(db_path).stem)}.*.duckdb"):
         version = path.name[len(prefix):-len(".duckdb")]
-        if VERSION_PATTERN.match(version):
+        if db.VERSION_PATTERN.match(version):
             found.append(version)
     return sorted(found)
 
@@ -167,31 +170,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def version_time(version: str) -> datetime:
-    """When a version was made (its id starts with the time, to the second)."""
-    return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
-
-
 def current_version(db_path: Path) -> str:
     """The live file's version: meta.version, or, for a file `build` made, one derived from it."""
     with closing(_open_live(db_path)) as con:
         meta = db.meta(con)
-    return _version_from_meta(meta, Path(db_path).stat().st_mtime)
-
-
-def _version_from_meta(meta: dict, mtime: float) -> str:
-    if VERSION_PATTERN.match(meta.get("version", "")):
-        return meta["version"]
-    built = datetime.fromtimestamp(mtime, timezone.utc)
-    return f"{built:%Y%m%dT%H%M%SZ}-{hashlib.sha256(meta.get('data_version', '').encode()).hexdigest()[:8]}"
+    return db.version_from_meta(meta, Path(db_path).stat().st_mtime)
 
 
 def _new_version(db_path: Path, previous: str, salt: str) -> str:
     """A version id that sorts after every version there is (time-stamped, to the second)."""
     moment = _now().replace(microsecond=0)
     latest = max([previous, *archived_versions(db_path)])
-    if moment <= version_time(latest):
-        moment = version_time(latest) + timedelta(seconds=1)
+    if moment <= db.version_time(latest):
+        moment = db.version_time(latest) + timedelta(seconds=1)
     digest = hashlib.sha256(f"{previous}|{salt}|{moment.isoformat()}|{uuid.uuid4()}".encode()).hexdigest()
     return f"{moment:%Y%m%dT%H%M%SZ}-{digest[:8]}"
 
@@ -245,24 +236,31 @@ def _pause(variable: str) -> None:
 
 
 def publish_import(db_path, parsed: Parsed, table: str, mode: str = "append", by: str | None = None,
-                   source_name: str | None = None, *, keep: int = KEEP_VERSIONS,
+                   source_name: str | None = None, *, role: str = roles.ADMINISTRATOR,
+                   scope: frozenset[str] | None = None, keep: int = KEEP_VERSIONS,
                    lock_timeout: float | None = None) -> Result:
     """Validate `parsed` against the current database and publish it as a new version.
 
-    Raises ImportRejected (with every problem) when the file is not clean, LockTimeout when another
-    import holds the lock too long, PublishError when the new version fails its checks. In every
-    one of those cases the live database is untouched."""
+    `role` and `scope` are the importer's (roles.Identity; the default is the command line's operator, who holds
+    the files): a commune editor's rows outside its scope are problems like any other, and the audit entry
+    records both. Raises NotAllowed for a reader, ImportRejected (with every problem) when the file is not clean,
+    LockTimeout when another import holds the lock too long, PublishError when the new version fails its checks.
+    In every one of those cases the live database is untouched."""
     db_path = _existing(db_path)
     by, source_name = who(by), source_name or parsed.filename
-    _reject_early(db_path, parsed, table, mode)
+    identity = roles.Identity(by, role, scope)
+    if not identity.may_import:
+        raise NotAllowed(f"le rôle {role} ne permet pas d'importer / role {role} may not import")
+    _reject_early(db_path, parsed, table, mode, scope)
     check_writable(db_path)
     with exclusive_lock(db_path, lock_timeout, f"import de {source_name} ({table}) par {by}"):
         _start(db_path)
         with _work_files(db_path) as (snapshot, new):
-            previous, prepared = _snapshot_and_validate(db_path, snapshot, parsed, table, mode)
+            previous, prepared = _snapshot_and_validate(db_path, snapshot, parsed, table, mode, scope)
             version = _new_version(db_path, previous, f"{parsed.sha256}|{table}|{mode}")
-            entry = _entry("import", by, version, previous, file=source_name, sha256=parsed.sha256, table=table,
-                           mode=mode, counts=prepared.counts, db_name=db_path.name)
+            entry = _entry("import", identity, version, previous, file=source_name, sha256=parsed.sha256,
+                           table=table, mode=mode, counts=prepared.counts, communes=prepared.communes,
+                           db_name=db_path.name)
             if prepared.import_source:
                 prepared.import_source["publisher"] = by
             _build_new_version(new, snapshot, prepared, version, entry, parsed)
@@ -289,28 +287,28 @@ def _work_files(db_path: Path):
             path.unlink(missing_ok=True)
 
 
-def _snapshot_and_validate(db_path: Path, snapshot: Path, parsed, table: str, mode: str):
+def _snapshot_and_validate(db_path: Path, snapshot: Path, parsed, table: str, mode: str, scope):
     """Copy the live file, then validate against the copy: what the new version will be built from."""
     live_mtime = db_path.stat().st_mtime
     shutil.copyfile(db_path, snapshot)
     _pause("QMI_TEST_PAUSE_AFTER_COPY")
     with closing(db.connect(snapshot)) as con:
         _require_schema(con)
-        previous = _version_from_meta(db.meta(con), live_mtime)
-        prepared = importing.prepare(con, parsed, table, mode)
+        previous = db.version_from_meta(db.meta(con), live_mtime)
+        prepared = importing.prepare(con, parsed, table, mode, scope)
     if not prepared.ok:
         raise ImportRejected(prepared.problems, prepared.truncated)
     return previous, prepared
 
 
-def _reject_early(db_path: Path, parsed: Parsed, table: str, mode: str) -> None:
+def _reject_early(db_path: Path, parsed: Parsed, table: str, mode: str, scope) -> None:
     """A bad file is refused at once, without waiting for the lock or copying the database.
 
     Validation runs again under the lock, against the snapshot: the database may change meanwhile."""
     if parsed.problems:
         raise ImportRejected(parsed.problems)
     with closing(_open_live(db_path)) as con:
-        prepared = importing.prepare(con, parsed, table, mode)
+        prepared = importing.prepare(con, parsed, table, mode, scope)
     if not prepared.ok:
         raise ImportRejected(prepared.problems, prepared.truncated)
 
@@ -416,7 +414,8 @@ def _start(db_path: Path) -> None:
 
 
 def _require_schema(con, catalog: str | None = None) -> None:
-    differences = schema_differences(con, catalog, allow_missing=(AUDIT_TABLE, *rollups.DERIVED_TABLES))
+    differences = schema_differences(con, catalog, allow_missing=(AUDIT_TABLE, *rollups.DERIVED_TABLES),
+                                     allow_older=(AUDIT_TABLE,))
     if differences:
         raise PublishError("le schéma de la base diffère de schema.sql ; reconstruisez-la (python -m qmi_metrics"
                            " build) / the database schema differs from schema.sql; rebuild it: "
@@ -466,8 +465,9 @@ def _first_line(error: Exception) -> str:
 # --- checks of a new version ------------------------------------------------------------------
 
 
-def schema_differences(con, catalog: str | None = None, allow_missing=()) -> list[str]:
-    """How the tables of a database differ from schema.sql (empty when they match)."""
+def schema_differences(con, catalog: str | None = None, allow_missing=(), allow_older=()) -> list[str]:
+    """How the tables of a database differ from schema.sql (empty when they match). A table of `allow_older` may
+    lack columns schema.sql has added at its end since (the new version is made from schema.sql)."""
     expected = {name: [(c.name, c.sql_type) for c in spec.columns] for name, spec in schema_tables().items()}
     rows = db.fetch_rows(con, """
         SELECT table_name, column_name, data_type FROM duckdb_columns()
@@ -481,7 +481,8 @@ def schema_differences(con, catalog: str | None = None, allow_missing=()) -> lis
     differences = [f"table absente / missing table: {t}" for t in expected if t not in actual and t not in allow_missing]
     differences += [f"table en trop / unexpected table: {t}" for t in actual if t not in expected]
     differences += [f"colonnes différentes / different columns: {t}" for t in expected
-                    if t in actual and actual[t] != expected[t]]
+                    if t in actual and actual[t] != expected[t]
+                    and not (t in allow_older and expected[t][:len(actual[t])] == actual[t])]
     return differences
 
 
@@ -574,11 +575,15 @@ def _prune(db_path: Path, keep: int) -> None:
 # --- rollback ---------------------------------------------------------------------------------
 
 
-def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_VERSIONS,
-             lock_timeout: float | None = None) -> Result:
-    """Make a kept version live again, atomically; recorded in the audit log like an import."""
+def rollback(db_path, version: str, by: str | None = None, *, role: str = roles.ADMINISTRATOR,
+             keep: int = KEEP_VERSIONS, lock_timeout: float | None = None) -> Result:
+    """Make a kept version live again, atomically; recorded in the audit log like an import. The administrator's
+    alone (roles.Identity.may_roll_back): the whole file goes back, every commune's rows with it."""
     db_path = _existing(db_path)
     by = who(by)
+    if role != roles.ADMINISTRATOR:
+        raise NotAllowed(f"le rôle {role} ne permet pas de revenir à une version : seul un administrateur le peut"
+                         f" / role {role} may not roll back: only an administrator may")
     check_writable(db_path)
     with exclusive_lock(db_path, lock_timeout, f"retour à {version} par {by}"):
         _start(db_path)
@@ -589,7 +594,7 @@ def rollback(db_path, version: str, by: str | None = None, *, keep: int = KEEP_V
         if version not in available:
             raise UnknownVersion(f"version inconnue : {version} ; versions disponibles : {', '.join(available) or '—'}"
                                  f" / unknown version: {version}; available: {', '.join(available) or '—'}")
-        entry = _entry("rollback", by, version, current, db_name=db_path.name)
+        entry = _entry("rollback", roles.Identity(by, role), version, current, db_name=db_path.name)
         with _work_files(db_path) as (_, new):
             shutil.copyfile(version_path(db_path, version), new)
             _pause("QMI_TEST_PAUSE_AFTER_COPY")
@@ -622,6 +627,9 @@ def _restore_audit_and_version(new: Path, db_path: Path, version: str, entry: di
         if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t",
                            {"t": AUDIT_TABLE}).fetchone()[0]:
             con.execute(_table_sql(AUDIT_TABLE))
+        for column in table_schema(AUDIT_TABLE).columns:  # a version from before a column was added: add it
+            con.execute(f"ALTER TABLE {AUDIT_TABLE} ADD COLUMN IF NOT EXISTS {db.quote_identifier(column.name)}"
+                        f" {column.sql_type}")
         known = {r[0] for r in con.execute(f"SELECT entry_id FROM {AUDIT_TABLE}").fetchall()}
         con.execute("BEGIN TRANSACTION")
         for logged in [*audit_entries(db_path), entry]:
@@ -641,11 +649,16 @@ def _table_sql(table: str) -> str:
 # --- the audit log ----------------------------------------------------------------------------
 
 
-def _entry(action: str, by: str, version: str, previous: str, *, file=None, sha256=None, table=None, mode=None,
-           counts: dict[str, Counts] | None = None, db_name: str = "") -> dict:
+def _entry(action: str, identity: roles.Identity, version: str, previous: str, *, file=None, sha256=None,
+           table=None, mode=None, counts: dict[str, Counts] | None = None, communes: list[str] | None = None,
+           db_name: str = "") -> dict:
+    """One import or rollback: who, with which role and scope (None: every commune), the communes its rows
+    concern (None: the whole programme's, as a rollback's)."""
     mine = (counts or {}).get(table) or Counts()
     return {
-        "entry_id": uuid.uuid4().hex, "db": db_name, "action": action, "at": _iso(_now()), "by": by,
+        "entry_id": uuid.uuid4().hex, "db": db_name, "action": action, "at": _iso(_now()), "by": identity.name,
+        "role": identity.role, "scope": None if identity.scope is None else sorted(identity.scope),
+        "communes": communes,
         "file": file, "sha256": sha256, "table": table, "mode": mode,
         "added": mine.added if counts else None, "updated": mine.updated if counts else None,
         "unchanged": mine.unchanged if counts else None, "removed": mine.removed if counts else None,
@@ -661,7 +674,12 @@ def _audit_row(entry: dict) -> dict:
             "mode": entry["mode"], "rows_added": entry["added"], "rows_updated": entry["updated"],
             "rows_unchanged": entry["unchanged"], "rows_removed": entry["removed"],
             "changes": json.dumps(entry["changes"], ensure_ascii=False), "version": entry["version"],
-            "previous_version": entry["previous_version"]}
+            "previous_version": entry["previous_version"], "by_role": entry.get("role"),
+            "by_scope": _json_or_null(entry.get("scope")), "communes": _json_or_null(entry.get("communes"))}
+
+
+def _json_or_null(values: list | None) -> str | None:
+    return None if values is None else json.dumps(values)
 
 
 def _entry_from_row(row: dict, db_name: str) -> dict:
@@ -670,7 +688,10 @@ def _entry_from_row(row: dict, db_name: str) -> dict:
             "sha256": row["file_sha256"], "table": row["table_name"], "mode": row["mode"],
             "added": row["rows_added"], "updated": row["rows_updated"], "unchanged": row["rows_unchanged"],
             "removed": row["rows_removed"], "changes": json.loads(row["changes"] or "{}"),
-            "version": row["version"], "previous_version": row["previous_version"]}
+            "version": row["version"], "previous_version": row["previous_version"],
+            # absent from audit tables written before roles: who it was is known, not with which role
+            "role": row.get("by_role"), "scope": json.loads(row.get("by_scope") or "null"),
+            "communes": json.loads(row.get("communes") or "null")}
 
 
 def _append_audit(db_path: Path, entry: dict) -> None:
@@ -739,8 +760,9 @@ def audit_entries(db_path) -> list[dict]:
 def history(db_path) -> list[dict]:
     """The versions of the database, newest first: the live one, the kept ones, and those pruned since.
 
-    Each: version, created_at, by, file, sha256, table, mode, changes, action ('import' or 'build'),
-    current (the live one), available (can be rolled back to)."""
+    Each: version, created_at, by, file, sha256, table, mode, changes, action ('import' or 'build'), current (the
+    live one), available (can be rolled back to), role, scope, communes (the INSEE codes its rows concern, None:
+    the whole programme's or not recorded)."""
     db_path = Path(db_path)
     entries = audit_entries(db_path)
     created = {e["version"]: e for e in entries if e["action"] == "import"}
@@ -752,10 +774,11 @@ def history(db_path) -> list[dict]:
     for version in versions:
         entry = created.get(version, {})
         rows.append({
-            "version": version, "created_at": entry.get("at") or _iso(version_time(version)),
+            "version": version, "created_at": entry.get("at") or _iso(db.version_time(version)),
             "by": entry.get("by"), "file": entry.get("file"), "sha256": entry.get("sha256"),
             "table": entry.get("table"), "mode": entry.get("mode"), "changes": entry.get("changes") or {},
             "action": "import" if entry else "build", "current": version == current,
             "available": version == current or version in kept,
+            "role": entry.get("role"), "scope": entry.get("scope"), "communes": entry.get("communes"),
         })
     return rows

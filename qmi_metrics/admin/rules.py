@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from qmi_metrics.admin.catalogue import IMPORTABLE_TABLES, table_schema
 from qmi_metrics.admin.cells import CellError
 from qmi_metrics.admin.columns import ALIASES, EVENT_KINDS, INDICATOR_UNIT_COLUMNS, PLAUSIBLE_MAXIMA, grouped
 from qmi_metrics.admin.problems import readable
@@ -286,7 +287,74 @@ def _stage(record: dict, row: int | None) -> _Stage:
                   _period_end(record["date_start"], record.get("date_precision"), record.get("date_end")), row)
 
 
-EVERY_ROW_CHECKS = (_basis_has_its_rule,)
+def place(table: str, record: dict, project_commune: dict) -> tuple[str, str | None]:
+    """Where a row belongs (docs/IMPORT.md, « Droits par commune »): (the column that says so, its commune's INSEE
+    code, None for no commune). Its own insee when it has one (a project always answers by its own); a row of a
+    project (events, measurements, scores, a candidature without insee) by its project's commune in the database;
+    an edition, or a row with neither, by none: it is the whole programme's."""
+    if "insee" in record and (record["insee"] is not None or record.get("project_id") is None
+                              or table == "projects"):
+        return "insee", record["insee"]
+    if record.get("project_id") is not None:
+        return "project_id", project_commune.get(record["project_id"])
+    return table_schema(table).primary_key[0], None
+
+
+def commune_tables() -> tuple[str, ...]:
+    """The importable tables whose rows may belong to a commune (place): the ones a commune editor imports."""
+    return tuple(t for t in IMPORTABLE_TABLES if {"insee", "project_id"} & set(table_schema(t).names))
+
+
+def _within_scope(checker: Checker, row: Row, record: dict) -> None:
+    """A commune editor imports its communes' rows only: the row as the file makes it, and the row it replaces
+    (upsert: a row of another commune is not its to take over). Every import notes the communes it touches, for
+    the audit log and whose history shows it."""
+    projects = checker.context.project_commune
+    column, insee = place(checker.table, record, projects)
+    old = checker.existing.get(tuple(record[c] for c in checker.spec.primary_key))
+    old_column, old_insee = place(checker.table, old, projects) if old is not None else (column, insee)
+    checker.communes.update({insee, old_insee})
+    scope = checker.scope
+    if scope is None:
+        return
+    mine_fr, mine_en = f"une ligne de vos communes ({checker.scope_names()})", \
+        f"a row of your communes ({checker.scope_names()})"
+    if insee not in scope:
+        if insee is None and checker.table == "editions":
+            fr, en = "une édition est à tout le programme", "an edition belongs to the whole programme"
+        elif insee is None and column == "project_id":
+            fr, en = (f"le projet {record['project_id']} n'a pas de commune dans la base",
+                      f"project {record['project_id']} has no commune in the database")
+        elif insee is None:
+            fr, en = "cette ligne n'a pas de commune (elle serait à tout le programme)", \
+                "this row has no commune (it would belong to the whole programme)"
+        elif column == "project_id":
+            fr, en = (f"le projet {record['project_id']} est à {checker.commune_name(insee)}",
+                      f"project {record['project_id']} is in {checker.commune_name(insee)}")
+        else:
+            fr, en = f"{checker.commune_name(insee)} n'en fait pas partie", \
+                f"{checker.commune_name(insee)} is not one of them"
+        checker.add(row.number, column, row.values.get(column), f"{mine_fr} : {fr} ; seul un gestionnaire du"
+                    " programme peut l'importer", f"{mine_en}: {en}; only a programme manager may import it")
+    elif old_insee not in scope:
+        where_fr = checker.commune_name(old_insee) if old_insee else "tout le programme"
+        where_en = checker.commune_name(old_insee) if old_insee else "the whole programme"
+        checker.add(row.number, old_column, row.values.get(old_column), f"{mine_fr} : dans la base, cette ligne est"
+                    f" à {where_fr} ; seul un gestionnaire du programme peut la changer",
+                    f"{mine_en}: in the database this row belongs to {where_en}; only a programme manager may"
+                    " change it")
+
+
+def check_scope_mode(checker: Checker) -> None:
+    """Replace rewrites the whole table, every commune's rows with it: not a commune editor's to do."""
+    if checker.scope is not None and checker.mode == "replace":
+        checker.add(None, None, None, "le mode append ou upsert : le mode replace remplace toute la table, lignes des"
+                    " autres communes comprises, et seul un gestionnaire du programme peut l'utiliser",
+                    "append or upsert mode: replace rewrites the whole table, other communes' rows included, and"
+                    " only a programme manager may use it")
+
+
+EVERY_ROW_CHECKS = (_basis_has_its_rule, _within_scope)
 ROW_CHECKS = {
     "project_events": (_precision_goes_with_date, _end_after_start),
     "community_events": (_precision_goes_with_date,),

@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from qmi_metrics.admin.catalogue import IMPORTABLE_TABLES, REFERENCE_LABELS, table_schema
+from qmi_metrics.admin.catalogue import IMPORTABLE_TABLES, PROVENANCE_COLUMNS, REFERENCE_LABELS, table_schema
 from qmi_metrics.admin.columns import column_descriptions, doc, is_required
 from qmi_metrics.admin.problems import readable
+from qmi_metrics.admin.rules import commune_tables, place
 from qmi_metrics.outputs.spreadsheet import neutralise
 from qmi_metrics.store import db
 
@@ -25,17 +26,24 @@ def example_row(table: str) -> list:
     return ["" if v is None else v for v in values]
 
 
-def write_template(table: str, out: Path, con=None) -> list[Path]:
+def write_template(table: str, out: Path, con=None, scope: frozenset[str] | None = None) -> list[Path]:
     """An empty template for a table: .xlsx (data + Colonnes sheets) or .csv (+ <name>.colonnes.csv).
 
-    With a connection, the xlsx also lists the identifiers the foreign keys accept (Références)."""
+    With a connection, the xlsx also lists the identifiers the foreign keys accept (Références). With a commune
+    editor's scope (and a connection) the xlsx is pre-filled with its communes' rows, to correct and import again
+    in upsert mode, and its Références list only its communes and their projects."""
     out = Path(out)
     if table not in IMPORTABLE_TABLES:
         raise ValueError(f"table non importable / table not importable: {table}")
+    if scope is not None and table not in commune_tables():
+        raise ValueError(f"table de tout le programme, sans ligne de commune / a table of the whole programme, with"
+                         f" no commune's rows: {table}")
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
-        _write_xlsx_template(table, out, con)
+        _write_xlsx_template(table, out, con, scope)
         return [out]
+    if scope is not None:
+        raise ValueError("un modèle prérempli est un .xlsx / a pre-filled template is an .xlsx")
     if suffix == ".csv":
         return _write_csv_template(table, out)
     raise ValueError("extension attendue : .xlsx ou .csv / expected extension: .xlsx or .csv")
@@ -57,7 +65,15 @@ def _write_csv_template(table: str, out: Path) -> list[Path]:
     return [out, columns_path]
 
 
-def _write_xlsx_template(table: str, out: Path, con=None) -> None:
+def scoped_rows(con, table: str, scope: frozenset[str]) -> list[dict]:
+    """The table's rows of these communes, by the rule the import checks (rules.place), in key order."""
+    spec = table_schema(table)
+    projects = dict(db.fetch_columns(con, "projects", ("project_id", "insee")))
+    rows = db.fetch_table(con, table, order_by=spec.primary_key)
+    return [row for row in rows if place(table, row, projects)[1] in scope]
+
+
+def _write_xlsx_template(table: str, out: Path, con=None, scope: frozenset[str] | None = None) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -90,9 +106,13 @@ def _write_xlsx_template(table: str, out: Path, con=None) -> None:
             sheet.add_data_validation(validation)
     sheet.cell(2, 1).comment = Comment("Ligne d'exemple : l'import l'ignore tant que la première cellule commence"
                                        f" par « {EXAMPLE_MARK} ». Remplacez-la ou laissez-la.", "QMI")
+    if scope is not None and con is not None:
+        # Provenance left empty: a row imported back unchanged keeps its own, a corrected one is this file's.
+        for row in scoped_rows(con, table, scope):
+            sheet.append([None if c in PROVENANCE_COLUMNS else neutralise(row[c]) for c in spec.names])
     _write_columns_sheet(book.create_sheet(COLUMNS_SHEET), table)
     if con is not None:
-        _write_references_sheet(book.create_sheet(REFERENCES_SHEET), table, con)
+        _write_references_sheet(book.create_sheet(REFERENCES_SHEET), table, con, scope)
     book.save(out)
 
 
@@ -115,8 +135,9 @@ def _write_columns_sheet(sheet, table: str) -> None:
                   " (1 234,5). Les formules sont refusées : saisissez les valeurs."])
 
 
-def _write_references_sheet(sheet, table: str, con) -> None:
-    """The identifiers each foreign key accepts today, so a manager can copy them."""
+def _write_references_sheet(sheet, table: str, con, scope: frozenset[str] | None = None) -> None:
+    """The identifiers each foreign key accepts today, so a manager can copy them (a commune editor: its communes
+    and their projects only)."""
     from openpyxl.styles import Font
 
     column_index = 1
@@ -125,6 +146,9 @@ def _write_references_sheet(sheet, table: str, con) -> None:
             continue
         labels = REFERENCE_LABELS.get(ref_table, ())[:1]
         rows = db.fetch_columns(con, ref_table, (ref_column, *labels), ordered=True)
+        if scope is not None and ref_table in ("communes", "projects"):
+            mine = {row[ref_column] for row in scoped_rows(con, ref_table, scope)}
+            rows = [row for row in rows if row[0] in mine]
         sheet.cell(1, column_index, f"{column} ({ref_table})").font = Font(bold=True)
         for row_index, row in enumerate(rows, start=2):
             for offset, value in enumerate(row):

@@ -15,7 +15,7 @@ from qmi_metrics.admin.cells import (PARSERS, CellError, check_text_length, is_b
 from qmi_metrics.admin.columns import INDICATOR_UNIT_COLUMNS, Doc, doc, is_required, reference_name, text_limit
 from qmi_metrics.admin.problems import MAX_PROBLEMS, Problem, readable
 from qmi_metrics.admin.readers import Parsed, Row
-from qmi_metrics.admin.rules import EVERY_ROW_CHECKS, ROW_CHECKS, TABLE_CHECKS, check_plausible
+from qmi_metrics.admin.rules import EVERY_ROW_CHECKS, ROW_CHECKS, TABLE_CHECKS, check_plausible, check_scope_mode
 from qmi_metrics.metrics.filters import normalise
 from qmi_metrics.outputs.spreadsheet import unneutralise
 from qmi_metrics.store import db
@@ -85,6 +85,8 @@ class _Context:
             self.lookups[column] = _Lookup(ref_table, ref_column, keys, rows if labels else [])
         self.first_year = dict(db.fetch_tuples(con, "SELECT edition_id, first_year FROM editions"))
         self.project_edition = dict(db.fetch_tuples(con, "SELECT project_id, edition_id FROM projects"))
+        self.project_commune = dict(db.fetch_tuples(con, "SELECT project_id, insee FROM projects"))
+        self.commune_names = dict(db.fetch_tuples(con, "SELECT insee, name FROM communes"))
         self.call_edition = dict(db.fetch_tuples(con, "SELECT call_id, edition_id FROM calls"))
         self.indicator_unit = dict(db.fetch_tuples(con, "SELECT indicator_id, unit FROM indicators"))
         self.indicator_direction = dict(db.fetch_tuples(con, "SELECT indicator_id, direction FROM indicators"))
@@ -102,8 +104,11 @@ def import_source_id(parsed: Parsed) -> str:
 class Checker:
     """The checks of one file, in order: header, cells, keys, rows merged with the database, dependents."""
 
-    def __init__(self, con, parsed: Parsed, spec: TableSchema, mode: str):
+    def __init__(self, con, parsed: Parsed, spec: TableSchema, mode: str, scope: frozenset[str] | None = None):
         self.con, self.parsed, self.spec, self.mode = con, parsed, spec, mode
+        self.scope = scope                 # a commune editor's INSEE codes; None: every commune (rules._within_scope)
+        self.communes: set = set()         # the communes the file's rows concern, None for the whole programme
+        self.existing: dict[tuple, dict] = {}   # the database's rows with the file's keys
         self.table = spec.name
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
@@ -132,6 +137,7 @@ class Checker:
 
     def run(self) -> list[Problem]:
         self.check_header()
+        check_scope_mode(self)
         if self.problems:
             return self.problems
         if not self.parsed.rows:
@@ -143,8 +149,8 @@ class Checker:
         if self.truncated:
             return self.sorted()
         keyed = self.check_keys(cells)
-        existing = self.existing_rows([key for key, _, _ in keyed])
-        self.merge(keyed, existing)
+        self.existing = self.existing_rows([key for key, _, _ in keyed])
+        self.merge(keyed, self.existing)
         for check in TABLE_CHECKS.get(self.table, ()):
             check(self)
         self.check_unique()
@@ -248,6 +254,13 @@ class Checker:
             seen[key] = row.number
             keyed.append((key, row, values))
         return keyed
+
+    def commune_name(self, insee: str) -> str:
+        name = self.context.commune_names.get(insee)
+        return f"{insee} ({name})" if name else insee
+
+    def scope_names(self) -> str:
+        return ", ".join(self.commune_name(insee) for insee in sorted(self.scope))
 
     def problems_on(self, row_number: int) -> bool:
         return any(p.row == row_number for p in self.problems)

@@ -76,6 +76,7 @@ class Deck:
     synthetic: bool  # every slide then carries a "DONNÉES SYNTHÉTIQUES" mark
     link: str  # the QR code's address: the showcase page of the same view, else the dashboard with the same filters
     explore: str  # the dashboard's address with the same filters
+    published: str = ""  # « Données publiées le … » (narratives.published_line): at the foot of every slide
 
 
 def project(places: list[Place], width: float, height: float, margin: float):
@@ -463,4 +464,5 @@ def build(con, view: Filters = Filters(), statuses: tuple[str, ...] = (), lang: 
             findings_slide(con, view, lang),
         ]
     slides.append(qr_slide(link, scope, lang))
-    return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link, explore=explore)
+    return Deck(slides=tuple(slides), lang=lang, synthetic=db.is_synthetic(con), link=link, explore=explore,
+                published=narratives.published_line(db.publication(con), lang))

@@ -263,8 +263,9 @@ def render(deck: decks.Deck, footer: str = "") -> bytes:
         else:  # empty
             text_box(slide, MARGIN, top, INNER, Inches(3.0), list(spec.notes), 24, colour=GREY)
         slide.notes_slide.notes_text_frame.text = _speaker_notes(spec, lang)
-        if footer:
-            text_box(slide, MARGIN, HEIGHT - Inches(0.5), INNER - Inches(3.4), Inches(0.35), footer, 10, colour=GREY)
+        foot = [line for line in (footer, deck.published) if line]
+        if foot:
+            text_box(slide, MARGIN, HEIGHT - Inches(0.55), INNER - Inches(3.4), Inches(0.5), foot, 9, colour=GREY)
         if deck.synthetic:
             text_box(slide, WIDTH - MARGIN - Inches(3.2), HEIGHT - Inches(0.55), Inches(3.2), Inches(0.4),
                      _(lang, "DONNÉES SYNTHÉTIQUES"), 14, bold=True, colour=RED, align=PP_ALIGN.RIGHT)

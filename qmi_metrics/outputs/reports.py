@@ -63,11 +63,10 @@ def _edition_label(con, edition: int | None, lang: str) -> str:
     return str(edition)
 
 
-def _footer(meta: dict, lang: str) -> str:
-    version = (meta.get("data_version") or "")[:12]
+def _footer(publication: db.Publication, lang: str) -> str:
     today = formatting.date(dt.date.today(), "day", lang)
-    text = _(lang, "QMI — tableau de bord · produit le {today}", today=today)
-    return text + (_(lang, " · version des données {version}", version=version) if version else "")
+    return (_(lang, "QMI — tableau de bord · produit le {today}", today=today) + " · "
+            + narratives.published_line(publication, lang))
 
 
 def _basis_notes(pairs, lang: str, lead: str = "") -> list:
@@ -359,6 +358,7 @@ class SheetRows:
     quartier: str | None
     editions: tuple[dict, ...]  # filters.editions: the edition labels
     meta: dict  # db.meta: synthetic, data_version
+    publication: db.Publication  # the data version and when it was published (every page's footer)
 
 
 def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
@@ -372,7 +372,7 @@ def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
     grouped = {name: dict(tuple(frame.groupby("project_id", sort=False))) for name, frame in parts.items()}
     quartiers = {(r["edition_id"], r["insee"]): r["quartier_name"] for r in db.fetch_rows(
         con, "SELECT edition_id, insee, quartier_name FROM commune_editions")}
-    editions, meta = tuple(list_editions(con)), db.meta(con)
+    editions, meta, publication = tuple(list_editions(con)), db.meta(con), db.publication(con)
 
     def own(name: str, project_id: str) -> pd.DataFrame:
         found = grouped[name].get(project_id)
@@ -380,7 +380,8 @@ def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
 
     return {project["project_id"]: SheetRows(
         project, *(own(name, project["project_id"]) for name in parts),
-        quartier=quartiers.get((project["edition_id"], project["insee"])), editions=editions, meta=meta)
+        quartier=quartiers.get((project["edition_id"], project["insee"])), editions=editions, meta=meta,
+        publication=publication)
         for project in queries.project_details(con, ids)}
 
 
@@ -400,7 +401,7 @@ def sheet(rows: SheetRows, lang: str = "fr") -> Report:
     report = Report("project", f"fiche_{project['project_id']}", project["name"],
                     _(lang, "Fiche évaluation · {edition_label} · {text_get_commune}", edition_label=edition_label,
                             text_get_commune=_text(project.get('commune'), lang)),
-                    lang, synthetic, footer=_footer(rows.meta, lang))
+                    lang, synthetic, footer=_footer(rows.publication, lang))
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))
@@ -630,7 +631,7 @@ def view_report(con, view: Filters, kind: str, name: str, title: str, subtitle: 
     results = view_kpis(con, view)
     by_id = {r.id: r for r in results}
     synthetic = db.is_synthetic(con)
-    report = Report(kind, name, title, subtitle, lang, synthetic, footer=_footer(db.meta(con), lang))
+    report = Report(kind, name, title, subtitle, lang, synthetic, footer=_footer(db.publication(con), lang))
     blocks = report.blocks
     if synthetic:
         blocks.append(_synthetic_notice(lang))

@@ -37,7 +37,7 @@ from urllib.parse import quote, urlencode
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, escape, graphics, reports, sheet_html
-from qmi_metrics.present import findings, formatting, vocabulary
+from qmi_metrics.present import findings, narratives, vocabulary
 from qmi_metrics.present.i18n import _, _n, _p
 from qmi_metrics.store import db, settings
 
@@ -282,12 +282,6 @@ class Context:
     published: dict  # page path -> its publication's ISO time (carried over for unchanged pages)
 
 
-def published_text(moment: str, version: str, lang: str) -> str:
-    when = datetime.fromisoformat(moment)
-    return _(lang, "Données publiées le {date} à {time} UTC (version {version}).",
-             date=formatting.date(when.date(), "day", lang), time=when.strftime("%H:%M"), version=version)
-
-
 def _nav(page: Page, lang: str) -> str:
     e = escape.html
     items = [(f"{lang}/index.html", _p(lang, "navigation", "Programme")), (f"{lang}/projets/index.html", _(lang, "Projets")),
@@ -309,7 +303,8 @@ def document(page: Page, title: str, body: str, context: Context, version: str, 
     banner = f"<p class='synthetic' role='note'>{e(vocabulary.synthetic_banner(lang))}</p>" if context.synthetic else ""
     link = (f"<a class='explore' href='{e(explore)}'>{e(_(lang, 'Explorer dans le tableau de bord'))} →</a>"
             if explore is not None else "")
-    published = published_text(context.published[page.path], version, lang)
+    published = narratives.published_line(db.Publication(version, datetime.fromisoformat(context.published[page.path])),
+                                          lang)
     return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{e(title)} — QMI</title><link rel='stylesheet' href='{e(relative(page.path, context.css_path))}'>"
@@ -538,7 +533,7 @@ def build(db_path, out, dashboard_url: str | None = None, workers: int = 2) -> S
     current = _link_target(out)
     old = _read_manifest(current)
     version = publishing.current_version(db_path)
-    moment = publishing.version_time(version).isoformat()
+    moment = db.version_time(version).isoformat()
     with closing(db.connect(db_path)) as con:
         every = pages(con)
         found = digests(con)

@@ -108,8 +108,9 @@ td.type { font-size: calc(1.25 * var(--u)); }
 .controls { position: absolute; left: 0; right: 0; bottom: 0; height: calc(3.6 * var(--u)); z-index: 3;
   display: flex; align-items: center; justify-content: flex-end; gap: calc(.6 * var(--u));
   padding: 0 calc(1.4 * var(--u)); font-size: calc(1.2 * var(--u)); }
-.controls .counter { margin-right: auto; color: #374151; font-variant-numeric: tabular-nums; }
-body.dark .controls .counter { color: #ffffff; }
+.controls .counter { color: #374151; font-variant-numeric: tabular-nums; }
+.controls .published { margin-right: auto; color: #374151; font-size: calc(1 * var(--u)); }
+body.dark .controls .counter, body.dark .controls .published { color: #ffffff; }
 .controls button { font: inherit; font-weight: 700; min-width: calc(3.2 * var(--u)); height: calc(2.6 * var(--u));
   padding: 0 calc(.8 * var(--u)); color: #ffffff; background: #0b1f3a; border: calc(.12 * var(--u)) solid #ffffff;
   border-radius: calc(.4 * var(--u)); cursor: pointer; }
@@ -317,6 +318,7 @@ def render(deck: Deck, interval_seconds: float) -> str:
     controls = (
         "<nav class='controls' aria-label='" + esc(_(lang, "Diaporama")) + "'>"
         "<span class='counter' aria-live='off'></span>"
+        f"<span class='published'>{esc(deck.published)}</span>"
         f"<button id='previous' type='button' aria-label='{esc(labels['previous'])}'>◀</button>"
         f"<button id='pause' type='button' aria-label='{esc(labels['pause'])}' data-pause='{esc(labels['pause'])}' "
         f"data-play='{esc(labels['play'])}'>❚❚</button>"

@@ -4,6 +4,7 @@ used by the pages, the reports, the event slides and the PPTX alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timezone
 
 import pandas as pd
 
@@ -175,3 +176,15 @@ def findings_summary(findings: list, lang: str = "fr") -> str:
     listed = ", ".join(f"{counts[s]} {words(FINDINGS_PLURAL if counts[s] > 1 else FINDINGS, s, lang)}" for s in counts)
     figures = len(findings)
     return _n(lang, "{n} chiffre publié : {listed}.", "{n} chiffres publiés : {listed}.", figures, listed=listed)
+
+
+# --- when the data were published ---------------------------------------------------------------------------
+
+def published_line(publication, lang: str = "fr") -> str:
+    """« Données publiées le 2 décembre 2026 à 13:45 UTC (version …). »: the served data version's publication
+    (store.db.publication), said the same on every page, report, slide, export and showcase page."""
+    if publication.at is None:
+        return _(lang, "Date de publication des données non renseignée.")
+    at = publication.at.astimezone(timezone.utc)
+    return _(lang, "Données publiées le {date} à {time} UTC (version {version}).",
+             date=formatting.date(at.date(), "day", lang), time=at.strftime("%H:%M"), version=publication.version)

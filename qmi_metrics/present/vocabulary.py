@@ -230,3 +230,17 @@ PROGRESS_REASONS = {
 
 # The trend since the previous measurement (indicator_progress.trend), with its symbol.
 TRENDS = {"up": N_("↑ en hausse"), "stable": N_("→ stable"), "down": N_("↓ en baisse")}
+
+# Freshness (reads/freshness): a project's or a commune's state, and what its last update was.
+FRESHNESS_STATES = {"current": N_("à jour"), "late": N_("en retard"), "stale": N_("obsolète")}
+UPDATE_KINDS = {"import": N_("import"), "status": N_("statut daté"), "measurement": N_("mesure")}
+
+
+def freshness_state(state: str | None, lang: str = "fr") -> str:
+    """« à jour », « en retard », « obsolète »; « non renseigné » when nothing is dated."""
+    return words(FRESHNESS_STATES, state, lang) if state in FRESHNESS_STATES else not_known(lang)
+
+
+# Who may do what (qmi_metrics/admin/roles.py): the roles as the Administration page names them.
+ROLE_LABELS = {"reader": N_("lecteur"), "commune_editor": N_("éditeur de commune"),
+               "programme_manager": N_("gestionnaire du programme"), "administrator": N_("administrateur")}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,6 +120,47 @@ def marks_synthetic(meta_values: dict) -> bool:
     return meta_values.get("synthetic") == "true"
 
 
+# --- the data version and when it was published ------------------------------------------------------------------
+
+VERSION_PATTERN = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
+
+
+def version_time(version: str) -> datetime:
+    """When a version was made (its id starts with the time, to the second)."""
+    return datetime.strptime(version[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+def version_from_meta(meta_values: dict, mtime: float) -> str:
+    """A file's version: meta.version (set by every publish), or, for a file `build` made (a build is the same
+    bytes from the same sources, so it holds no time), one derived from its modification time."""
+    if VERSION_PATTERN.match(meta_values.get("version", "")):
+        return meta_values["version"]
+    built = datetime.fromtimestamp(mtime, timezone.utc)
+    return f"{built:%Y%m%dT%H%M%SZ}-{hashlib.sha256(meta_values.get('data_version', '').encode()).hexdigest()[:8]}"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The served data version and when it was published; both None when nothing tells (an in-memory database,
+    a Parquet folder)."""
+
+    version: str | None
+    at: datetime | None  # UTC
+
+
+def publication(con) -> Publication:
+    """The data version of the database `con` reads, and its publication time: the version's own time after a
+    publish, else the file's modification time (as publishing.current_version says it)."""
+    meta_values = meta(con)
+    if VERSION_PATTERN.match(meta_values.get("version", "")):
+        return Publication(meta_values["version"], version_time(meta_values["version"]))
+    path = fetch_value(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    if not path or not Path(path).is_file():
+        return Publication(None, None)
+    version = version_from_meta(meta_values, Path(path).stat().st_mtime)
+    return Publication(version, version_time(version))
+
+
 # --- tables and columns named by the schema catalog (never by a file): identifiers quoted, values bound ----------
 
 
@@ -134,6 +177,12 @@ def fetch_columns(con, table: str, columns, ordered: bool = False) -> list[tuple
     """Some columns of every row of a table (ordered: by the first one)."""
     return fetch_tuples(con, f"SELECT {_quoted(columns)} FROM {quote_identifier(table)}"
                              + (" ORDER BY 1" if ordered else ""))
+
+
+def fetch_table(con, table: str, order_by=()) -> list[dict]:
+    """Every row of a table, every column (ordered by `order_by`'s columns)."""
+    order = f" ORDER BY {_quoted(order_by)}" if order_by else ""
+    return fetch_rows(con, f"SELECT * FROM {quote_identifier(table)}{order}")
 
 
 def fetch_columns_where_in(con, table: str, columns, column: str, values: list) -> list[tuple]:

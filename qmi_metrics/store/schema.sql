@@ -518,7 +518,12 @@ CREATE TABLE audit_log (
     rows_removed     INTEGER,
     changes          VARCHAR,                       -- JSON: rows added / updated / unchanged / removed per table
     version          VARCHAR NOT NULL,              -- the version this action made live
-    previous_version VARCHAR
+    previous_version VARCHAR,
+    -- Added with roles (qmi_metrics/admin/roles.py), so at the end: a file from before lacks them, and the next
+    -- version made from it has them, NULL for its older entries.
+    by_role          VARCHAR,                       -- reader, commune_editor, programme_manager, administrator
+    by_scope         VARCHAR,                       -- JSON: a commune editor's INSEE codes; NULL: every commune
+    communes         VARCHAR                        -- JSON: the INSEE codes the rows concern; NULL: the programme's
 );
 
 -- Derived tables: refilled from the tables above whenever the database is built or a version is

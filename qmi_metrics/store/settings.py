@@ -45,7 +45,13 @@ SETTINGS = (
             secret="access.trusted_proxies"),
     Setting(None, "The administrator password's hash (python -m qmi_metrics hash-password).",
             secret="admin.password_hash"),
-    Setting((), "With OIDC: who may administer (empty: any signed-in user).", "list", secret="admin.emails"),
+    Setting((), "With OIDC: who administers (empty, and no [roles]: any signed-in user).", "list",
+            secret="admin.emails"),
+    Setting(None, "OIDC e-mails and their role: `\"a@b.fr\" = { role = \"commune_editor\", scope = [\"92048\"] }` "
+            "(reader, commune_editor, programme_manager, administrator; see qmi_metrics/admin/roles.py).", "section",
+            secret="roles"),
+    Setting(None, "Password accounts: `[accounts.NAME]` with password_hash, role and (a commune editor) scope.",
+            "section", secret="accounts"),
     Setting(None, "Streamlit's OIDC sign-in (st.login): the section enables it.", "section", secret="auth"),
     Setting(None, "The dashboard's public address, for the slideshow's QR code (?base= wins) and the showcase's "
             "« Explorer » links (unset: the root of the host serving the showcase).", secret="public_url"),
@@ -58,6 +64,11 @@ SETTINGS = (
             env="QMI_LOCK_TIMEOUT"),
     Setting("data/cache/contours_mgp.geojson", "The map's cache of commune contours (a relative default is inside "
             "the repository).", "path", env="QMI_CONTOURS_CACHE"),
+    Setting(30, "« À mettre à jour »: a project or commune whose last update (import, dated status or measurement) "
+            "is more days old than this is « en retard ».", "int", env="QMI_LATE_AFTER_DAYS",
+            secret="freshness.late_after_days"),
+    Setting(90, "« À mettre à jour »: more days old than this, « obsolète » (must be above the late threshold).", "int",
+            env="QMI_STALE_AFTER_DAYS", secret="freshness.stale_after_days"),
     Setting(None, "MotherDuck's token, for `export-parquet --db md:NAME` (DuckDB reads it too).",
             env="MOTHERDUCK_TOKEN", env_aliases=("motherduck_token",)),
     Setting(0.0, "Test hook: an import or rollback sleeps this many seconds after copying the live file.", "float",
