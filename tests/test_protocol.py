@@ -358,3 +358,34 @@ def test_a_synthetic_sheet_shows_each_indicators_progress(demo_con):
         if known(row["progress"]):
             assert cells[5].startswith(formatting.value(row["progress"], "ratio", "en"))
             assert ("on track" if row["on_track"] else "late") in cells[5]
+
+
+def test_an_incomplete_protocol_is_what_a_project_lacks_until_it_is_complete(live):
+    """« À mettre à jour » says « protocole incomplet » for a followed indicator without a complete protocol; a
+    complete one (baseline, target, their dates) takes it off the list (freshness, issue 14 part 2)."""
+    from qmi_metrics.present import freshness as freshness_words
+    from qmi_metrics.reads import freshness
+
+    def lacks(project_id):
+        with db.connect(live) as con:
+            row = freshness.projects(con, D(2026, 1, 1)).set_index("project_id").loc[project_id]
+        return freshness_words.missing(row, D(2026, 1, 1), freshness.Thresholds())
+
+    assert "protocole incomplet (2 indicateurs)" in lacks("pelican")
+    text = (HEADER + "pelican;agents-utilisateurs;défini;2;01/01/2024;10;31/12/2026;;;Comité\n"
+            + "pelican;marchandises-transportees;à définir;100;01/01/2024;;;;;\n")
+    publishing.publish_import(live, readers.read_file(text.encode("utf-8"), "p.csv", "indicator_protocols"),
+                              "indicator_protocols", "upsert", by="test")
+    assert "protocole incomplet (1 indicateur)" in lacks("pelican")
+
+
+def test_a_commune_editor_sets_the_protocols_of_its_own_communes_only(reference_con):
+    """Boucl'Énergie is in Meudon (92048), Electra in Noisy-le-Grand (93051): a Meudon editor's file with both is
+    refused on Electra's row, by the same scope rule as every table (issue 14, part 3)."""
+    text = (HEADER + "boucl-energie;energie-partagee;à définir;;;;;;;\n"
+            + "electra;cout-installation;à définir;;;;;;;\n")
+    parsed = readers.read_file(text.encode("utf-8"), "p.csv", "indicator_protocols")
+    problems = importing.validate(reference_con, parsed, "indicator_protocols", "upsert", frozenset({"92048"}))
+    assert [(p.row, p.column) for p in problems] == [(3, "project_id")]
+    assert "seul un gestionnaire du programme" in problems[0].expected_fr
+    assert importing.validate(reference_con, parsed, "indicator_protocols", "upsert") == []  # a programme manager

@@ -218,8 +218,9 @@ def progress_by_project(con, view: Filters = Filters(), statuses: tuple[str, ...
 
 
 def to_complete(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
-    """What a protocol still lacks, one row per followed indicator of the view: no protocol, no baseline, no target
-    or no target date (indicator_progress.reason); by commune, project and indicator."""
+    """What a protocol still lacks, one row per followed indicator of the view whose protocol is incomplete
+    (indicator_progress.incomplete): no protocol, no baseline, no target or no target date; by commune, project and
+    indicator."""
     return db.fetch_df(con, """
         SELECT p.project_id, p.name AS project, c.name AS commune, i.indicator_id, i.label_fr, i.label_en,
                g.status, CASE WHEN g.reason IN ('no_protocol', 'no_baseline', 'no_target') THEN g.reason
@@ -228,9 +229,7 @@ def to_complete(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) 
         JOIN indicator_progress g USING (project_id)
         JOIN indicators i USING (indicator_id)
         LEFT JOIN communes c ON c.insee = p.insee
-        WHERE ($statuses IS NULL OR list_contains($statuses, p.current_status))
-          AND (g.reason IN ('no_protocol', 'no_baseline', 'no_target')
-               OR (g.target_value IS NOT NULL AND g.target_on IS NULL))
+        WHERE ($statuses IS NULL OR list_contains($statuses, p.current_status)) AND g.incomplete
         ORDER BY c.name NULLS LAST, p.name, i.label_fr
     """, {**view.params(), "statuses": list(statuses) or None})
 

@@ -86,7 +86,9 @@ INDICATOR_PROGRESS = """
            CASE WHEN change IS NULL THEN NULL
                 WHEN abs(change) <= CASE WHEN coalesce(gap, 0) <> 0 THEN 0.01 * abs(gap) ELSE 0 END THEN 'stable'
                 WHEN change > 0 THEN 'up' ELSE 'down' END AS trend,
-           reason
+           reason,
+           NOT has_protocol OR baseline_value IS NULL OR baseline_on IS NULL OR target_value IS NULL
+               OR target_on IS NULL AS incomplete
     FROM clamped
     ORDER BY project_id, indicator_id
 """

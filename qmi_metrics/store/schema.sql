@@ -569,6 +569,7 @@ CREATE TABLE indicator_progress (
     on_track       BOOLEAN,                    -- progress >= elapsed
     trend          VARCHAR,                    -- up | stable | down, since the previous measurement
     reason         VARCHAR,                    -- why progress is not computable (NULL: it is)
+    incomplete     BOOLEAN NOT NULL,           -- no protocol, or one without its baseline, target or their dates
     PRIMARY KEY (project_id, indicator_id)
 );
 
