@@ -389,3 +389,18 @@ def test_a_commune_editor_sets_the_protocols_of_its_own_communes_only(reference_
     assert [(p.row, p.column) for p in problems] == [(3, "project_id")]
     assert "seul un gestionnaire du programme" in problems[0].expected_fr
     assert importing.validate(reference_con, parsed, "indicator_protocols", "upsert") == []  # a programme manager
+
+
+def test_the_showcase_project_page_shows_the_progress(demo_con):
+    """The showcase's project page is the sheet (site.project_page draws reports.sheet as HTML, charts as SVG)."""
+    from html import unescape
+
+    from qmi_metrics.outputs import site
+
+    project_id = db.fetch_value(demo_con, "SELECT min(project_id) FROM indicator_progress WHERE progress IS NOT NULL")
+    rows = reports.sheet_rows(demo_con, [project_id])[project_id]
+    page = site.Page(site.project_path(project_id, "fr"), "project", "fr", project_id=project_id)
+    context = site.Context("assets/site.css", True, "/", {}, {page.path: "2026-12-01T10:00:00+00:00"})
+    html = unescape(site.project_page(rows, page, context, "v1"))
+    for row in rows.progress.to_dict("records"):
+        assert f"<td>{protocol.plan_cell(row, 'fr')}</td>" in html and f"<td>{protocol.progress_cell(row, 'fr')}</td>" in html
