@@ -56,6 +56,8 @@ TABLES = {
     "diagnostics": ("edition_id", "insee", "kind", "participants"),
     "indicators": ("indicator_id",),
     "indicator_values": ("project_id", "indicator_id", "measured_on", "value"),
+    "project_indicators": ("project_id", "indicator_id"),
+    "indicator_protocols": ("project_id", "indicator_id", "baseline_value", "baseline_on", "target_value", "target_on"),
     "published_figures": ("figure_id", "value"),
     "replicability_criteria": ("criterion_id",),
     "replicability_scores": ("project_id", "criterion_id", "score"),
@@ -481,6 +483,51 @@ def brake_scores(run, edition) -> pd.Series:
 def financing_brake_score(run, f, key):
     scores = brake_scores(run, f.edition)
     return _mean(scores), len(scores), len(scores)
+
+
+@per_run
+def protocol_progress(run) -> pd.DataFrame:
+    """Each followed indicator against its protocol, from the raw series: measurements before the baseline left out,
+    current = the latest since; progress clamped to [0, 1]; on track when progress >= the elapsed share."""
+    keys = ["project_id", "indicator_id"]
+    followed = run.t["project_indicators"].merge(run.t["indicator_protocols"], how="left", on=keys, indicator=True)
+    followed["has_protocol"] = followed.pop("_merge") == "both"
+    values = run.t["indicator_values"].merge(followed[[*keys, "baseline_on"]], on=keys)
+    since = values[values["baseline_on"].isna() | (values["measured_on"] >= values["baseline_on"])]
+    latest = since.sort_values("measured_on").groupby(keys).tail(1)
+    f = followed.merge(latest[[*keys, "measured_on", "value"]].rename(
+        columns={"measured_on": "current_on", "value": "current_value"}), how="left", on=keys)
+    gap = f["target_value"] - f["baseline_value"]
+    f["expected"] = f["baseline_value"].notna() & f["baseline_on"].notna() & f["target_value"].notna() & (gap != 0)
+    measured = f["expected"] & f["current_value"].notna()
+    f["progress"] = ((f["current_value"] - f["baseline_value"]) / gap).clip(0, 1).where(measured)
+    elapsed = ((f["current_on"] - f["baseline_on"]).dt.days / (f["target_on"] - f["baseline_on"]).dt.days).clip(0, 1)
+    f["on_track"] = (f["progress"] >= elapsed).astype(float).where(measured & f["target_on"].notna())
+    return f
+
+
+def protocols_of(run, f) -> pd.DataFrame:
+    progress = protocol_progress(run)
+    return progress[progress["project_id"].isin(projects(run, f)["project_id"])]
+
+
+@baseline("protocol_target_share")
+def protocol_target_share(run, f, key):
+    p = protocols_of(run, f)
+    with_protocol = p[p["has_protocol"]]
+    return _mean(with_protocol["target_value"].notna().astype(float)), len(with_protocol), len(p)
+
+
+@baseline("progress_mean")
+def progress_mean(run, f, key):
+    p = protocols_of(run, f)
+    return _mean(p["progress"].dropna()), int(p["progress"].notna().sum()), int(p["expected"].sum())
+
+
+@baseline("progress_on_track_share")
+def progress_on_track_share(run, f, key):
+    p = protocols_of(run, f)
+    return _mean(p["on_track"].dropna()), int(p["on_track"].notna().sum()), int(p["expected"].sum())
 
 
 def check_coverage(expanded: list[registry.Kpi]) -> None:

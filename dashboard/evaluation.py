@@ -1,5 +1,5 @@
-"""Évaluation: the indicator library, who follows which indicator, the replicability index and the
-questionnaire results, each with its source."""
+"""Évaluation: the indicator library, who follows which indicator, the protocols' progress (projects by progress,
+what is still to complete), the replicability index and the questionnaire results, each with its source."""
 
 import pandas as pd
 import streamlit as st
@@ -9,7 +9,7 @@ from dashboard.ui.language import fmt
 from qmi_metrics.metrics import reconcile
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, formatting, headlines, vocabulary
+from qmi_metrics.present import figures, formatting, headlines, protocol, vocabulary
 from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import programme
 
@@ -38,6 +38,16 @@ def coverage(version: str, view: Filters, statuses: tuple[str, ...]) -> dict:
 @st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
 def measurements(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
     return programme.measurements_by_month(database.connection(), view, statuses)
+
+
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
+def progress_by_project(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
+    return programme.progress_by_project(database.connection(), view, statuses)
+
+
+@st.cache_data(max_entries=256, max_size=caches.CACHE_BYTES, show_spinner=False)
+def to_complete(version: str, view: Filters, statuses: tuple[str, ...]) -> pd.DataFrame:
+    return programme.to_complete(database.connection(), view, statuses)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -218,6 +228,47 @@ def measurements_chart(version: str, view: Filters, statuses: tuple[str, ...], l
     return widgets.Chart(figures.measurements_by_month(frame, lang), data, summary)
 
 
+# --- 2c. protocols and progress -------------------------------------------------------------------
+
+def progress_section(view: sidebar.View, version: str, results: dict) -> None:
+    lang = language.lang()
+    st.header(_(lang, "Protocoles et avancement"))
+    frame = progress_by_project(version, view.filters, view.statuses)
+    if frame.empty:
+        st.info(_(lang, "Aucun indicateur suivi dans cette vue : pas de protocole à suivre."))
+        return
+    widgets.kpi_row(results, headlines.EVALUATION_PROGRESS, columns=3)
+    st.caption(f"{protocol.formula_note(lang)} {protocol.on_track_note(lang)}")
+    st.subheader(_(lang, "Projets par avancement"))
+    ranked = frame[frame["computable"] > 0]
+    if ranked.empty:
+        st.write(_(lang, "Aucun projet de la vue n'a d'avancement calculable : aucun protocole ne donne à la fois une"
+                         " valeur de départ, une cible et une mesure depuis."))
+    else:
+        widgets.table(pd.DataFrame({
+            _(lang, "projet"): ranked["project"].values,
+            "commune": ranked["commune"].map(lambda name: name if vocabulary.known(name) else
+                                             vocabulary.not_known(lang)).values,
+            _(lang, "avancement moyen"): [formatting.value(v, "ratio", lang) for v in ranked["progress"]],
+            _(lang, "indicateurs calculables"): [f"{c}/{f}" for c, f in zip(ranked["computable"], ranked["followed"])],
+            _(lang, "dans les temps"): [f"{n}/{k}" for n, k in zip(ranked["on_track"], ranked["on_track_known"])],
+        }), "qmi_avancement_projets", key="progress-projects")
+    st.subheader(_(lang, "À compléter"))
+    missing = to_complete(version, view.filters, view.statuses)
+    no_protocol = frame[frame["without_protocol"] == frame["followed"]]
+    st.write(_(lang, "{projects} projet(s) sans aucun protocole ; {indicators} indicateur(s) suivi(s) sans valeur de"
+                     " départ, cible ou date de cible.", projects=len(no_protocol), indicators=len(missing)))
+    if not missing.empty:
+        widgets.table(pd.DataFrame({
+            "commune": missing["commune"].map(lambda name: name if vocabulary.known(name) else
+                                              vocabulary.not_known(lang)).values,
+            _(lang, "projet"): missing["project"].values,
+            _(lang, "indicateur"): missing["label_en" if lang == "en" else "label_fr"].values,
+            _(lang, "protocole"): [protocol.status_text(status, lang) for status in missing["status"]],
+            _(lang, "manque"): [protocol.reason_text(reason, lang) for reason in missing["missing"]],
+        }), "qmi_protocoles_a_completer", key="progress-missing")
+
+
 # --- 3. replicability ---------------------------------------------------------------------------
 
 def replicability_section(view: sidebar.View, version: str, results: dict) -> None:
@@ -372,5 +423,6 @@ kpi_results = caches.kpi_results(data_version, view.filters)
 library_section(view, data_version, kpi_results)
 follow_section(view, data_version)
 measurements_section(view, data_version, kpi_results)
+progress_section(view, data_version, kpi_results)
 replicability_section(view, data_version, kpi_results)
 survey_section(view, data_version, kpi_results)

@@ -10,7 +10,7 @@ from dashboard.ui import caches, database, language, sidebar, widgets
 from dashboard.ui.language import fmt, fmt_date, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape, reports
-from qmi_metrics.present import figures, narratives, vocabulary
+from qmi_metrics.present import figures, narratives, protocol, vocabulary
 from qmi_metrics.present.i18n import N_p, _, _n, _p
 from qmi_metrics.reads import projects, queries
 
@@ -47,6 +47,7 @@ def project_detail(version: str, project_id: str) -> dict:
         "sites": projects.sites(con, project_id),
         "indicators": projects.indicators(con, project_id),
         "values": projects.indicator_values(con, project_id),
+        "progress": projects.progress(con, project_id).to_dict("records"),
         "replicability": projects.replicability(con, project_id),
     }
 
@@ -378,6 +379,33 @@ def indicator_chart(version: str, project_id: str, lang: str) -> widgets.Chart:
                          figures.indicator_summary(series, values, lang))
 
 
+def render_progress(project: dict, rows: list[dict]) -> None:
+    """Per followed indicator: where it started, where it should go, how far it has come (a bar), and how."""
+    lang = language.lang()
+    st.subheader(_(lang, "Protocole et avancement"))
+    if not rows:
+        st.write(_(lang, "Aucun indicateur rattaché à ce projet : pas de protocole."))
+        return
+    st.caption(f"{protocol.formula_note(lang)} {protocol.on_track_note(lang)}")
+    for row in rows:
+        label = f"**{md(protocol.label_of(row, lang))}** · {_(lang, 'protocole')} {protocol.status_text(row.get('status'), lang)}"
+        if vocabulary.known(row.get("author")):
+            label += f" ({md(row['author'])})"
+        st.markdown(label)
+        text = f"{protocol.progress_text(row, lang)} — {protocol.bar_text(row, lang)}"
+        if vocabulary.known(row.get("progress")):
+            st.progress(float(row["progress"]), text=escape.markdown(text))
+        else:  # no bar: an empty one would read « 0 % »
+            st.caption(escape.markdown(text))
+        if notes := protocol.notes(row, lang):
+            st.caption(escape.markdown(" · ".join(notes)))
+    headers, body = protocol.table(rows, lang)
+    widgets.table(pd.DataFrame(body, columns=headers).assign(**{_(lang, "base"): widgets.basis_column(
+        row.get("basis") for row in rows)}), f"qmi_projet_{project['project_id']}_protocole", key="protocol",
+        column_config=widgets.basis_config())
+    widgets.basis_note([(row.get("basis"), row.get("basis_rule")) for row in rows])
+
+
 def render_replicability(version: str, project: dict, scores: pd.DataFrame) -> None:
     st.subheader(_(language.lang(), "Répliquabilité"))
     scored = scores[scores["score"].notna()]
@@ -460,6 +488,7 @@ def render_detail(version: str, project_id: str) -> None:
     render_timeline(version, project, detail["events"])
     render_sites(detail["sites"])
     render_indicators(version, project, detail["indicators"])
+    render_progress(project, detail["progress"])
     render_replicability(version, project, detail["replicability"])
     render_lessons(project)
 

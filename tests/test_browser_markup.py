@@ -34,6 +34,7 @@ FREE_TEXT = {
     "project_events": ("source_section", "source_quote", "basis_rule"),
     "candidatures": ("applicant", "source_section", "basis_rule"),
     "indicator_values": ("basis_rule",),
+    "indicator_protocols": ("direction_reason", "author", "source_section", "source_quote", "basis_rule"),
     "replicability_scores": ("basis_rule",),
     "community_events": ("format_fr", "format_en", "source_section", "source_quote", "basis_rule"),
     "communes": ("name", "departement", "ept_name", "basis_rule"),
@@ -41,7 +42,7 @@ FREE_TEXT = {
 }
 CODES = {"project_id", "event_id", "candidature_id", "call_id", "indicator_id", "criterion_id", "insee", "source_id",
          "family_slug", "type_slug", "theme_slug", "kind", "status", "date_precision", "ept_siren", "siren",
-         "postcodes", "theme_source_id", "basis"}
+         "postcodes", "theme_source_id", "basis", "direction"}
 
 # (path, query before the edition): every page of app.py, a project's detail view and the event mode.
 PAGES = [(path, "") for path in ("", "carte", "projets", "thematiques", "deploiement", "evaluation", "communaute",

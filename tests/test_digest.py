@@ -82,7 +82,8 @@ def test_the_digest_of_the_week_line_by_line(scenario, tmp_path):
         ["commune", "projet", "état au début", "état", "dernière mise à jour", "nature", "depuis", "ce qui manque",
          "qui", "base", "identifiant"],
         ["Aulnay-sous-Bois", "Istya", "en retard", "obsolète", day(today - dt.timedelta(days=93)), "statut daté",
-         "93 jours", f"aucune mesure ; aucun statut depuis le {day(today - dt.timedelta(days=93))}", "non renseigné",
+         "93 jours", f"aucune mesure ; aucun statut depuis le {day(today - dt.timedelta(days=93))} ; protocole incomplet"
+         " (1 indicateur)", "non renseigné",
          "énoncé", "istya"],
     ]
     # Deploying Modulatio' and measuring Pelican move no published figure (see the next test for one that moves).

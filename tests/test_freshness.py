@@ -89,7 +89,7 @@ def test_updates_after_the_clock_are_not_seen_and_inferred_dates_say_so(referenc
     table = words.project_table(now.set_index("project_id").loc[["purple"]].reset_index(), DAY, freshness.Thresholds())
     assert table.iloc[0].to_dict() == {
         "commune": "Aulnay-sous-Bois", "projet": "Purple", "état": "obsolète", "dernière mise à jour": "novembre 2024",
-        "nature": "statut daté", "depuis": "766 jours", "ce qui manque": "aucune mesure ; aucun statut depuis novembre 2024",
+        "nature": "statut daté", "depuis": "766 jours", "ce qui manque": "aucune mesure ; aucun statut depuis novembre 2024 ; protocole incomplet (1 indicateur)",
         "qui": "non renseigné", "base": "énoncé", "identifiant": "purple"}
     communes = freshness.communes(reference_con, DAY, per_project=now)
     assert sorted(communes["commune"]) == ["Aulnay-sous-Bois", "Meudon", "Noisy-le-Grand", "Sceaux"]
@@ -111,7 +111,7 @@ def test_an_import_is_an_update_and_says_who(reference_db_path, tmp_path):
         assert freshness.day_of(pelican["last_measurement_on"]) == dt.date(2024, 3, 15)
         # The measurement itself is old: what the project lacks says so, even though the import is recent.
         assert words.missing(pelican, logged.date(), freshness.Thresholds()) == [
-            "aucune mesure depuis le 15 mars 2024", "aucun statut depuis été 2024"]
+            "aucune mesure depuis le 15 mars 2024", "aucun statut depuis été 2024", "protocole incomplet (2 indicateurs)"]
         assert found.drop("pelican")["last_import_by"].isna().all()  # nobody else's rows came from that file
         meudon = freshness.communes(con, logged.date(), per_project=found.reset_index()).set_index("commune").loc["Meudon"]
         assert meudon["last_import_by"] == "carol@example.org" and meudon["state"] == "current"

@@ -64,6 +64,10 @@ EXPECTED_EDITION_1 = {
     "measurements_count": (None, 0, 28),
     "measured_projects_share": (None, 0, 28),
     "replicability_index_mean": (None, 0, 28),
+    # No protocol is published: of the 24 followed indicators none has one, so none expects a progress yet.
+    "protocol_target_share": (None, 0, 24),
+    "progress_mean": (None, 0, 0),
+    "progress_on_track_share": (None, 0, 0),
     "financing_brake_score": (6, 1, 1),
 }
 REQUIRED_IDS = ("communes_count", "candidatures_count", "projects_selected_count", "selection_rate",

@@ -13,6 +13,7 @@ from helpers import each_view, first_edition_communes, open_page, show_chart_dat
 
 from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting
 from qmi_metrics.reads import programme
 from qmi_metrics.store import db
 
@@ -208,6 +209,35 @@ def test_reference_database_has_no_measurement_section(evaluation, reference_db_
     at = evaluation(reference_db_path)
     assert not any(h.value == "Mesures dans le temps" for h in at.header)
     assert any("Aucune valeur mesurée n'est publiée" in m.value for m in at.markdown)
+
+
+def test_synthetic_projects_by_progress_and_what_is_to_complete(evaluation, demo_db_path):
+    at = evaluation(demo_db_path, edition="1")
+    assert not at.exception
+    assert any(h.value == "Protocoles et avancement" for h in at.header)
+    with db.connect(demo_db_path) as con:
+        expected = programme.progress_by_project(con, Filters(edition=1))
+        missing = programme.to_complete(con, Filters(edition=1))
+        mean = kpis.compute(con, kpis.BY_ID["progress_mean"], Filters(edition=1))
+    ranked = next(df for df in tables(at, "avancement moyen"))
+    assert list(ranked["projet"]) == list(expected[expected["computable"] > 0]["project"])  # highest progress first
+    cards = {shown(m.label): m.value for m in at.metric}
+    assert cards["Avancement moyen vers les cibles"] == formatting.value(mean.value, "ratio", "fr")
+    complete = next(df for df in tables(at, "manque"))
+    assert len(complete) == len(missing) > 0
+
+
+def test_reference_lists_every_followed_indicator_as_to_complete(evaluation, reference_db_path):
+    at = evaluation(reference_db_path, edition="1")
+    assert not at.exception
+    assert any("Aucun projet de la vue n'a d'avancement calculable" in m.value for m in at.markdown)
+    complete = next(df for df in tables(at, "manque"))
+    assert len(complete) == 24 and set(complete["manque"]) == {"aucun protocole (à définir)"}
+    assert any(m.value.startswith("19 projet(s) sans aucun protocole ; 24 indicateur(s)") for m in at.markdown)
+    cards = {shown(m.label): m.value for m in at.metric}
+    assert cards["Avancement moyen vers les cibles"] == "non renseigné"
+    assert any(shown(c.value).startswith("non calculable : aucun protocole (à définir) pour 24 indicateurs")
+               for c in at.caption)
 
 
 @pytest.mark.parametrize("database", ["reference", "synthetic"])

@@ -11,6 +11,7 @@ import pytest
 from helpers import each_view, first_edition_communes, open_page, show_chart_data, shown, views
 
 from qmi_metrics.metrics.filters import Filters
+from qmi_metrics.present import formatting, vocabulary
 from qmi_metrics.reads import projects, queries
 from qmi_metrics.store import db
 
@@ -225,6 +226,39 @@ def test_synthetic_detail_draws_series_and_radar(projets, demo_db_path):
     assert "scatterpolar" in kinds
     assert kinds.count("scatter") >= 2  # the timeline and at least one indicator series
     assert any(c.value.startswith("Note moyenne") for c in at.caption)
+
+
+def test_synthetic_detail_shows_each_indicators_progress(projets, demo_db_path):
+    """The project view draws one progress bar per indicator with a computable progress (its value, baseline,
+    target, latest value and dates), says « non calculable » with the reason for the others."""
+    with db.connect(demo_db_path) as con:
+        project_id = db.fetch_value(con, """
+            SELECT project_id FROM indicator_progress GROUP BY project_id
+            HAVING count(progress) >= 1 AND count(*) > count(progress) ORDER BY project_id LIMIT 1""")
+        rows = projects.progress(con, project_id).to_dict("records")
+    at = projets(demo_db_path, projet=project_id)
+    assert not at.exception
+    bars = at.get("progress")
+    computed = [row for row in rows if vocabulary.known(row["progress"])]
+    assert len(bars) == len(computed) >= 1
+    first = computed[0]
+    assert bars[0].proto.value == int(first["progress"] * 100)  # st.progress keeps whole percents
+    text = shown(bars[0].proto.text)
+    assert text.startswith(formatting.value(first["progress"], "ratio", "fr") + " — départ") and "→ cible" in text
+    assert "dernière valeur" in text and str(first["baseline_on"].year) in text
+    assert len(computed) < len(rows) and any("non calculable" in shown(c.value) for c in at.caption)
+    protocol_table = next(df.value for df in at.dataframe if "Avancement" in df.value.columns)
+    assert len(protocol_table) == len(rows)
+
+
+def test_reference_detail_says_every_protocol_is_to_be_defined(projets, reference_db_path):
+    at = projets(reference_db_path, projet="source-urbaine")
+    assert not at.exception
+    assert not at.get("progress")  # no bar at 0 where nothing is known
+    assert sum("non calculable : aucun protocole (à définir)" in shown(c.value) for c in at.caption) == 2
+    protocol_table = next(df.value for df in at.dataframe if "Avancement" in df.value.columns)
+    assert list(protocol_table["Protocole"]) == ["à définir", "à définir"]
+    assert set(protocol_table["Départ → cible"]) == {"non renseigné → non renseigné"}
 
 
 def test_empty_edition_says_so(projets, reference_db_path):

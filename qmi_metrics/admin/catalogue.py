@@ -9,8 +9,8 @@ import duckdb
 
 from qmi_metrics.store import db, loader
 
-IMPORTABLE_TABLES = ("projects", "project_events", "candidatures", "indicator_values", "replicability_scores",
-                     "community_events", "communes", "editions")
+IMPORTABLE_TABLES = ("projects", "project_events", "candidatures", "indicator_values", "indicator_protocols",
+                     "replicability_scores", "community_events", "communes", "editions")
 # They travel together: where a row comes from, and how it stands to that source (schema.sql, basis).
 PROVENANCE_COLUMNS = ("source_id", "source_section", "source_quote", "basis", "basis_rule")
 

@@ -27,6 +27,7 @@ class Doc:
     pattern_en: str = ""
     generated: bool = False                  # may be left empty: the import fills it in
     generated_fr: str = ""
+    future_allowed: bool = False             # a date that may lie ahead (a target's), not before its edition
 
 
 # French words a manager may type for a stored value (matched without accents or case).
@@ -41,6 +42,8 @@ ALIASES = {
 PRECISIONS = ("day", "month", "season", "year")
 EVENT_KINDS = ("selected", "started", "agreement_signed", "deployed", "tested", "evaluated", "continued", "stopped")
 BASES = ("stated", "inferred", "modelled")  # schema.sql: how a row stands to its source
+PROTOCOL_STATUSES = ("à définir", "défini", "validé")
+DIRECTIONS = ("hausse", "baisse", "neutre")
 
 # The rule every date follows (validation.Checker.check_dates), as the date columns' descriptions say it.
 WITHIN_EDITION = "Pas avant la première année de l'édition, pas dans le futur."
@@ -152,6 +155,29 @@ DOCS: dict[str, dict[str, Doc]] = {
                      " 1 234,5).", example="1 234,5"),
         **_provenance("source_id"),
     },
+    "indicator_protocols": {
+        "project_id": Doc("Projet : identifiant ou nom. Le projet doit suivre l'indicateur (table project_indicators).",
+                          example="faradae"),
+        "indicator_id": Doc("Indicateur suivi (identifiant ou libellé de la table indicators).",
+                            example="energie-partagee"),
+        "status": Doc("Où en est le protocole : à définir (valeurs incomplètes), défini (départ et cible fixés, dates"
+                      " comprises) ou validé (défini et validé par le comité).", example="défini",
+                      allowed=PROTOCOL_STATUSES),
+        "baseline_value": Doc("Valeur de départ, dans l'unité de l'indicateur (un % entre 0 et 1 ou avec le signe %)."
+                              " Obligatoire sauf « à définir ».", example="1 200"),
+        "baseline_on": Doc(f"Date de la valeur de départ : les mesures plus anciennes sont ignorées. {WITHIN_EDITION}",
+                           example="01/01/2024"),
+        "target_value": Doc("Valeur visée (cible), dans l'unité de l'indicateur, du côté du sens souhaité. Obligatoire"
+                            " sauf « à définir ».", example="5 000"),
+        "target_on": Doc("Date à laquelle la cible doit être atteinte : après la date de départ (elle peut être à"
+                         " venir).", example="31/12/2025", future_allowed=True),
+        "direction": Doc("Sens souhaité, s'il diffère de celui de l'indicateur (hausse, baisse, neutre) ; vide : celui"
+                         " de l'indicateur. Donné, il demande sa raison.", example="", allowed=DIRECTIONS),
+        "direction_reason": Doc("Pourquoi le sens souhaité diffère de celui de l'indicateur, en une phrase.",
+                                example=""),
+        "author": Doc("Qui a fixé ou validé le protocole (personne, comité).", example="Comité de pilotage"),
+        **_provenance("source_id", "source_section", "source_quote"),
+    },
     "replicability_scores": {
         "project_id": Doc("Projet noté : identifiant ou nom.", example="faradae"),
         "criterion_id": Doc("Critère de répliquabilité (identifiant ou libellé de la table replicability_criteria).",
@@ -182,6 +208,7 @@ TEXT_LIMITS = {
     "description_fr": LONG_TEXT, "lessons_fr": LONG_TEXT, "source_quote": LONG_TEXT,
     "source_section": 500, "lessons_section": 500,   # a section title, sometimes with its sub-section
     "basis_rule": 500,            # one sentence
+    "direction_reason": 500,      # one sentence
 }
 
 
@@ -191,7 +218,11 @@ PLAUSIBLE_MAXIMA = {
     ("communes", "population"): 3_000_000,            # Paris, the largest commune in France, has 2.1 million
     ("editions", "edition_id"): 100,
     ("indicator_values", "value"): 1_000_000_000,     # in any unit, in absolute value
+    ("indicator_protocols", "baseline_value"): 1_000_000_000,
+    ("indicator_protocols", "target_value"): 1_000_000_000,
 }
+# Columns holding a value in its indicator's unit: a rate may be typed with %, its range is the unit's (rules.py).
+INDICATOR_UNIT_COLUMNS = {"indicator_values": ("value",), "indicator_protocols": ("baseline_value", "target_value")}
 
 
 def text_limit(table: str, column: str) -> int | None:

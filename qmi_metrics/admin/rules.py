@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from qmi_metrics.admin.catalogue import IMPORTABLE_TABLES, table_schema
 from qmi_metrics.admin.cells import CellError
-from qmi_metrics.admin.columns import ALIASES, EVENT_KINDS, PLAUSIBLE_MAXIMA, grouped
+from qmi_metrics.admin.columns import ALIASES, EVENT_KINDS, INDICATOR_UNIT_COLUMNS, PLAUSIBLE_MAXIMA, grouped
 from qmi_metrics.admin.problems import readable
 from qmi_metrics.store import db
 
@@ -81,29 +81,88 @@ def _last_year_after_first(checker: Checker, row: Row, record: dict) -> None:
 
 
 def _indicator_value_in_range(checker: Checker, row: Row, record: dict) -> None:
-    """A rate (unit %) is a fraction between 0 and 1; a score /10 lies between 0 and 10."""
-    unit, value = checker.context.indicator_unit.get(record.get("indicator_id")), record.get("value")
-    raw = row.values.get("value")
-    if isinstance(raw, str) and raw.strip().endswith("%") and unit != "%":
-        checker.add(row.number, "value", raw, f"un nombre dans l'unité de l'indicateur ({unit}), sans %",
-                    f"a number in the indicator's unit ({unit}), without %")
-    elif unit == "%" and not 0 <= value <= 1:
-        checker.add(row.number, "value", raw, "un taux entre 0 et 1 (ou entre 0 % et 100 %)",
-                    "a rate between 0 and 1 (or between 0 % and 100 %)")
-    elif unit == "note /10" and not 0 <= value <= 10:
-        checker.add(row.number, "value", raw, "une note entre 0 et 10", "a score between 0 and 10")
+    """A rate (unit %) is a fraction between 0 and 1; a score /10 lies between 0 and 10 (a measurement, a baseline,
+    a target: columns.INDICATOR_UNIT_COLUMNS)."""
+    unit = checker.context.indicator_unit.get(record.get("indicator_id"))
+    for column in INDICATOR_UNIT_COLUMNS[checker.table]:
+        value, raw = record.get(column), row.values.get(column)
+        if value is None:
+            continue
+        if isinstance(raw, str) and raw.strip().endswith("%") and unit != "%":
+            checker.add(row.number, column, raw, f"un nombre dans l'unité de l'indicateur ({unit}), sans %",
+                        f"a number in the indicator's unit ({unit}), without %")
+        elif unit == "%" and not 0 <= value <= 1:
+            checker.add(row.number, column, raw, "un taux entre 0 et 1 (ou entre 0 % et 100 %)",
+                        "a rate between 0 and 1 (or between 0 % and 100 %)")
+        elif unit == "note /10" and not 0 <= value <= 10:
+            checker.add(row.number, column, raw, "une note entre 0 et 10", "a score between 0 and 10")
 
 
 def _indicator_value_not_negative(checker: Checker, row: Row, record: dict) -> None:
     """kWh, tonnes, counts, euros… cannot be negative (% and /10 have their own range above)."""
-    unit, value, raw = checker.context.indicator_unit.get(record.get("indicator_id")), record.get("value"), \
-        row.values.get("value")
-    if unit in ("%", "note /10") or unit not in NON_NEGATIVE_UNITS or value is None or value >= 0:
+    unit = checker.context.indicator_unit.get(record.get("indicator_id"))
+    if unit in ("%", "note /10") or unit not in NON_NEGATIVE_UNITS:
         return
-    if isinstance(raw, str) and raw.strip().endswith("%"):
-        return  # already reported: a % sign on an indicator that is not a rate
-    checker.add(row.number, "value", raw, f"une valeur positive ou nulle : l'unité de l'indicateur ({unit}) ne peut"
-                " pas être négative", f"a value of zero or more: the indicator's unit ({unit}) cannot be negative")
+    for column in INDICATOR_UNIT_COLUMNS[checker.table]:
+        value, raw = record.get(column), row.values.get(column)
+        if value is None or value >= 0 or (isinstance(raw, str) and raw.strip().endswith("%")):
+            continue  # a % sign on an indicator that is not a rate is already reported
+        checker.add(row.number, column, raw, f"une valeur positive ou nulle : l'unité de l'indicateur ({unit}) ne"
+                    " peut pas être négative", f"a value of zero or more: the indicator's unit ({unit}) cannot be"
+                    " negative")
+
+
+def _protocol_is_of_a_followed_indicator(checker: Checker, row: Row, record: dict) -> None:
+    """A protocol sets where a followed indicator should go: the project must follow it (project_indicators)."""
+    if (record["project_id"], record["indicator_id"]) not in checker.context.followed:
+        checker.add(row.number, "indicator_id", row.values.get("indicator_id"),
+                    f"un indicateur que le projet {record['project_id']} suit (table project_indicators)",
+                    f"an indicator that project {record['project_id']} follows (table project_indicators)")
+
+
+def _protocol_defined_has_its_values(checker: Checker, row: Row, record: dict) -> None:
+    """« défini » and « validé » give the baseline and the target, each with its date; « à définir » may lack them."""
+    if record.get("status") == "à définir":
+        return
+    for column in ("baseline_value", "baseline_on", "target_value", "target_on"):
+        if record.get(column) is None:
+            checker.add(row.number, column, None, f"une valeur : le protocole est « {record['status']} » (sinon son"
+                        " statut est « à définir »)", f"a value: the protocol is « {record['status']} » (otherwise"
+                        " its status is « à définir », to be defined)")
+
+
+def _protocol_target_after_baseline(checker: Checker, row: Row, record: dict) -> None:
+    baseline_on, target_on = record.get("baseline_on"), record.get("target_on")
+    if baseline_on is not None and target_on is not None and target_on <= baseline_on:
+        checker.add(row.number, "target_on", target_on, f"une date après le {readable(baseline_on)} (date de départ)",
+                    f"a date after {readable(baseline_on)} (the baseline date)")
+
+
+def _protocol_direction_has_its_reason(checker: Checker, row: Row, record: dict) -> None:
+    if record.get("direction") is not None and not record.get("direction_reason"):
+        checker.add(row.number, "direction_reason", None, "la raison, en une phrase : le sens souhaité est donné à la"
+                    " place de celui de l'indicateur", "the reason, in one sentence: the desired direction is given"
+                    " instead of the indicator's")
+
+
+def _protocol_target_lies_in_the_desired_direction(checker: Checker, row: Row, record: dict) -> None:
+    """A target above its baseline for « hausse », below for « baisse »; the same value leaves no way to go:
+    accepted with a warning, its progress is « non calculable »."""
+    baseline, target = record.get("baseline_value"), record.get("target_value")
+    if baseline is None or target is None:
+        return
+    direction = record.get("direction") or checker.context.indicator_direction.get(record["indicator_id"])
+    raw = row.values.get("target_value")
+    if target == baseline:
+        checker.add_warning(row.number, "target_value", raw, "cible égale à la valeur de départ : import accepté,"
+                            " l'avancement sera « non calculable »", "target equal to the baseline: import accepted,"
+                            " progress will be « non calculable » (not computable)")
+    elif direction == "hausse" and target < baseline or direction == "baisse" and target > baseline:
+        above_fr, above_en = ("supérieure", "above") if direction == "hausse" else ("inférieure", "below")
+        checker.add(row.number, "target_value", raw, f"une cible {above_fr} à la valeur de départ ({readable(baseline)}) :"
+                    f" sens souhaité « {direction} » ; sinon donnez le sens du protocole (direction) et sa raison",
+                    f"a target {above_en} the baseline ({readable(baseline)}): desired direction « {direction} »;"
+                    " otherwise give the protocol's direction and its reason")
 
 
 def _edition_status_matches_years(checker: Checker, row: Row, record: dict) -> None:
@@ -301,6 +360,10 @@ ROW_CHECKS = {
     "community_events": (_precision_goes_with_date,),
     "editions": (_last_year_after_first, _edition_status_matches_years),
     "indicator_values": (_indicator_value_in_range, _indicator_value_not_negative),
+    "indicator_protocols": (_protocol_is_of_a_followed_indicator, _indicator_value_in_range,
+                            _indicator_value_not_negative, _protocol_defined_has_its_values,
+                            _protocol_target_after_baseline, _protocol_direction_has_its_reason,
+                            _protocol_target_lies_in_the_desired_direction),
     "projects": (_commune_is_laureate,),
 }
 # Checks of the whole table as the publish would write it, once every row is checked on its own.

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from qmi_metrics.admin.catalogue import ALIAS_KINDS, PROVENANCE_COLUMNS, REFERENCE_LABELS, TableSchema, referencing
 from qmi_metrics.admin.cells import (PARSERS, CellError, check_text_length, is_blank, parse_allowed, parse_number,
                                      reject_formula_text)
-from qmi_metrics.admin.columns import Doc, doc, is_required, reference_name, text_limit
+from qmi_metrics.admin.columns import INDICATOR_UNIT_COLUMNS, Doc, doc, is_required, reference_name, text_limit
 from qmi_metrics.admin.problems import MAX_PROBLEMS, Problem, readable
 from qmi_metrics.admin.readers import Parsed, Row
 from qmi_metrics.admin.rules import EVERY_ROW_CHECKS, ROW_CHECKS, TABLE_CHECKS, check_plausible, check_scope_mode
@@ -89,6 +89,9 @@ class _Context:
         self.commune_names = dict(db.fetch_tuples(con, "SELECT insee, name FROM communes"))
         self.call_edition = dict(db.fetch_tuples(con, "SELECT call_id, edition_id FROM calls"))
         self.indicator_unit = dict(db.fetch_tuples(con, "SELECT indicator_id, unit FROM indicators"))
+        self.indicator_direction = dict(db.fetch_tuples(con, "SELECT indicator_id, direction FROM indicators"))
+        if spec.name == "indicator_protocols":  # a protocol is for an indicator the project follows
+            self.followed = set(db.fetch_tuples(con, "SELECT project_id, indicator_id FROM project_indicators"))
         self.laureates = set(db.fetch_tuples(con, "SELECT edition_id, insee FROM commune_editions"
                                                   " WHERE role = 'lauréate'"))
         self.today = datetime.now(timezone.utc).date()
@@ -205,7 +208,7 @@ class Checker:
         reject_formula_text(raw)
         sql_type, documented = self.spec.column(column).sql_type, doc(self.table, column)
         if sql_type == "DOUBLE":
-            value = parse_number(raw, percent_allowed=(self.table, column) == ("indicator_values", "value"))
+            value = parse_number(raw, percent_allowed=column in INDICATOR_UNIT_COLUMNS.get(self.table, ()))
         else:
             value = PARSERS[sql_type](raw)
         if sql_type == "VARCHAR" and not value:
@@ -355,11 +358,11 @@ class Checker:
         return None
 
     def check_dates(self, row: Row, record: dict) -> None:
-        """No date before its edition's first year, none in the future."""
+        """No date before its edition's first year, none in the future (but a target's: Doc.future_allowed)."""
         first_year = self.context.first_year.get(self.edition_of(record)) if self.table != "editions" else None
         for column in (c.name for c in self.spec.columns if c.sql_type == "DATE"):
             value = record.get(column)
-            if value is None:
+            if value is None or doc(self.table, column).future_allowed:
                 continue
             if first_year and value < date(first_year, 1, 1):
                 self.add(row.number, column, value, f"une date à partir du 01/01/{first_year} (première année de"

@@ -13,7 +13,8 @@ none of them at all (the 2nd edition has no project yet) its value is NULL — �
 of 168 applications), `published_ratios` computes it from them, said « calculé à partir des chiffres publiés ».
 
 A KPI whose rows may not all be stated by their sources (schema.sql, basis) says which it rests on in
-`basis_sql` (see `rests_on`).
+`basis_sql` (see `rests_on`). A KPI whose rows may lack what it needs (an indicator without a target has no
+progress) says why in `reasons_sql`: without a value it is then « non calculable », with those reasons.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class Kpi:
     edition_rows: str | None = None
     # (numerator, denominator) published figure ids whose quotient is this KPI, first pair preferred.
     published_ratios: tuple[tuple[str, str], ...] = ()
+    # Why rows the value needs are not covered: SQL returning (reason, rows) for the view, reason a key of
+    # present/vocabulary.PROGRESS_REASONS. Asked only when the value is missing or the rows are not complete.
+    reasons_sql: str | None = None
 
     @property
     def query(self) -> str:
@@ -119,6 +123,13 @@ EDITION_PROJECTS = "f_projects($edition, NULL, NULL)"
 EDITION_OUTCOMES = "(SELECT 1 FROM f_projects($edition, NULL, NULL) WHERE outcome_known)"
 EDITION_EVALUATIONS = "(SELECT 1 FROM f_projects($edition, NULL, NULL) WHERE is_evaluated)"
 EDITION_MEASUREMENTS = "(SELECT 1 FROM indicator_monthly m JOIN f_projects($edition, NULL, NULL) p USING (project_id))"
+
+# Each followed indicator of the view's projects with its protocol and progress (rollups.INDICATOR_PROGRESS).
+PROGRESS = f"(SELECT g.* FROM indicator_progress g JOIN {PROJECTS} p USING (project_id))"
+# Progress is expected of an indicator whose protocol gives a baseline and a different target.
+PROGRESS_EXPECTED = "(reason IS NULL OR reason IN ('no_measurement', 'only_older_measurements'))"
+PROGRESS_REASONS = (f"SELECT reason, count(*) AS rows FROM {PROGRESS} WHERE reason IS NOT NULL"
+                    " GROUP BY ALL ORDER BY rows DESC, reason")
 
 REGISTRY: tuple[Kpi, ...] = (
     Kpi(
@@ -480,6 +491,43 @@ REGISTRY: tuple[Kpi, ...] = (
         edition_rows=EDITION_MEASUREMENTS,
     ),
     Kpi(
+        id="protocol_target_share",
+        label_fr="Part des indicateurs suivis ayant une cible", label_en="Share of followed indicators with a target",
+        unit="ratio",
+        definition_fr="Part des indicateurs suivis dont le protocole fixe une cible, parmi ceux dont le protocole est"
+                      " saisi ; couverture : indicateurs suivis ayant un protocole.",
+        definition_en="Share of followed indicators whose protocol sets a target, among those with a protocol"
+                      " entered; coverage: followed indicators with a protocol.",
+        sql=f"SELECT avg(CASE WHEN target_value IS NOT NULL THEN 1.0 ELSE 0.0 END) FILTER (WHERE has_protocol) AS value,"
+            f" count(*) FILTER (WHERE has_protocol) AS covered, count(*) AS total FROM {PROGRESS}",
+        reasons_sql=f"SELECT 'no_protocol' AS reason, count(*) AS rows FROM {PROGRESS} WHERE NOT has_protocol"
+                    " HAVING count(*) > 0",
+    ),
+    Kpi(
+        id="progress_mean",
+        label_fr="Avancement moyen vers les cibles", label_en="Mean progress towards the targets", unit="ratio",
+        definition_fr="Moyenne, sur les indicateurs suivis ayant une valeur de départ et une cible, de (dernière"
+                      " valeur − départ) / (cible − départ), bornée entre 0 et 1 ; les mesures antérieures au"
+                      " départ sont ignorées.",
+        definition_en="Mean, over the followed indicators with a baseline and a target, of (latest value − baseline)"
+                      " / (target − baseline), clamped to [0, 1]; measurements older than the baseline are ignored.",
+        sql=f"SELECT avg(progress) AS value, count(progress) AS covered,"
+            f" count(*) FILTER (WHERE {PROGRESS_EXPECTED}) AS total FROM {PROGRESS}",
+        reasons_sql=PROGRESS_REASONS,
+    ),
+    Kpi(
+        id="progress_on_track_share",
+        label_fr="Part des indicateurs dans les temps", label_en="Share of indicators on track", unit="ratio",
+        definition_fr="Part des indicateurs dont l'avancement atteint au moins la part écoulée de la période entre"
+                      " la date de départ et la date de la cible, à la date de la dernière mesure.",
+        definition_en="Share of indicators whose progress is at least the elapsed share of the period from the"
+                      " baseline date to the target date, at the date of the latest measurement.",
+        sql=f"SELECT avg(CASE WHEN on_track THEN 1.0 ELSE 0.0 END) FILTER (WHERE on_track IS NOT NULL) AS value,"
+            f" count(on_track) AS covered, count(*) FILTER (WHERE {PROGRESS_EXPECTED}) AS total FROM {PROGRESS}",
+        reasons_sql=f"SELECT coalesce(reason, 'no_target_date') AS reason, count(*) AS rows FROM {PROGRESS}"
+                    " WHERE on_track IS NULL GROUP BY ALL ORDER BY rows DESC, reason",
+    ),
+    Kpi(
         id="replicability_index",
         label_fr="Indice de répliquabilité — {label}", label_en="Replicability index — {label}", unit="index",
         definition_fr="Moyenne des cinq critères de répliquabilité (notés de 0 à 5), ramenée entre 0 et 1.",
@@ -615,6 +663,7 @@ class KpiResult:
     # The KPI computed from published figures of this view (Kpi.published_ratios), preferred first.
     ratios: tuple[PublishedRatio, ...] = ()
     bases: tuple[RowBasis, ...] = ()  # the inferred or modelled rows the computed value rests on
+    reasons: tuple[tuple[str, int], ...] = ()  # (reason, rows) the value lacks (Kpi.reasons_sql)
 
     @property
     def id(self) -> str:
@@ -647,8 +696,8 @@ class KpiResult:
             return self.published_value, "published", self.published[0].qualifier in ("plus de", "au moins")
         if self.ratios:
             return self.ratios[0].value, "computed_from_published", False
-        if self.value is None:
-            return None, "unknown", False
+        if self.value is None:  # rows there are, lacking what the value needs (reasons), or no row at all
+            return None, "not computable" if self.reasons else "unknown", False
         if self.unit in ("ratio", "months", "index") or self.value == 0:
             return None, "not computable", False
         return self.value, "partial", False
@@ -682,6 +731,7 @@ class KpiResult:
             ],
             "ignored_filters": list(self.ignored_filters),
             "rests_on": [{"basis": b.basis, "rule": b.rule, "rows": b.rows} for b in self.bases],
+            "not_computable_because": [{"reason": reason, "rows": rows} for reason, rows in self.reasons],
         }
 
 
@@ -744,6 +794,7 @@ def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = 
     value, covered, total = row
     if (kpi.figures or kpi.published_ratios) and figures is None:
         figures = published_figures(con)
+    complete = covered is not None and total is not None and covered >= total
     return KpiResult(
         kpi=kpi,
         filters=filters,
@@ -753,7 +804,14 @@ def compute(con, kpi: Kpi, filters: Filters = Filters(), figures: dict | None = 
         published=matching_figures(kpi, filters, figures) if kpi.figures else (),
         ratios=matching_ratios(kpi, filters, figures) if kpi.published_ratios else (),
         bases=(bases if bases is not None else row_bases(con, kpi, filters)) if covered else (),
+        reasons=reasons(con, kpi, filters) if kpi.reasons_sql and (value is None or not complete) else (),
     )
+
+
+def reasons(con, kpi: Kpi, filters: Filters) -> tuple[tuple[str, int], ...]:
+    """Why the view's rows lack what the KPI needs: (reason, rows), the most frequent first."""
+    rows = db.fetch_tuples(con, kpi.reasons_sql, {**effective_filters(kpi, filters).params(), "key": kpi.key})
+    return tuple((reason, int(count)) for reason, count in rows if count)
 
 
 def row_bases(con, kpi: Kpi, filters: Filters) -> tuple[RowBasis, ...]:

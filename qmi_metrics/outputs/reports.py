@@ -20,7 +20,7 @@ from qmi_metrics.metrics.filters import Filters, UnknownFilterValue, resolve_com
 from qmi_metrics.metrics.filters import editions as list_editions
 from qmi_metrics.outputs import graphics, sheet_html, sheet_pdf
 from qmi_metrics.outputs.document import Bullets, Chart, Facts, Heading, Report, Table, Text, shorten
-from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, vocabulary
+from qmi_metrics.present import cards, figures, findings, formatting, headlines, narratives, protocol, vocabulary
 from qmi_metrics.present.i18n import N_, _, _n
 from qmi_metrics.present.vocabulary import known, not_known
 from qmi_metrics.reads import community, geo, programme, projects, queries
@@ -251,25 +251,32 @@ def _timeline_blocks(project: dict, events: pd.DataFrame, lang: str) -> list:
     return blocks
 
 
-def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, lang: str) -> list:
+def _indicator_blocks(indicators: pd.DataFrame, values: pd.DataFrame, progress: pd.DataFrame, lang: str) -> list:
+    """The followed indicators with their protocol and progress (one table: a sheet keeps to two pages)."""
     blocks: list = [Heading(_(lang, "Indicateurs suivis"), 2)]
     if indicators.empty:
         return blocks + [Text(_(lang, "Aucun indicateur rattaché à ce projet : non renseigné."))]
+    protocols = {row["indicator_id"]: row for row in progress.to_dict("records")}
     rows = []
     for row in indicators.itertuples():
         last = (_(lang, "aucune mesure publiée") if row.values_count == 0
                 else f"{formatting.value(row.last_value, 'count', lang, decimals=None)} "
                      f"({formatting.date(row.last_measured_on, 'day', lang)})")
-        rows.append([row.label_en if lang == "en" else row.label_fr, vocabulary.domain_label(row.domain, lang), row.unit,
-                     vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang),
-                     str(row.values_count), last,
+        plan = protocols.get(row.indicator_id, {})
+        rows.append([f"{row.label_en if lang == 'en' else row.label_fr} ({protocol.status_text(plan.get('status'), lang)})",
+                     row.unit, vocabulary.words(vocabulary.DIRECTIONS, row.direction, lang), last,
+                     protocol.plan_cell(plan, lang), protocol.progress_cell(plan, lang),
                      vocabulary.basis_label(vocabulary.weakest_basis(row.basis, row.link_basis), lang)])
-    blocks.append(Table([_(lang, "Indicateur"), _(lang, "Domaine"), _(lang, "Unité"),
-                         _(lang, "Sens souhaité"), _(lang, "Mesures"),
-                         _(lang, "Dernière valeur"), _(lang, "Base")], rows))
+    blocks.append(Table([_(lang, "Indicateur (protocole)"), _(lang, "Unité"), _(lang, "Sens souhaité"),
+                         _(lang, "Dernière valeur"), _(lang, "Départ → cible"), _(lang, "Avancement"), _(lang, "Base")],
+                        rows))
+    remarks = [f"{protocol.label_of(plan, lang)}{_(lang, ' : ')}{' · '.join(found)}." for plan in protocols.values()
+               if (found := protocol.remarks(plan, lang))]
+    lead = " ".join([vocabulary.indicator_model_note(lang), protocol.formula_note(lang), protocol.on_track_note(lang),
+                     *remarks])
     blocks += _basis_notes([pair for row in indicators.itertuples()
-                            for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))], lang,
-                           vocabulary.indicator_model_note(lang))
+                            for pair in ((row.basis, row.basis_rule), (row.link_basis, row.link_rule))]
+                           + [(plan.get("basis"), plan.get("basis_rule")) for plan in protocols.values()], lang, lead)
     series = indicators[indicators["values_count"] >= 2]
     if series.empty:
         missing = int((indicators["values_count"] == 0).sum())
@@ -347,6 +354,7 @@ class SheetRows:
     indicators: pd.DataFrame
     values: pd.DataFrame
     scores: pd.DataFrame
+    progress: pd.DataFrame  # projects.progress: each followed indicator against its protocol
     quartier: str | None
     editions: tuple[dict, ...]  # filters.editions: the edition labels
     meta: dict  # db.meta: synthetic, data_version
@@ -359,7 +367,8 @@ def sheet_rows(con, project_ids: list[str]) -> dict[str, SheetRows]:
     ids = list(project_ids)
     parts = {"events": queries.project_events(con, ids), "deployment": projects.deployment_dates(con, Filters()),
              "sites": projects.sites(con, ids), "indicators": projects.indicators(con, ids),
-             "values": projects.indicator_values(con, ids), "scores": projects.replicability(con, ids)}
+             "values": projects.indicator_values(con, ids), "scores": projects.replicability(con, ids),
+             "progress": projects.progress(con, ids)}
     grouped = {name: dict(tuple(frame.groupby("project_id", sort=False))) for name, frame in parts.items()}
     quartiers = {(r["edition_id"], r["insee"]): r["quartier_name"] for r in db.fetch_rows(
         con, "SELECT edition_id, insee, quartier_name FROM commune_editions")}
@@ -402,7 +411,7 @@ def sheet(rows: SheetRows, lang: str = "fr") -> Report:
                Heading(_(lang, "Protocole expérimental"), 2),
                _protocol(events, sites, indicators, values, scores, lang)]
     blocks += _timeline_blocks(project, events, lang)
-    blocks += _indicator_blocks(indicators, values, lang)
+    blocks += _indicator_blocks(indicators, values, rows.progress, lang)
     blocks += _replicability_blocks(scores, lang)
     blocks += [Heading(_(lang, "Enseignements"), 2),
                Text(_text(project.get("lessons_fr"), lang)),

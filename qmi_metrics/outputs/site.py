@@ -43,14 +43,15 @@ from qmi_metrics.store import db, settings
 
 LANGS = ("fr", "en")
 MANIFEST = "manifest.json"
-MARKUP_VERSION = "2"  # part of every page's digest: change it when the pages' markup changes, and all are rewritten
+MARKUP_VERSION = "3"  # part of every page's digest: change it when the pages' markup changes, and all are rewritten
 PAGE_BUDGET_BYTES = 150 * 1024  # gzip-compressed, everything included (the issue's budget for a phone)
 PROJECTS_PER_TASK = 200  # projects a worker renders from one batch of reads
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 # Tables whose changes every page shows (labels, sources, places) unless classified below; derived tables are
 # left out (their inputs are digested: a roll-up's float sums may differ in their last bits from one refresh to the
 # next), and so is what changes at every publish without changing a page.
-NOT_DIGESTED = {"meta", "audit_log", "kpi_values", "kpi_bases", "kpi_keys", "indicator_monthly"}
+NOT_DIGESTED = {"meta", "audit_log", "kpi_values", "kpi_bases", "kpi_keys", "indicator_monthly",
+                "indicator_progress"}
 EDITION_LABELS = "editions"  # has an edition_id, but its labels are on every page
 # The sources row an import adds for its file: only the rows it brought cite it (their own digest has its id),
 # so it enters the pages that read every row (programme, lists, sources), not every page.

@@ -3,7 +3,8 @@
 One rule (`KpiResult.shown`): the computed value when the rows are complete, else the published figure
 (with its source and its qualifier, « plus de 290 »), else the quotient of two published figures (« calculé
 à partir des chiffres publiés : 30 / 168 »), else nothing for a partial ratio, duration or index
-(« non renseigné », basis « non calculable »), else the partial count, said partial. Where the copies of
+(« non renseigné », basis « non calculable »; with what the rows lack when the KPI says it, Kpi.reasons_sql),
+else the partial count, said partial. Where the copies of
 this rule disagreed, these won: a published value keeps the document's own qualifier everywhere
 (« près de 170 », English "nearly", "more than"); a non-computable value says « non calculable », never
 « partiel »; filters that do not apply are named in the reader's language. A computed value that rests on
@@ -15,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qmi_metrics.metrics import kpis, reconcile
-from qmi_metrics.present import formatting
+from qmi_metrics.present import formatting, protocol
 from qmi_metrics.present.i18n import _
 from qmi_metrics.present.vocabulary import BASES, FILTER_WORDS, PARTIAL_DATA, basis_summary, qualifier, words
 
@@ -122,6 +123,8 @@ def card(result: kpis.KpiResult, lang: str = "fr") -> Card:
     shown_basis = basis_text(basis, lang)
     if basis == "computed_from_published":
         shown_basis = f"{shown_basis}{_(lang, ' : ')}{ratios_text(result, lang)}"
+    elif basis == "not computable" and result.reasons:  # what the rows lack, said instead of « données partielles »
+        shown_basis = f"{words(BASES, basis, lang)}{_(lang, ' : ')}{protocol.reasons_summary(result.reasons, lang)}"
     rests_on = rests_on_text(result, lang) if basis in ("computed", "partial") else ""  # a published value does not
     disputed, finding = gap(result, lang)
     note = " · ".join(filter(None, [shown_basis, rests_on, coverage_text(result, lang), ignored_text(result, lang),

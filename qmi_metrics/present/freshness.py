@@ -51,7 +51,9 @@ def missing(row, today: dt.date, limits: Thresholds, lang: str = "fr") -> list[s
         found.append(_(lang, "aucun statut depuis le {date}", date=formatting.date(status_on, "day", lang))
                      if precision == "day" else
                      _(lang, "aucun statut depuis {date}", date=formatting.date(status_on, precision, lang)))
-    # « protocole incomplet » goes here once the protocol table (issue 14, part 1) exists: its check reads that row.
+    if incomplete := int(row["protocols_incomplete"]):  # reads/programme.to_complete lists them on Évaluation
+        found.append(_n(lang, "protocole incomplet ({n} indicateur)", "protocole incomplet ({n} indicateurs)",
+                        incomplete))
     return found
 
 

@@ -15,6 +15,7 @@ COMMUNITY = ("community_events_count", "community_participants_total", "communit
              "community_participants_max")
 EVALUATION_LIBRARY = ("indicators_count",)
 EVALUATION_MEASURES = ("measurements_count", "measured_projects_share")
+EVALUATION_PROGRESS = ("progress_mean", "progress_on_track_share", "protocol_target_share")
 EVALUATION_SURVEY = ("financing_brake_score",)
 THEMES_DIGITAL = ("digital_share",)
 
@@ -28,7 +29,7 @@ PAGE_CARDS = {
     "vue_ensemble": OVERVIEW,
     "deploiement": DEPLOYMENT,
     "thematiques": THEMES_DIGITAL + ("theme_share",),
-    "evaluation": EVALUATION_LIBRARY + EVALUATION_MEASURES + EVALUATION_SURVEY,
+    "evaluation": EVALUATION_LIBRARY + EVALUATION_MEASURES + EVALUATION_PROGRESS + EVALUATION_SURVEY,
     "communaute": COMMUNITY,
     "editions": EDITIONS_COMPARED,
 }

@@ -214,6 +214,22 @@ def funnel_label(stage: str, lang: str = "fr") -> str:
 CONTRADICTION_KINDS = {"between_documents": N_("entre deux documents"), "within_document": N_("dans un même document"),
                        "data_vs_document": N_("document et données de référence")}
 
+# A protocol's status (indicator_protocols.status; a followed indicator without one is « à définir »).
+PROTOCOL_STATUSES = {"à définir": N_("à définir"), "défini": N_("défini"), "validé": N_("validé")}
+
+# Why an indicator's progress is not computable (indicator_progress.reason, Kpi.reasons_sql).
+PROGRESS_REASONS = {
+    "no_protocol": N_("aucun protocole (à définir)"),
+    "no_baseline": N_("pas de valeur de départ datée"),
+    "no_target": N_("pas de cible"),
+    "target_is_baseline": N_("cible égale à la valeur de départ"),
+    "no_measurement": N_("aucune mesure depuis la valeur de départ"),
+    "only_older_measurements": N_("seules des mesures antérieures à la valeur de départ (ignorées)"),
+    "no_target_date": N_("pas de date de cible"),
+}
+
+# The trend since the previous measurement (indicator_progress.trend), with its symbol.
+TRENDS = {"up": N_("↑ en hausse"), "stable": N_("→ stable"), "down": N_("↓ en baisse")}
 
 # Freshness (reads/freshness): a project's or a commune's state, and what its last update was.
 FRESHNESS_STATES = {"current": N_("à jour"), "late": N_("en retard"), "stale": N_("obsolète")}

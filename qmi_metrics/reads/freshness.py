@@ -106,19 +106,22 @@ _PROJECTS_SQL = f"""
                arg_max(file_name, logged_at) AS file_name
         FROM imported GROUP BY project_id
     ),
-    followed AS (SELECT project_id, count(*) AS indicators FROM project_indicators GROUP BY project_id)
+    followed AS (SELECT project_id, count(*) AS indicators FROM project_indicators GROUP BY project_id),
+    protocols AS (  -- followed indicators whose protocol lacks its baseline, target or their dates (or is none)
+        SELECT project_id, count(*) FILTER (WHERE incomplete) AS incomplete FROM indicator_progress GROUP BY project_id)
     SELECT p.project_id, p.name, p.edition_id, p.insee, c.name AS commune, p.current_status,
            m.on_date AS last_measurement_on, m.why.basis AS measurement_basis, m.why.rule AS measurement_rule,
            d.on_date AS last_status_on, d.why.kind AS last_status_kind, d.why.precision AS last_status_precision,
            d.why.basis AS status_basis, d.why.rule AS status_rule,
            i.logged_at AS last_import_at, i.by_user AS last_import_by, i.file_name AS last_import_file,
-           coalesce(f.indicators, 0) AS indicators_followed
+           coalesce(f.indicators, 0) AS indicators_followed, coalesce(pr.incomplete, 0) AS protocols_incomplete
     FROM f_projects($edition, $commune, $theme) p
     LEFT JOIN communes c ON c.insee = p.insee
     LEFT JOIN measured m USING (project_id)
     LEFT JOIN dated d USING (project_id)
     LEFT JOIN last_import i USING (project_id)
     LEFT JOIN followed f USING (project_id)
+    LEFT JOIN protocols pr USING (project_id)
     WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
     ORDER BY c.name NULLS LAST, p.name
 """

@@ -200,6 +200,40 @@ def indicator_matrix(links: pd.DataFrame, lang: str = "fr") -> pd.DataFrame:
 
 # --- replicability ----------------------------------------------------------------------------
 
+def progress_by_project(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The view's projects that follow an indicator, by mean progress towards their targets (highest first, those
+    with none computable last): indicators followed, with a computable progress, on track, and protocols missing."""
+    return db.fetch_df(con, """
+        SELECT p.project_id, p.name AS project, c.name AS commune, p.edition_id,
+               count(*) AS followed, count(g.progress) AS computable, avg(g.progress) AS progress,
+               count(*) FILTER (WHERE g.on_track) AS on_track, count(g.on_track) AS on_track_known,
+               count(*) FILTER (WHERE NOT g.has_protocol) AS without_protocol
+        FROM f_projects($edition, $commune, $theme) p
+        JOIN indicator_progress g USING (project_id)
+        LEFT JOIN communes c ON c.insee = p.insee
+        WHERE $statuses IS NULL OR list_contains($statuses, p.current_status)
+        GROUP BY ALL
+        ORDER BY progress DESC NULLS LAST, p.name
+    """, {**view.params(), "statuses": list(statuses) or None})
+
+
+def to_complete(con, view: Filters = Filters(), statuses: tuple[str, ...] = ()) -> pd.DataFrame:
+    """What a protocol still lacks, one row per followed indicator of the view whose protocol is incomplete
+    (indicator_progress.incomplete): no protocol, no baseline, no target or no target date; by commune, project and
+    indicator."""
+    return db.fetch_df(con, """
+        SELECT p.project_id, p.name AS project, c.name AS commune, i.indicator_id, i.label_fr, i.label_en,
+               g.status, CASE WHEN g.reason IN ('no_protocol', 'no_baseline', 'no_target') THEN g.reason
+                              ELSE 'no_target_date' END AS missing
+        FROM f_projects($edition, $commune, $theme) p
+        JOIN indicator_progress g USING (project_id)
+        JOIN indicators i USING (indicator_id)
+        LEFT JOIN communes c ON c.insee = p.insee
+        WHERE ($statuses IS NULL OR list_contains($statuses, p.current_status)) AND g.incomplete
+        ORDER BY c.name NULLS LAST, p.name, i.label_fr
+    """, {**view.params(), "statuses": list(statuses) or None})
+
+
 def replicability_criteria(con) -> pd.DataFrame:
     return db.fetch_df(con, """
         SELECT c.criterion_id, c.label_fr, c.label_en, c.rank, c.source_quote, c.basis, c.basis_rule,

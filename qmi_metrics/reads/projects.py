@@ -151,6 +151,22 @@ def indicator_values(con, project_id: str | list[str]) -> pd.DataFrame:
     """, {"ids": _ids(project_id)})
 
 
+def progress(con, project_id: str | list[str]) -> pd.DataFrame:
+    """Each indicator a project follows against its protocol (indicator_progress: baseline, target, latest value,
+    progress, trend, on track, or why not computable), with the protocol's author, direction reason and provenance."""
+    return db.fetch_df(con, """
+        SELECT g.*, i.label_fr, i.label_en, i.unit, i.direction AS indicator_direction,
+               pr.direction_reason, pr.author, src.title AS source_title, pr.source_section, pr.source_quote,
+               pr.basis, pr.basis_rule
+        FROM indicator_progress g
+        JOIN indicators i USING (indicator_id)
+        LEFT JOIN indicator_protocols pr USING (project_id, indicator_id)
+        LEFT JOIN sources src ON src.source_id = pr.source_id
+        WHERE list_contains($ids, g.project_id)
+        ORDER BY g.project_id, i.domain, i.label_fr
+    """, {"ids": _ids(project_id)})
+
+
 def replicability(con, project_id: str | list[str]) -> pd.DataFrame:
     """The five criteria in their order, with the project's score where there is one (else NULL); for several
     projects, the criteria of each."""

@@ -237,9 +237,9 @@ _UNIT_BYTES = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
 # Tables every version of the schema has had and every page reads: a file without them is not ours.
 CORE_TABLES = ("meta", "sources", "editions", "themes", "communes", "projects", "published_figures")
 # Filled at build and publish (rollups.refresh); a file built before they existed must be rebuilt.
-DERIVED_TABLES = ("indicator_monthly", "kpi_values", "kpi_keys", "kpi_bases")
+DERIVED_TABLES = ("indicator_monthly", "indicator_progress", "kpi_values", "kpi_keys", "kpi_bases")
 # Tables of data/ added to schema.sql since: a file without them was built by an earlier version and must be rebuilt.
-LATER_TABLES = ("partners", "awards", "aliases", "contradictions")
+LATER_TABLES = ("partners", "awards", "aliases", "contradictions", "indicator_protocols")
 CATALOG = "qmi"
 FILE_HEADERS_BYTES = 3 * 4096  # a DuckDB file: its main header and two database headers, then the blocks  # the name the attached file takes inside the reading connection
 

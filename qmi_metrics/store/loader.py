@@ -21,7 +21,7 @@ TABLES = (
     "sources", "editions", "milestones", "themes", "project_families", "solution_types",
     "communes", "sites", "commune_editions", "calls", "published_figures", "call_figures",
     "projects", "project_sites", "candidatures", "project_events", "indicators",
-    "project_indicators", "indicator_values", "replicability_criteria", "replicability_scores",
+    "project_indicators", "indicator_values", "indicator_protocols", "replicability_criteria", "replicability_scores",
     "community_events", "diagnostics", "surveys", "partners", "awards", "aliases", "contradictions",
 )
 

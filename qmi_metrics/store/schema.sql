@@ -309,6 +309,34 @@ CREATE TABLE indicator_values (
     CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
 );
 
+-- The experimental protocol of each followed indicator of a project: where it starts (baseline), where it should
+-- go (target), in which direction (the indicator's unless overridden, with the reason), its status and who set it.
+-- The documents publish none: the reference data holds no row, and a followed indicator without one is « à définir ».
+-- Progress is derived from it (indicator_progress, README « Protocole et avancement »).
+CREATE TABLE indicator_protocols (
+    project_id     VARCHAR NOT NULL REFERENCES projects (project_id),
+    indicator_id   VARCHAR NOT NULL REFERENCES indicators (indicator_id),
+    status         VARCHAR NOT NULL CHECK (status IN ('à définir', 'défini', 'validé')),
+    baseline_value DOUBLE,
+    baseline_on    DATE,
+    target_value   DOUBLE,
+    target_on      DATE,
+    direction      VARCHAR CHECK (direction IN ('hausse', 'baisse', 'neutre')),  -- NULL: the indicator's
+    direction_reason VARCHAR,
+    author         VARCHAR,            -- who set or validated the protocol
+    source_id      VARCHAR NOT NULL REFERENCES sources (source_id),
+    source_section VARCHAR,
+    source_quote   VARCHAR,
+    basis          VARCHAR NOT NULL CHECK (basis IN ('stated', 'inferred', 'modelled')),
+    basis_rule     VARCHAR,
+    PRIMARY KEY (project_id, indicator_id),
+    CHECK (target_on IS NULL OR baseline_on IS NULL OR target_on > baseline_on),
+    CHECK (direction IS NULL OR (direction_reason IS NOT NULL AND trim(direction_reason) <> '')),
+    CHECK (status = 'à définir' OR (baseline_value IS NOT NULL AND baseline_on IS NOT NULL
+                                    AND target_value IS NOT NULL AND target_on IS NOT NULL)),
+    CHECK (basis = 'stated' OR (basis_rule IS NOT NULL AND trim(basis_rule) <> ''))
+);
+
 -- The five criteria of the replicability index.
 CREATE TABLE replicability_criteria (
     criterion_id   VARCHAR PRIMARY KEY,
@@ -516,6 +544,33 @@ CREATE TABLE indicator_monthly (
     last_value     DOUBLE NOT NULL,
     source_ids     VARCHAR NOT NULL,           -- the sources of the month's values, comma-separated
     PRIMARY KEY (project_id, indicator_id, month)
+);
+
+-- Each followed indicator's progress from its protocol (rollups.INDICATOR_PROGRESS; README « Protocole et
+-- avancement »). Measurements dated before the baseline are ignored; current = the latest one since.
+CREATE TABLE indicator_progress (
+    project_id     VARCHAR NOT NULL,
+    indicator_id   VARCHAR NOT NULL,
+    has_protocol   BOOLEAN NOT NULL,
+    status         VARCHAR NOT NULL,           -- the protocol's; « à définir » without a protocol row
+    direction      VARCHAR NOT NULL,           -- desired: the protocol's override, else the indicator's
+    baseline_value DOUBLE,
+    baseline_on    DATE,
+    target_value   DOUBLE,
+    target_on      DATE,
+    current_value  DOUBLE,                     -- the latest measurement on or after the baseline date
+    current_on     DATE,
+    previous_value DOUBLE,                     -- the one before: the previous month's last, else the baseline
+    previous_on    DATE,
+    older_ignored  BIGINT NOT NULL,            -- measurements dated before the baseline, left out
+    progress_raw   DOUBLE,                     -- (current − baseline) / (target − baseline)
+    progress       DOUBLE,                     -- the same, clamped to [0, 1]
+    elapsed        DOUBLE,                     -- share of baseline → target elapsed at current_on, in [0, 1]
+    on_track       BOOLEAN,                    -- progress >= elapsed
+    trend          VARCHAR,                    -- up | stable | down, since the previous measurement
+    reason         VARCHAR,                    -- why progress is not computable (NULL: it is)
+    incomplete     BOOLEAN NOT NULL,           -- no protocol, or one without its baseline, target or their dates
+    PRIMARY KEY (project_id, indicator_id)
 );
 
 -- Every KPI for every view it can be filtered by: edition (NULL = all) × commune (NULL = all).

@@ -50,7 +50,7 @@ DIMENSION_TABLES = (
 FACT_TABLES = (
     "editions", "milestones", "sites", "commune_editions", "calls", "call_figures", "projects",
     "project_sites", "candidatures", "project_events", "project_indicators", "indicator_values",
-    "replicability_scores", "community_events", "diagnostics", "surveys",
+    "indicator_protocols", "replicability_scores", "community_events", "diagnostics", "surveys",
 )
 # Left empty on purpose: nothing synthetic is ever "published", and what the documents say (their partners,
 # awards, spellings and contradictions) is about the real projects only.
@@ -72,7 +72,7 @@ _DEFAULT_CENTRE = (48.85, 2.40)
 # Independent random streams, one per part, so changing one part leaves the others as they were.
 _STREAMS = {name: i for i, name in enumerate((
     "communes", "sites", "projects", "candidatures", "events", "indicators", "pairs", "values",
-    "scores", "community", "diagnostics", "surveys", "calls"))}
+    "scores", "community", "diagnostics", "surveys", "calls", "protocols"))}
 
 
 @dataclass(frozen=True)
@@ -259,6 +259,7 @@ def generate(con: duckdb.DuckDBPyConnection, scale, seed: int = 0) -> dict[str, 
     _candidatures(con, spec, seed, editions, projects, themes, communes, counts)
     events = _project_events(con, seed, editions, projects, as_of, counts)
     _indicator_series(con, spec, seed, editions, projects, events, indicators, counts)
+    _protocols(con, seed, counts)
     _replicability(con, seed, projects, events, criteria, counts)
     _community(con, seed, editions, as_of, counts)
     _diagnostics(con, seed, editions, counts)
@@ -679,6 +680,43 @@ def _indicator_series(con, spec, seed, editions, projects, events, indicators, c
             con.unregister("_synthetic_values")
         counts["indicator_values"] += n
         del frame, pair, t, day, value, trend, season
+
+
+PROTOCOL_AUTHOR = "Comité de pilotage synthétique"
+PROTOCOL_DIRECTION_REASON = "Le projet vise une hausse de cet indicateur, suivi sans sens souhaité dans la bibliothèque."
+
+
+def _protocols(con, seed, counts) -> None:
+    """A protocol for every followed indicator: the baseline is the series' first measurement, the target 10 to 40 %
+    further in the desired direction, due at the end of the measurement window. About one in six is still
+    « à définir » (half of those with a baseline already); half the indicators followed without a direction get
+    one (« hausse »), with its reason."""
+    pairs = con.execute("""
+        SELECT pi.project_id, pi.indicator_id, i.unit, i.direction,
+               arg_min(v.value, v.measured_on) AS first_value, min(v.measured_on) AS first_on
+        FROM project_indicators pi JOIN indicators i USING (indicator_id)
+        LEFT JOIN indicator_values v USING (project_id, indicator_id)
+        GROUP BY ALL ORDER BY pi.project_id, pi.indicator_id""").fetchall()
+    rng = _rng(seed, "protocols")
+    draws, gains = rng.random((len(pairs), 2)), rng.uniform(0.1, 0.4, len(pairs))
+    rows = []
+    for (project_id, indicator_id, unit, direction, first_value, first_on), draw, gain in zip(pairs, draws, gains):
+        row = {"project_id": project_id, "indicator_id": indicator_id, "status": "à définir", "baseline_value": None,
+               "baseline_on": None, "target_value": None, "target_on": None, "direction": None,
+               "direction_reason": None, "author": PROTOCOL_AUTHOR, "source_id": SYNTHETIC_SOURCE_ID}
+        rows.append(row)
+        if first_value is None or draw[0] < 0.08:
+            continue                                            # nothing fixed yet
+        row.update(baseline_value=float(first_value), baseline_on=first_on)
+        _kind, lower, upper = _unit_profile(unit)
+        target = round(float(np.clip(first_value * (1 + (-gain if direction == "baisse" else gain)), lower, upper)), 3)
+        if draw[0] < 0.16 or target == first_value:
+            continue                                            # a baseline, no target yet
+        row.update(status="validé" if draw[0] < 0.55 else "défini", target_value=target,
+                   target_on=_add_months(first_on, SERIES_MONTHS))
+        if direction == "neutre" and draw[1] < 0.5:
+            row.update(direction="hausse", direction_reason=PROTOCOL_DIRECTION_REASON)
+    counts["indicator_protocols"] = _insert(con, "indicator_protocols", pd.DataFrame(rows, dtype=object))
 
 
 def _replicability(con, seed, projects, events, criteria, counts) -> None:
