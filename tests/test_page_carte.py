@@ -89,6 +89,12 @@ def test_the_refresh_setting_switches_to_the_cached_copy(monkeypatch, offline):
     assert geo.contours_on_disk() == FROM_API
 
 
+def test_a_refresh_setting_not_understood_draws_the_shipped_contours(monkeypatch, caplog):
+    monkeypatch.setenv("QMI_CONTOURS_REFRESH", "peut-être")
+    assert geo.refresh_on() is False and geo.contour_path() == geo.SHIPPED_PATH
+    assert "QMI_CONTOURS_REFRESH" in caplog.text
+
+
 def test_no_network_and_no_cache_gives_the_shipped_contours(tmp_path):
     cache = tmp_path / "contours.geojson"
     assert geo.load_contours(cache, fetch=failing_fetch, refresh=True) == geo.read_cache(geo.SHIPPED_PATH)

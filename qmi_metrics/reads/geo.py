@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import tempfile
@@ -157,8 +158,13 @@ def default_cache_path() -> Path:
 
 
 def refresh_on() -> bool:
-    """QMI_CONTOURS_REFRESH: fetch the API's contours instead of drawing the shipped ones."""
-    return bool(settings.value("QMI_CONTOURS_REFRESH"))
+    """QMI_CONTOURS_REFRESH: fetch the API's contours instead of drawing the shipped ones. A value not understood
+    is logged and the shipped contours drawn: the map never depends on the refresh."""
+    try:
+        return bool(settings.value("QMI_CONTOURS_REFRESH"))
+    except settings.SettingError as error:
+        logging.getLogger(__name__).warning("QMI_CONTOURS_REFRESH: %s; the shipped contours are drawn", error)
+        return False
 
 
 def contour_path(refresh: bool | None = None) -> Path:
@@ -300,11 +306,6 @@ def commune_divisions(con) -> pd.DataFrame:
     """)
 
 
-def _rings(geometry: dict) -> list[list]:
-    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
-    return [ring for polygon in polygons for ring in polygon]
-
-
 def boundary_lines(contours: dict, group_of: dict[str, str]) -> list[list[list[float]]]:
     """The lines between communes of different groups (départements, EPT) and around them all, as paths.
 
@@ -313,7 +314,7 @@ def boundary_lines(contours: dict, group_of: dict[str, str]) -> list[list[list[f
     owner: dict[tuple, str | None] = {}
     for feature in contours["features"]:
         group = group_of.get(str(feature["properties"]["code"]))
-        for ring in _rings(feature["geometry"]):
+        for ring in exterior_rings(feature["geometry"]):
             for a, b in zip(ring, ring[1:]):
                 owner[(tuple(a), tuple(b))] = group
     neighbours: dict[tuple, list[tuple]] = {}
