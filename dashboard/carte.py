@@ -14,7 +14,7 @@ from dashboard.ui import caches, database, language, sidebar, widgets
 from dashboard.ui.language import fmt, status_label
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import escape
-from qmi_metrics.present import figures, vocabulary
+from qmi_metrics.present import figures, headlines, vocabulary
 from qmi_metrics.present.i18n import _
 from qmi_metrics.reads import geo, queries
 
@@ -61,10 +61,34 @@ def picker_communes(version: str, edition: int | None) -> pd.DataFrame:
 
 
 @st.cache_resource(ttl=600, max_entries=4, show_spinner=False)
-def contours(cache_path: str, cache_mtime: float | None) -> dict | None:
-    # A failed fetch is remembered for ten minutes: an offline server does not retry on every click.
+def contours(contour_path: str, contour_mtime: float | None, refresh: bool) -> dict | None:
+    # The arguments are the key: the file drawn (shipped, or the refreshed copy), its time, the setting. With
+    # QMI_CONTOURS_REFRESH, a failed fetch is remembered for ten minutes: an offline server does not retry on
+    # every click, and the shipped contours are drawn meanwhile.
     # (cache_resource: the GeoJSON is shared, never copied; the map builds new features from it.)
-    return geo.load_contours(cache_path)
+    return geo.load_contours(refresh=refresh)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def boundaries(version: str) -> dict[str, list]:
+    """The département and EPT lines, from the shipped contours (their borders share vertices) and the communes'
+    divisions in the database."""
+    shipped = geo.read_cache(geo.SHIPPED_PATH)
+    if shipped is None:
+        return {"departements": [], "epts": []}
+    divisions = geo.commune_divisions(database.connection())
+    return {kind: [{"path": path} for path in geo.boundary_lines(shipped, dict(zip(divisions["insee"], divisions[column])))]
+            for kind, column in (("departements", "departement"), ("epts", "ept"))}
+
+
+@st.cache_data(max_entries=64, max_size=caches.CACHE_BYTES, show_spinner=False)
+def measure_values(version: str, filters: Filters, measure: str) -> pd.DataFrame:
+    return geo.commune_values(database.connection(), filters, measure)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def contour_source(version: str, source_id: str) -> str | None:
+    return geo.source_title(database.connection(), source_id)
 
 
 def cache_mtime(path) -> float | None:
@@ -230,20 +254,43 @@ def site_labels(sites: pd.DataFrame) -> pd.DataFrame:
     return labels
 
 
-def contour_layer(geojson: dict | None, laureates: dict[str, str]) -> pdk.Layer | None:
+def contour_layer(geojson: dict | None, laureates: dict[str, str], shades: dict[str, list[int]] | None) -> pdk.Layer | None:
+    """The communes' outlines; the laureates filled in blue, or in their class's shade when the choropleth is on
+    (`shades`: INSEE -> colour, grey for a laureate whose value is unknown)."""
     if geojson is None:
         return None
     collection = geo.contour_features(geojson, laureates)
     for feature in collection["features"]:
         props = feature["properties"]
         props["tip_title"] = escape.html(props["name"])
-        props["tip_body"] = (_(language.lang(), "Commune lauréate (contour officiel, geo.api.gouv.fr)") if props["laureate"]
-                             else _(language.lang(), "Commune de la Métropole (contour officiel, geo.api.gouv.fr)"))
-        props["fill"] = [0, 114, 178, 45] if props["laureate"] else [255, 255, 255, 0]
+        props["tip_body"] = (_(language.lang(), "Commune lauréate") if props["laureate"]
+                             else _(language.lang(), "Commune de la Métropole"))
+        if shades is not None and props["laureate"]:
+            props["fill"] = shades.get(props["insee"], UNKNOWN_COLOUR) + [220]
+        else:
+            props["fill"] = [0, 114, 178, 45] if props["laureate"] else [255, 255, 255, 0]
         props["line"] = [0, 114, 178, 220] if props["laureate"] else [160, 160, 160, 200]
     return pdk.Layer("GeoJsonLayer", id="contours", data=collection, pickable=True, stroked=True, filled=True,
                      get_fill_color="properties.fill", get_line_color="properties.line",
                      line_width_min_pixels=1)
+
+
+def boundary_layers(lines: dict[str, list]) -> list[pdk.Layer]:
+    """Thin lines over the communes: EPT borders in grey, département borders darker and wider."""
+    styles = (("epts", [90, 90, 90, 200], 1.5), ("departements", [30, 30, 30, 230], 2.5))
+    return [pdk.Layer("PathLayer", id=kind, data=lines[kind], get_path="path", get_color=colour, get_width=width,
+                      width_units="'pixels'", pickable=False)
+            for kind, colour, width in styles if lines.get(kind)]
+
+
+def choropleth(values: pd.DataFrame, lang: str) -> tuple[dict[str, list[int]], list[tuple[float, float]], pd.DataFrame]:
+    """Each laureate's shade, the classes, and the rows with their class and the text the map labels them with."""
+    classes = figures.value_classes(values["value"])
+    rows = values.copy()
+    rows["class"] = [figures.class_index(v, classes) for v in rows["value"]]
+    rows["text"] = [figures.measure_text(v, u, b, lang) for v, u, b in zip(rows["value"], rows["unit"], rows["basis"])]
+    shades = {insee: rgb(figures.CHOROPLETH_SHADES[k]) for insee, k in zip(rows["insee"], rows["class"]) if k is not None}
+    return shades, classes, rows
 
 
 def background_layer() -> pdk.Layer:
@@ -274,16 +321,19 @@ def metropole_rows(metropole: pd.DataFrame, laureates: set[str]) -> pd.DataFrame
 
 
 def deck(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame, geojson: dict | None,
-         metropole: pd.DataFrame) -> pdk.Deck:
+         metropole: pd.DataFrame, lines: dict[str, list], measured: pd.DataFrame | None,
+         shades: dict[str, list[int]] | None) -> pdk.Deck:
     layers = [background_layer()]
     laureates = dict(zip(communes["insee"], communes["commune"]))
-    if (contour := contour_layer(geojson, laureates)) is not None:
+    if (contour := contour_layer(geojson, laureates, shades)) is not None:
         layers.append(contour)
+        layers += boundary_layers(lines)
     others = metropole_rows(metropole, set(laureates))
     if not others.empty:
-        layers.append(pdk.Layer(
-            "ScatterplotLayer", id="metropole", data=records(others), get_position=["lon", "lat"], get_radius=2.5,
-            radius_units="'pixels'", get_fill_color=[150, 150, 150, 200], pickable=True))
+        if contour is None:  # without contours, the other communes' centroids sketch the Métropole
+            layers.append(pdk.Layer(
+                "ScatterplotLayer", id="metropole", data=records(others), get_position=["lon", "lat"], get_radius=2.5,
+                radius_units="'pixels'", get_fill_color=[150, 150, 150, 200], pickable=True))
         paris = others[others["insee"] == "75056"]
         if not paris.empty:
             layers.append(text_layer("paris", records(paris), "commune", [0, 0], "middle", 15, (110, 110, 110)))
@@ -308,7 +358,12 @@ def deck(communes: pd.DataFrame, quartiers: pd.DataFrame, sites: pd.DataFrame, g
         if not named.empty:
             layers.append(text_layer("quartiers-noms", records(named.rename(columns={"quartier_name": "label"})),
                                      "label", [0, 0], "middle", 13, (80, 80, 80)))
-    names = records(commune_names(communes, quartiers))
+    named = commune_names(communes, quartiers)
+    if measured is not None:  # the choropleth's value beside each name: the map reads without its colours
+        texts = dict(zip(measured["insee"], measured["text"]))
+        named = named.assign(commune=[f"{name} · {texts.get(insee, text(None))}"
+                                      for insee, name in zip(named["insee"], named["commune"])])
+    names = records(named)
     if names:
         layers.append(text_layer("noms", names, "commune", [0, -17], "middle", 13))
     points = pd.concat([communes[["lat", "lon"]], quartiers[["lat", "lon"]], sites[["lat", "lon"]]])
@@ -356,6 +411,25 @@ def legend(sites: pd.DataFrame, colour_by: str, has_contours: bool, has_communes
                                         "symboles du centre vers l'extérieur"))
     lines = [item if item.startswith("    - ") else f"- {item}" for item in items]  # site categories are nested
     st.markdown("**" + _(language.lang(), "Légende") + "**\n\n" + "\n".join(lines),
+                unsafe_allow_html=True)
+
+
+def choropleth_legend(measured: pd.DataFrame, classes: list[tuple[float, float]], measure: str) -> None:
+    """Each class: its shade, its range and its communes with their values (the words carry it all, the shade
+    only repeats it); then the communes whose value is unknown."""
+    unit = measured["unit"].iloc[0] if not measured.empty else "count"
+    lines = []
+    for index, (low, high) in enumerate(classes):
+        members = measured[measured["class"] == index]
+        names = ", ".join(f"{escape.markdown(c)} ({escape.markdown(t)})" for c, t in zip(members["commune"], members["text"]))
+        lines.append(f"- <span style='color:{figures.CHOROPLETH_SHADES[index]};font-size:1.2em'>■</span> "
+                     f"**{escape.markdown(figures.class_text(low, high, unit, lang))}** — {names}")
+    unknown = measured[measured["class"].isna()]
+    if not unknown.empty:
+        lines.append(f"- <span style='color:#999999;font-size:1.2em'>■</span> **{vocabulary.not_known(lang)}** — "
+                     + ", ".join(escape.markdown(c) for c in unknown["commune"]))
+    st.markdown("**" + _(language.lang(), "Communes lauréates selon : {measure}",
+                         measure=escape.markdown(figures.measure_label(measure, lang))) + "**\n\n" + "\n".join(lines),
                 unsafe_allow_html=True)
 
 
@@ -431,25 +505,35 @@ class Drawing:
     table: pd.DataFrame
     chart: pdk.Deck
     has_contours: bool
+    contour_source: str | None  # the sources table's title of the contours drawn
+    measured: pd.DataFrame | None  # the choropleth's rows (insee, commune, value, basis, unit, class, text)
+    classes: list[tuple[float, float]]
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def drawing(version: str, filters: Filters, statuses: tuple[str, ...], colour_by: str, lang: str,
-            contour_file: tuple[str, float | None], has_contours: bool) -> Drawing:
+            contour_file: tuple[str, float | None, bool], has_contours: bool, measure: str | None = None) -> Drawing:
     """The deck, its layers' rows and the places table: about 250 ms at scale M, on every run otherwise. The
-    arguments name all it depends on: the contour file's path and time (a refreshed copy is drawn) and whether
-    contours were found (a fetch that failed is retried by `contours` every ten minutes)."""
+    arguments name all it depends on: the contour file's path and time (the shipped file, or a refreshed copy) and
+    the refresh setting,
+    whether contours were found (a fetch that failed is retried by `contours` every ten minutes) and what the
+    choropleth colours the communes by (None: no choropleth)."""
     data = places(version, filters, statuses)
     communes = data["communes"].dropna(subset=["lat", "lon"])
     quartiers = quartier_rows(data["quartiers"]) if not data["quartiers"].empty else data["quartiers"]
     located_quartiers = quartiers.dropna(subset=["lat", "lon"]) if not quartiers.empty else quartiers
     geojson = contours(*contour_file)
     sites = site_rows(data["sites"], colour_by)
-    chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["metropole"])
+    measured, classes, shades = None, [], None
+    if measure is not None:
+        shades, classes, measured = choropleth(measure_values(version, filters, measure), lang)
+    chart = deck(commune_rows(communes), located_quartiers, sites, geojson, data["metropole"], boundaries(version),
+                 measured, shades)
     spec = chart.to_json()
     chart.to_json = lambda: spec  # Streamlit serialises the deck on every run: once per drawing instead
+    source = contour_source(version, geo.contour_source_id(geojson)) if geojson is not None else None
     return Drawing(data, communes, located_quartiers, sites, places_table(communes, located_quartiers, sites),
-                   chart, geojson is not None)
+                   chart, geojson is not None, source, measured, classes)
 
 
 # --- page ---------------------------------------------------------------------------------------------
@@ -459,6 +543,12 @@ with left:
     colour_by = st.radio(_(language.lang(), "Couleur :"), ["theme", "status"], horizontal=True, key="carte_couleur",
                          format_func=lambda v: {"theme": _(language.lang(), "défi"),
                                                 "status": _(language.lang(), "statut")}[v])
+    measure = st.selectbox(_(language.lang(), "Colorier les communes lauréates selon"), [None, *headlines.MAP_MEASURES],
+                           key="carte_choroplethe", placeholder=_(language.lang(), "aucun indicateur"),
+                           format_func=lambda m: _(language.lang(), "aucun indicateur") if m is None
+                           else figures.measure_label(m, lang),
+                           help=_(language.lang(), "Chaque commune lauréate prend la teinte de sa classe ; sa valeur "
+                                                   "est écrite à côté de son nom et dans la légende."))
 with right:
     participating = {row["insee"] for row in caches.choices(version)["communes"]}
     offered = picker_communes(version, view.filters.edition)
@@ -471,9 +561,10 @@ with right:
                  on_change=on_pick, placeholder=_(language.lang(), "Toutes les communes"), format_func=lambda i: names.get(i, _(language.lang(), "Toutes les communes")),
                  help=_(language.lang(), "Filtre tout le tableau de bord sur cette commune (comme un clic sur la carte)."))
 
-contour_path = geo.default_cache_path()
-contour_file = (str(contour_path), cache_mtime(contour_path))
-shown = drawing(version, view.filters, view.statuses, colour_by, lang, contour_file, contours(*contour_file) is not None)
+contour_path = geo.contour_path()
+contour_file = (str(contour_path), cache_mtime(contour_path), geo.refresh_on())
+shown = drawing(version, view.filters, view.statuses, colour_by, lang, contour_file, contours(*contour_file) is not None,
+                measure)
 data, communes, located_quartiers, sites, table = shown.data, shown.communes, shown.quartiers, shown.sites, shown.table
 map_key = f"carte_map_{view.filters.edition}_{'-'.join(view.filters.communes)}"
 st.pydeck_chart(shown.chart, on_select=functools.partial(on_map_select, map_key, set(names)),
@@ -483,11 +574,16 @@ st.pydeck_chart(shown.chart, on_select=functools.partial(on_map_select, map_key,
                                        len_communes=len(communes), len_located_quartiers=len(located_quartiers),
                                        len_sites=len(sites)))
 if not shown.has_contours:
-    st.caption(_(language.lang(), "Contours des communes indisponibles (pas de réseau ni de copie locale) : la carte montre "
-                                  "les centroïdes des communes et les cercles des quartiers."))
+    st.caption(_(language.lang(), "Contours des communes indisponibles (le fichier livré data/communes_contours.geojson "
+                                  "manque ou est illisible) : la carte montre les centroïdes des communes et les cercles "
+                                  "des quartiers."))
 else:
-    st.caption(_(language.lang(), "Contours des communes : API officielle geo.api.gouv.fr (copie locale)."))
+    st.caption(_(language.lang(), "Contours des communes : {source}. Traits fins : limites des établissements publics "
+                                  "territoriaux (EPT) ; traits épais : limites des départements.",
+                 source=escape.markdown(text(shown.contour_source))))
 
+if shown.measured is not None:
+    choropleth_legend(shown.measured, shown.classes, measure)
 legend(sites, colour_by, shown.has_contours, not communes.empty, not located_quartiers.empty)
 st.write(located_sentence(sites, data["located"]))
 if view.filters.themes or view.statuses:

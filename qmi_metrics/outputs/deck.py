@@ -54,6 +54,15 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Outline:
+    """A commune's contour on the offline map: its exterior rings as (lon, lat) points."""
+
+    insee: str
+    laureate: bool
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+
+
+@dataclass(frozen=True)
 class Slide:
     kind: str  # title (rows[0][0]: the view's scope), empty, kpis, funnel, map, themes, commune, community, findings, qr
     title: str
@@ -63,6 +72,7 @@ class Slide:
     columns: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
     places: tuple[Place, ...] = ()
+    outlines: tuple[Outline, ...] = ()  # kind "map": the communes' contours, drawn under the places
     notes: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     link: str = ""  # the QR code's payload (kind "qr")
@@ -79,10 +89,12 @@ class Deck:
     published: str = ""  # « Données publiées le … » (narratives.published_line): at the foot of every slide
 
 
-def project(places: list[Place], width: float, height: float, margin: float):
+def project(places: list[Place], width: float, height: float, margin: float, outlines: tuple[Outline, ...] = ()):
     """Equirectangular projection (longitudes shrunk by cos(latitude)) fitting the Métropole to a box of that size:
-    (lat, lon) -> (x, y), and the scale in box units per degree. The slideshow's SVG and the PPTX use it."""
-    frame = [p for p in places if p.kind in ("context", "city")] or places
+    (lat, lon) -> (x, y), and the scale in box units per degree. The slideshow's SVG and the PPTX use it.
+    The frame is the communes' outlines when there are some, else the other communes' centroids, else the places."""
+    frame = ([Place("context", "", lat, lon) for o in outlines for ring in o.rings for lon, lat in ring]
+             or [p for p in places if p.kind in ("context", "city")] or places)
     lat0 = sum(p.lat for p in frame) / len(frame)
     k = math.cos(math.radians(lat0))
     xs, ys = [p.lon * k for p in frame], [p.lat for p in frame]
@@ -290,11 +302,21 @@ def map_slide(con, view: Filters, statuses: tuple[str, ...], lang: str) -> Slide
     precisions = sorted({vocabulary.site_precision(p, lang) for p in quartiers["precision"] if p and p != "unknown"})
     if precisions:
         notes.append(_(lang, "Précision des quartiers : ") + ", ".join(precisions) + ".")
+    contours = geo.contours_on_disk()
+    outlines = () if contours is None else tuple(
+        Outline(str(f["properties"]["code"]), str(f["properties"]["code"]) in laureate_codes,
+                tuple(tuple((float(lon), float(lat)) for lon, lat in ring) for ring in geo.exterior_rings(f["geometry"])))
+        for f in contours["features"])
     has_context = any(p.kind in ("context", "city") for p in places)
-    background = (_(lang, "Fond : les communes de la Métropole (points gris), sans fond de carte.") if has_context
-                  else _(lang, "Sans fond de carte : positions relatives."))
+    if outlines:
+        background = _(lang, "Fond : contours des communes — {source}.",
+                       source=geo.source_title(con, geo.contour_source_id(contours)) or vocabulary.not_known(lang))
+    elif has_context:
+        background = _(lang, "Fond : les communes de la Métropole (points gris), sans fond de carte.")
+    else:
+        background = _(lang, "Sans fond de carte : positions relatives.")
     return Slide(kind="map", title=_(lang, "Les quartiers d'innovation"),
-                 places=tuple(places), notes=tuple(notes), sources=(background,))
+                 places=tuple(places), outlines=outlines, notes=tuple(notes), sources=(background,))
 
 
 def themes_slide(con, view: Filters, lang: str) -> Slide:

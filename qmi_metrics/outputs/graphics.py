@@ -13,7 +13,7 @@ import pandas as pd
 import segno
 
 from qmi_metrics.outputs import escape
-from qmi_metrics.outputs.deck import Place, Slide, project
+from qmi_metrics.outputs.deck import Outline, Place, Slide, project
 from qmi_metrics.present import figures, vocabulary
 from qmi_metrics.present.i18n import _
 
@@ -95,15 +95,30 @@ def _label_candidates(x: float, y: float, width: float, height: float, r: float 
             yield anchor, bx, by, (x + dx / norm * r, y + dy / norm * r, lx, ly)
 
 
-def map_svg(places: tuple[Place, ...], lang: str) -> tuple[str, list[str]]:
-    """The SVG and the names that found no room for a label."""
+def _outline_paths(outlines: tuple[Outline, ...], xy) -> list[str]:
+    """The communes' contours, the others first: light grey borders, the laureates filled in light blue."""
+    parts = []
+    for outline in sorted(outlines, key=lambda o: (o.laureate, o.insee)):
+        d = " ".join("M" + " L".join("{:.1f} {:.1f}".format(*xy(lat, lon)) for lon, lat in ring) + " Z"
+                     for ring in outline.rings)
+        style = (f"fill='#CCE3F3' stroke='{BLUE}' stroke-width='1.4'" if outline.laureate
+                 else "fill='#FFFFFF' stroke='#9AA1AB' stroke-width='0.7'")
+        parts.append(f"<path d='{d}' {style} stroke-linejoin='round' data-insee='{esc(outline.insee)}'/>")
+    return parts
+
+
+def map_svg(places: tuple[Place, ...], lang: str, outlines: tuple[Outline, ...] = ()) -> tuple[str, list[str]]:
+    """The SVG and the names that found no room for a label; the communes' contours under the places when given."""
     places = list(places)
     if not places:
         return "", []
-    xy, scale = project(places, MAP_W, MAP_H, MAP_MARGIN)
+    xy, scale = project(places, MAP_W, MAP_H, MAP_MARGIN, outlines)
     parts = [f"<svg viewBox='0 0 {MAP_W} {MAP_H}' role='img' aria-label='{esc(_(lang, 'Carte des communes lauréates'))}'>"]
+    parts += _outline_paths(outlines, xy)
     for p in places:
         x, y = xy(p.lat, p.lon)
+        if p.kind == "context" and outlines:
+            continue  # the contours show the other communes
         if p.kind == "context":
             parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='2.4' fill='#8a9099'/>")
         elif p.kind == "city":
@@ -167,20 +182,23 @@ def _legend_symbol(kind: str) -> str:
         "quartier": f"<path d='M13 3 L23 13 L13 23 L3 13 Z' fill='{ORANGE}' stroke='#000' stroke-width='1.5'/>",
         "site": f"<path d='M13 4 L22 20 L4 20 Z' fill='{GREEN}' stroke='#000' stroke-width='1.2'/>",
         "context": "<circle cx='13' cy='13' r='3.5' fill='#8a9099'/>",
+        "outline": "<path d='M4 5 L21 3 L23 20 L6 22 Z' fill='#FFFFFF' stroke='#9AA1AB' stroke-width='1.4'/>",
     }
     return f"<svg viewBox='0 0 26 26' aria-hidden='true'>{shapes[kind]}</svg>"
 
 
 def map_block(slide: Slide, lang: str) -> str:
     """The map with its legend and notes beside it; the first note in large type when nothing is placed."""
-    svg, unlabelled = map_svg(slide.places, lang)
+    svg, unlabelled = map_svg(slide.places, lang, slide.outlines)
     kinds = {p.kind for p in slide.places}
     legend = [("commune", _(lang, "commune lauréate, avec son nombre de projets"))]
     if "quartier" in kinds:
         legend.append(("quartier", _(lang, "quartier d'innovation")))
     if "site" in kinds:
         legend.append(("site", _(lang, "lieu d'expérimentation")))
-    if "context" in kinds:
+    if slide.outlines:
+        legend.append(("outline", _(lang, "contour d'une commune de la Métropole (les lauréates en bleu)")))
+    elif "context" in kinds:
         legend.append(("context", _(lang, "autre commune de la Métropole")))
     items = "".join(f"<li>{_legend_symbol(kind)}<span>{esc(text)}</span></li>" for kind, text in legend)
     extra = ([_(lang, "Sans étiquette faute de place : ") + ", ".join(unlabelled) + "."]

@@ -447,10 +447,10 @@ def _map_frames(con, view: Filters) -> dict:
 
 def map_figure(con, view: Filters, lang: str = "fr") -> tuple[go.Figure, str, dict]:
     """The static map of the view: the whole Métropole for an edition, the commune's surroundings for a commune.
-    Contours only from the disk cache: a report never waits for the network."""
+    Contours only from the disk (shipped, or a refreshed copy): a report never waits for the network."""
     frames = _map_frames(con, view)
     figure = figures.laureate_map(frames["communes"], frames["quartiers"], frames["sites"], frames["metropole"], lang,
-                                  contours=geo.read_cache(geo.default_cache_path()),
+                                  contours=geo.contours_on_disk(),
                                   focus="laureates" if view.communes else "metropole")
     return figure, figures.map_summary(frames["communes"], frames["sites"], lang), frames
 

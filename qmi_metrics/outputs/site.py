@@ -39,6 +39,7 @@ from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.outputs import deck, escape, graphics, reports, sheet_html
 from qmi_metrics.present import findings, narratives, vocabulary
 from qmi_metrics.present.i18n import _, _n, _p
+from qmi_metrics.reads import geo
 from qmi_metrics.store import db, settings
 
 LANGS = ("fr", "en")
@@ -225,6 +226,7 @@ def digests(con) -> dict[str, str]:
             else:
                 project_parts.setdefault(part, []).append(entry)
     global_parts.append(f"synthetic:{db.is_synthetic(con)}")
+    global_parts.append(f"contours:{geo.contours_version()}")  # the maps' contours (a file, not a table)
     whole = _digest(global_parts, whole_parts, *edition_parts.values(), *project_parts.values())
     projects = db.fetch_rows(con, "SELECT project_id, edition_id, insee FROM projects ORDER BY project_id")
     of_edition, of_commune = {}, {}

@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from qmi_metrics.metrics import kpis
 from qmi_metrics.outputs import escape
 from qmi_metrics.present import formatting, narratives, vocabulary
 from qmi_metrics.present.i18n import _, _n
@@ -595,6 +596,44 @@ def _ranges(frames: list[pd.DataFrame], pad: float, min_span: float) -> tuple[li
     lon_half = max((max(lons) - min(lons)) / 2 + pad / math.cos(math.radians(MAP_LAT)),
                    lat_half / math.cos(math.radians(MAP_LAT)))
     return [lon_c - lon_half, lon_c + lon_half], [lat_c - lat_half, lat_c + lat_half]
+
+
+# --- the map's choropleth (the Carte page) ------------------------------------------------------------------
+
+# Light to dark blue: a class is told by its shade (ordered in lightness, so in grey too) and by the value printed on
+# each commune and in the legend, never by colour alone.
+CHOROPLETH_SHADES = ("#D6E6F4", "#8DBCE0", "#3F88C5", "#0B4F8A")
+
+
+def measure_label(measure: str, lang: str = "fr") -> str:
+    """What the communes are coloured by: a KPI's label from the registry, or the laureate editions."""
+    if measure == "laureate_editions":
+        return _(lang, "Éditions lauréates (toutes éditions)")
+    return kpis.BY_ID[measure].label(lang)
+
+
+def value_classes(values, count: int = len(CHOROPLETH_SHADES)) -> list[tuple[float, float]]:
+    """Up to `count` classes (low, high) of the known values, as even in size as their distinct values allow."""
+    distinct = sorted({float(v) for v in values if known(v)})
+    chunks = [distinct[i * len(distinct) // count:(i + 1) * len(distinct) // count] for i in range(count)]
+    return [(chunk[0], chunk[-1]) for chunk in chunks if chunk]
+
+
+def class_index(value, classes: list[tuple[float, float]]) -> int | None:
+    if not known(value):
+        return None
+    return next(i for i, (_low, high) in enumerate(classes) if float(value) <= high)
+
+
+def class_text(low: float, high: float, unit: str, lang: str = "fr") -> str:
+    low_text, high_text = formatting.value(low, unit, lang), formatting.value(high, unit, lang)
+    return low_text if low == high else f"{low_text} – {high_text}"
+
+
+def measure_text(value, unit: str, basis: str, lang: str = "fr") -> str:
+    """A commune's value as the map labels it: the number, and its basis when it is not computed from every row."""
+    text = formatting.value(value if known(value) else None, unit, lang)
+    return text if basis in ("computed", "unknown", "not computable") else f"{text} ({vocabulary.words(vocabulary.BASES, basis, lang)})"
 
 
 def _contour_lines(contours: dict | None, laureates: set[str]) -> list[go.Scatter]:

@@ -18,6 +18,8 @@ EVALUATION_MEASURES = ("measurements_count", "measured_projects_share")
 EVALUATION_PROGRESS = ("progress_mean", "progress_on_track_share", "protocol_target_share")
 EVALUATION_SURVEY = ("financing_brake_score",)
 THEMES_DIGITAL = ("digital_share",)
+# The map's choropleth: what the communes can be coloured by (geo.LAUREATE_EDITIONS, then KPI ids).
+MAP_MEASURES = ("laureate_editions", "projects_selected_count", "projects_deployed_count", "deployment_rate")
 
 # The event deck's (and PPTX's) slides of big numbers: three or four a slide, legible from the back of a room.
 SLIDE_PROGRAMME = ("communes_count", "candidatures_count", "projects_selected_count")

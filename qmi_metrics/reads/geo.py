@@ -1,28 +1,36 @@
 """The map's data: laureate communes, their quartiers, the experimentation sites, and commune contours.
 
 Places come from the `sites` table with their precision (computed centroid, public landmark, approximate
-position); nothing is placed where the data do not say. Contours are fetched at run time from the official
-API (geo.api.gouv.fr), cached on disk, and simply absent (None) when there is neither network nor cache.
+position); nothing is placed where the data do not say. Contours are the ones shipped in
+data/communes_contours.geojson (tools/contours.py); with QMI_CONTOURS_REFRESH on, the official API
+(geo.api.gouv.fr) refreshes them once, cached on disk, and the shipped ones stay the fallback.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import math
 import os
 import tempfile
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 
+from qmi_metrics.metrics import kpis
 from qmi_metrics.metrics.filters import Filters
 from qmi_metrics.store import db, settings
 
 EPCI_MGP = "200054781"  # SIREN of the Métropole du Grand Paris
 CONTOURS_URL = f"https://geo.api.gouv.fr/communes?codeEpci={EPCI_MGP}&format=geojson&geometry=contour"
 CACHE_PATH = Path(settings.default("QMI_CONTOURS_CACHE"))  # data/cache/ is git-ignored
+SHIPPED_PATH = settings.REPO_DIR / "data" / "communes_contours.geojson"  # written by tools/contours.py
+# The sources table's rows for the two kinds of contours (the shipped file names its own in "source_id").
+SHIPPED_SOURCE_ID, API_SOURCE_ID = "geo_contours_2018", "geo_api_contours"
 FETCH_TIMEOUT = 3.0  # seconds: the page must not hang when offline
 
 
@@ -142,11 +150,27 @@ def view_state(lats, lons, width_px: int = 900, height_px: int = 560, pad_deg: f
             "zoom": round(max(8.5, min(zoom, 14.0)), 2)}
 
 
-# --- contours: official API, disk cache, or nothing --------------------------------------------------
+# --- contours: shipped, or refreshed from the official API --------------------------------------------
 
 def default_cache_path() -> Path:
     """$QMI_CONTOURS_CACHE (a read-only checkout, tests), else CACHE_PATH."""
     return Path(settings.configured("QMI_CONTOURS_CACHE") or CACHE_PATH)
+
+
+def refresh_on() -> bool:
+    """QMI_CONTOURS_REFRESH: fetch the API's contours instead of drawing the shipped ones. A value not understood
+    is logged and the shipped contours drawn: the map never depends on the refresh."""
+    try:
+        return bool(settings.value("QMI_CONTOURS_REFRESH"))
+    except settings.SettingError as error:
+        logging.getLogger(__name__).warning("QMI_CONTOURS_REFRESH: %s; the shipped contours are drawn", error)
+        return False
+
+
+def contour_path(refresh: bool | None = None) -> Path:
+    """The file the outputs draw: the refreshed copy when refreshing is on (once fetched; the shipped contours
+    until then), else the shipped one."""
+    return default_cache_path() if (refresh_on() if refresh is None else refresh) else SHIPPED_PATH
 
 
 def fetch_contours(url: str = CONTOURS_URL, timeout: float = FETCH_TIMEOUT) -> dict:
@@ -170,7 +194,7 @@ def is_contour_collection(data) -> bool:
 
 
 def read_cache(path: Path) -> dict | None:
-    """The cached contours, or None when the file is missing, unreadable or not contours."""
+    """The contours of a file (cached or shipped), or None when it is missing, unreadable or not contours."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -192,21 +216,131 @@ def write_cache(path: Path, data: dict) -> bool:
         return False
 
 
-def load_contours(cache_path: Path | str | None = None, fetch: Callable[..., dict] | None = None,
-                  timeout: float = FETCH_TIMEOUT) -> dict | None:
-    """Contours from the disk cache, else fetched once and cached; None when neither works. Never raises."""
-    path = Path(cache_path) if cache_path else default_cache_path()
-    cached = read_cache(path)
+def refreshed_contours(cache_path: Path, fetch: Callable[..., dict] | None = None,
+                       timeout: float = FETCH_TIMEOUT) -> dict | None:
+    """The API's contours from the disk cache, else fetched once and cached (marked with their source); None when
+    neither works. Never raises."""
+    cached = read_cache(cache_path)
     if cached is not None:
         return cached
     try:
         data = (fetch or fetch_contours)(CONTOURS_URL, timeout)
-    except Exception:  # offline, DNS, HTTP error, bad JSON: the map falls back to points
+    except Exception:  # offline, DNS, HTTP error, bad JSON: the shipped contours are drawn
         return None
     if not is_contour_collection(data):
         return None
-    write_cache(path, data)
+    data = {**data, "source_id": API_SOURCE_ID}
+    write_cache(cache_path, data)
     return data
+
+
+def load_contours(cache_path: Path | str | None = None, fetch: Callable[..., dict] | None = None,
+                  timeout: float = FETCH_TIMEOUT, refresh: bool | None = None,
+                  shipped_path: Path | str | None = None) -> dict | None:
+    """The contours to draw: the API's (cached) when refreshing is on and they can be had, else the shipped ones;
+    None only when the shipped file is missing or damaged. Never raises, never needs the network."""
+    if refresh_on() if refresh is None else refresh:
+        refreshed = refreshed_contours(Path(cache_path) if cache_path else default_cache_path(), fetch, timeout)
+        if refreshed is not None:
+            return refreshed
+    return read_cache(Path(shipped_path) if shipped_path else SHIPPED_PATH)
+
+
+def contours_on_disk() -> dict | None:
+    """What the outputs that never wait for the network draw (reports, the event mode, the showcase): the refreshed
+    copy when refreshing is on and one is cached, else the shipped contours."""
+    return read_cache(contour_path()) or read_cache(SHIPPED_PATH)
+
+
+def contours_version() -> str:
+    """A digest of the file `contours_on_disk` reads: the static showcase rewrites its maps when it changes."""
+    for path in (contour_path(), SHIPPED_PATH):
+        if read_cache(path) is not None:
+            return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return ""
+
+
+def exterior_rings(geometry: dict) -> list[list]:
+    """The outer ring of each polygon of a Polygon or MultiPolygon."""
+    polygons = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    return [polygon[0] for polygon in polygons if polygon]
+
+
+def contour_source_id(contours: dict) -> str:
+    """Which row of `sources` the contours come from (a cache written before they were marked came from the API)."""
+    return contours.get("source_id") or API_SOURCE_ID
+
+
+def source_title(con, source_id: str) -> str | None:
+    return db.fetch_value(con, "SELECT title FROM sources WHERE source_id = $id", {"id": source_id})
+
+
+# --- the choropleth: one value per laureate commune ---------------------------------------------------------
+
+LAUREATE_EDITIONS = "laureate_editions"  # not a KPI of the registry: how many editions chose the commune
+
+
+def commune_values(con, view: Filters, measure: str) -> pd.DataFrame:
+    """Each laureate commune of the view with the measure as its card would show it for the view narrowed to that
+    commune (the KPI registry's value, basis and unit; NULL when unknown), or its number of laureate editions (all
+    editions)."""
+    communes = laureate_communes(con, view)[["insee", "commune"]]
+    if measure == LAUREATE_EDITIONS:
+        every = laureate_communes(con, Filters(communes=view.communes))
+        counts = {insee: len(editions.split(", ")) for insee, editions in zip(every["insee"], every["editions"])}
+        return communes.assign(value=[float(counts[i]) for i in communes["insee"]], basis="computed", unit="count")
+    kpi = kpis.get(con, measure)
+    shown = [kpis.compute_all(con, replace(view, communes=(insee,)), kpis=[kpi])[0].shown()
+             for insee in communes["insee"]]
+    return communes.assign(value=[value for value, _basis, _lower in shown],
+                           basis=[basis for _value, basis, _lower in shown], unit=kpi.unit)
+
+
+# --- département and EPT boundaries, drawn from the shipped contours -------------------------------------
+
+def commune_divisions(con) -> pd.DataFrame:
+    """Each commune's département and EPT (Paris, in no EPT, is its own)."""
+    return db.fetch_df(con, """
+        SELECT insee, name AS commune, departement, coalesce(ept_siren, 'dep-' || departement) AS ept
+        FROM communes ORDER BY insee
+    """)
+
+
+def boundary_lines(contours: dict, group_of: dict[str, str]) -> list[list[list[float]]]:
+    """The lines between communes of different groups (départements, EPT) and around them all, as paths.
+
+    Neighbouring communes share their border vertices in the shipped contours (tools/contours.py keeps them), so a
+    border is an edge two rings hold in opposite directions; an edge held once is the Métropole's outline."""
+    owner: dict[tuple, str | None] = {}
+    for feature in contours["features"]:
+        group = group_of.get(str(feature["properties"]["code"]))
+        for ring in exterior_rings(feature["geometry"]):
+            for a, b in zip(ring, ring[1:]):
+                owner[(tuple(a), tuple(b))] = group
+    neighbours: dict[tuple, list[tuple]] = {}
+    for (a, b), group in owner.items():
+        if (b, a) not in owner or (owner[(b, a)] != group and a < b):  # a shared border counted once
+            neighbours.setdefault(a, []).append(b)
+            neighbours.setdefault(b, []).append(a)
+    for ends in neighbours.values():
+        ends.sort()
+    # Walk the segments into paths: from the junctions first, then around what is left (closed loops).
+    used: set[frozenset] = set()
+    paths = []
+    for start in sorted(n for n in neighbours if len(neighbours[n]) != 2) + sorted(neighbours):
+        for step in neighbours[start]:
+            if frozenset((start, step)) in used:
+                continue
+            used.add(frozenset((start, step)))
+            path = [start, step]
+            while len(neighbours[path[-1]]) == 2:
+                onward = next((n for n in neighbours[path[-1]] if frozenset((path[-1], n)) not in used), None)
+                if onward is None:
+                    break
+                used.add(frozenset((path[-1], onward)))
+                path.append(onward)
+            paths.append([list(point) for point in path])
+    return paths
 
 
 def rounded(coordinates, digits: int = 5):

@@ -62,8 +62,11 @@ SETTINGS = (
     Setting(None, "Who imports or rolls back (--by wins; unset: the operating-system user).", env="QMI_USER"),
     Setting(60.0, "Seconds an import or rollback waits for another one to finish (--wait wins).", "float",
             env="QMI_LOCK_TIMEOUT"),
-    Setting("data/cache/contours_mgp.geojson", "The map's cache of commune contours (a relative default is inside "
+    Setting("data/cache/contours_mgp.geojson", "The map's cache of the contours refreshed from geo.api.gouv.fr (a relative default is inside "
             "the repository).", "path", env="QMI_CONTOURS_CACHE"),
+    Setting(False, "The map refreshes the commune contours from geo.api.gouv.fr (fetched once, then read from "
+            "QMI_CONTOURS_CACHE) instead of drawing the shipped ones (data/communes_contours.geojson, always the "
+            "fallback).", "bool", env="QMI_CONTOURS_REFRESH"),
     Setting(30, "« À mettre à jour »: a project or commune whose last update (import, dated status or measurement) "
             "is more days old than this is « en retard ».", "int", env="QMI_LATE_AFTER_DAYS",
             secret="freshness.late_after_days"),
