@@ -95,7 +95,8 @@ def _reference(title: str, what: str) -> Doc:
 
 # What the import accepts for a referenced row (an identifier, a name, a label) is not what is stored: the identifier.
 _PROJECT = "Projet : identifiant de la table projects (ex. faradae)."
-_COMMUNE = "Commune : code INSEE (table communes)."
+_INSEE = "code INSEE (table communes)"
+_COMMUNE = f"Commune : {_INSEE}."
 _EDITION = "Édition du programme (edition_id de la table editions)."
 _PRECISION = ("Précision de la date : day (jour), month (mois), season (saison) ou year (année) ; vide quand il n'y a"
               " pas de date.")
@@ -272,7 +273,7 @@ DOCS: dict[str, dict[str, Doc]] = {
         "name": Doc("Nom du projet tel qu'il est publié.", title_fr="Nom", example="Mon projet"),
         "operator": Doc("Porteur du projet (entreprise, association…).", title_fr="Porteur", example="Mon entreprise"),
         "insee": Doc("Commune d'expérimentation : code INSEE ou nom de la commune.", title_fr="Commune",
-                     published_fr=f"Commune d'expérimentation. {_COMMUNE}", example="Meudon"),
+                     published_fr=f"Commune d'expérimentation : {_INSEE}.", example="Meudon"),
         "family_slug": Doc("Famille de projets du rapport (identifiant ou libellé, ex. energie ou Énergie).",
                            title_fr="Famille", published_fr="Famille de projets du rapport (identifiant de la table"
                                                            " project_families).", example="energie"),
@@ -330,7 +331,7 @@ DOCS: dict[str, dict[str, Doc]] = {
         "applicant": Doc("Nom du candidat (porteur de projet ou commune).", title_fr="Candidat",
                          example="Mon entreprise"),
         "insee": Doc("Commune concernée : code INSEE ou nom.", title_fr="Commune",
-                     published_fr=f"Commune concernée. {_COMMUNE}", example="Sceaux"),
+                     published_fr=f"Commune concernée : {_INSEE}.", example="Sceaux"),
         "project_id": Doc("Projet issu de la candidature, s'il a été retenu (identifiant ou nom).", title_fr="Projet",
                           published_fr="Projet issu de la candidature, s'il a été retenu (identifiant de la table"
                                        " projects).", example=""),
@@ -400,7 +401,7 @@ DOCS: dict[str, dict[str, Doc]] = {
                         title_fr="Identifiant", example="e2_communaute_2025_03_argenteuil"),
         "edition_id": Doc("Édition du programme.", title_fr="Édition", example=2),
         "insee": Doc("Commune qui accueille la rencontre : code INSEE ou nom.", title_fr="Commune",
-                     published_fr=f"Commune qui accueille la rencontre. {_COMMUNE}", example="Argenteuil"),
+                     published_fr=f"Commune qui accueille la rencontre : {_INSEE}.", example="Argenteuil"),
         "date_start": Doc(f"Date de la rencontre. {WITHIN_EDITION}", title_fr="Date",
                           published_fr=f"Date de la rencontre ({_PERIOD_START}).", example="01/03/2025"),
         "date_precision": Doc("Précision de la date : obligatoire quand une date est donnée (jour, mois, saison,"
