@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from datetime import date
@@ -55,6 +56,18 @@ def test_every_public_column_has_a_french_title_and_description_from_the_column_
     # What the import accepts is not what is published: the published description says what the cell holds.
     assert "ou nom" in columns.doc("projects", "insee").description_fr
     assert "ou nom" not in opendata.field("projects", catalogue.table_schema("projects").column("insee"))["description"]
+
+
+def test_every_public_column_s_allowed_values_are_its_schema_check():
+    """The schema's enum is the column docs' `allowed`: it must be schema.sql's CHECK, value for value."""
+    for table in catalogue.OPEN_DATA_TABLES:
+        checks = {}
+        for expression in catalogue.table_schema(table).checks:
+            for column, values in re.findall(r'"?(\w+)"? IN \(([^)]*)\)', expression):
+                checks[column] = tuple(v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", values))
+        enums = {f["name"]: tuple(f["constraints"]["enum"]) for f in opendata.table_schema(table)["fields"]
+                 if "enum" in f.get("constraints", {})}
+        assert enums == checks, table
 
 
 def test_frictionless_validates_the_package_of_the_reference_database(package, reference_con):
