@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import registry
 from dashboard.ui import caches, database, language, sidebar, widgets
 from qmi_metrics.metrics import reconcile
-from qmi_metrics.outputs import escape
+from qmi_metrics.outputs import escape, opendata
 from qmi_metrics.present import findings, formatting, vocabulary
 from qmi_metrics.present.i18n import _
 
@@ -20,6 +20,11 @@ READ_IN_FULL = (findings.CONTRADICTION, reconcile.DIFFERS)
 @st.cache_data(max_entries=16, show_spinner=False)
 def collected(version: str, lang: str, edition: int | None) -> list[findings.Finding]:
     return findings.collect(database.connection(), lang, edition)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def open_data(version: str) -> bytes:
+    return opendata.zip_bytes(database.connection())
 
 
 def page_link(finding: findings.Finding) -> None:
@@ -112,3 +117,16 @@ report = [r for r in caches.reconciliation(version)
           if view.filters.edition is None or r.figure.edition_id in (None, view.filters.edition)]
 widgets.table(figures_table(report), "qmi_sources_ecarts", key="figures",
               column_config={_(language.lang(), "explication"): st.column_config.TextColumn(width="large")})
+
+st.header(_(language.lang(), "Données ouvertes"))
+if caches.is_synthetic():
+    st.info(_(language.lang(), "Base synthétique : ses données sont générées par du code, ce ne sont pas des données"
+                               " ouvertes ; le paquet n'est proposé que pour les données de référence."))
+else:
+    st.write(_(language.lang(), "Les tables publiques, comme data.gouv.fr les attend : un CSV par table, son schéma"
+                                " (Table Schema) qui décrit chaque colonne, le fichier datapackage.json (licence,"
+                                " sources, version des données) et un classeur Excel des mêmes tables. Licence"
+                                " Ouverte 2.0 (Etalab). Rien sur les personnes : ni journal des imports, ni comptes."))
+    # Built on click (deferred) and once per data version, not on every run of the page.
+    st.download_button(_(language.lang(), "Télécharger les données ouvertes (zip)"), lambda: open_data(version),
+                       "qmi-donnees-ouvertes.zip", "application/zip", key="opendata", icon=":material/download:")

@@ -1,5 +1,5 @@
 """Command line: python -m qmi_metrics build | kpis | reconcile | contradictions | demo | template | import | history
-| rollback | report | export-parquet | export-site | digest."""
+| rollback | report | export-parquet | export-site | export-opendata | digest."""
 
 from __future__ import annotations
 
@@ -477,6 +477,33 @@ def _export_site_parser(commands) -> None:
     export.set_defaults(run=cmd_export_site)
 
 
+# --- export-opendata ------------------------------------------------------------------------------
+
+def cmd_export_opendata(args) -> int:
+    from qmi_metrics.outputs import opendata
+
+    con = db.connect(_database(args.db))
+    try:
+        written = opendata.write(con, args.out)
+    except (opendata.SyntheticDatabase, FileExistsError) as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        con.close()
+    package = json.loads(written["datapackage.json"])
+    print(f"Données ouvertes écrites / open data written: {args.out} (version {package['version']},"
+          f" {len(package['resources'])} tables, {opendata.EXCEL_FR})")
+    return EXIT_OK
+
+
+def _export_opendata_parser(commands) -> None:
+    export = commands.add_parser("export-opendata", help="écrire les tables publiques en données ouvertes (CSV, Table"
+                                                        " Schema, datapackage.json, Excel FR)")
+    export.add_argument("--out", type=Path, required=True, help="dossier à écrire (remplacé d'un coup s'il existe)")
+    export.add_argument("--db", type=Path)
+    export.set_defaults(run=cmd_export_opendata)
+
+
 # --- digest -------------------------------------------------------------------------------------
 
 def _moment(text: str):
@@ -593,6 +620,7 @@ def parser() -> argparse.ArgumentParser:
     _report_parser(commands)
     _export_parquet_parser(commands)
     _export_site_parser(commands)
+    _export_opendata_parser(commands)
     _digest_parser(commands)
     return top
 

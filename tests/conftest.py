@@ -87,6 +87,10 @@ BROWSER = {  # tests that start Chromium outside tests/test_browser*.py: Playwri
 # Slow: over about 1 s each, or about 3 s over all its parametrizations, on an idle 2-core machine (measured
 # with --durations=0). At 5 s, `make test-fast` took over 4 minutes; this keeps it under two.
 SLOW = {
+    "test_opendata.py::test_frictionless_validates_the_package_of_the_reference_database",
+    "test_opendata.py::test_frictionless_catches_a_broken_reference_and_a_broken_constraint",
+    "test_opendata.py::test_nothing_about_people_in_any_file",
+    "test_opendata.py::test_the_sources_page_offers_the_package",
     "test_reports.py::test_the_edition_report_tells_the_findings_in_the_sources_page_s_sentences",
     "test_reports.py::test_sheets_and_reports_say_which_rows_are_not_stated",
     "test_cli.py::test_edition_2_kpis_are_numbers_with_coverage_or_unknown_never_a_zero_over_nothing",
