@@ -349,9 +349,10 @@ async def click_ready(page, locator, timeout_ms: float, polling=25) -> dict:
 
 def nav_link(page, path: str):
     """The sidebar link to a page ("" for the default page, whose address is the root)."""
-    links = page.locator('[data-testid="stSidebarNav"] a[data-testid="stSidebarNavLink"]')
+    links = page.locator('.st-key-navigation a[data-testid="stPageLink-NavLink"]')
     if path:
-        return links.and_(page.locator(f'a[href$="/{path}"]')).first
+        # st.page_link's address is relative to the app's root ("carte"), Streamlit's own menu's was absolute.
+        return links.and_(page.locator(f'a[href="{path}"], a[href$="/{path}"]')).first
     return links.first
 
 

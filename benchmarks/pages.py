@@ -117,7 +117,7 @@ async def cold(browser, url: str, sidebar: bool) -> dict:
         result = await web.goto_ready(page, url, TIMEOUT_MS)
         if result["status"] == "ready":
             result["shows"] = await web.shows(page)
-            if sidebar and not await page.locator('[data-testid="stSidebarNav"]').count():
+            if sidebar and not await page.locator('.st-key-navigation').count():
                 result = {"status": "error", "kind": "page",
                           "message": f"no sidebar navigation (an error page?); the page shows: {result['shows']}"}
         return result

@@ -596,7 +596,7 @@ if len(data["communes"]) > len(communes):
                                 "quartier quand il est localisé.",
                                 len_communes_len_communes=len(data['communes']) - len(communes)))
 
-st.subheader(_(language.lang(), "Lieux montrés sur la carte"))
+st.header(_(language.lang(), "Lieux montrés sur la carte"))  # h2 under the page's h1
 if (sentence := precision_sentence(table)) is not None:
     st.write(escape.markdown(sentence))
 columns = {"name": _(language.lang(), "lieu"), "commune": "commune", "kind": _(language.lang(), "type"),

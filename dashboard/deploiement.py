@@ -122,7 +122,7 @@ def render_board(frame: pd.DataFrame) -> None:
                         f"{_(language.lang(), BOARD_TITLES[key])} ({len(names)})**")
             listing = "\n".join(f"- {escape.markdown(name + marks.get(name, ''))}" for name in names) \
                 if names else _(language.lang(), "_aucun_")
-            (st.container(height=320, border=False) if len(names) > 10 else st.container()).markdown(listing)
+            st.markdown(listing)  # not a scrolled box: one the keyboard cannot reach (axe's scrollable-region-focusable)
     reached = projects.reached(frame)
     st.caption(_(language.lang(),
         "Chaque projet figure dans la colonne de l'étape la plus avancée qu'il a atteinte. Au total, "

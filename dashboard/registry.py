@@ -47,6 +47,7 @@ PAGES = (
     PageSpec("communaute", N_p("navigation", "Communauté"), ":material/groups:", "programme"),
     PageSpec("editions", N_p("navigation", "Éditions"), ":material/calendar_month:", "methode"),
     PageSpec("sources", N_p("navigation", "Sources et écarts"), ":material/fact_check:", "methode"),
+    PageSpec("accessibilite", N_p("navigation", "Accessibilité"), ":material/accessibility_new:", "methode"),
     PageSpec("presentation", N_p("navigation", "Mode présentation"), ":material/slideshow:", "presenter"),
     PageSpec("a_mettre_a_jour", N_p("navigation", "À mettre à jour"), ":material/update:", "gestion"),
     PageSpec("administration", N_p("navigation", "Administration"), ":material/admin_panel_settings:", "gestion"),

@@ -201,7 +201,7 @@ STATE_JS = """() => { const a = document.querySelector('[data-testid="stApp"]');
   return a ? [a.getAttribute('data-test-connection-state'), a.getAttribute('data-test-script-state'),
               document.querySelectorAll('[data-testid="stException"]').length,
               e ? e.innerText.slice(0, 300) : null, location.pathname] : [null, null, 0, null, null]; }"""
-NAV_LINKS = '[data-testid="stSidebarNav"] a'
+NAV_LINKS = '.st-key-navigation a'
 
 
 class Session:

@@ -32,6 +32,7 @@ PAGES = [
     ("communaute", "Communauté", True, False),
     ("editions", "Éditions", False, False),
     ("sources", "Sources et écarts", False, False),
+    ("accessibilite", "Déclaration d'accessibilité", False, False),
     ("a_mettre_a_jour", "À mettre à jour", False, False),
     ("administration", "Administration", False, False),
 ]
@@ -85,7 +86,7 @@ def test_every_page_renders(server, page, path, title, has_chart, has_map):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_role("heading", name=title).first.is_visible()
     # The navigation is the app's own (French titles), drawn by app.py.
-    assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Sources et écarts").count() == 1
+    assert page.locator('.st-key-navigation').get_by_text("Sources et écarts").count() == 1
     if has_chart:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
     if has_map:
@@ -115,7 +116,7 @@ def test_a_shared_link_reopens_the_same_view(server, page):
     chosen = sidebar.locator('[data-testid="stMultiSelect"]').first.inner_text()
     assert "Meudon" in chosen and "Sceaux" in chosen
     # The filters travel with the navigation to another page.
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Vue d'ensemble").click()
+    page.locator('.st-key-navigation').get_by_text("Vue d'ensemble").click()
     page.wait_for_selector(FINISHED, timeout=60_000)
     page.wait_for_timeout(500)
     query = parse_qs(urlparse(page.url).query)
@@ -137,7 +138,7 @@ def test_english_switch_changes_the_labels(server, page):
     assert "Laureate communes" in [" ".join(label.split()) for label in labels], labels
     assert page.locator('[data-testid="stSidebar"]').get_by_text("Communes").count() >= 1
     # The navigation follows the language too (dashboard/registry.py's English titles and sections).
-    navigation = page.locator('[data-testid="stSidebarNav"]')
+    navigation = page.locator('.st-key-navigation')
     for title in ("Overview", "District map", "Sources and discrepancies", "Method"):
         assert navigation.get_by_text(title, exact=True).count() == 1, title
     assert navigation.get_by_text("Vue d'ensemble").count() == 0

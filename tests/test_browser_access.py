@@ -50,7 +50,7 @@ def assert_sign_in_only(page, where: str) -> None:
     assert page.locator(DATA).count() == 0, where
     assert page.get_by_text("Faradae").count() == 0, where
     assert page.get_by_text("Page not found").count() == 0 and page.locator('[role="dialog"]').count() == 0, where
-    assert page.locator('[data-testid="stSidebarNav"]').count() == 0, where
+    assert page.locator('.st-key-navigation').count() == 0, where
 
 
 def sign_in(page, password: str) -> None:
@@ -77,7 +77,7 @@ def test_concurrent_first_visits_right_after_start_all_need_the_sign_in(browser,
                 # Signed in, the deep link's own page is there: no navigation to find it again.
                 sign_in(pages[0], PASSWORD)
                 assert pages[0].get_by_role("heading", name="Faradae").count() >= 1
-                assert pages[0].locator('[data-testid="stSidebarNav"]').count() == 1
+                assert pages[0].locator('.st-key-navigation').count() == 1
                 # The other sessions are still not signed in.
                 pages[1].reload()
                 settle(pages[1])
@@ -133,7 +133,7 @@ def test_concurrent_deep_links_right_after_start_open_their_own_page(browser, re
             settle(page)
             assert page.locator('[data-testid="stException"]').count() == 0, link
             assert page.get_by_role("heading", name=title).count() >= 1, link
-            assert page.locator('[data-testid="stSidebarNav"]').get_by_text("Sources et écarts").count() == 1, link
+            assert page.locator('.st-key-navigation').get_by_text("Sources et écarts").count() == 1, link
     for context in contexts:
         context.close()
 

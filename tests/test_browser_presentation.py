@@ -132,7 +132,7 @@ def test_a_commune_filter_and_leaving_back_to_the_dashboard(server, projector): 
 def test_back_to_another_page_gives_the_dashboard_its_sidebar_and_keys(server, projector):  # noqa: F811
     page = projector
     open_and_wait(page, f"{server}/sources?edition=1")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Mode présentation").click()
+    page.locator('.st-key-navigation').get_by_text("Mode présentation").click()
     slideshow(page)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     for _ in range(3):  # the filters written into the URL may have added a history entry

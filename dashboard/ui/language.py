@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from dashboard.ui import caches
@@ -12,6 +14,12 @@ def lang() -> str:
     # Before the sidebar's switch exists (the sign-in form), the URL's ?lang= says it.
     chosen = st.session_state["lang"] if "lang" in st.session_state else st.query_params.get("lang")
     return chosen if chosen in i18n.LANGUAGES else i18n.SOURCE_LANGUAGE
+
+
+def declare_document_language(code: str) -> None:
+    """Streamlit's page is always <html lang="en">: set it to the reader's language, for screen readers'
+    pronunciation and hyphenation (RGAA 8.3). A script in the page itself, which st.html runs once per run."""
+    st.html(f"<script>document.documentElement.lang = {json.dumps(code)};</script>", unsafe_allow_javascript=True)
 
 
 def language_name(code: str) -> str:

@@ -11,6 +11,7 @@ from dashboard.ui import access, caches, database, widgets
 from dashboard.ui.language import language_name, lang
 from qmi_metrics.metrics import filters
 from qmi_metrics.metrics.filters import Filters, UnknownFilterValue
+from qmi_metrics.outputs import escape
 from qmi_metrics.present import i18n, narratives, vocabulary
 from qmi_metrics.present.i18n import N_, _
 from qmi_metrics.reads import queries
@@ -88,6 +89,17 @@ def _write_url(view: View, names: dict[str, str]) -> None:
                 del st.query_params[key]
 
 
+def navigation_links(sections: dict[str, list]) -> None:
+    """The menu of app.py's pages, in the sidebar above the filters: one link per page under its section's
+    title (the current page highlighted by st.page_link). Filters travel in the session, rewritten into the
+    URL by the next page's sidebar."""
+    with st.sidebar, st.container(key="navigation"):
+        for title, pages in sections.items():
+            st.markdown(f"**{escape.markdown(title)}**")
+            for page in pages:
+                st.page_link(page)
+
+
 def sidebar() -> View:
     """The sidebar filters, drawn by app.py before the page so they are the same widgets on
     every page (and keep their values across pages), and written into the URL."""
@@ -158,7 +170,6 @@ def page(title: str, intro: str = "") -> View:
         st.warning(vocabulary.synthetic_banner(lang()), icon="⚠️")
     for message, value in view.notices:
         st.info(_(lang(), message, v=widgets.literal(value)), icon="ℹ️")
-    st.markdown(widgets.CSS, unsafe_allow_html=True)
     st.title(title)
     if intro:
         st.write(intro)

@@ -59,6 +59,9 @@ SETTINGS = (
             "the view (unset: the dashboard).", env="QMI_PUBLIC_SITE_URL", secret="public_site_url"),
     Setting(None, "The static showcase's folder, regenerated at build, import and rollback (unset: none); "
             "`export-site --out` writes one anywhere.", "path", env="QMI_SITE_DIR", secret="site_dir"),
+    Setting(None, "Where a reader reports an accessibility problem (an e-mail address or a form's URL), shown in the "
+            "« Accessibilité » page's statement (unset: the statement says no contact is configured).",
+            env="QMI_ACCESSIBILITY_CONTACT", secret="accessibility_contact"),
     Setting(None, "Who imports or rolls back (--by wins; unset: the operating-system user).", env="QMI_USER"),
     Setting(60.0, "Seconds an import or rollback waits for another one to finish (--wait wins).", "float",
             env="QMI_LOCK_TIMEOUT"),
