@@ -86,7 +86,9 @@ def test_every_page_renders(server, page, path, title, has_chart, has_map):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_role("heading", name=title).first.is_visible()
     # The navigation is the app's own (French titles), drawn by app.py.
-    assert page.locator('.st-key-navigation').get_by_text("Sources et écarts").count() == 1
+    menu_entry = page.locator('.st-key-navigation').get_by_text("Sources et écarts")
+    menu_entry.first.wait_for(timeout=30_000)  # the menu may be redrawn by the rerun that writes the URL back
+    assert menu_entry.count() == 1
     if has_chart:
         page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=30_000)
     if has_map:
