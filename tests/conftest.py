@@ -213,3 +213,20 @@ def pytest_collection_modifyitems(config, items):
                 unknown.add(listed)
     if unknown:
         raise pytest.UsageError(f"tests/conftest.py marks tests that do not exist: {sorted(unknown)}")
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every download button's file as the page hands it to Streamlit: {file name: bytes, str or callable}
+    (helpers.download_bytes reads one)."""
+    from streamlit.elements.widgets import button
+
+    seen: dict = {}
+    original = button.marshall_file
+
+    def record(coordinates, data, proto, mimetype, file_name=None, **kwargs):
+        seen[file_name] = data
+        return original(coordinates, data, proto, mimetype, file_name, **kwargs)
+
+    monkeypatch.setattr(button, "marshall_file", record)
+    return seen

@@ -65,6 +65,12 @@ def show_chart_data(at: AppTest) -> AppTest:
     return at.run()
 
 
+def download_bytes(data) -> bytes:
+    """A download button's file as bytes: the page may hand Streamlit bytes, text or a callable making them."""
+    data = data() if callable(data) else data
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
 def edited_in_place(con, label: str) -> None:
     """Mark a database copy edited by a test as a data version of its own: the app caches every read by data
     version, so pages of another test in the same process would otherwise show the original's cached rows."""

@@ -12,8 +12,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from helpers import READING_PAGES, app_test, edited_in_place, open_page, show_chart_data
-from streamlit.elements.widgets import button
+from helpers import READING_PAGES, app_test, download_bytes, edited_in_place, open_page, show_chart_data
 
 from dashboard import registry
 from dashboard.ui import widgets
@@ -105,26 +104,13 @@ def assert_inert(name: str, data: bytes) -> list:
     return texts
 
 
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every download button's file as the page hands it to Streamlit: {file name: bytes, str or callable}."""
-    seen: dict = {}
-    original = button.marshall_file
-
-    def record(coordinates, data, proto, mimetype, file_name=None, **kwargs):
-        seen[file_name] = data
-        return original(coordinates, data, proto, mimetype, file_name, **kwargs)
-
-    monkeypatch.setattr(button, "marshall_file", record)
-    return seen
 
 
 def produced(seen: dict) -> dict[str, bytes]:
     files = {}
     for name, data in seen.items():
         if name.endswith((".csv", ".xlsx")):
-            data = data() if callable(data) else data
-            files[name] = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+            files[name] = download_bytes(data)
     return files
 
 

@@ -12,9 +12,8 @@ import shutil
 import duckdb
 import openpyxl
 import pytest
-from helpers import open_page, show_view, shown
+from helpers import download_bytes, open_page, show_view, shown
 from pptx import Presentation
-from streamlit.elements.widgets import button
 
 from dashboard import registry
 from dashboard.ui import widgets
@@ -179,22 +178,6 @@ def one_late_project(tmp_path_factory):
     return path, project
 
 
-@pytest.fixture
-def downloads(monkeypatch):
-    seen: dict = {}
-    original = button.marshall_file
-
-    def record(coordinates, data, proto, mimetype, file_name=None, **kwargs):
-        seen[file_name] = data
-        return original(coordinates, data, proto, mimetype, file_name, **kwargs)
-
-    monkeypatch.setattr(button, "marshall_file", record)
-    return seen
-
-
-def _bytes(data) -> bytes:
-    data = data() if callable(data) else data
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
 def test_the_page_shows_the_late_project_and_exports_it(monkeypatch, one_late_project, downloads):
@@ -213,7 +196,7 @@ def test_the_page_shows_the_late_project_and_exports_it(monkeypatch, one_late_pr
     assert any("La colonne « qui »" in c.value for c in at.caption)
     assert communes.set_index("commune").loc[project["commune"], "état"] == "en retard"
     assert any("données synthétiques" in c.value for c in at.caption)
-    files = {name: _bytes(data) for name, data in downloads.items()}
+    files = {name: download_bytes(data) for name, data in downloads.items()}
     exported = list(csv.DictReader(io.StringIO(files["qmi_a_mettre_a_jour.csv"].decode("utf-8-sig"))))
     assert [(r["projet"], r["état"]) for r in exported if r["identifiant"] == project["project_id"]] == [
         (project["name"], "en retard")]

@@ -18,7 +18,6 @@ import frictionless
 import openpyxl
 import pytest
 from helpers import open_page
-from streamlit.elements.widgets import button
 
 from qmi_metrics import cli
 from qmi_metrics.admin import catalogue, columns, publishing, readers
@@ -214,18 +213,6 @@ def test_excel_fr_has_one_sheet_per_table_real_dates_and_inert_texts(package, re
     assert [r[0].value for r in book["à propos"].iter_rows()][2].startswith("Licence : Licence Ouverte")
 
 
-@pytest.fixture
-def downloads(monkeypatch):
-    """Every download button's data as the page hands it to Streamlit: {file name: bytes or callable}."""
-    seen: dict = {}
-    original = button.marshall_file
-
-    def record(coordinates, data, proto, mimetype, file_name=None, **kwargs):
-        seen[file_name] = data
-        return original(coordinates, data, proto, mimetype, file_name, **kwargs)
-
-    monkeypatch.setattr(button, "marshall_file", record)
-    return seen
 
 
 def test_the_sources_page_offers_the_package(monkeypatch, reference_db_path, downloads):
