@@ -578,7 +578,7 @@ if not shown.has_contours:
                                   "manque ou est illisible) : la carte montre les centroïdes des communes et les cercles "
                                   "des quartiers."))
 else:
-    st.caption(_(language.lang(), "Contours des communes : {source}. Traits fins : limites des établissements publics "
+    st.caption(_(language.lang(), "Source des contours : {source}. Traits fins : limites des établissements publics "
                                   "territoriaux (EPT) ; traits épais : limites des départements.",
                  source=escape.markdown(text(shown.contour_source))))
 

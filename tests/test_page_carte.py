@@ -243,7 +243,7 @@ def test_reference_edition_1_shows_communes_quartiers_and_sites(monkeypatch, ref
     assert "Type : " in tip and "Opérateur : " in tip and "Source : Positions approximatives" in tip
     page = texts(at)
     assert "5 lieu(x) d'expérimentation localisé(s) pour 5 projet(s) sur 28 ; 23 projet(s) n'ont pas de lieu connu" in page
-    assert "Contours des communes : Contours des communes de la Métropole du Grand Paris (IGN Admin Express COG 2018" in page
+    assert "Source des contours : Contours des communes de la Métropole du Grand Paris (IGN Admin Express COG 2018" in page
     assert "indisponible" not in page
     assert "Quartier sans position connue (1) : Sceaux." in page
     table = at.dataframe[0].value
@@ -308,7 +308,7 @@ def test_refreshed_contours_are_drawn_and_cached(monkeypatch, reference_db_path,
     assert contours["@@type"] == "GeoJsonLayer"
     flags = {f["properties"]["insee"]: f["properties"]["laureate"] for f in contours["data"]["features"]}
     assert flags == {"92071": True, "75056": False}
-    assert "Contours des communes : Contours des communes de l'API Découpage administratif (geo.api.gouv.fr" in texts(at)
+    assert "Source des contours : Contours des communes de l'API Découpage administratif (geo.api.gouv.fr" in texts(at)
     assert geo.read_cache(offline) == FROM_API
 
 
